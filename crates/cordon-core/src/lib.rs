@@ -1,0 +1,26 @@
+//! cordon's core: the policy model, the sandbox plan, backends and host facts.
+//!
+//! # Overview
+//! A [`policy::Policy`] is data: ordered path rules, environment rules, a home and a network
+//! setting, loaded from built-in profiles, TOML files and command-line flags
+//! ([`policy::Loader`]). A backend compiles it into its own plan ([`plan`] for the namespace
+//! backend) and runs the command; it never re-reads flags.
+//!
+//! # Process model
+//! Everything here runs in the supervisor, before any namespace exists; the only code that runs
+//! inside the sandbox is in `cordon-sys`.
+//!
+//! # Limitations
+//! Only the namespace backend exists in this version; the others are named so that asking for
+//! them gives a clear error (see [`backend`]).
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod doctor;
+pub mod env;
+pub mod plan;
+pub mod policy;
+pub mod profiles;
+
+/// The system-call crate, re-exported for the binary (which has no direct dependency on it).
+pub use cordon_sys as sys;

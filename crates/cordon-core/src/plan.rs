@@ -1,0 +1,787 @@
+//! Compiling a [`Policy`] into the namespace backend's mount plan.
+//!
+//! The sandbox's root starts as an empty tmpfs: what no rule makes visible does not exist.
+//! Rules become mounts, parents before children, so a longer rule is mounted on top of a
+//! shorter one (longest prefix wins). A `hide` inside a visible host directory cannot be a
+//! mount (anything mounted exists), so that directory is *mirrored*: replaced by a tmpfs holding
+//! a bind of each entry except the hidden ones. Mirrors also give a place to paths that a rule
+//! names but the host lacks, so nothing is ever created on the host.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use cordon_sys::sandbox::{IdMap, MountOp, Spec, NEWROOT, OLDROOT};
+
+use crate::policy::{Policy, RuleKind};
+
+/// Why a policy cannot be turned into a sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{origin}: {keyword} {path}: {problem}")]
+    Rule {
+        origin: String,
+        keyword: &'static str,
+        path: String,
+        problem: String,
+    },
+    #[error("path contains a NUL byte: {0}")]
+    Nul(String),
+    #[error("no command given")]
+    NoCommand,
+}
+
+/// What a run needs besides the policy.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The command's working directory (host path, absolute).
+    pub cwd: PathBuf,
+    /// HOME inside the sandbox, when the policy sets one up (`fresh` or a path).
+    pub home: Option<PathBuf>,
+    pub argv: Vec<OsString>,
+    pub envp: Vec<(OsString, OsString)>,
+    /// Whether the caller is root (map every id) or not (map only its own).
+    pub root: bool,
+}
+
+/// The namespace backend's plan, and notes for `--verbose` about what was adjusted.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub spec: Spec,
+    pub notes: Vec<String>,
+}
+
+/// Where a node's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// A host path bound at the node (ro, rw, redirect); `src` is the host path.
+    Bind {
+        src: PathBuf,
+        writable: bool,
+    },
+    Tmpfs,
+    Dev,
+    Proc,
+    Empty,
+    Deny,
+    Hide,
+    /// A symlink recreated at the node (a rule named a symlink).
+    Link(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    kind: Kind,
+    /// Mirror this directory: tmpfs + one bind per entry, without `hidden`, plus `added`
+    /// (name -> is a directory) as empty mount points.
+    mirror: Option<Mirror>,
+    origin: String,
+    keyword: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Mirror {
+    hidden: BTreeSet<OsString>,
+    added: BTreeMap<OsString, bool>,
+}
+
+impl Kind {
+    fn is_host(&self) -> bool {
+        matches!(self, Kind::Bind { .. })
+    }
+}
+
+/// Compile `policy` for a run in `ctx`.
+pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
+    let mut notes = Vec::new();
+    let mut nodes = nodes_from_rules(policy, ctx, &mut notes)?;
+    add_mirrors(&mut nodes, &mut notes)?;
+    let ops = emit(&nodes, &mut notes)?;
+
+    let cstr = |p: &OsStr| {
+        CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
+    };
+    let argv0 = ctx.argv.first().ok_or(PlanError::NoCommand)?;
+    let path_var = ctx
+        .envp
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let exec_candidates = exec_candidates(argv0, path_var.as_deref())
+        .iter()
+        .map(|p| cstr(p.as_os_str()))
+        .collect::<Result<_, _>>()?;
+    let argv = ctx.argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?;
+    let envp = ctx
+        .envp
+        .iter()
+        .map(|(k, v)| {
+            let mut kv = k.clone();
+            kv.push("=");
+            kv.push(v);
+            cstr(&kv)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Plan {
+        spec: Spec {
+            unshare_net: !policy.network,
+            id_map: if ctx.root {
+                IdMap::Identity
+            } else {
+                IdMap::Own
+            },
+            ops,
+            cwd: cstr(ctx.cwd.as_os_str())?,
+            exec_candidates,
+            argv,
+            envp,
+        },
+        notes,
+    })
+}
+
+/// The paths execvp(3) would try, in order.
+pub fn exec_candidates(argv0: &OsStr, path: Option<&OsStr>) -> Vec<PathBuf> {
+    if argv0.as_bytes().contains(&b'/') {
+        return vec![PathBuf::from(argv0)];
+    }
+    let path = path.unwrap_or(OsStr::new("/usr/local/bin:/usr/bin:/bin"));
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+            Path::new(OsStr::from_bytes(dir)).join(argv0)
+        })
+        .collect()
+}
+
+/// Resolve symlinks in the existing part of `path`, keeping the rest as written.
+fn canonical(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(&existing) {
+            let mut out = c;
+            for r in rest.iter().rev() {
+                out.push(r);
+            }
+            return out;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// `canonical` for the parent only: the last component names the entry itself (a symlink
+/// named by `hide` is hidden, not its target).
+fn canonical_parent(path: &Path) -> PathBuf {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => canonical(parent).join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn nodes_from_rules(
+    policy: &Policy,
+    ctx: &Context,
+    notes: &mut Vec<String>,
+) -> Result<BTreeMap<PathBuf, Node>, PlanError> {
+    let mut nodes: BTreeMap<PathBuf, Node> = BTreeMap::new();
+    let mut rules: Vec<(PathBuf, RuleKind, String)> = policy
+        .rules
+        .iter()
+        .map(|r| (r.path.clone(), r.kind.clone(), r.origin.to_string()))
+        .collect();
+    // The home directory is a rule like any other, added last so that it wins.
+    if let Some(home) = &ctx.home {
+        let kind = match &policy.home {
+            crate::policy::Home::Path(_) => RuleKind::Rw,
+            _ => RuleKind::Tmpfs,
+        };
+        let src = match &policy.home {
+            crate::policy::Home::Path(p) => p.clone(),
+            _ => home.clone(),
+        };
+        if kind == RuleKind::Rw && src != *home {
+            rules.push((home.clone(), RuleKind::Redirect { to: src }, "home".into()));
+        } else {
+            rules.push((home.clone(), kind, "home".into()));
+        }
+    }
+    for (path, kind, origin) in rules {
+        let keyword = kind.keyword();
+        let (path, kind) = match kind {
+            RuleKind::Hide => (canonical_parent(&path), Kind::Hide),
+            RuleKind::Ro | RuleKind::Rw => {
+                let writable = kind == RuleKind::Rw;
+                let link = std::fs::symlink_metadata(&path)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
+                let at = canonical_parent(&path);
+                if link && path != Path::new("/") {
+                    // Show the link where it is and its target as the rule says.
+                    if let Ok(target) = std::fs::read_link(&at) {
+                        nodes.insert(
+                            at.clone(),
+                            Node {
+                                kind: Kind::Link(target),
+                                mirror: None,
+                                origin: origin.clone(),
+                                keyword,
+                            },
+                        );
+                    }
+                }
+                let real = canonical(&path);
+                if std::fs::symlink_metadata(&real).is_err() {
+                    notes.push(format!(
+                        "{origin}: {keyword} {}: does not exist on this machine, skipped",
+                        path.display()
+                    ));
+                    continue;
+                }
+                (
+                    real.clone(),
+                    Kind::Bind {
+                        src: real,
+                        writable,
+                    },
+                )
+            }
+            RuleKind::Redirect { to } => {
+                if std::fs::symlink_metadata(&to).is_err() {
+                    return Err(PlanError::Rule {
+                        origin,
+                        keyword,
+                        path: path.display().to_string(),
+                        problem: format!("redirect target {} does not exist", to.display()),
+                    });
+                }
+                (
+                    canonical(&path),
+                    Kind::Bind {
+                        src: canonical(&to),
+                        writable: false,
+                    },
+                )
+            }
+            RuleKind::Tmpfs => (canonical(&path), Kind::Tmpfs),
+            RuleKind::Dev => (canonical(&path), Kind::Dev),
+            RuleKind::Proc => (canonical(&path), Kind::Proc),
+            RuleKind::Empty => (canonical(&path), Kind::Empty),
+            RuleKind::Deny => (canonical(&path), Kind::Deny),
+        };
+        nodes.insert(
+            path,
+            Node {
+                kind,
+                mirror: None,
+                origin,
+                keyword,
+            },
+        );
+    }
+    // A hidden directory that holds visible paths cannot be absent: it becomes empty.
+    let paths: Vec<PathBuf> = nodes.keys().cloned().collect();
+    for p in &paths {
+        if nodes[p].kind == Kind::Hide
+            && paths
+                .iter()
+                .any(|q| q != p && q.starts_with(p) && nodes[q].kind != Kind::Hide)
+        {
+            notes.push(format!(
+                "hide {}: has visible paths inside, shown as an empty directory holding them",
+                p.display()
+            ));
+            if let Some(n) = nodes.get_mut(p) {
+                n.kind = Kind::Empty;
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+/// The nearest node strictly above `path`, if any.
+fn parent_node<'a>(
+    nodes: &'a BTreeMap<PathBuf, Node>,
+    path: &Path,
+) -> Option<(&'a PathBuf, &'a Node)> {
+    let mut p = path.parent();
+    while let Some(dir) = p {
+        if let Some((k, n)) = nodes.get_key_value(dir) {
+            return Some((k, n));
+        }
+        p = dir.parent();
+    }
+    None
+}
+
+/// The host path shown at `path` through the host-backed node at `node_path`.
+fn host_source(node_path: &Path, node: &Node, path: &Path) -> Option<PathBuf> {
+    match &node.kind {
+        Kind::Bind { src, .. } => {
+            let rel = path.strip_prefix(node_path).ok()?;
+            Some(if rel.as_os_str().is_empty() {
+                src.clone()
+            } else {
+                src.join(rel)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn exists(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
+
+/// Decide which host directories are mirrored, and what each mirror hides or adds.
+fn add_mirrors(
+    nodes: &mut BTreeMap<PathBuf, Node>,
+    notes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let paths: Vec<PathBuf> = nodes.keys().cloned().collect();
+    for path in paths {
+        if path == Path::new("/") || matches!(nodes[&path].kind, Kind::Link(_)) {
+            continue;
+        }
+        let Some((anc_path, anc)) = parent_node(nodes, &path) else {
+            continue; // under the root tmpfs: ours, mount points can be made
+        };
+        if !anc.kind.is_host() {
+            continue; // inside a tmpfs of ours
+        }
+        let anc_path = anc_path.clone();
+        let anc = anc.clone();
+        let Some(src) = host_source(&anc_path, &anc, &path) else {
+            continue;
+        };
+        let node = &nodes[&path];
+        if node.kind == Kind::Hide {
+            if exists(&src) {
+                let parent = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                let name = path.file_name().unwrap_or_default().to_os_string();
+                mirror_at(nodes, &parent, &anc_path, &anc)
+                    .hidden
+                    .insert(name);
+            }
+            continue;
+        }
+        if exists(&src) {
+            continue; // the mount point is there
+        }
+        if matches!(node.kind, Kind::Deny) {
+            notes.push(format!(
+                "{}: deny {}: does not exist on this machine, nothing to deny",
+                node.origin,
+                path.display()
+            ));
+            continue;
+        }
+        // Find the deepest existing ancestor inside the host-backed area and add the first
+        // missing component there.
+        let mut missing = path.clone();
+        let mut existing = path.parent().map(Path::to_path_buf);
+        while let Some(dir) = existing.clone() {
+            let dir_src = host_source(&anc_path, &anc, &dir);
+            if dir.starts_with(&anc_path) && dir_src.as_deref().map(exists).unwrap_or(false) {
+                break;
+            }
+            missing = dir.clone();
+            existing = dir.parent().map(Path::to_path_buf);
+        }
+        let Some(dir) = existing else { continue };
+        let is_dir = missing != path || wants_dir(&node.kind);
+        let name = missing.file_name().unwrap_or_default().to_os_string();
+        mirror_at(nodes, &dir, &anc_path, &anc)
+            .added
+            .insert(name, is_dir);
+    }
+    Ok(())
+}
+
+fn wants_dir(kind: &Kind) -> bool {
+    match kind {
+        Kind::Bind { src, .. } => std::fs::metadata(src).map(|m| m.is_dir()).unwrap_or(true),
+        _ => true,
+    }
+}
+
+/// The mirror of the directory `dir`, creating a node for it (a copy of the host-backed
+/// ancestor's kind) when there is none.
+fn mirror_at<'a>(
+    nodes: &'a mut BTreeMap<PathBuf, Node>,
+    dir: &Path,
+    anc_path: &Path,
+    anc: &Node,
+) -> &'a mut Mirror {
+    let node = nodes.entry(dir.to_path_buf()).or_insert_with(|| {
+        let kind = match &anc.kind {
+            Kind::Bind { writable, .. } => Kind::Bind {
+                src: host_source(anc_path, anc, dir).unwrap_or_else(|| dir.to_path_buf()),
+                writable: *writable,
+            },
+            k => k.clone(),
+        };
+        Node {
+            kind,
+            mirror: None,
+            origin: anc.origin.clone(),
+            keyword: anc.keyword,
+        }
+    });
+    node.mirror.get_or_insert_with(Mirror::default)
+}
+
+fn c(p: impl AsRef<OsStr>) -> Result<CString, PlanError> {
+    let p = p.as_ref();
+    CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
+}
+
+fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
+    let mut s = OsString::from(root);
+    if path != Path::new("/") {
+        s.push(path.as_os_str());
+    }
+    c(s)
+}
+
+/// Files in the staging root that `empty` and `deny` bind over files.
+const EMPTY_FILE: &str = "/.cordon/empty";
+const DENY_FILE: &str = "/.cordon/deny";
+
+fn emit(
+    nodes: &BTreeMap<PathBuf, Node>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<MountOp>, PlanError> {
+    let mut ops = vec![
+        MountOp::Mkdir {
+            path: c("/.cordon")?,
+        },
+        MountOp::Touch {
+            path: c(EMPTY_FILE)?,
+            mode: 0o444,
+        },
+        MountOp::Touch {
+            path: c(DENY_FILE)?,
+            mode: 0o000,
+        },
+    ];
+    let mut readonly_last = Vec::new();
+    if !nodes.contains_key(Path::new("/")) {
+        readonly_last.push(under(NEWROOT, Path::new("/"))?);
+    }
+    let mountinfo = Mountinfo::read();
+
+    for (path, node) in nodes {
+        let dst = under(NEWROOT, path)?;
+        // Make the mount point when it lies on a tmpfs of ours; inside a host-backed area it
+        // exists (add_mirrors made sure, or made a mirror add it).
+        let ours = match parent_node(nodes, path) {
+            None => true,
+            Some((_, p)) => !p.kind.is_host() || p.mirror.is_some(),
+        };
+        let anc_src = parent_node(nodes, path).and_then(|(ap, a)| host_source(ap, a, path));
+        let needs_point =
+            path != Path::new("/") && (ours || !anc_src.as_deref().map(exists).unwrap_or(false));
+        let point = |is_dir: bool| -> Result<MountOp, PlanError> {
+            Ok(if is_dir {
+                MountOp::Mkdir { path: dst.clone() }
+            } else {
+                MountOp::Touch {
+                    path: dst.clone(),
+                    mode: 0o644,
+                }
+            })
+        };
+        let host_is_file = |p: &Path| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false);
+
+        match &node.kind {
+            Kind::Hide => {}
+            Kind::Link(target) => {
+                if ours {
+                    if let Some(parent) = path.parent() {
+                        ops.push(MountOp::Mkdir {
+                            path: under(NEWROOT, parent)?,
+                        });
+                    }
+                    ops.push(MountOp::Symlink {
+                        target: c(target)?,
+                        path: dst,
+                    });
+                }
+            }
+            Kind::Bind { src, writable } => {
+                let file = host_is_file(src);
+                if needs_point && node.mirror.is_none() {
+                    ops.push(point(!file)?);
+                }
+                if let Some(mirror) = &node.mirror {
+                    if needs_point {
+                        ops.push(point(true)?);
+                    }
+                    emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
+                    if *writable {
+                        notes.push(format!(
+                            "{}: mirrored to hide or add entries; files created directly in it \
+                             are kept in memory only",
+                            path.display()
+                        ));
+                    } else {
+                        readonly_last.push(dst.clone());
+                    }
+                } else {
+                    ops.push(MountOp::Bind {
+                        src: under(OLDROOT, src)?,
+                        dst: dst.clone(),
+                        recursive: !file,
+                        readonly: !writable,
+                        submounts: if *writable || file {
+                            Vec::new()
+                        } else {
+                            mountinfo.submounts(src, path)?
+                        },
+                    });
+                }
+            }
+            Kind::Tmpfs => {
+                if needs_point {
+                    ops.push(point(true)?);
+                }
+                // Keep the host's mode (1777 for /tmp), so other users can use it as usual.
+                let mode = std::fs::metadata(path)
+                    .ok()
+                    .filter(|m| m.is_dir())
+                    .map(|m| m.permissions().mode() & 0o7777)
+                    .unwrap_or(0o755);
+                ops.push(MountOp::Tmpfs { dst, mode });
+            }
+            Kind::Proc => {
+                if needs_point {
+                    ops.push(point(true)?);
+                }
+                ops.push(MountOp::Proc { dst });
+            }
+            Kind::Dev => {
+                if needs_point {
+                    ops.push(point(true)?);
+                }
+                emit_dev(&mut ops, path)?;
+                readonly_last.push(dst);
+            }
+            Kind::Empty | Kind::Deny => {
+                let deny = node.kind == Kind::Deny;
+                if host_is_file(path) {
+                    if needs_point {
+                        ops.push(point(false)?);
+                    }
+                    ops.push(MountOp::Bind {
+                        src: c(if deny { DENY_FILE } else { EMPTY_FILE })?,
+                        dst,
+                        recursive: false,
+                        readonly: true,
+                        submounts: Vec::new(),
+                    });
+                } else {
+                    if needs_point {
+                        ops.push(point(true)?);
+                    }
+                    ops.push(MountOp::Tmpfs {
+                        dst: dst.clone(),
+                        mode: if deny { 0o000 } else { 0o755 },
+                    });
+                    readonly_last.push(dst);
+                }
+            }
+        }
+    }
+    // Deepest first, so that a parent is made read-only after its children's mount points.
+    readonly_last.sort_by_key(|p| std::cmp::Reverse(p.as_bytes().len()));
+    ops.extend(
+        readonly_last
+            .into_iter()
+            .map(|dst| MountOp::RemountReadonly { dst }),
+    );
+    Ok(ops)
+}
+
+fn emit_mirror(
+    ops: &mut Vec<MountOp>,
+    path: &Path,
+    src: &Path,
+    writable: bool,
+    mirror: &Mirror,
+    mountinfo: &Mountinfo,
+) -> Result<(), PlanError> {
+    let dst = under(NEWROOT, path)?;
+    let mode = std::fs::metadata(src)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o755);
+    ops.push(MountOp::Tmpfs {
+        dst: dst.clone(),
+        mode,
+    });
+    let mut entries: Vec<_> = std::fs::read_dir(src)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for name in entries {
+        if mirror.hidden.contains(&name) {
+            continue;
+        }
+        let s = src.join(&name);
+        let d = path.join(&name);
+        let Ok(meta) = std::fs::symlink_metadata(&s) else {
+            continue;
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            if let Ok(target) = std::fs::read_link(&s) {
+                ops.push(MountOp::Symlink {
+                    target: c(target)?,
+                    path: under(NEWROOT, &d)?,
+                });
+            }
+            continue;
+        }
+        ops.push(if ft.is_dir() {
+            MountOp::Mkdir {
+                path: under(NEWROOT, &d)?,
+            }
+        } else {
+            MountOp::Touch {
+                path: under(NEWROOT, &d)?,
+                mode: 0o644,
+            }
+        });
+        ops.push(MountOp::Bind {
+            src: under(OLDROOT, &s)?,
+            dst: under(NEWROOT, &d)?,
+            recursive: ft.is_dir(),
+            readonly: !writable,
+            submounts: if ft.is_dir() && !writable {
+                mountinfo.submounts(&s, &d)?
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    for (name, is_dir) in &mirror.added {
+        let d = under(NEWROOT, &path.join(name))?;
+        ops.push(if *is_dir {
+            MountOp::Mkdir { path: d }
+        } else {
+            MountOp::Touch {
+                path: d,
+                mode: 0o644,
+            }
+        });
+    }
+    Ok(())
+}
+
+/// A minimal /dev, as bubblewrap's `--dev`: a tmpfs with the harmless device nodes bound from
+/// the host, a private devpts, a private shm and the usual symlinks.
+fn emit_dev(ops: &mut Vec<MountOp>, path: &Path) -> Result<(), PlanError> {
+    ops.push(MountOp::Tmpfs {
+        dst: under(NEWROOT, path)?,
+        mode: 0o755,
+    });
+    for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
+        let host = Path::new("/dev").join(dev);
+        if !exists(&host) {
+            continue;
+        }
+        let d = under(NEWROOT, &path.join(dev))?;
+        ops.push(MountOp::Touch {
+            path: d.clone(),
+            mode: 0o666,
+        });
+        ops.push(MountOp::Bind {
+            src: under(OLDROOT, &host)?,
+            dst: d,
+            recursive: false,
+            readonly: false,
+            submounts: Vec::new(),
+        });
+    }
+    ops.push(MountOp::Mkdir {
+        path: under(NEWROOT, &path.join("pts"))?,
+    });
+    ops.push(MountOp::Devpts {
+        dst: under(NEWROOT, &path.join("pts"))?,
+    });
+    ops.push(MountOp::Mkdir {
+        path: under(NEWROOT, &path.join("shm"))?,
+    });
+    ops.push(MountOp::Tmpfs {
+        dst: under(NEWROOT, &path.join("shm"))?,
+        mode: 0o1777,
+    });
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        ops.push(MountOp::Symlink {
+            target: c(target)?,
+            path: under(NEWROOT, &path.join(name))?,
+        });
+    }
+    Ok(())
+}
+
+/// The host's mount points, for remounting submounts read-only on kernels without
+/// mount_setattr(2).
+struct Mountinfo {
+    points: Vec<PathBuf>,
+}
+
+impl Mountinfo {
+    fn read() -> Self {
+        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let points = text
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .map(|p| PathBuf::from(OsString::from_vec(unescape_mountinfo(p))))
+            .collect();
+        Mountinfo { points }
+    }
+
+    /// Destinations (under the new root) of the submounts of host `src` bound at `dst`.
+    fn submounts(&self, src: &Path, dst: &Path) -> Result<Vec<CString>, PlanError> {
+        self.points
+            .iter()
+            .filter(|p| p.starts_with(src) && p.as_path() != src)
+            .filter_map(|p| p.strip_prefix(src).ok())
+            .map(|rel| under(NEWROOT, &dst.join(rel)))
+            .collect()
+    }
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,362 @@
+//! Loading policies from built-in profiles and TOML files, with `extends` and `${VAR}` expansion.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Class, EnvRule, Home, Origin, Policy, RuleKind};
+use crate::profiles;
+
+/// A policy that cannot be loaded: names the file (or profile), the line, and the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct PolicyError {
+    pub origin: Origin,
+    pub message: String,
+}
+
+/// Values for `${HOME}`, `${CWD}` and the XDG base directories in policy paths.
+#[derive(Debug, Clone)]
+pub struct Vars {
+    map: BTreeMap<&'static str, String>,
+}
+
+impl Vars {
+    /// `home` and `cwd` as the run will use them; XDG directories from the caller's
+    /// environment when set to absolute paths, else their defaults under `home`.
+    pub fn new(home: &Path, cwd: &Path, env: impl Fn(&str) -> Option<String>) -> Self {
+        let home_s = home.display().to_string();
+        let xdg = |var: &str, default: &str| {
+            env(var)
+                .filter(|v| v.starts_with('/'))
+                .unwrap_or_else(|| format!("{home_s}/{default}"))
+        };
+        let mut map = BTreeMap::new();
+        map.insert("XDG_CONFIG_HOME", xdg("XDG_CONFIG_HOME", ".config"));
+        map.insert("XDG_CACHE_HOME", xdg("XDG_CACHE_HOME", ".cache"));
+        map.insert("XDG_DATA_HOME", xdg("XDG_DATA_HOME", ".local/share"));
+        map.insert("HOME", home_s);
+        map.insert("CWD", cwd.display().to_string());
+        Vars { map }
+    }
+
+    /// Replace every `${NAME}`; an unknown name is an error naming it.
+    pub fn expand(&self, s: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unterminated `${{` in `{s}`"))?;
+            let name = &after[..end];
+            let value = self.map.get(name).ok_or_else(|| {
+                let known: Vec<_> = self.map.keys().map(|k| format!("${{{k}}}")).collect();
+                format!(
+                    "unknown variable `${{{name}}}` (known: {})",
+                    known.join(", ")
+                )
+            })?;
+            out.push_str(value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[allow(dead_code)]
+    description: Option<String>,
+    extends: Option<Vec<Spanned<String>>>,
+    home: Option<Spanned<String>>,
+    network: Option<bool>,
+    rules: Option<Vec<Spanned<RawRule>>>,
+    env: Option<RawEnv>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    ro: Option<String>,
+    rw: Option<String>,
+    hide: Option<String>,
+    deny: Option<String>,
+    empty: Option<String>,
+    redirect: Option<String>,
+    to: Option<String>,
+    tmpfs: Option<String>,
+    dev: Option<String>,
+    proc: Option<String>,
+    class: Option<Class>,
+    why: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnv {
+    clear: Option<bool>,
+    unset: Option<Vec<Spanned<String>>>,
+    keep: Option<Vec<Spanned<String>>>,
+    set: Option<BTreeMap<String, String>>,
+}
+
+/// Loads profiles and files into one [`Policy`], in order; detects `extends` cycles.
+pub struct Loader {
+    vars: Vars,
+    /// What is being loaded right now, outermost first, to report cycles.
+    stack: Vec<String>,
+}
+
+impl Loader {
+    pub fn new(vars: Vars) -> Self {
+        Loader {
+            vars,
+            stack: Vec::new(),
+        }
+    }
+
+    pub fn vars(&self) -> &Vars {
+        &self.vars
+    }
+
+    /// Load a built-in profile by name.
+    pub fn load_profile(&mut self, name: &str, into: &mut Policy) -> Result<(), PolicyError> {
+        let text = profiles::get(name).ok_or_else(|| PolicyError {
+            origin: Origin::command_line(),
+            message: format!(
+                "unknown profile `{name}` (built-in profiles: {})",
+                profiles::names().join(", ")
+            ),
+        })?;
+        self.load_text(text, &format!("profile {name}"), None, into)
+    }
+
+    /// Load a policy file.
+    pub fn load_file(&mut self, path: &Path, into: &mut Policy) -> Result<(), PolicyError> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+            origin: Origin {
+                source: source.clone(),
+                line: None,
+            },
+            message: format!("cannot read policy file: {e}"),
+        })?;
+        self.load_text(&text, &source, path.parent(), into)
+    }
+
+    /// Load policy text; `dir` resolves relative `extends` paths.
+    pub fn load_text(
+        &mut self,
+        text: &str,
+        source: &str,
+        dir: Option<&Path>,
+        into: &mut Policy,
+    ) -> Result<(), PolicyError> {
+        if self.stack.iter().any(|s| s == source) {
+            let mut chain = self.stack.clone();
+            chain.push(source.to_string());
+            return Err(PolicyError {
+                origin: Origin {
+                    source: source.to_string(),
+                    line: None,
+                },
+                message: format!("`extends` forms a cycle: {}", chain.join(" -> ")),
+            });
+        }
+        let at = |span: Option<std::ops::Range<usize>>| Origin {
+            source: source.to_string(),
+            line: span.map(|s| line_of(text, s.start)),
+        };
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
+            origin: at(e.span()),
+            message: e.message().trim_end().to_string(),
+        })?;
+
+        self.stack.push(source.to_string());
+        for ext in raw.extends.iter().flatten() {
+            let name = ext.get_ref();
+            let result = if name.ends_with(".toml") || name.contains('/') {
+                let p = Path::new(name);
+                let p: PathBuf = match dir {
+                    Some(d) if p.is_relative() => d.join(p),
+                    _ => p.to_path_buf(),
+                };
+                self.load_file(&p, into)
+            } else {
+                self.load_profile(name, into)
+            };
+            if let Err(mut e) = result {
+                if e.origin.source == "command line" {
+                    e.origin = at(Some(ext.span()));
+                }
+                self.stack.pop();
+                return Err(e);
+            }
+        }
+        self.stack.pop();
+        into.sources.push(source.to_string());
+
+        if let Some(home) = &raw.home {
+            into.home = parse_home(home.get_ref(), &self.vars).map_err(|message| PolicyError {
+                origin: at(Some(home.span())),
+                message,
+            })?;
+        }
+        if let Some(network) = raw.network {
+            into.network = network;
+        }
+        for rule in raw.rules.iter().flatten() {
+            let origin = at(Some(rule.span()));
+            self.add_raw_rule(rule.get_ref(), origin.clone(), into)
+                .map_err(|message| PolicyError { origin, message })?;
+        }
+        if let Some(env) = raw.env {
+            if let Some(clear) = env.clear {
+                into.env.clear = clear;
+            }
+            // Within one file: unset, then keep (an exception to an unset), then set.
+            for pat in env.unset.iter().flatten() {
+                let origin = at(Some(pat.span()));
+                check_env_pattern(pat.get_ref()).map_err(|message| PolicyError {
+                    origin: origin.clone(),
+                    message,
+                })?;
+                into.env.rules.push(EnvRule::Unset {
+                    pattern: pat.get_ref().clone(),
+                    origin,
+                });
+            }
+            for pat in env.keep.iter().flatten() {
+                check_env_pattern(pat.get_ref()).map_err(|message| PolicyError {
+                    origin: at(Some(pat.span())),
+                    message,
+                })?;
+                into.env.rules.push(EnvRule::Keep(pat.get_ref().clone()));
+            }
+            for (name, value) in env.set.unwrap_or_default() {
+                check_env_name(&name).map_err(|message| PolicyError {
+                    origin: at(None),
+                    message: format!("[env] set: {message}"),
+                })?;
+                into.env.rules.push(EnvRule::Set { name, value });
+            }
+        }
+        Ok(())
+    }
+
+    fn add_raw_rule(&self, r: &RawRule, origin: Origin, into: &mut Policy) -> Result<(), String> {
+        let kinds: Vec<(&str, &String)> = [
+            ("ro", &r.ro),
+            ("rw", &r.rw),
+            ("hide", &r.hide),
+            ("deny", &r.deny),
+            ("empty", &r.empty),
+            ("redirect", &r.redirect),
+            ("tmpfs", &r.tmpfs),
+            ("dev", &r.dev),
+            ("proc", &r.proc),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let (keyword, raw_path) = match kinds.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(
+                    "a rule needs one of ro, rw, hide, deny, empty, redirect, tmpfs, \
+                            dev, proc"
+                        .into(),
+                )
+            }
+            many => {
+                let names: Vec<_> = many.iter().map(|(k, _)| *k).collect();
+                return Err(format!(
+                    "a rule has exactly one kind, this one has {}",
+                    names.join(" and ")
+                ));
+            }
+        };
+        let kind = match keyword {
+            "ro" => RuleKind::Ro,
+            "rw" => RuleKind::Rw,
+            "hide" => RuleKind::Hide,
+            "deny" => RuleKind::Deny,
+            "empty" => RuleKind::Empty,
+            "tmpfs" => RuleKind::Tmpfs,
+            "dev" => RuleKind::Dev,
+            "proc" => RuleKind::Proc,
+            _ => {
+                let to =
+                    r.to.as_ref()
+                        .ok_or("a redirect rule needs `to = \"/other/path\"`")?;
+                RuleKind::Redirect {
+                    to: PathBuf::from(self.vars.expand(to)?),
+                }
+            }
+        };
+        if r.to.is_some() && keyword != "redirect" {
+            return Err(format!(
+                "`to` belongs to redirect rules, not to `{keyword}`"
+            ));
+        }
+        let path = self.vars.expand(raw_path)?;
+        into.push_rule(&path, kind, r.class, r.why.clone(), origin)
+    }
+}
+
+/// `fresh`, `keep` or an absolute path.
+pub fn parse_home(s: &str, vars: &Vars) -> Result<Home, String> {
+    match s {
+        "fresh" => Ok(Home::Fresh),
+        "keep" => Ok(Home::Keep),
+        other => {
+            let expanded = vars.expand(other)?;
+            if !expanded.starts_with('/') {
+                return Err(format!(
+                    "home must be `fresh`, `keep` or an absolute path, not `{other}`"
+                ));
+            }
+            Ok(Home::Path(super::normalize_absolute(&expanded)?))
+        }
+    }
+}
+
+fn check_env_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Err(format!("invalid variable name `{name}`"));
+    }
+    Ok(())
+}
+
+fn check_env_pattern(pattern: &str) -> Result<(), String> {
+    let name = pattern.strip_suffix('*').unwrap_or(pattern);
+    if name.contains('*') {
+        return Err(format!(
+            "`{pattern}`: `*` is allowed only at the end of a pattern"
+        ));
+    }
+    if pattern == "*" {
+        return Ok(());
+    }
+    check_env_name(name)
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl fmt::Debug for Loader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loader")
+            .field("stack", &self.stack)
+            .finish()
+    }
+}

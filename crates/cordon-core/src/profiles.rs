@@ -1,0 +1,35 @@
+//! The built-in profiles, as TOML data kept in the repository's `profiles/` directory.
+
+const PROFILES: &[(&str, &str)] = &[
+    ("build", include_str!("../../../profiles/build.toml")),
+    ("git", include_str!("../../../profiles/git.toml")),
+    ("gpg", include_str!("../../../profiles/gpg.toml")),
+    ("cmake", include_str!("../../../profiles/cmake.toml")),
+    ("python", include_str!("../../../profiles/python.toml")),
+    ("pip", include_str!("../../../profiles/pip.toml")),
+    ("ssh", include_str!("../../../profiles/ssh.toml")),
+    ("npm", include_str!("../../../profiles/npm.toml")),
+];
+
+/// The TOML text of a built-in profile.
+pub fn get(name: &str) -> Option<&'static str> {
+    PROFILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// The names of the built-in profiles.
+pub fn names() -> Vec<&'static str> {
+    PROFILES.iter().map(|(n, _)| *n).collect()
+}
+
+/// A profile's one-line description (its `description` key).
+pub fn description(name: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct D {
+        description: Option<String>,
+    }
+    let text = get(name)?;
+    let d: D = toml::from_str::<toml::Value>(text)
+        .ok()
+        .and_then(|v| v.try_into().ok())?;
+    d.description
+}

@@ -1,0 +1,303 @@
+//! The init process: runs in the child after `clone`, never returns.
+//!
+//! Between clone and exec: no allocation, no locks, no panics. Every path is a prepared `CStr`;
+//! failures are reported to the supervisor as one fixed-size [`ErrorRecord`] on a pipe.
+
+use std::ffi::CStr;
+use std::os::fd::{AsFd, AsRawFd};
+
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{chdir, pivot_root, ForkResult, Pid};
+
+use crate::mount as m;
+use crate::sandbox::{forwarded_set, LaunchError, MountOp, Pipes, Spec, NEWROOT, STAGING};
+use crate::SysError;
+
+pub(crate) const RECORD_LEN: usize = 256;
+const CALL_LEN: usize = 24;
+const DETAIL_LEN: usize = RECORD_LEN - 8 - CALL_LEN;
+const KIND_SETUP: u32 = 1;
+const KIND_EXEC: u32 = 2;
+
+/// What failed in the init or the command, sent to the supervisor.
+pub(crate) struct ErrorRecord {
+    kind: u32,
+    errno: i32,
+    call: [u8; CALL_LEN],
+    detail: [u8; DETAIL_LEN],
+}
+
+impl ErrorRecord {
+    fn new(kind: u32, call: &str, detail: &[u8], errno: Errno) -> Self {
+        let mut r = ErrorRecord {
+            kind,
+            errno: errno as i32,
+            call: [0; CALL_LEN],
+            detail: [0; DETAIL_LEN],
+        };
+        copy_truncated(&mut r.call, call.as_bytes());
+        copy_truncated(&mut r.detail, detail);
+        r
+    }
+
+    fn encode(&self) -> [u8; RECORD_LEN] {
+        let mut b = [0u8; RECORD_LEN];
+        b[0..4].copy_from_slice(&self.kind.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
+        b[8..8 + CALL_LEN].copy_from_slice(&self.call);
+        b[8 + CALL_LEN..].copy_from_slice(&self.detail);
+        b
+    }
+
+    pub(crate) fn decode(b: &[u8; RECORD_LEN]) -> Self {
+        let mut r = ErrorRecord {
+            kind: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+            errno: i32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            call: [0; CALL_LEN],
+            detail: [0; DETAIL_LEN],
+        };
+        r.call.copy_from_slice(&b[8..8 + CALL_LEN]);
+        r.detail.copy_from_slice(&b[8 + CALL_LEN..]);
+        r
+    }
+
+    pub(crate) fn into_error(self, spec: &Spec) -> LaunchError {
+        let text = |b: &[u8]| {
+            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+            String::from_utf8_lossy(&b[..end]).into_owned()
+        };
+        let errno = Errno::from_raw(self.errno);
+        let detail = text(&self.detail);
+        if self.kind == KIND_EXEC {
+            if matches!(errno, Errno::ENOENT | Errno::ENOTDIR) {
+                let command = spec
+                    .argv
+                    .first()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                return LaunchError::NotFound { command };
+            }
+            return LaunchError::CannotExecute {
+                path: detail,
+                errno,
+            };
+        }
+        // Static call names only, so that SysError keeps its &'static str.
+        let call = match text(&self.call).as_str() {
+            "mount" => "mount",
+            "bind" => "bind",
+            "mount_setattr" => "mount_setattr",
+            "remount" => "remount read-only",
+            "mkdir" => "mkdir",
+            "create" => "create",
+            "symlink" => "symlink",
+            "pivot_root" => "pivot_root",
+            "chdir" => "chdir",
+            "umount" => "umount",
+            "fork" => "fork",
+            "prctl" => "prctl",
+            "capset" => "capset",
+            "loopback" => "bring up loopback",
+            _ => "setup",
+        };
+        LaunchError::Setup(SysError::new(call, detail, errno))
+    }
+}
+
+fn copy_truncated(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len() - 1);
+    dst[..n].copy_from_slice(&src[..n]);
+}
+
+/// Report `call path: errno` to the supervisor and exit.
+fn fail(pipes: &Pipes, kind: u32, call: &str, detail: &[u8], errno: Errno) -> ! {
+    let rec = ErrorRecord::new(kind, call, detail, errno).encode();
+    let _ = nix::unistd::write(pipes.err_write.as_fd(), &rec);
+    exit(if kind == KIND_EXEC && matches!(errno, Errno::ENOENT) {
+        127
+    } else if kind == KIND_EXEC {
+        126
+    } else {
+        125
+    })
+}
+
+fn exit(code: i32) -> ! {
+    // _exit: no atexit handlers or stdio flushing that belong to the supervisor.
+    crate::raw::exit_now(code)
+}
+
+/// The init's whole life: wait for the id maps, build the root, start the command, reap.
+pub(crate) fn init_main(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
+    // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
+    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
+        fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
+    }
+    let _ = nix::unistd::close(pipes.go_write.as_raw_fd());
+    let _ = nix::unistd::close(pipes.err_read.as_raw_fd());
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(pipes.go_read.as_raw_fd(), &mut byte) {
+        Ok(1) => {}
+        _ => exit(125),
+    }
+    let _ = nix::unistd::close(pipes.go_read.as_raw_fd());
+
+    if let Err((call, path, e)) = build_root(spec) {
+        fail(pipes, KIND_SETUP, call, path, e);
+    }
+    if spec.unshare_net {
+        if let Err(e) = m::loopback_up() {
+            fail(pipes, KIND_SETUP, "loopback", b"lo", e);
+        }
+    }
+    if let Err(e) = chdir(spec.cwd.as_c_str()) {
+        fail(pipes, KIND_SETUP, "chdir", spec.cwd.to_bytes(), e);
+    }
+
+    // SAFETY: this process is single-threaded (it is a fork-like clone of a single-threaded
+    // supervisor), so the child of this fork may run any code.
+    let pid = match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => exec_command(spec, pipes, old_mask),
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
+    };
+    let _ = nix::unistd::close(pipes.err_write.as_raw_fd());
+    reap(pid)
+}
+
+/// The failed call, the path it was given, the kernel's answer.
+type StepError<'a> = (&'static str, &'a [u8], Errno);
+
+fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
+    const ROOT: &CStr = c"/";
+    const DOT: &CStr = c".";
+    const OLD: &CStr = c"oldroot";
+    const NEW: &CStr = c"newroot";
+    const STAGE: &CStr = c"/tmp";
+    const NEWROOT_C: &CStr = c"/newroot";
+    debug_assert_eq!(STAGE.to_bytes(), STAGING.as_bytes());
+    debug_assert_eq!(NEWROOT_C.to_bytes(), NEWROOT.as_bytes());
+
+    // Nothing done here may propagate back to the host's mount namespace.
+    mount(
+        None::<&CStr>,
+        ROOT,
+        None::<&CStr>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&CStr>,
+    )
+    .map_err(|e| ("mount", b"/ (make it a slave)".as_slice(), e))?;
+    m::tmpfs(STAGE, 0o755).map_err(|e| ("mount", b"tmpfs on /tmp (staging)".as_slice(), e))?;
+    chdir(STAGE).map_err(|e| ("chdir", b"/tmp".as_slice(), e))?;
+    for d in [NEW, OLD] {
+        nix::unistd::mkdir(d, Mode::from_bits_truncate(0o755))
+            .map_err(|e| ("mkdir", d.to_bytes(), e))?;
+    }
+    pivot_root(DOT, OLD).map_err(|e| ("pivot_root", b"staging tmpfs".as_slice(), e))?;
+    chdir(ROOT).map_err(|e| ("chdir", b"/".as_slice(), e))?;
+    m::tmpfs(NEWROOT_C, 0o755).map_err(|e| ("mount", b"tmpfs on the new root".as_slice(), e))?;
+
+    for op in &spec.ops {
+        run_op(op)?;
+    }
+
+    // Enter the new root and drop the staging root with the host's root under it.
+    chdir(NEWROOT_C).map_err(|e| ("chdir", b"/newroot".as_slice(), e))?;
+    pivot_root(DOT, DOT).map_err(|e| ("pivot_root", b"new root".as_slice(), e))?;
+    umount2(DOT, MntFlags::MNT_DETACH).map_err(|e| ("umount", b"old root".as_slice(), e))?;
+    chdir(ROOT).map_err(|e| ("chdir", b"/".as_slice(), e))?;
+    Ok(())
+}
+
+fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
+    match op {
+        MountOp::Mkdir { path } => m::mkdir_p(path).map_err(|e| ("mkdir", path.to_bytes(), e)),
+        MountOp::Touch { path, mode } => {
+            m::touch(path, *mode).map_err(|e| ("create", path.to_bytes(), e))
+        }
+        MountOp::Symlink { target, path } => {
+            nix::unistd::symlinkat(target.as_c_str(), None, path.as_c_str())
+                .map_err(|e| ("symlink", path.to_bytes(), e))
+        }
+        MountOp::Bind {
+            src,
+            dst,
+            recursive,
+            readonly,
+            submounts,
+        } => {
+            m::bind(src, dst, *recursive).map_err(|e| ("bind", src.to_bytes(), e))?;
+            if *readonly {
+                m::make_readonly(dst, *recursive, submounts)
+                    .map_err(|(call, path, e)| (call, path.to_bytes(), e))?;
+            }
+            Ok(())
+        }
+        MountOp::Tmpfs { dst, mode } => {
+            m::tmpfs(dst, *mode).map_err(|e| ("mount", dst.to_bytes(), e))
+        }
+        MountOp::Proc { dst } => m::proc(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
+        MountOp::Devpts { dst } => m::devpts(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
+        MountOp::RemountReadonly { dst } => {
+            m::remount_readonly(dst).map_err(|e| ("remount", dst.to_bytes(), e))
+        }
+    }
+}
+
+/// The command's side of the last fork: restore the signal mask, drop every capability, exec.
+fn exec_command(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
+    if let Err(e) = crate::raw::drop_capabilities() {
+        fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
+    }
+    // No setuid binary or file capability can give back what was dropped.
+    if let Err(e) = nix::sys::prctl::set_no_new_privs() {
+        fail(pipes, KIND_SETUP, "prctl", b"PR_SET_NO_NEW_PRIVS", e);
+    }
+    // As execvp(3): a missing candidate is skipped, EACCES is remembered and the search goes
+    // on, any other error stops it.
+    let mut denied: Option<&CStr> = None;
+    for cand in &spec.exec_candidates {
+        let e = match nix::unistd::execve(cand.as_c_str(), &spec.argv, &spec.envp) {
+            Err(e) => e,
+            Ok(never) => match never {},
+        };
+        match e {
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
+            Errno::EACCES => denied = denied.or(Some(cand.as_c_str())),
+            e => fail(pipes, KIND_EXEC, "execve", cand.to_bytes(), e),
+        }
+    }
+    match denied {
+        Some(path) => fail(pipes, KIND_EXEC, "execve", path.to_bytes(), Errno::EACCES),
+        None => fail(pipes, KIND_EXEC, "execve", b"", Errno::ENOENT),
+    }
+}
+
+/// Reap every process (orphans are re-parented to this init) and forward signals to the command
+/// until it exits; then exit with its status, which kills whatever is left in the namespace.
+fn reap(command: Pid) -> ! {
+    let set = forwarded_set();
+    loop {
+        let sig = match set.wait() {
+            Ok(sig) => sig,
+            Err(_) => continue,
+        };
+        if sig != Signal::SIGCHLD {
+            let _ = kill(command, sig);
+            continue;
+        }
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == command => exit(code),
+                Ok(WaitStatus::Signaled(pid, s, _)) if pid == command => exit(128 + s as i32),
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Mount helpers for the init. No allocation: paths are `CStr`, option strings are formatted
+//! into stack buffers.
+
+use std::ffi::CStr;
+
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::mount::{mount, MsFlags};
+use nix::sys::stat::Mode;
+use nix::sys::statvfs::{statvfs, FsFlags};
+
+const PATH_MAX: usize = 4096;
+
+/// `mkdir -p`; existing directories are fine.
+pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
+    let bytes = path.to_bytes();
+    if bytes.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let mut buf = [0u8; PATH_MAX];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    for end in (1..=bytes.len()).filter(|&i| i == bytes.len() || bytes[i] == b'/') {
+        let saved = buf[end];
+        buf[end] = 0;
+        let prefix = CStr::from_bytes_until_nul(&buf[..=end]).map_err(|_| Errno::EINVAL)?;
+        match nix::unistd::mkdir(prefix, Mode::from_bits_truncate(0o755)) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        buf[end] = saved;
+    }
+    Ok(())
+}
+
+/// Create an empty file (a mount point for a file, or the source of `empty` and `deny`).
+pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
+    let fd = open(
+        path,
+        OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::from_bits_truncate(mode),
+    )?;
+    let _ = nix::unistd::close(fd);
+    // The umask must not weaken or strengthen what was asked for.
+    nix::sys::stat::fchmodat(
+        None,
+        path,
+        Mode::from_bits_truncate(mode),
+        nix::sys::stat::FchmodatFlags::FollowSymlink,
+    )
+}
+
+pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno> {
+    let mut flags = MsFlags::MS_BIND;
+    if recursive {
+        flags |= MsFlags::MS_REC;
+    }
+    mount(Some(src), dst, None::<&CStr>, flags, None::<&CStr>)
+}
+
+/// A tmpfs with its root directory at `mode` (octal in the mount options).
+pub(crate) fn tmpfs(dst: &CStr, mode: u32) -> Result<(), Errno> {
+    let mut opts = [0u8; 16];
+    let prefix = b"mode=";
+    opts[..prefix.len()].copy_from_slice(prefix);
+    for (i, shift) in [9u32, 6, 3, 0].into_iter().enumerate() {
+        opts[prefix.len() + i] = b'0' + ((mode >> shift) & 7) as u8;
+    }
+    let opts = CStr::from_bytes_until_nul(&opts).map_err(|_| Errno::EINVAL)?;
+    mount(
+        Some(c"tmpfs"),
+        dst,
+        Some(c"tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(opts),
+    )
+}
+
+pub(crate) fn proc(dst: &CStr) -> Result<(), Errno> {
+    mount(
+        Some(c"proc"),
+        dst,
+        Some(c"proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&CStr>,
+    )
+}
+
+pub(crate) fn devpts(dst: &CStr) -> Result<(), Errno> {
+    mount(
+        Some(c"devpts"),
+        dst,
+        Some(c"devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some(c"newinstance,ptmxmode=0666,mode=620"),
+    )
+}
+
+/// Make a bind read-only, with its submounts when `recursive`. Uses mount_setattr(2)
+/// (Linux 5.12) and falls back to remounting each mount by itself on older kernels.
+pub(crate) fn make_readonly<'a>(
+    dst: &'a CStr,
+    recursive: bool,
+    submounts: &'a [std::ffi::CString],
+) -> Result<(), (&'static str, &'a CStr, Errno)> {
+    match crate::raw::mount_setattr_readonly(dst, recursive) {
+        Ok(()) => return Ok(()),
+        Err(Errno::ENOSYS) => {}
+        Err(e) => return Err(("mount_setattr", dst, e)),
+    }
+    remount_readonly(dst).map_err(|e| ("remount", dst, e))?;
+    if recursive {
+        for sub in submounts {
+            // A submount may have been covered by a later mount of the host; skip what is gone.
+            match remount_readonly(sub) {
+                Ok(()) | Err(Errno::ENOENT) | Err(Errno::EINVAL) => {}
+                Err(e) => return Err(("remount", sub.as_c_str(), e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Remount one mount read-only, keeping the flags it has: in a user namespace the kernel
+/// refuses a remount that would clear a locked flag such as nosuid or nodev (mount(2), EPERM).
+pub(crate) fn remount_readonly(dst: &CStr) -> Result<(), Errno> {
+    let current = statvfs(dst)?.flags();
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    for (have, keep) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if current.contains(have) {
+            flags |= keep;
+        }
+    }
+    mount(None::<&CStr>, dst, None::<&CStr>, flags, None::<&CStr>)
+}
+
+/// Bring up `lo` in a new network namespace, as bubblewrap does.
+pub(crate) fn loopback_up() -> Result<(), Errno> {
+    crate::raw::set_interface_up(c"lo")
+}

@@ -1,0 +1,89 @@
+//! What this kernel and user allow: the facts behind `cordon doctor` and `--backend auto`.
+//!
+//! Each probe tries the real thing where it can (creating a user namespace in a child process)
+//! rather than trusting sysctls alone: AppArmor, seccomp filters of container runtimes and
+//! distribution patches can refuse what the sysctls allow.
+
+use std::ffi::CStr;
+
+use nix::errno::Errno;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::ForkResult;
+
+/// Try to create user + mount namespaces in a child process. With `mount_overlay`, also try to
+/// mount an overlayfs inside them (allowed unprivileged since Linux 5.11).
+pub fn try_user_namespace(mount_overlay: bool) -> Result<(), Errno> {
+    // SAFETY: the child only makes system calls and exits with _exit; no allocation, no locks.
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Child => {
+            let code = match userns_child(mount_overlay) {
+                Ok(()) => 0,
+                Err(e) => e as i32,
+            };
+            crate::raw::exit_now(code.clamp(0, 255))
+        }
+        ForkResult::Parent { child } => match waitpid(child, None)? {
+            WaitStatus::Exited(_, 0) => Ok(()),
+            WaitStatus::Exited(_, code) => Err(Errno::from_raw(code)),
+            _ => Err(Errno::ECHILD),
+        },
+    }
+}
+
+fn userns_child(mount_overlay: bool) -> Result<(), Errno> {
+    use nix::mount::{mount, MsFlags};
+    use nix::sched::{unshare, CloneFlags};
+    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)?;
+    if !mount_overlay {
+        return Ok(());
+    }
+    mount(
+        None::<&CStr>,
+        c"/",
+        None::<&CStr>,
+        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        None::<&CStr>,
+    )?;
+    mount(
+        Some(c"tmpfs"),
+        c"/tmp",
+        Some(c"tmpfs"),
+        MsFlags::empty(),
+        None::<&CStr>,
+    )?;
+    for d in [c"/tmp/l", c"/tmp/u", c"/tmp/w", c"/tmp/m"] {
+        nix::unistd::mkdir(d, nix::sys::stat::Mode::from_bits_truncate(0o755))?;
+    }
+    mount(
+        Some(c"overlay"),
+        c"/tmp/m",
+        Some(c"overlay"),
+        MsFlags::empty(),
+        Some(c"lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w"),
+    )
+}
+
+/// The Landlock ABI version this kernel offers: Err(ENOSYS) when not built in, Err(EOPNOTSUPP)
+/// when built in but disabled at boot.
+pub fn landlock_abi() -> Result<u32, Errno> {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with a NULL attribute pointer, size 0 and the VERSION flag the call only returns
+    // the ABI version (landlock_create_ruleset(2)).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(r as u32)
+}
+
+/// The effective user id of this process.
+pub fn euid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}

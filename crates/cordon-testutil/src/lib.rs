@@ -1,0 +1,3 @@
+//! Test-only helpers for cordon.
+#![forbid(unsafe_code)]
+pub mod probes;

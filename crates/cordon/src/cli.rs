@@ -1,0 +1,125 @@
+//! The command line, as clap definitions only; `run.rs` turns it into a policy.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Run a build in a declared filesystem view, without root.
+///
+/// cordon runs a command so that it sees only what a policy declares: paths visible read-only
+/// or read-write, hidden (absent), denied, emptied or redirected, a fresh HOME, a scrubbed
+/// environment. The default policy is the `build` profile: the system read-only, the working
+/// directory read-write, a private /tmp, a fresh empty HOME, and the user and site
+/// configuration of git, gpg, ssh, CMake, Python, pip and npm hidden.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cordon",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command in the view a policy declares.
+    ///
+    /// Exit status: the command's own; 128+N when it dies of signal N; 125 when cordon itself
+    /// fails (bad policy, sandbox cannot be set up), 126 when the command cannot be executed,
+    /// 127 when it is not found.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// Show what this kernel and user allow and which backends can run.
+    Doctor {
+        /// Print the facts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in profiles, or print one.
+    Profiles {
+        /// Print this profile's TOML.
+        name: Option<String>,
+    },
+    /// Print the man page (roff) on standard output.
+    #[command(hide = true)]
+    Man {
+        /// A subcommand, for its own page (cordon-run).
+        subcommand: Option<String>,
+    },
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  cordon run -- ./configure --prefix=$PWD/install
+  cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
+  cordon run --policy spack.toml --verbose -- make check
+  cordon run --home keep --env-keep SSH_AUTH_SOCK -- git fetch";
+
+/// Options of `cordon run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Load a policy file (TOML); repeatable, later files win.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// Use a built-in profile (build, git, gpg, cmake, python, pip, ssh, npm); repeatable.
+    /// Without --policy or --profile, the `build` profile is used.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// Show PATH read-only.
+    #[arg(long, value_name = "PATH")]
+    pub ro: Vec<String>,
+    /// Show PATH read-write.
+    #[arg(long, value_name = "PATH")]
+    pub rw: Vec<String>,
+    /// Make PATH absent (ENOENT), even a single file inside a visible directory.
+    #[arg(long, value_name = "PATH")]
+    pub hide: Vec<String>,
+    /// Make PATH present but unreadable (EACCES).
+    #[arg(long, value_name = "PATH")]
+    pub deny: Vec<String>,
+    /// Put an empty file or directory in PATH's place.
+    #[arg(long, value_name = "PATH")]
+    pub empty: Vec<String>,
+    /// Show OTHER's content at PATH, read-only.
+    #[arg(long, value_name = "PATH=OTHER")]
+    pub redirect: Vec<String>,
+    /// Put a private, empty, writable directory at PATH.
+    #[arg(long, value_name = "PATH")]
+    pub tmpfs: Vec<String>,
+    /// HOME inside: `fresh` (new and empty), `keep` (unchanged), or a directory to use.
+    #[arg(long, value_name = "fresh|keep|PATH")]
+    pub home: Option<String>,
+    /// Keep this variable (after --env-clear or a profile's unset); `PREFIX*` matches a prefix.
+    #[arg(long, value_name = "VAR")]
+    pub env_keep: Vec<String>,
+    /// Set a variable.
+    #[arg(long, value_name = "VAR=VALUE")]
+    pub env_set: Vec<String>,
+    /// Remove a variable; `PREFIX*` matches a prefix.
+    #[arg(long, value_name = "VAR")]
+    pub env_unset: Vec<String>,
+    /// Start from an empty environment (then --env-keep and --env-set apply).
+    #[arg(long)]
+    pub env_clear: bool,
+    /// No network: only a private loopback interface.
+    #[arg(long)]
+    pub no_network: bool,
+    /// The sandbox mechanism: auto, namespace, landlock, seccomp, ptrace, preload.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub backend: String,
+    /// Run the command in DIR (also the `${CWD}` of policies).
+    #[arg(short = 'C', long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Say what cordon set up: backend, profiles, removed variables, adjusted rules.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print the resolved policy and the mount plan, and do not run the command.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}

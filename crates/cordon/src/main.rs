@@ -1,0 +1,62 @@
+//! `cordon`: parse, run, map errors to exit statuses.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod doctor;
+mod run;
+
+use clap::Parser;
+
+/// cordon's own failure (as `env` and `chroot`): bad usage, bad policy, no sandbox.
+pub const EXIT_FAILURE: i32 = 125;
+/// The command exists but cannot be executed.
+pub const EXIT_CANNOT_EXECUTE: i32 = 126;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+fn main() {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_FAILURE } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        cli::Command::Run(args) => run::run(*args),
+        cli::Command::Doctor { json } => doctor::doctor(json),
+        cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
+        cli::Command::Man { subcommand } => man(subcommand.as_deref()),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("cordon: {e:#}");
+            std::process::exit(EXIT_FAILURE);
+        }
+    }
+}
+
+/// The man page of `cordon`, or of one subcommand as `cordon-NAME`.
+fn man(sub: Option<&str>) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    let top = cli::Cli::command();
+    let cmd = match sub {
+        None => top,
+        Some(name) => top
+            .find_subcommand(name)
+            .filter(|s| !s.is_hide_set())
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no subcommand `{name}`"))?
+            .bin_name(format!("cordon {name}")),
+    };
+    let title = match sub {
+        None => "cordon".to_string(),
+        Some(name) => format!("cordon-{name}"),
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd).title(title).render(&mut out)?;
+    std::io::Write::write_all(&mut std::io::stdout(), &out)?;
+    Ok(0)
+}

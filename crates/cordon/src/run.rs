@@ -1,0 +1,226 @@
+//! `cordon run`: flags + policy files + profiles -> one Policy -> the backend's plan -> run.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context as _, Result};
+
+use cordon_core::backend::{self, BackendKind};
+use cordon_core::doctor::HostFacts;
+use cordon_core::env;
+use cordon_core::plan::{self, Context};
+use cordon_core::policy::{self, EnvRule, Home, Loader, Origin, Policy, RuleKind, Vars};
+use cordon_core::sys::sandbox::{self, LaunchError};
+
+use crate::cli::RunArgs;
+use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
+
+/// The caller's home directory: $HOME if absolute, else the passwd entry's.
+fn host_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Resolve the flags, files and profiles into one policy.
+pub fn resolve_policy(args: &RunArgs, cwd: &Path) -> Result<Policy> {
+    let home = host_home();
+    let vars = Vars::new(&home, cwd, |k| std::env::var(k).ok());
+    let mut loader = Loader::new(vars);
+    let mut policy = Policy::default();
+    if args.policy.is_empty() && args.profile.is_empty() {
+        loader.load_profile("build", &mut policy)?;
+    }
+    for name in &args.profile {
+        loader.load_profile(name, &mut policy)?;
+    }
+    for file in &args.policy {
+        loader.load_file(file, &mut policy)?;
+    }
+
+    let cli = Origin::command_line;
+    let add = |policy: &mut Policy, flag: &str, raw: &str, kind: RuleKind| -> Result<()> {
+        policy
+            .push_rule(raw, kind, None, None, cli())
+            .map_err(|e| anyhow!("--{flag} {raw}: {e}"))
+    };
+    for p in &args.ro {
+        add(&mut policy, "ro", p, RuleKind::Ro)?;
+    }
+    for p in &args.rw {
+        add(&mut policy, "rw", p, RuleKind::Rw)?;
+    }
+    for p in &args.tmpfs {
+        add(&mut policy, "tmpfs", p, RuleKind::Tmpfs)?;
+    }
+    for p in &args.empty {
+        add(&mut policy, "empty", p, RuleKind::Empty)?;
+    }
+    for p in &args.deny {
+        add(&mut policy, "deny", p, RuleKind::Deny)?;
+    }
+    for p in &args.hide {
+        add(&mut policy, "hide", p, RuleKind::Hide)?;
+    }
+    for r in &args.redirect {
+        let (path, to) = r
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--redirect {r}: expected PATH=OTHER"))?;
+        add(
+            &mut policy,
+            "redirect",
+            path,
+            RuleKind::Redirect { to: to.into() },
+        )?;
+    }
+    if let Some(h) = &args.home {
+        policy.home = policy::parse_home(h, loader.vars()).map_err(|e| anyhow!("--home: {e}"))?;
+    }
+    if args.env_clear {
+        policy.env.clear = true;
+    }
+    for v in &args.env_unset {
+        policy.env.rules.push(EnvRule::Unset {
+            pattern: v.clone(),
+            origin: cli(),
+        });
+    }
+    for v in &args.env_keep {
+        policy.env.rules.push(EnvRule::Keep(v.clone()));
+    }
+    for kv in &args.env_set {
+        let (name, value) = kv
+            .split_once('=')
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| anyhow!("--env-set {kv}: expected VAR=VALUE"))?;
+        policy.env.rules.push(EnvRule::Set {
+            name: name.into(),
+            value: value.into(),
+        });
+    }
+    if args.no_network {
+        policy.network = false;
+    }
+    Ok(policy)
+}
+
+/// HOME inside the sandbox, or None when it is kept as it is.
+fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
+    match &policy.home {
+        Home::Keep => None,
+        Home::Path(p) => Some(p.clone()),
+        Home::Fresh => {
+            let home = host_home();
+            // A fresh home at the caller's home path, so that tools that read the passwd entry
+            // agree with $HOME; never over the root directory itself.
+            Some(if home == Path::new("/") {
+                PathBuf::from("/tmp/home")
+            } else {
+                home
+            })
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<i32> {
+    let cwd = match &args.chdir {
+        Some(d) => std::fs::canonicalize(d)
+            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let policy = resolve_policy(&args, &cwd)?;
+
+    let requested = match args.backend.as_str() {
+        "auto" => None,
+        name => Some(name.parse::<BackendKind>().map_err(|e| {
+            anyhow!("--backend: {e} (auto, namespace, landlock, seccomp, ptrace, preload)")
+        })?),
+    };
+    // Probing forks a child; skip it when the namespace backend is asked for by name.
+    let backend = if requested == Some(BackendKind::Namespace) {
+        BackendKind::Namespace
+    } else {
+        let host = HostFacts::probe(false);
+        backend::choose(requested, &host).map_err(|e| anyhow!(e))?
+    };
+
+    let home = sandbox_home(&policy);
+    let overrides: Vec<(&str, OsString)> = home
+        .iter()
+        .map(|h| ("HOME", h.clone().into_os_string()))
+        .collect();
+    let env = env::resolve(&policy.env, std::env::vars_os(), &overrides);
+    let ctx = Context {
+        cwd: cwd.clone(),
+        home,
+        argv: args.command.clone(),
+        envp: env.vars.clone(),
+        root: cordon_core::sys::probe::euid() == 0,
+    };
+    let plan = plan::compile(&policy, &ctx)?;
+
+    if args.verbose || args.dry_run {
+        eprintln!("cordon: backend {backend}: {}", backend.guarantees());
+        eprintln!("cordon: policy from {}", policy.sources.join(", "));
+        for (name, origin) in &env.removed {
+            eprintln!("cordon: unset {name} ({origin})");
+        }
+        if env.cleared > 0 {
+            eprintln!("cordon: env clear removed {} variables", env.cleared);
+        }
+        for note in &plan.notes {
+            eprintln!("cordon: note: {note}");
+        }
+    }
+    if args.dry_run {
+        print_dry_run(&policy, &plan.spec);
+        return Ok(0);
+    }
+    match sandbox::launch(&plan.spec) {
+        Ok(outcome) => Ok(outcome.code()),
+        Err(e @ LaunchError::NotFound { .. }) => {
+            eprintln!("cordon: {e}");
+            Ok(EXIT_NOT_FOUND)
+        }
+        Err(e @ LaunchError::CannotExecute { .. }) => {
+            eprintln!("cordon: {e}");
+            Ok(EXIT_CANNOT_EXECUTE)
+        }
+        Err(LaunchError::Setup(e)) => {
+            if e.call == "chdir" {
+                eprintln!(
+                    "cordon: the working directory {} is not visible in the sandbox \
+                     (add --ro or --rw for it)",
+                    cwd.display()
+                );
+            } else {
+                eprintln!("cordon: cannot set up the sandbox: {e}");
+            }
+            Ok(EXIT_FAILURE)
+        }
+    }
+}
+
+fn print_dry_run(policy: &Policy, spec: &sandbox::Spec) {
+    println!("# rules (longest prefix wins; later wins for the same path)");
+    for r in &policy.rules {
+        let extra = match &r.kind {
+            RuleKind::Redirect { to } => format!(" -> {}", to.display()),
+            _ => String::new(),
+        };
+        println!(
+            "{:<8} {}{extra}  [{}] ({})",
+            r.kind.keyword(),
+            r.path.display(),
+            r.class,
+            r.origin
+        );
+    }
+    println!("home     {:?}", policy.home);
+    println!("network  {}", if policy.network { "on" } else { "off" });
+    println!("# mount plan");
+    for op in &spec.ops {
+        println!("{op:?}");
+    }
+}
