@@ -1,3 +1,262 @@
-//! Test-only helpers for cordon.
+//! Test-only helpers for cordon: probe programs, fixture worlds, running as another user.
+//!
+//! Setup outside, check inside: a test builds a [`World`] (files in a world-readable
+//! directory), runs cordon on a probe as [`User::Root`] and as [`User::Nobody`], and checks
+//! what the probe could reach. Every scenario runs for both users from one body
+//! ([`as_each_user!`]).
 #![forbid(unsafe_code)]
+
 pub mod probes;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Who runs cordon in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum User {
+    /// The test process itself, when it is root.
+    Root,
+    /// uid/gid 65534 with no supplementary groups, via `setpriv` (needs the tests to run as
+    /// root); when the tests run unprivileged already, the test process itself.
+    Nobody,
+}
+
+/// Whether the test process is root.
+pub fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Skip locally, fail in CI (bubblewrap's must-work convention): when `ok` is false, print
+/// `SKIP: reason` and return false, unless `CI` is set, then panic.
+pub fn require(ok: bool, reason: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("required in CI: {reason}");
+    }
+    eprintln!("SKIP: {reason}");
+    false
+}
+
+/// A directory of fixtures for one test: world-readable, under /tmp, removed on drop.
+/// `bin/` holds copies of cordon and the probes that any user can run; `work/` is the
+/// working directory; `home/` is HOME.
+pub struct World {
+    dir: tempfile::TempDir,
+    user: User,
+}
+
+impl World {
+    /// A new world for `user`, with `cordon` copied into `bin/`.
+    pub fn new(cordon: &Path, user: User) -> World {
+        let dir = tempfile::Builder::new()
+            .prefix("cordon-test-")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let w = World { dir, user };
+        for d in ["bin", "work", "home"] {
+            w.mkdir(d);
+        }
+        w.install(cordon, "cordon");
+        for (p, name) in [
+            (probes::probe_dynamic(), "probe-dyn"),
+            (probes::probe_static(), "probe-static"),
+            (probes::escape_dynamic(), "escape-dyn"),
+            (probes::escape_static(), "escape-static"),
+        ] {
+            w.install(&p, name);
+        }
+        w
+    }
+
+    fn install(&self, from: &Path, name: &str) {
+        let to = self.path("bin").join(name);
+        fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    pub fn user(&self) -> User {
+        self.user
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.path("bin").join(name)
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.path("work")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.path("home")
+    }
+
+    /// Create a directory (and parents) owned by the world's user.
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let p = self.path(rel);
+        fs::create_dir_all(&p).unwrap();
+        self.give(&p);
+        p
+    }
+
+    /// Write a file (parents created), owned by the world's user.
+    pub fn write(&self, rel: &str, contents: &str) -> PathBuf {
+        let p = self.path(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&p, contents).unwrap();
+        let mut q = p.clone();
+        while q != self.root() {
+            self.give(&q);
+            q = q.parent().unwrap().to_path_buf();
+        }
+        p
+    }
+
+    /// Write an executable script.
+    pub fn script(&self, rel: &str, contents: &str) -> PathBuf {
+        let p = self.write(rel, contents);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    fn give(&self, p: &Path) {
+        if self.user == User::Nobody && is_root() {
+            std::os::unix::fs::lchown(p, Some(65534), Some(65534)).unwrap();
+        }
+    }
+
+    /// A command run as the world's user, with a small clean environment: PATH, HOME (the
+    /// world's home), LANG, and the working directory `work/`.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = if self.user == User::Nobody && is_root() {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+            c.arg(program.as_ref());
+            c
+        } else {
+            Command::new(program.as_ref())
+        };
+        cmd.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", self.home())
+            .env("LANG", "C.UTF-8")
+            .current_dir(self.work());
+        cmd
+    }
+
+    /// `cordon ARGS...` as the world's user.
+    pub fn cordon<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = self.command(self.bin("cordon"));
+        c.args(args);
+        c
+    }
+
+    /// `cordon run --ro bin/ EXTRA... -- COMMAND...`: the default `build` profile with the
+    /// world's binaries visible.
+    pub fn run_in_sandbox(&self, extra: &[&str], command: &[&str]) -> Output {
+        let bin = self.path("bin");
+        let mut args: Vec<&OsStr> = vec![OsStr::new("run"), OsStr::new("--ro"), bin.as_os_str()];
+        args.extend(extra.iter().map(OsStr::new));
+        args.push(OsStr::new("--"));
+        args.extend(command.iter().map(OsStr::new));
+        output(self.cordon(args))
+    }
+}
+
+/// Run a command and capture its output, with a timeout so that a hung sandbox fails the
+/// test instead of hanging it.
+pub fn output(mut cmd: Command) -> Output {
+    let mut t = Command::new("timeout");
+    t.arg("-k").arg("5").arg("120").arg(cmd.get_program());
+    t.args(cmd.get_args());
+    t.env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            t.env(k, v);
+        }
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        t.current_dir(d);
+    }
+    let _ = &mut cmd;
+    t.output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()))
+}
+
+/// stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A readable summary for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    )
+}
+
+/// Run a scenario for one user: as root only when the tests run as root; as nobody via
+/// setpriv when root, else as the unprivileged test user itself.
+pub fn run_as(user: User, cordon: &str, body: fn(&World)) {
+    if user == User::Root && !is_root() {
+        require(false, "the root tier needs the tests to run as root");
+        return;
+    }
+    let w = World::new(Path::new(cordon), user);
+    body(&w);
+}
+
+/// Expand one scenario into a test per user: `NAME::root` and `NAME::nobody`.
+#[macro_export]
+macro_rules! as_each_user {
+    ($(#[$meta:meta])* fn $name:ident($w:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($w: &$crate::World) $body
+            #[test]
+            fn root() {
+                $crate::run_as($crate::User::Root, env!("CARGO_BIN_EXE_cordon"), body);
+            }
+            #[test]
+            fn nobody() {
+                $crate::run_as($crate::User::Nobody, env!("CARGO_BIN_EXE_cordon"), body);
+            }
+        }
+    };
+}

@@ -1,0 +1,90 @@
+//! The escape suite: a static and a dynamic probe try every route to a hidden file and a
+//! hidden directory. Each route is first shown to reach the target without cordon.
+
+use cordon_testutil::{as_each_user, describe, is_root, output, stdout, User, World};
+
+/// route name -> (outcome, errno)
+fn routes(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("route "))
+        .map(|l| {
+            let mut it = l.splitn(2, ' ');
+            (
+                it.next().unwrap_or_default().to_string(),
+                it.next().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn check(w: &World, target: &str, rules: &[&str]) {
+    let writable = w.mkdir("work/scratch");
+    let writable = writable.to_str().unwrap();
+    for bin in ["escape-static", "escape-dyn"] {
+        // Natively every route that the kernel supports reaches the target. A non-root user
+        // cannot bind-mount outside a namespace of its own.
+        let native = output({
+            let mut c = w.command(w.bin(bin));
+            c.args([target, writable]);
+            c
+        });
+        let native_routes = routes(&stdout(&native));
+        assert!(native_routes.len() >= 19, "{}", describe(&native));
+        for (route, outcome) in &native_routes {
+            let privileged_only = route == "bind-mount" && !(is_root() && w.user() == User::Root);
+            assert!(
+                outcome == "REACHED" || outcome.starts_with("unsupported") || privileged_only,
+                "{bin}: route {route} does not reach the target natively ({outcome}): {}",
+                describe(&native)
+            );
+        }
+
+        let mut args: Vec<&str> = rules.to_vec();
+        args.push("--rw");
+        args.push(writable);
+        let bin_path = w.bin(bin);
+        let o = w.run_in_sandbox(&args, &[bin_path.to_str().unwrap(), target, writable]);
+        let sandboxed = routes(&stdout(&o));
+        assert_eq!(sandboxed.len(), native_routes.len(), "{}", describe(&o));
+        for (route, outcome) in &sandboxed {
+            assert!(
+                !outcome.starts_with("REACHED"),
+                "{bin}: route {route} reached the hidden {target}: {}",
+                describe(&o)
+            );
+        }
+        assert_eq!(o.status.code(), Some(0), "{bin}: {}", describe(&o));
+    }
+}
+
+as_each_user! {
+    /// A hidden file in a visible directory stays absent by every route.
+    fn hidden_file(w) {
+        let secret = w.script("data/vis/secret", "#!/bin/sh\necho leaked\n");
+        w.write("data/vis/visible", "v\n");
+        let data = w.path("data");
+        check(w, secret.to_str().unwrap(),
+              &["--ro", data.to_str().unwrap(), "--hide", secret.to_str().unwrap()]);
+    }
+}
+
+as_each_user! {
+    /// A hidden directory stays absent by every route.
+    fn hidden_directory(w) {
+        w.write("data/secretdir/inner", "s\n");
+        w.write("data/visible", "v\n");
+        let dir = w.path("data/secretdir");
+        let data = w.path("data");
+        check(w, dir.to_str().unwrap(),
+              &["--ro", data.to_str().unwrap(), "--hide", dir.to_str().unwrap()]);
+    }
+}
+
+as_each_user! {
+    /// The home directory's real content stays out of reach behind the fresh home, by every
+    /// route.
+    fn real_home_behind_fresh_home(w) {
+        let secret = w.write("home/.gitconfig", "[user]\n\tname = Real\n");
+        check(w, secret.to_str().unwrap(), &[]);
+    }
+}

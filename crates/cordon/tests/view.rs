@@ -1,0 +1,180 @@
+//! The filesystem view: every rule kind, seen from a dynamic and a static probe, as root and
+//! as an unprivileged user.
+
+use cordon_testutil::{as_each_user, describe, output, stdout, World};
+
+/// Run the probe (dynamic and static) in the sandbox and return its result lines, which must
+/// agree between the two builds.
+fn probe(w: &World, extra: &[&str], ops: &[&str]) -> Vec<String> {
+    let mut results = Vec::new();
+    for bin in ["probe-dyn", "probe-static"] {
+        let path = w.bin(bin);
+        let mut cmd = vec![path.to_str().unwrap()];
+        cmd.extend_from_slice(ops);
+        let o = w.run_in_sandbox(extra, &cmd);
+        assert_eq!(o.status.code(), Some(0), "{bin}: {}", describe(&o));
+        results.push(stdout(&o).lines().map(str::to_string).collect::<Vec<_>>());
+    }
+    assert_eq!(results[0], results[1], "dynamic and static probes disagree");
+    results.swap_remove(0)
+}
+
+fn line<'a>(lines: &'a [String], op: &str, path: &str) -> &'a str {
+    let prefix = format!("{op} {path} ");
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no result for {op} {path} in {lines:?}"))
+}
+
+as_each_user! {
+    /// A hidden file inside a visible directory is ENOENT for open, stat, access, readlink
+    /// and exec; its siblings stay visible and the directory listing omits it.
+    fn hidden_file_in_visible_dir(w) {
+        let secret = w.script("data/vis/secret.sh", "#!/bin/sh\necho leaked\n");
+        w.write("data/vis/ok", "ok\n");
+        let secret = secret.to_str().unwrap();
+        let vis = w.path("data/vis");
+        let vis = vis.to_str().unwrap();
+        let ok = format!("{vis}/ok");
+        let data = w.path("data");
+
+        // Natively the file is there, for every op.
+        let native = output({
+            let mut c = w.command(w.bin("probe-static"));
+            c.args(["open", secret, "stat", secret, "access", secret, "exec", secret]);
+            c
+        });
+        assert!(!stdout(&native).contains("ENOENT"), "{}", describe(&native));
+
+        let ops = [
+            "open", secret, "stat", secret, "lstat", secret, "statx", secret, "access", secret,
+            "faccessat2", secret, "readlink", secret, "exec", secret, "openat2", secret,
+            "rawopen", secret, "content", &ok, "ls", vis,
+        ];
+        let lines = probe(w, &["--ro", data.to_str().unwrap(), "--hide", secret], &ops);
+        for op in ["open", "stat", "lstat", "statx", "access", "faccessat2", "readlink", "exec",
+                   "openat2", "rawopen"] {
+            assert_eq!(line(&lines, op, secret), "ENOENT", "{op}: {lines:?}");
+        }
+        assert_eq!(line(&lines, "content", &ok), "ok");
+        assert_eq!(line(&lines, "ls", vis), "ok");
+    }
+}
+
+as_each_user! {
+    /// A hidden directory is absent, with everything under it.
+    fn hidden_directory(w) {
+        w.write("data/secrets/key", "k\n");
+        w.write("data/other", "o\n");
+        let data = w.path("data");
+        let dir = w.path("data/secrets");
+        let key = w.path("data/secrets/key");
+        let (data, dir, key) = (data.to_str().unwrap(), dir.to_str().unwrap(), key.to_str().unwrap());
+        let lines = probe(w, &["--ro", data, "--hide", dir],
+            &["stat", dir, "open", key, "opendir", dir, "ls", data]);
+        assert_eq!(line(&lines, "stat", dir), "ENOENT");
+        assert_eq!(line(&lines, "open", key), "ENOENT");
+        assert_eq!(line(&lines, "opendir", dir), "ENOENT");
+        assert_eq!(line(&lines, "ls", data), "other");
+    }
+}
+
+as_each_user! {
+    /// ro is read-only, rw is writable and writes reach the host, deny is EACCES, empty is
+    /// empty, redirect shows the other file, tmpfs is private and empty.
+    fn rule_kinds(w) {
+        w.write("ro/file", "ro\n");
+        w.write("rw/file", "rw\n");
+        w.write("deny/file", "secret\n");
+        w.write("emptyme", "not empty\n");
+        w.write("emptydir/inside", "x\n");
+        w.write("pinned", "pinned content\n");
+        w.write("redirected", "original\n");
+        w.write("scratch/old", "x\n");
+        let p = |r: &str| w.path(r).to_str().unwrap().to_string();
+        let (ro, rw, deny, emptyme, emptydir, pinned, redirected, scratch) = (
+            p("ro"), p("rw"), p("deny/file"), p("emptyme"), p("emptydir"), p("pinned"),
+            p("redirected"), p("scratch"),
+        );
+        let redirect = format!("{redirected}={pinned}");
+        let lines = probe(w,
+            &["--ro", w.root().to_str().unwrap(), "--rw", &rw, "--deny", &deny,
+              "--empty", &emptyme, "--empty", &emptydir, "--redirect", &redirect,
+              "--tmpfs", &scratch],
+            &["write", &format!("{ro}/new"), "content", &format!("{ro}/file"),
+              "write", &format!("{rw}/new"),
+              "open", &deny, "stat", &deny,
+              "content", &emptyme, "ls", &emptydir,
+              "content", &redirected, "write", &redirected,
+              "ls", &scratch, "write", &format!("{scratch}/new")]);
+        assert_eq!(line(&lines, "write", &format!("{ro}/new")), "EROFS");
+        assert_eq!(line(&lines, "content", &format!("{ro}/file")), "ro");
+        assert_eq!(line(&lines, "write", &format!("{rw}/new")), "ok");
+        assert_eq!(line(&lines, "open", &deny), "EACCES");
+        assert_eq!(line(&lines, "stat", &deny), "ok");
+        assert_eq!(line(&lines, "content", &emptyme), "");
+        assert_eq!(line(&lines, "ls", &emptydir), "");
+        assert_eq!(line(&lines, "content", &redirected), "pinned content");
+        assert_eq!(line(&lines, "write", &redirected), "EROFS");
+        assert_eq!(line(&lines, "ls", &scratch), "");
+        assert_eq!(line(&lines, "write", &format!("{scratch}/new")), "ok");
+        // Writes in rw reach the host; writes in tmpfs do not; nothing was created for the
+        // mount points on the host.
+        assert!(w.path("rw/new").exists());
+        assert!(!w.path("scratch/new").exists());
+        assert_eq!(std::fs::read_to_string(w.path("emptyme")).unwrap(), "not empty\n");
+    }
+}
+
+as_each_user! {
+    /// The longest prefix wins: a read-write directory inside a read-only one, a visible
+    /// file inside a hidden directory, and a rule for a path the host lacks (created in the
+    /// view, never on the host).
+    fn longest_prefix_and_missing_paths(w) {
+        w.write("tree/a/keep", "k\n");
+        w.write("tree/a/b/file", "f\n");
+        w.write("tree/hidden/visible", "v\n");
+        w.write("tree/hidden/other", "o\n");
+        let p = |r: &str| w.path(r).to_str().unwrap().to_string();
+        let lines = probe(w,
+            &["--ro", &p("tree"), "--rw", &p("tree/a/b"), "--hide", &p("tree/hidden"),
+              "--ro", &p("tree/hidden/visible"), "--tmpfs", &p("tree/missing/dir")],
+            &["write", &p("tree/a/new"), "write", &p("tree/a/b/new"),
+              "content", &p("tree/hidden/visible"), "stat", &p("tree/hidden/other"),
+              "write", &p("tree/missing/dir/x")]);
+        assert_eq!(line(&lines, "write", &p("tree/a/new")), "EROFS");
+        assert_eq!(line(&lines, "write", &p("tree/a/b/new")), "ok");
+        assert_eq!(line(&lines, "content", &p("tree/hidden/visible")), "v");
+        assert_eq!(line(&lines, "stat", &p("tree/hidden/other")), "ENOENT");
+        assert_eq!(line(&lines, "write", &p("tree/missing/dir/x")), "ok");
+        assert!(!w.path("tree/missing").exists(), "a mount point was created on the host");
+    }
+}
+
+as_each_user! {
+    /// The build profile: the system is read-only, /tmp is private, HOME is fresh and
+    /// empty, and only the working directory is writable.
+    fn build_profile_defaults(w) {
+        w.write("home/.profile-marker", "x\n");
+        let home = w.home();
+        let home = home.to_str().unwrap();
+        let work = w.work();
+        let work = work.to_str().unwrap();
+        let tmp_file = format!("/tmp/cordon-view-test-{}", std::process::id());
+        let lines = probe(w, &[],
+            &["write", "/etc/cordon-test", "ls", home, "write", &format!("{home}/f"),
+              "write", &format!("{work}/f"), "write", &tmp_file,
+              "stat", "/proc/self/exe", "stat", "/dev/null"]);
+        assert_eq!(line(&lines, "write", "/etc/cordon-test"), "EROFS");
+        assert_eq!(line(&lines, "ls", home), "");
+        assert_eq!(line(&lines, "write", &format!("{home}/f")), "ok");
+        assert_eq!(line(&lines, "write", &format!("{work}/f")), "ok");
+        assert_eq!(line(&lines, "write", &tmp_file), "ok");
+        assert_eq!(line(&lines, "stat", "/proc/self/exe"), "ok");
+        assert_eq!(line(&lines, "stat", "/dev/null"), "ok");
+        assert!(w.path("work/f").exists());
+        assert!(!w.path("home/f").exists(), "the fresh home wrote to the real one");
+        assert!(!std::path::Path::new(&tmp_file).exists(), "/tmp is not private");
+    }
+}
