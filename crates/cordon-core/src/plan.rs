@@ -383,6 +383,7 @@ fn add_mirrors(
                 node.origin,
                 path.display()
             ));
+            nodes.remove(&path);
             continue;
         }
         // Find the deepest existing ancestor inside the host-backed area and add the first
@@ -502,6 +503,9 @@ fn emit(
             })
         };
         let host_is_file = |p: &Path| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false);
+        // What the host has at this path, seen through the enclosing bind (a redirect shows
+        // another path); outside any bind, the path itself.
+        let host_path = anc_src.clone().unwrap_or_else(|| path.clone());
 
         match &node.kind {
             Kind::Hide => {}
@@ -556,7 +560,7 @@ fn emit(
                     ops.push(point(true)?);
                 }
                 // Keep the host's mode (1777 for /tmp), so other users can use it as usual.
-                let mode = std::fs::metadata(path)
+                let mode = std::fs::metadata(&host_path)
                     .ok()
                     .filter(|m| m.is_dir())
                     .map(|m| m.permissions().mode() & 0o7777)
@@ -578,7 +582,7 @@ fn emit(
             }
             Kind::Empty | Kind::Deny => {
                 let deny = node.kind == Kind::Deny;
-                if host_is_file(path) {
+                if host_is_file(&host_path) {
                     if needs_point {
                         ops.push(point(false)?);
                     }

@@ -55,36 +55,62 @@ pub fn require(ok: bool, reason: &str) -> bool {
 pub struct World {
     dir: tempfile::TempDir,
     user: User,
+    bin: &'static Path,
+}
+
+/// One world-readable copy of cordon and the probes per test process, made before any test
+/// spawns a process: copying a binary while another thread forks leaves the child holding the
+/// file open for writing, and executing it then fails with ETXTBSY.
+fn shared_bin(cordon: &Path) -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        // Remove what earlier, finished test processes left behind.
+        if let Ok(rd) = fs::read_dir("/tmp") {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("cordon-test-bin-") {
+                    if !Path::new("/proc").join(pid).exists() {
+                        let _ = fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        let dir = PathBuf::from(format!("/tmp/cordon-test-bin-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        for (from, name) in [
+            (cordon.to_path_buf(), "cordon"),
+            (probes::probe_dynamic(), "probe-dyn"),
+            (probes::probe_static(), "probe-static"),
+            (probes::escape_dynamic(), "escape-dyn"),
+            (probes::escape_static(), "escape-static"),
+        ] {
+            let to = dir.join(name);
+            fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    })
 }
 
 impl World {
-    /// A new world for `user`, with `cordon` copied into `bin/`.
+    /// A new world for `user`.
     pub fn new(cordon: &Path, user: User) -> World {
         let dir = tempfile::Builder::new()
             .prefix("cordon-test-")
             .tempdir_in("/tmp")
             .expect("tempdir");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        let w = World { dir, user };
-        for d in ["bin", "work", "home"] {
+        let w = World {
+            dir,
+            user,
+            bin: shared_bin(cordon),
+        };
+        for d in ["work", "home"] {
             w.mkdir(d);
         }
-        w.install(cordon, "cordon");
-        for (p, name) in [
-            (probes::probe_dynamic(), "probe-dyn"),
-            (probes::probe_static(), "probe-static"),
-            (probes::escape_dynamic(), "escape-dyn"),
-            (probes::escape_static(), "escape-static"),
-        ] {
-            w.install(&p, name);
-        }
         w
-    }
-
-    fn install(&self, from: &Path, name: &str) {
-        let to = self.path("bin").join(name);
-        fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
-        fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     pub fn user(&self) -> User {
@@ -99,8 +125,14 @@ impl World {
         self.dir.path().join(rel)
     }
 
+    /// A binary of the shared, world-readable bin directory.
     pub fn bin(&self, name: &str) -> PathBuf {
-        self.path("bin").join(name)
+        self.bin.join(name)
+    }
+
+    /// The shared bin directory.
+    pub fn bin_dir(&self) -> &Path {
+        self.bin
     }
 
     pub fn work(&self) -> PathBuf {
@@ -177,11 +209,11 @@ impl World {
         c
     }
 
-    /// `cordon run --ro bin/ EXTRA... -- COMMAND...`: the default `build` profile with the
+    /// `cordon run --ro BIN EXTRA... -- COMMAND...`: the default `build` profile with the
     /// world's binaries visible.
     pub fn run_in_sandbox(&self, extra: &[&str], command: &[&str]) -> Output {
-        let bin = self.path("bin");
-        let mut args: Vec<&OsStr> = vec![OsStr::new("run"), OsStr::new("--ro"), bin.as_os_str()];
+        let mut args: Vec<&OsStr> =
+            vec![OsStr::new("run"), OsStr::new("--ro"), self.bin.as_os_str()];
         args.extend(extra.iter().map(OsStr::new));
         args.push(OsStr::new("--"));
         args.extend(command.iter().map(OsStr::new));

@@ -102,6 +102,26 @@ pub fn resolve_policy(args: &RunArgs, cwd: &Path) -> Result<Policy> {
     if args.no_network {
         policy.network = false;
     }
+    if policy.home == Home::Keep {
+        // The caller's home, as it is, read-only; first, so that any rule for the same path
+        // (or deeper, such as the profiles' hides) decides instead.
+        let home = host_home();
+        if home != Path::new("/") {
+            let mut keep = Policy::default();
+            keep.push_rule(
+                &home.to_string_lossy(),
+                RuleKind::Ro,
+                None,
+                Some("home = keep".into()),
+                Origin {
+                    source: "home = keep".into(),
+                    line: None,
+                },
+            )
+            .map_err(|e| anyhow!("HOME: {e}"))?;
+            policy.rules.splice(0..0, keep.rules);
+        }
+    }
     Ok(policy)
 }
 

@@ -140,6 +140,9 @@ impl Loader {
 
     /// Load a policy file.
     pub fn load_file(&mut self, path: &Path, into: &mut Policy) -> Result<(), PolicyError> {
+        // Canonical, so that `extends` cycles are found however the path is spelled.
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = path.as_path();
         let source = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
             origin: Origin {

@@ -1,0 +1,198 @@
+//! Exit statuses, signals, orphans and standard streams.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cordon_testutil::{as_each_user, describe, output, stdout, World};
+
+fn status_of(w: &World, extra: &[&str], command: &[&str]) -> (Option<i32>, String) {
+    let o = w.run_in_sandbox(extra, command);
+    (o.status.code(), describe(&o))
+}
+
+as_each_user! {
+    /// The command's own status; 128+N for signal N; 127 not found; 126 not executable;
+    /// 125 for cordon's own failures.
+    fn exit_statuses(w) {
+        assert_eq!(status_of(w, &[], &["true"]).0, Some(0));
+        assert_eq!(status_of(w, &[], &["/bin/sh", "-c", "exit 3"]).0, Some(3));
+        assert_eq!(status_of(w, &[], &["/bin/sh", "-c", "exit 125"]).0, Some(125));
+        assert_eq!(status_of(w, &[], &["/bin/sh", "-c", "kill -9 $$"]).0, Some(137));
+        assert_eq!(status_of(w, &[], &["/bin/sh", "-c", "kill -TERM $$"]).0, Some(143));
+        let (code, text) = status_of(w, &[], &["no-such-command-xyz"]);
+        assert_eq!(code, Some(127), "{text}");
+        assert!(text.contains("not found"), "{text}");
+        let (code, _) = status_of(w, &[], &["/no/such/path"]);
+        assert_eq!(code, Some(127));
+        let plain = w.write("work/not-executable", "#!/bin/sh\n");
+        let (code, text) = status_of(w, &[], &[plain.to_str().unwrap()]);
+        assert_eq!(code, Some(126), "{text}");
+        // A hidden command is not found, as if it did not exist.
+        let hidden = w.script("work/hidden-tool", "#!/bin/sh\necho ran\n");
+        let (code, _) = status_of(w, &["--hide", hidden.to_str().unwrap()],
+                                  &[hidden.to_str().unwrap()]);
+        assert_eq!(code, Some(127));
+        let (code, text) = status_of(w, &["--redirect", "/etc/x"], &["true"]);
+        assert_eq!(code, Some(125), "{text}");
+        assert!(text.contains("PATH=OTHER"), "{text}");
+        let (code, text) = status_of(w, &["--ro", "relative/dir"], &["true"]);
+        assert_eq!(code, Some(125), "{text}");
+        assert!(text.contains("relative") && text.contains("absolute"), "{text}");
+        let (code, text) = status_of(w, &["--bogus-flag"], &["true"]);
+        assert_eq!(code, Some(125), "{text}");
+        let (code, text) = status_of(w, &["-C", "/no/such/dir"], &["true"]);
+        assert_eq!(code, Some(125), "{text}");
+    }
+}
+
+as_each_user! {
+    /// A working directory that the policy does not show is a clear error.
+    fn invisible_working_directory(w) {
+        let o = output({
+            let mut c = w.cordon(["run", "--profile", "git", "--ro", "/usr", "--", "/usr/bin/true"]);
+            c.current_dir(w.work());
+            c
+        });
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(describe(&o).contains("working directory"), "{}", describe(&o));
+    }
+}
+
+as_each_user! {
+    /// stdin, stdout and stderr pass through untouched.
+    fn standard_streams(w) {
+        let mut c = w.cordon(["run", "--", "/bin/sh", "-c", "cat; echo to-stderr >&2"]);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"line one\nline two\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "line one\nline two\n");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "to-stderr\n");
+    }
+}
+
+as_each_user! {
+    /// The command keeps the caller's terminal: isatty holds inside.
+    fn terminal_passes_through(w) {
+        let cordon = w.bin("cordon");
+        let inner = format!("{} run -- /bin/sh -c 'test -t 0 && test -t 1 && echo is-a-tty'",
+                            cordon.display());
+        let o = output({
+            let mut c = w.command("script");
+            c.args(["-qec", &inner, "/dev/null"]);
+            c
+        });
+        assert!(stdout(&o).contains("is-a-tty"), "{}", describe(&o));
+    }
+}
+
+fn spawn_until_ready(
+    mut c: Command,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert_eq!(first.trim(), "ready", "the command did not start");
+    (child, out)
+}
+
+/// Kills the child if the test fails before it does.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kill(sig: &str, pid: u32) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+as_each_user! {
+    /// A signal sent to cordon reaches the command, whose handler decides the status.
+    fn signals_are_forwarded(w) {
+        let c = w.cordon(["run", "--", "/bin/sh", "-c",
+            "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done"]);
+        let (mut child, mut out) = spawn_until_ready(c);
+        kill("-TERM", child.id());
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        assert_eq!(status.code(), Some(7), "{rest}");
+        assert!(rest.contains("got-term"), "{rest}");
+
+        // Without a handler the command dies of it: 128 + 15.
+        let c = w.cordon(["run", "--", "/bin/sh", "-c", "echo ready; exec sleep 30"]);
+        let (mut child, _out) = spawn_until_ready(c);
+        kill("-TERM", child.id());
+        assert_eq!(child.wait().unwrap().code(), Some(143));
+    }
+}
+
+/// Processes whose command line starts with `needle`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.starts_with(needle) {
+                found.push(format!("{}: {cmd}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+as_each_user! {
+    /// Nothing cordon started survives `kill -9` of cordon: not the command, not its
+    /// background children, not a daemon that left its session.
+    fn no_orphans_after_sigkill(w) {
+        let unique = format!("{}.{}", std::process::id(), w.user() as u8 + 17);
+        let script = format!(
+            "sleep {unique}1 & setsid sleep {unique}2 & (sleep {unique}3 &) ; echo ready; wait");
+        let c = w.cordon(["run", "--", "/bin/sh", "-c", &script]);
+        let (child, _out) = spawn_until_ready(c);
+        let mut child = KillOnDrop(child);
+        let child = &mut child.0;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while processes_with(&format!("sleep {unique}")).len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(processes_with(&format!("sleep {unique}")).len(), 3, "not all started");
+        kill("-KILL", child.id());
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut left = processes_with(&format!("sleep {unique}"));
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            left = processes_with(&format!("sleep {unique}"));
+        }
+        assert!(left.is_empty(), "survivors: {left:?}");
+    }
+}
+
+as_each_user! {
+    /// When the command exits, whatever it left running in the background is killed too.
+    fn background_processes_end_with_the_command(w) {
+        let unique = format!("{}.{}", std::process::id(), w.user() as u8 + 40);
+        let o = w.run_in_sandbox(&[], &["/bin/sh", "-c", &format!("setsid sleep {unique} & exit 0")]);
+        assert_eq!(o.status.code(), Some(0));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !processes_with(&format!("sleep {unique}")).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(processes_with(&format!("sleep {unique}")).is_empty());
+    }
+}
