@@ -158,14 +158,14 @@ pub fn choose(requested: Option<BackendKind>, host: &HostFacts) -> Result<Backen
             .find(|a| a.usable)
             .map(|a| a.backend)
             .ok_or_else(|| {
-                let reasons: Vec<String> = m
-                    .iter()
-                    .map(|a| format!("{}: {}", a.backend, a.reason))
-                    .collect();
+                let ns = status(BackendKind::Namespace)
+                    .map(|a| a.reason)
+                    .unwrap_or_default();
                 format!(
-                    "no backend can enforce a sandbox on this machine ({})",
-                    reasons.join("; ")
-                )
+                "no backend can enforce a sandbox on this machine: {ns}; the landlock, seccomp, \
+                 ptrace and preload backends are not implemented in this version \
+                 (see `cordon doctor`)"
+            )
             }),
     }
 }

@@ -49,6 +49,7 @@ fn man(sub: Option<&str>) -> anyhow::Result<i32> {
             .filter(|s| !s.is_hide_set())
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no subcommand `{name}`"))?
+            .name(format!("cordon-{name}"))
             .bin_name(format!("cordon {name}")),
     };
     let title = match sub {

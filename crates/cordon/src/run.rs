@@ -214,6 +214,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
                      (add --ro or --rw for it)",
                     cwd.display()
                 );
+            } else if e.call == "clone" {
+                eprintln!(
+                    "cordon: cannot create the sandbox's namespaces: {e} \
+                     (user namespaces unavailable? see `cordon doctor`)"
+                );
             } else {
                 eprintln!("cordon: cannot set up the sandbox: {e}");
             }
