@@ -199,21 +199,14 @@ fn nodes_from_rules(
         .iter()
         .map(|r| (r.path.clone(), r.kind.clone(), r.origin.to_string()))
         .collect();
-    // The home directory is a rule like any other, added last so that it wins.
+    // The home directory is a rule like any other. It goes first, so that a rule for the same
+    // path decides instead: running from $HOME itself (`rw ${CWD}`) keeps the real directory.
     if let Some(home) = &ctx.home {
         let kind = match &policy.home {
             crate::policy::Home::Path(_) => RuleKind::Rw,
             _ => RuleKind::Tmpfs,
         };
-        let src = match &policy.home {
-            crate::policy::Home::Path(p) => p.clone(),
-            _ => home.clone(),
-        };
-        if kind == RuleKind::Rw && src != *home {
-            rules.push((home.clone(), RuleKind::Redirect { to: src }, "home".into()));
-        } else {
-            rules.push((home.clone(), kind, "home".into()));
-        }
+        rules.insert(0, (home.clone(), kind, "home".into()));
     }
     for (path, kind, origin) in rules {
         let keyword = kind.keyword();

@@ -334,11 +334,11 @@ fn later_rule_for_the_same_path_wins() {
 }
 
 #[test]
-fn fresh_home_is_a_tmpfs_over_everything_else() {
+fn fresh_home_is_a_tmpfs_over_the_real_home() {
     let (_d, tmp) = fixture_dir(false);
     let home = tmp.join("home");
     mkdirs(&home, &[".ssh"]);
-    let mut pol = policy(&[(&tmp, RuleKind::Ro), (&home, RuleKind::Rw)]);
+    let mut pol = policy(&[(&tmp, RuleKind::Ro)]);
     pol.home = Home::Fresh;
     let mut c = ctx(&tmp);
     c.home = Some(home.clone());
@@ -348,12 +348,30 @@ fn fresh_home_is_a_tmpfs_over_everything_else() {
         "{}",
         dump(&ops)
     );
+    assert!(!ops.iter().any(|op| format!("{op:?}").contains(".ssh")));
+}
+
+#[test]
+fn explicit_rule_for_the_home_path_wins_over_fresh_home() {
+    // Running from $HOME itself (`rw ${CWD}`) keeps the real directory.
+    let (_d, tmp) = fixture_dir(false);
+    let home = tmp.join("home");
+    mkdirs(&home, &[".ssh"]);
+    let mut pol = policy(&[(&tmp, RuleKind::Ro), (&home, RuleKind::Rw)]);
+    pol.home = Home::Fresh;
+    let mut c = ctx(&tmp);
+    c.home = Some(home.clone());
+    let ops = compile(&pol, &c).unwrap().spec.ops;
     assert!(
-        !ops.iter().any(|op| is_bind_to(op, &nr(&home))),
+        ops.iter().any(|op| is_bind_to(op, &nr(&home))),
         "{}",
         dump(&ops)
     );
-    assert!(!ops.iter().any(|op| format!("{op:?}").contains(".ssh")));
+    assert!(
+        !ops.iter().any(|op| is_tmpfs(op, &nr(&home))),
+        "{}",
+        dump(&ops)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

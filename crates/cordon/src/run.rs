@@ -157,12 +157,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             anyhow!("--backend: {e} (auto, namespace, landlock, seccomp, ptrace, preload)")
         })?),
     };
-    // Probing forks a child; skip it when the namespace backend is asked for by name.
-    let backend = if requested == Some(BackendKind::Namespace) {
-        BackendKind::Namespace
-    } else {
-        let host = HostFacts::probe(false);
-        backend::choose(requested, &host).map_err(|e| anyhow!(e))?
+    // Auto means the strongest backend that works; the namespace backend is tried directly,
+    // and only when it cannot start is the host probed to say why (probing forks a child).
+    let backend = match requested {
+        None | Some(BackendKind::Namespace) => BackendKind::Namespace,
+        Some(other) => {
+            let host = HostFacts::probe(false);
+            backend::choose(Some(other), &host).map_err(|e| anyhow!(e))?
+        }
     };
 
     let home = sandbox_home(&policy);
@@ -214,6 +216,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
                      (add --ro or --rw for it)",
                     cwd.display()
                 );
+            } else if e.call == "clone" && requested.is_none() {
+                match backend::choose(None, &HostFacts::probe(false)) {
+                    Err(why) => eprintln!("cordon: {why}"),
+                    Ok(_) => eprintln!("cordon: cannot create the sandbox's namespaces: {e}"),
+                }
             } else if e.call == "clone" {
                 eprintln!(
                     "cordon: cannot create the sandbox's namespaces: {e} \
