@@ -84,7 +84,9 @@ struct Node {
 #[derive(Debug, Clone, Default)]
 struct Mirror {
     hidden: BTreeSet<OsString>,
-    added: BTreeMap<OsString, bool>,
+    /// Paths relative to the mirrored directory, whole (`missing/dir`), so that an overlay's
+    /// layer can hold every level.
+    added: BTreeMap<PathBuf, bool>,
 }
 
 impl Kind {
@@ -381,22 +383,22 @@ fn add_mirrors(
         }
         // Find the deepest existing ancestor inside the host-backed area and add the first
         // missing component there.
-        let mut missing = path.clone();
+        let mut _missing = path.clone();
         let mut existing = path.parent().map(Path::to_path_buf);
         while let Some(dir) = existing.clone() {
             let dir_src = host_source(&anc_path, &anc, &dir);
             if dir.starts_with(&anc_path) && dir_src.as_deref().map(exists).unwrap_or(false) {
                 break;
             }
-            missing = dir.clone();
+            _missing = dir.clone();
             existing = dir.parent().map(Path::to_path_buf);
         }
         let Some(dir) = existing else { continue };
-        let is_dir = missing != path || wants_dir(&node.kind);
-        let name = missing.file_name().unwrap_or_default().to_os_string();
+        let is_dir = wants_dir(&node.kind);
+        let rel = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
         mirror_at(nodes, &dir, &anc_path, &anc)
             .added
-            .insert(name, is_dir);
+            .insert(rel, is_dir);
     }
     Ok(())
 }
@@ -473,6 +475,7 @@ fn emit(
         readonly_last.push(under(NEWROOT, Path::new("/"))?);
     }
     let mountinfo = Mountinfo::read();
+    let mut layers = 0usize;
 
     for (path, node) in nodes {
         let dst = under(NEWROOT, path)?;
@@ -524,7 +527,12 @@ fn emit(
                     if needs_point {
                         ops.push(point(true)?);
                     }
-                    emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
+                    if *writable {
+                        emit_mirror(&mut ops, path, src, true, mirror, &mountinfo)?;
+                    } else {
+                        layers += 1;
+                        emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers)?;
+                    }
                     if *writable {
                         notes.push(format!(
                             "{}: mirrored to hide or add entries; files created directly in it \
@@ -609,6 +617,96 @@ fn emit(
     Ok(ops)
 }
 
+/// Set to `binds` to build every mirror from binds, as on kernels that refuse overlayfs in a
+/// user namespace (before 5.11): how the tests cover that path on newer kernels.
+pub const MIRROR_ENV: &str = "CORDON_MIRROR";
+
+/// A read-only mirror as one overlayfs mount, with the tmpfs-and-binds mirror as the fallback
+/// for kernels that refuse overlayfs in a user namespace.
+fn emit_overlay(
+    ops: &mut Vec<MountOp>,
+    path: &Path,
+    src: &Path,
+    mirror: &Mirror,
+    mountinfo: &Mountinfo,
+    n: usize,
+) -> Result<(), PlanError> {
+    let mut fallback = Vec::new();
+    emit_mirror(&mut fallback, path, src, false, mirror, mountinfo)?;
+    let layer = PathBuf::from(format!("/.cordon/layers/{n}"));
+    let lower = Path::new(OLDROOT).join(src.strip_prefix("/").unwrap_or(src));
+    // overlayfs splits its options on ',' and its layers on ':'; such paths get the mirror.
+    let unsafe_chars = |p: &Path| p.as_os_str().as_bytes().iter().any(|b| b",:\\".contains(b));
+    let binds_only = std::env::var_os(MIRROR_ENV).is_some_and(|v| v == "binds");
+    if unsafe_chars(&lower) || binds_only {
+        ops.extend(fallback);
+        return Ok(());
+    }
+    let entry = |name: &Path| c(layer.join(name));
+    let whiteouts = mirror
+        .hidden
+        .iter()
+        .map(|n| entry(Path::new(n)))
+        .collect::<Result<_, _>>()?;
+    // Directories for added directories and for the parents of added files.
+    let dirs = mirror
+        .added
+        .iter()
+        .filter_map(|(rel, is_dir)| {
+            if *is_dir {
+                Some(rel.as_path())
+            } else {
+                rel.parent().filter(|p| !p.as_os_str().is_empty())
+            }
+        })
+        .map(entry)
+        .collect::<Result<_, _>>()?;
+    let files = mirror
+        .added
+        .iter()
+        .filter(|(_, is_dir)| !**is_dir)
+        .map(|(n, _)| entry(n))
+        .collect::<Result<_, _>>()?;
+    let mut options = OsString::from("lowerdir=");
+    options.push(layer.as_os_str());
+    options.push(":");
+    options.push(lower.as_os_str());
+    // overlayfs shows the host directory's own filesystem only: bind its submounts (outside
+    // the hidden entries) on top, as the recursive bind would have shown them.
+    let mut then = Vec::new();
+    let mut bound: Vec<&Path> = Vec::new();
+    for mp in &mountinfo.points {
+        let Ok(rel) = mp.strip_prefix(src) else {
+            continue;
+        };
+        let Some(first) = rel.components().next() else {
+            continue;
+        };
+        if mirror.hidden.contains(first.as_os_str()) || bound.iter().any(|b| mp.starts_with(b)) {
+            continue;
+        }
+        bound.push(mp);
+        then.push(MountOp::Bind {
+            src: under(OLDROOT, mp)?,
+            dst: under(NEWROOT, &path.join(rel))?,
+            recursive: true,
+            readonly: true,
+            submounts: mountinfo.submounts(mp, &path.join(rel))?,
+        });
+    }
+    ops.push(MountOp::Overlay {
+        dst: under(NEWROOT, path)?,
+        layer: c(&layer)?,
+        whiteouts,
+        dirs,
+        files,
+        options: c(options)?,
+        then,
+        fallback,
+    });
+    Ok(())
+}
+
 fn emit_mirror(
     ops: &mut Vec<MountOp>,
     path: &Path,
@@ -670,8 +768,13 @@ fn emit_mirror(
             },
         });
     }
-    for (name, is_dir) in &mirror.added {
-        let d = under(NEWROOT, &path.join(name))?;
+    for (rel, is_dir) in &mirror.added {
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            ops.push(MountOp::Mkdir {
+                path: under(NEWROOT, &path.join(parent))?,
+            });
+        }
+        let d = under(NEWROOT, &path.join(rel))?;
         ops.push(if *is_dir {
             MountOp::Mkdir { path: d }
         } else {

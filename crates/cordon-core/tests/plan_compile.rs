@@ -34,8 +34,75 @@ fn policy(rules: &[(&Path, RuleKind)]) -> Policy {
     p
 }
 
+/// The plan, with each overlay replaced by its fallback (a tmpfs and one bind per entry),
+/// the form that every kernel with user namespaces can run and that the mirror tests check.
+/// `overlay_layers_match_their_fallback` checks the overlay form itself.
 fn plan(rules: &[(&Path, RuleKind)], cwd: &Path) -> Plan {
-    compile(&policy(rules), &ctx(cwd)).unwrap_or_else(|e| panic!("compile: {e}"))
+    let mut p = compile(&policy(rules), &ctx(cwd)).unwrap_or_else(|e| panic!("compile: {e}"));
+    p.spec.ops = with_fallbacks(std::mem::take(&mut p.spec.ops));
+    p
+}
+
+fn with_fallbacks(ops: Vec<MountOp>) -> Vec<MountOp> {
+    ops.into_iter()
+        .flat_map(|op| match op {
+            MountOp::Overlay { fallback, .. } => with_fallbacks(fallback),
+            op => vec![op],
+        })
+        .collect()
+}
+
+#[test]
+fn overlay_layers_match_their_fallback() {
+    let (_d, tmp) = fixture_dir(false);
+    mkdirs(&tmp, &["vis/sub"]);
+    files(&tmp, &["vis/secret", "vis/ok"]);
+    let (secret, deeper) = (tmp.join("vis/secret"), tmp.join("vis/new/deeper"));
+    let rules = [
+        (tmp.as_path(), RuleKind::Ro),
+        (secret.as_path(), RuleKind::Hide),
+        (deeper.as_path(), RuleKind::Tmpfs),
+    ];
+    let p = compile(&policy(&rules), &ctx(&tmp)).unwrap();
+    let (whiteouts, dirs, options, fallback) = p
+        .spec
+        .ops
+        .iter()
+        .find_map(|op| match op {
+            MountOp::Overlay {
+                dst,
+                whiteouts,
+                dirs,
+                options,
+                fallback,
+                ..
+            } if s(dst) == nr(&tmp.join("vis")) => Some((whiteouts, dirs, options, fallback)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no overlay on vis:\n{}", dump(&p.spec.ops)));
+    // One whiteout, for the hidden entry; the missing path is made whole in the layer.
+    assert_eq!(whiteouts.len(), 1);
+    assert!(s(&whiteouts[0]).ends_with("/secret"));
+    assert!(
+        dirs.iter().any(|d| s(d).ends_with("/new/deeper")),
+        "{dirs:?}"
+    );
+    let lower = format!("/oldroot{}", tmp.join("vis").display());
+    assert!(
+        s(options).starts_with("lowerdir=/.cordon/layers/"),
+        "{options:?}"
+    );
+    assert!(s(options).ends_with(&format!(":{lower}")), "{options:?}");
+    // The fallback shows the same entries.
+    assert!(fallback
+        .iter()
+        .any(|op| is_tmpfs(op, &nr(&tmp.join("vis")))));
+    assert!(!fallback
+        .iter()
+        .any(|op| format!("{op:?}").contains("secret")));
+    assert!(fallback
+        .iter()
+        .any(|op| is_bind_to(op, &nr(&tmp.join("vis/ok")))));
 }
 
 /// A canonical temporary directory (under /tmp when `in_tmp`), so that paths in the plan

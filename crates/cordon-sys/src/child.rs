@@ -242,6 +242,28 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
         }
         MountOp::Proc { dst } => m::proc(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
         MountOp::Devpts { dst } => m::devpts(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
+        MountOp::Overlay {
+            dst,
+            layer,
+            whiteouts,
+            dirs,
+            files,
+            options,
+            then,
+            fallback,
+        } => {
+            let steps = if m::overlay_layer(layer, whiteouts, dirs, files).is_ok()
+                && m::overlay(dst, options).is_ok()
+            {
+                then
+            } else {
+                fallback
+            };
+            for op in steps {
+                run_op(op)?;
+            }
+            Ok(())
+        }
         MountOp::RemountReadonly { dst } => {
             m::remount_readonly(dst).map_err(|e| ("remount", dst.to_bytes(), e))
         }

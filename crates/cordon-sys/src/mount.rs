@@ -32,21 +32,22 @@ pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Create an empty file (a mount point for a file, or the source of `empty` and `deny`).
+/// Create an empty file (a mount point for a file, or the source of `empty` and `deny`); an
+/// existing one is left as it is (it may be on a read-only mount).
 pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
-    let fd = open(
+    let fd = match open(
         path,
-        OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
         Mode::from_bits_truncate(mode),
-    )?;
-    let _ = nix::unistd::close(fd);
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::EEXIST) => return Ok(()),
+        Err(e) => return Err(e),
+    };
     // The umask must not weaken or strengthen what was asked for.
-    nix::sys::stat::fchmodat(
-        None,
-        path,
-        Mode::from_bits_truncate(mode),
-        nix::sys::stat::FchmodatFlags::FollowSymlink,
-    )
+    let r = nix::sys::stat::fchmod(fd, Mode::from_bits_truncate(mode));
+    let _ = nix::unistd::close(fd);
+    r
 }
 
 pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno> {
@@ -118,6 +119,43 @@ pub(crate) fn make_readonly<'a>(
         }
     }
     Ok(())
+}
+
+/// The top layer of an overlay: whiteouts (character devices 0:0, which an unprivileged
+/// user may create since Linux 5.8), empty directories and empty files.
+pub(crate) fn overlay_layer(
+    layer: &CStr,
+    whiteouts: &[std::ffi::CString],
+    dirs: &[std::ffi::CString],
+    files: &[std::ffi::CString],
+) -> Result<(), Errno> {
+    mkdir_p(layer)?;
+    for w in whiteouts {
+        nix::sys::stat::mknod(
+            w.as_c_str(),
+            nix::sys::stat::SFlag::S_IFCHR,
+            Mode::empty(),
+            0,
+        )?;
+    }
+    for d in dirs {
+        mkdir_p(d)?;
+    }
+    for f in files {
+        touch(f, 0o644)?;
+    }
+    Ok(())
+}
+
+/// A read-only overlayfs (lower layers only) on `dst`.
+pub(crate) fn overlay(dst: &CStr, options: &CStr) -> Result<(), Errno> {
+    mount(
+        Some(c"overlay"),
+        dst,
+        Some(c"overlay"),
+        MsFlags::MS_RDONLY | MsFlags::MS_NOSUID,
+        Some(options),
+    )
 }
 
 /// Remount one mount read-only, keeping the flags it has: in a user namespace the kernel

@@ -54,6 +54,23 @@ pub enum MountOp {
     /// Make the mount at `dst` read-only (not its submounts). Used last, for tmpfs that had to
     /// stay writable while mount points were created in them.
     RemountReadonly { dst: CString },
+    /// Show a host directory read-only without some entries and with some added, in one
+    /// mount: a read-only overlayfs whose top layer (`layer`, on the staging tmpfs) holds a
+    /// whiteout for each hidden entry and an empty directory or file for each added one,
+    /// above the host directory. `options` is the prepared `lowerdir=LAYER:LOWER`. On success
+    /// `then` runs (binds of the host directory's submounts, which overlayfs does not show);
+    /// when overlayfs is unavailable (before Linux 5.11 in a user namespace) `fallback` runs
+    /// instead: the same view as a tmpfs with one bind per entry.
+    Overlay {
+        dst: CString,
+        layer: CString,
+        whiteouts: Vec<CString>,
+        dirs: Vec<CString>,
+        files: Vec<CString>,
+        options: CString,
+        then: Vec<MountOp>,
+        fallback: Vec<MountOp>,
+    },
 }
 
 /// How to map user and group ids into the sandbox's user namespace.

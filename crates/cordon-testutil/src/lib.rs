@@ -212,12 +212,24 @@ impl World {
     /// `cordon run --ro BIN EXTRA... -- COMMAND...`: the default `build` profile with the
     /// world's binaries visible.
     pub fn run_in_sandbox(&self, extra: &[&str], command: &[&str]) -> Output {
+        self.run_in_sandbox_env(extra, command, &[])
+    }
+
+    /// [`World::run_in_sandbox`] with extra environment variables for cordon.
+    pub fn run_in_sandbox_env(
+        &self,
+        extra: &[&str],
+        command: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
         let mut args: Vec<&OsStr> =
             vec![OsStr::new("run"), OsStr::new("--ro"), self.bin.as_os_str()];
         args.extend(extra.iter().map(OsStr::new));
         args.push(OsStr::new("--"));
         args.extend(command.iter().map(OsStr::new));
-        output(self.cordon(args))
+        let mut c = self.cordon(args);
+        c.envs(env.iter().copied());
+        output(c)
     }
 }
 

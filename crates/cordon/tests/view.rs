@@ -3,19 +3,26 @@
 
 use cordon_testutil::{as_each_user, describe, output, stdout, World};
 
-/// Run the probe (dynamic and static) in the sandbox and return its result lines, which must
-/// agree between the two builds.
+/// Run the probe (dynamic and static) in the sandbox, with read-only mirrors made by overlayfs
+/// and by binds, and return its result lines, which must agree between all four runs.
 fn probe(w: &World, extra: &[&str], ops: &[&str]) -> Vec<String> {
     let mut results = Vec::new();
     for bin in ["probe-dyn", "probe-static"] {
-        let path = w.bin(bin);
-        let mut cmd = vec![path.to_str().unwrap()];
-        cmd.extend_from_slice(ops);
-        let o = w.run_in_sandbox(extra, &cmd);
-        assert_eq!(o.status.code(), Some(0), "{bin}: {}", describe(&o));
-        results.push(stdout(&o).lines().map(str::to_string).collect::<Vec<_>>());
+        for mirror in ["overlay", "binds"] {
+            let path = w.bin(bin);
+            let mut cmd = vec![path.to_str().unwrap()];
+            cmd.extend_from_slice(ops);
+            let o = w.run_in_sandbox_env(extra, &cmd, &[("CORDON_MIRROR", mirror)]);
+            assert_eq!(o.status.code(), Some(0), "{bin} {mirror}: {}", describe(&o));
+            results.push(stdout(&o).lines().map(str::to_string).collect::<Vec<_>>());
+        }
     }
-    assert_eq!(results[0], results[1], "dynamic and static probes disagree");
+    for r in &results[1..] {
+        assert_eq!(
+            &results[0], r,
+            "the probes disagree between builds or mirror kinds"
+        );
+    }
     results.swap_remove(0)
 }
 
