@@ -44,6 +44,18 @@ pub struct Context {
     pub envp: Vec<(OsString, OsString)>,
     /// Whether the caller is root (map every id) or not (map only its own).
     pub root: bool,
+    /// How read-only directories with hidden or added entries are built.
+    pub mirrors: Mirrors,
+}
+
+/// How a read-only directory with hidden or added entries is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mirrors {
+    /// One overlayfs mount (Linux 5.11+ in a user namespace).
+    Overlay,
+    /// A tmpfs with one bind per entry: any kernel with user namespaces. Used when the
+    /// overlay is refused, and forced by `CORDON_MIRROR=binds`.
+    Binds,
 }
 
 /// The namespace backend's plan, and notes for `--verbose` about what was adjusted.
@@ -100,7 +112,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let mut notes = Vec::new();
     let mut nodes = nodes_from_rules(policy, ctx, &mut notes)?;
     add_mirrors(&mut nodes, &mut notes)?;
-    let ops = emit(&nodes, &mut notes)?;
+    let ops = emit(&nodes, ctx.mirrors, &mut notes)?;
 
     let cstr = |p: &OsStr| {
         CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
@@ -213,7 +225,18 @@ fn nodes_from_rules(
     for (path, kind, origin) in rules {
         let keyword = kind.keyword();
         let (path, kind) = match kind {
-            RuleKind::Hide => (canonical_parent(&path), Kind::Hide),
+            RuleKind::Hide => {
+                // Most hides in the profiles name files a machine does not have: one lstat
+                // settles those, since an absent entry is absent by any spelling. A hide
+                // with visible paths inside is kept, to become an empty directory.
+                let has_inside = policy.rules.iter().any(|r| {
+                    r.kind != RuleKind::Hide && r.path != path && r.path.starts_with(&path)
+                });
+                if !has_inside && std::fs::symlink_metadata(&path).is_err() {
+                    continue;
+                }
+                (canonical_parent(&path), Kind::Hide)
+            }
             RuleKind::Ro | RuleKind::Rw => {
                 let writable = kind == RuleKind::Rw;
                 let link = std::fs::symlink_metadata(&path)
@@ -455,6 +478,7 @@ const DENY_FILE: &str = "/.cordon/deny";
 
 fn emit(
     nodes: &BTreeMap<PathBuf, Node>,
+    mirrors: Mirrors,
     notes: &mut Vec<String>,
 ) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = vec![
@@ -527,8 +551,8 @@ fn emit(
                     if needs_point {
                         ops.push(point(true)?);
                     }
-                    if *writable {
-                        emit_mirror(&mut ops, path, src, true, mirror, &mountinfo)?;
+                    if *writable || mirrors == Mirrors::Binds {
+                        emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
                     } else {
                         layers += 1;
                         emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers)?;
@@ -621,8 +645,7 @@ fn emit(
 /// user namespace (before 5.11): how the tests cover that path on newer kernels.
 pub const MIRROR_ENV: &str = "CORDON_MIRROR";
 
-/// A read-only mirror as one overlayfs mount, with the tmpfs-and-binds mirror as the fallback
-/// for kernels that refuse overlayfs in a user namespace.
+/// A read-only mirror as one overlayfs mount.
 fn emit_overlay(
     ops: &mut Vec<MountOp>,
     path: &Path,
@@ -631,16 +654,12 @@ fn emit_overlay(
     mountinfo: &Mountinfo,
     n: usize,
 ) -> Result<(), PlanError> {
-    let mut fallback = Vec::new();
-    emit_mirror(&mut fallback, path, src, false, mirror, mountinfo)?;
     let layer = PathBuf::from(format!("/.cordon/layers/{n}"));
     let lower = Path::new(OLDROOT).join(src.strip_prefix("/").unwrap_or(src));
     // overlayfs splits its options on ',' and its layers on ':'; such paths get the mirror.
     let unsafe_chars = |p: &Path| p.as_os_str().as_bytes().iter().any(|b| b",:\\".contains(b));
-    let binds_only = std::env::var_os(MIRROR_ENV).is_some_and(|v| v == "binds");
-    if unsafe_chars(&lower) || binds_only {
-        ops.extend(fallback);
-        return Ok(());
+    if unsafe_chars(&lower) {
+        return emit_mirror(ops, path, src, false, mirror, mountinfo);
     }
     let entry = |name: &Path| c(layer.join(name));
     let whiteouts = mirror
@@ -702,7 +721,6 @@ fn emit_overlay(
         files,
         options: c(options)?,
         then,
-        fallback,
     });
     Ok(())
 }
@@ -723,20 +741,21 @@ fn emit_mirror(
         dst: dst.clone(),
         mode,
     });
+    // The entry types come from readdir's d_type, without a stat per entry.
     let mut entries: Vec<_> = std::fs::read_dir(src)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
+                .collect()
+        })
         .unwrap_or_default();
-    entries.sort();
-    for name in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, ft) in entries {
         if mirror.hidden.contains(&name) {
             continue;
         }
         let s = src.join(&name);
         let d = path.join(&name);
-        let Ok(meta) = std::fs::symlink_metadata(&s) else {
-            continue;
-        };
-        let ft = meta.file_type();
         if ft.is_symlink() {
             if let Ok(target) = std::fs::read_link(&s) {
                 ops.push(MountOp::Symlink {

@@ -3,7 +3,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use cordon_core::plan::{compile, exec_candidates, Context, Plan, PlanError};
+use cordon_core::plan::{compile, exec_candidates, Context, Mirrors, Plan, PlanError};
 use cordon_core::policy::{Home, Loader, Origin, Policy, RuleKind, Vars};
 use cordon_core::sys::sandbox::{IdMap, MountOp};
 
@@ -16,6 +16,7 @@ fn ctx(cwd: &Path) -> Context {
         argv: vec!["true".into()],
         envp: vec![("PATH".into(), "/usr/bin:/bin".into())],
         root: false,
+        mirrors: Mirrors::Binds,
     }
 }
 
@@ -34,26 +35,15 @@ fn policy(rules: &[(&Path, RuleKind)]) -> Policy {
     p
 }
 
-/// The plan, with each overlay replaced by its fallback (a tmpfs and one bind per entry),
-/// the form that every kernel with user namespaces can run and that the mirror tests check.
-/// `overlay_layers_match_their_fallback` checks the overlay form itself.
+/// The plan with mirrors built from binds (a tmpfs and one bind per entry), the form that
+/// every kernel with user namespaces can run and that the mirror tests check;
+/// `overlay_layers_match_the_bind_mirror` checks the overlay form.
 fn plan(rules: &[(&Path, RuleKind)], cwd: &Path) -> Plan {
-    let mut p = compile(&policy(rules), &ctx(cwd)).unwrap_or_else(|e| panic!("compile: {e}"));
-    p.spec.ops = with_fallbacks(std::mem::take(&mut p.spec.ops));
-    p
-}
-
-fn with_fallbacks(ops: Vec<MountOp>) -> Vec<MountOp> {
-    ops.into_iter()
-        .flat_map(|op| match op {
-            MountOp::Overlay { fallback, .. } => with_fallbacks(fallback),
-            op => vec![op],
-        })
-        .collect()
+    compile(&policy(rules), &ctx(cwd)).unwrap_or_else(|e| panic!("compile: {e}"))
 }
 
 #[test]
-fn overlay_layers_match_their_fallback() {
+fn overlay_layers_match_the_bind_mirror() {
     let (_d, tmp) = fixture_dir(false);
     mkdirs(&tmp, &["vis/sub"]);
     files(&tmp, &["vis/secret", "vis/ok"]);
@@ -63,8 +53,12 @@ fn overlay_layers_match_their_fallback() {
         (secret.as_path(), RuleKind::Hide),
         (deeper.as_path(), RuleKind::Tmpfs),
     ];
-    let p = compile(&policy(&rules), &ctx(&tmp)).unwrap();
-    let (whiteouts, dirs, options, fallback) = p
+    let overlay_ctx = Context {
+        mirrors: Mirrors::Overlay,
+        ..ctx(&tmp)
+    };
+    let p = compile(&policy(&rules), &overlay_ctx).unwrap();
+    let (whiteouts, dirs, options) = p
         .spec
         .ops
         .iter()
@@ -74,9 +68,8 @@ fn overlay_layers_match_their_fallback() {
                 whiteouts,
                 dirs,
                 options,
-                fallback,
                 ..
-            } if s(dst) == nr(&tmp.join("vis")) => Some((whiteouts, dirs, options, fallback)),
+            } if s(dst) == nr(&tmp.join("vis")) => Some((whiteouts, dirs, options)),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no overlay on vis:\n{}", dump(&p.spec.ops)));
@@ -93,16 +86,14 @@ fn overlay_layers_match_their_fallback() {
         "{options:?}"
     );
     assert!(s(options).ends_with(&format!(":{lower}")), "{options:?}");
-    // The fallback shows the same entries.
-    assert!(fallback
-        .iter()
-        .any(|op| is_tmpfs(op, &nr(&tmp.join("vis")))));
-    assert!(!fallback
-        .iter()
-        .any(|op| format!("{op:?}").contains("secret")));
-    assert!(fallback
+    // The bind mirror of the same policy shows the same entries.
+    let binds = plan(&rules, &tmp).spec.ops;
+    assert!(binds.iter().any(|op| is_tmpfs(op, &nr(&tmp.join("vis")))));
+    assert!(!binds.iter().any(|op| format!("{op:?}").contains("secret")));
+    assert!(binds
         .iter()
         .any(|op| is_bind_to(op, &nr(&tmp.join("vis/ok")))));
+    assert!(!binds.iter().any(|op| matches!(op, MountOp::Overlay { .. })));
 }
 
 /// A canonical temporary directory (under /tmp when `in_tmp`), so that paths in the plan

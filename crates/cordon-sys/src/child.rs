@@ -91,6 +91,7 @@ impl ErrorRecord {
             "mount" => "mount",
             "bind" => "bind",
             "mount_setattr" => "mount_setattr",
+            "overlay" => "overlay",
             "remount" => "remount read-only",
             "mkdir" => "mkdir",
             "create" => "create",
@@ -146,6 +147,8 @@ pub(crate) fn init_main(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
     }
     let _ = nix::unistd::close(pipes.go_read.as_raw_fd());
 
+    // Modes of what the init creates are exact; the command gets the caller's umask back.
+    let umask = nix::sys::stat::umask(Mode::empty());
     if let Err((call, path, e)) = build_root(spec) {
         fail(pipes, KIND_SETUP, call, path, e);
     }
@@ -161,7 +164,10 @@ pub(crate) fn init_main(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
     // SAFETY: this process is single-threaded (it is a fork-like clone of a single-threaded
     // supervisor), so the child of this fork may run any code.
     let pid = match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => exec_command(spec, pipes, old_mask),
+        Ok(ForkResult::Child) => {
+            nix::sys::stat::umask(umask);
+            exec_command(spec, pipes, old_mask)
+        }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
     };
@@ -250,16 +256,11 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
             files,
             options,
             then,
-            fallback,
         } => {
-            let steps = if m::overlay_layer(layer, whiteouts, dirs, files).is_ok()
-                && m::overlay(dst, options).is_ok()
-            {
-                then
-            } else {
-                fallback
-            };
-            for op in steps {
+            m::overlay_layer(layer, whiteouts, dirs, files)
+                .and_then(|()| m::overlay(dst, options))
+                .map_err(|e| ("overlay", dst.to_bytes(), e))?;
+            for op in then {
                 run_op(op)?;
             }
             Ok(())

@@ -33,21 +33,21 @@ pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
 }
 
 /// Create an empty file (a mount point for a file, or the source of `empty` and `deny`); an
-/// existing one is left as it is (it may be on a read-only mount).
+/// existing one is left as it is (it may be on a read-only mount). The init runs with umask 0,
+/// so `mode` is exact.
 pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
-    let fd = match open(
+    match open(
         path,
         OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
         Mode::from_bits_truncate(mode),
     ) {
-        Ok(fd) => fd,
-        Err(Errno::EEXIST) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    // The umask must not weaken or strengthen what was asked for.
-    let r = nix::sys::stat::fchmod(fd, Mode::from_bits_truncate(mode));
-    let _ = nix::unistd::close(fd);
-    r
+        Ok(fd) => {
+            let _ = nix::unistd::close(fd);
+            Ok(())
+        }
+        Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno> {

@@ -58,9 +58,9 @@ pub enum MountOp {
     /// mount: a read-only overlayfs whose top layer (`layer`, on the staging tmpfs) holds a
     /// whiteout for each hidden entry and an empty directory or file for each added one,
     /// above the host directory. `options` is the prepared `lowerdir=LAYER:LOWER`. On success
-    /// `then` runs (binds of the host directory's submounts, which overlayfs does not show);
-    /// when overlayfs is unavailable (before Linux 5.11 in a user namespace) `fallback` runs
-    /// instead: the same view as a tmpfs with one bind per entry.
+    /// `then` runs (binds of the host directory's submounts, which overlayfs does not show).
+    /// Where overlayfs is refused (before Linux 5.11 in a user namespace) the launch fails
+    /// with the call `overlay`, and the caller plans the same view with binds instead.
     Overlay {
         dst: CString,
         layer: CString,
@@ -69,7 +69,6 @@ pub enum MountOp {
         files: Vec<CString>,
         options: CString,
         then: Vec<MountOp>,
-        fallback: Vec<MountOp>,
     },
 }
 

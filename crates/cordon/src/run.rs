@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context as _, Result};
 use cordon_core::backend::{self, BackendKind};
 use cordon_core::doctor::HostFacts;
 use cordon_core::env;
-use cordon_core::plan::{self, Context};
+use cordon_core::plan::{self, Context, Mirrors};
 use cordon_core::policy::{self, EnvRule, Home, Loader, Origin, Policy, RuleKind, Vars};
 use cordon_core::sys::sandbox::{self, LaunchError};
 
@@ -179,8 +179,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
         argv: args.command.clone(),
         envp: env.vars.clone(),
         root: cordon_core::sys::probe::euid() == 0,
+        mirrors: if std::env::var_os(plan::MIRROR_ENV).is_some_and(|v| v == "binds") {
+            Mirrors::Binds
+        } else {
+            Mirrors::Overlay
+        },
     };
-    let plan = plan::compile(&policy, &ctx)?;
+    let mut plan = plan::compile(&policy, &ctx)?;
 
     if args.verbose || args.dry_run {
         eprintln!("cordon: backend {backend}: {}", backend.guarantees());
@@ -199,7 +204,23 @@ pub fn run(args: RunArgs) -> Result<i32> {
         print_dry_run(&policy, &plan.spec);
         return Ok(0);
     }
-    match sandbox::launch(&plan.spec) {
+    let mut launched = sandbox::launch(&plan.spec);
+    if let Err(LaunchError::Setup(e)) = &launched {
+        if e.call == "overlay" && ctx.mirrors == Mirrors::Overlay {
+            // This kernel refuses overlayfs in a user namespace (before 5.11): nothing ran
+            // yet, so build the same view with binds instead.
+            if args.verbose {
+                eprintln!("cordon: note: {e}; mirroring with binds instead");
+            }
+            let ctx = Context {
+                mirrors: Mirrors::Binds,
+                ..ctx
+            };
+            plan = plan::compile(&policy, &ctx)?;
+            launched = sandbox::launch(&plan.spec);
+        }
+    }
+    match launched {
         Ok(outcome) => Ok(outcome.code()),
         Err(e @ LaunchError::NotFound { .. }) => {
             eprintln!("cordon: {e}");
