@@ -472,6 +472,9 @@ fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
     c(s)
 }
 
+/// Directories with at most this many entries are mirrored with binds rather than an overlay.
+const SMALL_DIR: usize = 8;
+
 /// Files in the staging root that `empty` and `deny` bind over files.
 const EMPTY_FILE: &str = "/.cordon/empty";
 const DENY_FILE: &str = "/.cordon/deny";
@@ -551,8 +554,16 @@ fn emit(
                     if needs_point {
                         ops.push(point(true)?);
                     }
-                    if *writable || mirrors == Mirrors::Binds {
+                    // An overlay mount costs about as much as a dozen binds: small
+                    // directories are mirrored with binds either way.
+                    let small = std::fs::read_dir(src)
+                        .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
+                        .unwrap_or(true);
+                    if *writable || small || mirrors == Mirrors::Binds {
                         emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
+                        if !*writable {
+                            readonly_last.push(dst.clone());
+                        }
                     } else {
                         layers += 1;
                         emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers)?;
@@ -563,8 +574,6 @@ fn emit(
                              are kept in memory only",
                             path.display()
                         ));
-                    } else {
-                        readonly_last.push(dst.clone());
                     }
                 } else {
                     ops.push(MountOp::Bind {

@@ -266,7 +266,7 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
             Ok(())
         }
         MountOp::RemountReadonly { dst } => {
-            m::remount_readonly(dst).map_err(|e| ("remount", dst.to_bytes(), e))
+            m::make_readonly(dst, false, &[]).map_err(|(call, path, e)| (call, path.to_bytes(), e))
         }
     }
 }
