@@ -47,6 +47,12 @@ fn overlay_layers_match_the_bind_mirror() {
     let (_d, tmp) = fixture_dir(false);
     mkdirs(&tmp, &["vis/sub"]);
     files(&tmp, &["vis/secret", "vis/ok"]);
+    // Enough entries that an overlay is cheaper than a bind per entry.
+    let fillers: Vec<String> = (0..10).map(|i| format!("vis/filler{i}")).collect();
+    files(
+        &tmp,
+        &fillers.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let (secret, deeper) = (tmp.join("vis/secret"), tmp.join("vis/new/deeper"));
     let rules = [
         (tmp.as_path(), RuleKind::Ro),
