@@ -383,6 +383,21 @@ fn add_mirrors(
         };
         let node = &nodes[&path];
         if node.kind == Kind::Hide {
+            if exists(&src) && matches!(anc.kind, Kind::Bind { writable: true, .. }) {
+                // Mirroring a writable directory would keep files created directly in it in
+                // memory only (a build's outputs!); the entry is made unreadable instead.
+                notes.push(format!(
+                    "{}: hide {}: inside the writable {}, shown as unreadable (EACCES) rather \
+                     than absent, so that files created there persist",
+                    node.origin,
+                    path.display(),
+                    anc_path.display()
+                ));
+                if let Some(n) = nodes.get_mut(&path) {
+                    n.kind = Kind::Deny;
+                }
+                continue;
+            }
             if exists(&src) {
                 let parent = path.parent().unwrap_or(Path::new("/")).to_path_buf();
                 let name = path.file_name().unwrap_or_default().to_os_string();

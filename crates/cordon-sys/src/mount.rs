@@ -46,6 +46,26 @@ pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
             Ok(())
         }
         Err(Errno::EEXIST) => Ok(()),
+        // A file mount point in a directory not made yet: make it, then the file.
+        Err(Errno::ENOENT) => match path.to_bytes().iter().rposition(|&b| b == b'/') {
+            Some(slash) if slash > 0 => {
+                let mut buf = [0u8; PATH_MAX];
+                if slash >= PATH_MAX {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                buf[..slash].copy_from_slice(&path.to_bytes()[..slash]);
+                let parent = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
+                mkdir_p(parent)?;
+                let fd = open(
+                    path,
+                    OFlag::O_CREAT | OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+                    Mode::from_bits_truncate(mode),
+                )?;
+                let _ = nix::unistd::close(fd);
+                Ok(())
+            }
+            _ => Err(Errno::ENOENT),
+        },
         Err(e) => Err(e),
     }
 }

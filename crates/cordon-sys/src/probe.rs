@@ -33,10 +33,18 @@ pub fn try_user_namespace(mount_overlay: bool) -> Result<(), Errno> {
 fn userns_child(mount_overlay: bool) -> Result<(), Errno> {
     use nix::mount::{mount, MsFlags};
     use nix::sched::{unshare, CloneFlags};
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
     unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)?;
     if !mount_overlay {
         return Ok(());
     }
+    // Files cannot be created by an unmapped user (EOVERFLOW): map ourselves first.
+    let write = |file: &str, text: String| {
+        std::fs::write(file, text).map_err(|e| crate::sandbox::io_errno(&e))
+    };
+    let _ = write("/proc/self/setgroups", "deny".into());
+    write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
     mount(
         None::<&CStr>,
         c"/",

@@ -272,6 +272,8 @@ fn launch_blocked(spec: &Spec, old_mask: &SigSet) -> Result<Outcome, LaunchError
         return Err(LaunchError::Setup(e));
     }
     nix::unistd::write(go_write.as_fd(), b"g").map_err(setup("write"))?;
+    // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
+    drop(go_write);
 
     // Wait for the command to be executed, or for a record of what failed.
     let mut buf = [0u8; child::RECORD_LEN];
@@ -282,7 +284,7 @@ fn launch_blocked(spec: &Spec, old_mask: &SigSet) -> Result<Outcome, LaunchError
         let _ = status;
         return Err(child::ErrorRecord::decode(&buf).into_error(spec));
     }
-    Ok(wait_forwarding(init, &sfd, go_write))
+    Ok(wait_forwarding(init, &sfd))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.
@@ -313,9 +315,7 @@ fn wait_init(init: Pid, sfd: &SignalFd) -> Outcome {
 
 /// Forward signals that other processes send to cordon until the init exits. The init exits
 /// with the command's status (128 + N when it died of signal N).
-fn wait_forwarding(init: Pid, sfd: &SignalFd, go_write: OwnedFd) -> Outcome {
-    // Held open until the end: the init watches it to notice the supervisor's death.
-    let _go_write = go_write;
+fn wait_forwarding(init: Pid, sfd: &SignalFd) -> Outcome {
     loop {
         match waitpid(init, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, c)) => return Outcome::Exited(c),

@@ -56,7 +56,7 @@ Examples:
   cordon run -- ./configure --prefix=$PWD/install
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
-  cordon run --home keep --env-keep SSH_AUTH_SOCK -- git fetch";
+  cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
 
 /// Options of `cordon run`.
 #[derive(Debug, Args)]

@@ -28,11 +28,18 @@ as_each_user! {
         let plain = w.write("work/not-executable", "#!/bin/sh\n");
         let (code, text) = status_of(w, &[], &[plain.to_str().unwrap()]);
         assert_eq!(code, Some(126), "{text}");
-        // A hidden command is not found, as if it did not exist.
+        // A hidden command is not found, as if it did not exist; hidden inside a writable
+        // directory it is unreadable instead, so it cannot be executed.
+        let hidden = w.script("tools/hidden-tool", "#!/bin/sh\necho ran\n");
+        let tools = w.path("tools");
+        let (code, _) = status_of(w, &["--ro", tools.to_str().unwrap(),
+                                       "--hide", hidden.to_str().unwrap()],
+                                  &[hidden.to_str().unwrap()]);
+        assert_eq!(code, Some(127));
         let hidden = w.script("work/hidden-tool", "#!/bin/sh\necho ran\n");
         let (code, _) = status_of(w, &["--hide", hidden.to_str().unwrap()],
                                   &[hidden.to_str().unwrap()]);
-        assert_eq!(code, Some(127));
+        assert_eq!(code, Some(126));
         let (code, text) = status_of(w, &["--redirect", "/etc/x"], &["true"]);
         assert_eq!(code, Some(125), "{text}");
         assert!(text.contains("PATH=OTHER"), "{text}");

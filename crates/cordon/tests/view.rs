@@ -191,3 +191,31 @@ as_each_user! {
         assert!(!std::path::Path::new(&tmp_file).exists(), "/tmp is not private");
     }
 }
+
+as_each_user! {
+    /// A rule for a single file whose directory exists only in the sandbox (inside a tmpfs of
+    /// cordon's) gets its directory made.
+    fn file_rule_under_a_private_directory(w) {
+        let f = w.write("outside/deep/file.txt", "content\n");
+        let f = f.to_str().unwrap();
+        let lines = probe(w, &["--tmpfs", w.path("outside").to_str().unwrap(), "--ro", f],
+                          &["content", f]);
+        assert_eq!(line(&lines, "content", f), "content");
+    }
+}
+
+as_each_user! {
+    /// A hidden entry of a writable directory is unreadable (EACCES) rather than absent, and
+    /// files the command creates in that directory reach the host.
+    fn hide_inside_a_writable_directory(w) {
+        w.write("work/.secretrc", "token\n");
+        let work = w.work();
+        let secret = work.join(".secretrc");
+        let (secret, new) = (secret.to_str().unwrap(), work.join("output.txt"));
+        let o = w.run_in_sandbox(&["--hide", secret],
+            &["/bin/sh", "-c", &format!("cat {secret}; echo built > output.txt")]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert!(!stdout(&o).contains("token"), "{}", describe(&o));
+        assert_eq!(std::fs::read_to_string(new).unwrap(), "built\n");
+    }
+}
