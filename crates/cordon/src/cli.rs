@@ -123,3 +123,39 @@ pub struct RunArgs {
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
+
+/// Where each occurrence of the order-sensitive flags of `run` stood on the command line, so
+/// that rules and environment changes apply in the order they were written (the last word
+/// wins), whatever their kind.
+#[derive(Debug, Default)]
+pub struct FlagOrder {
+    /// (position, flag id, nth value of that flag), sorted by position.
+    pub occurrences: Vec<(usize, &'static str, usize)>,
+}
+
+/// The flags whose relative order matters, by clap id.
+pub const ORDERED_FLAGS: [&str; 10] = [
+    "ro",
+    "rw",
+    "hide",
+    "deny",
+    "empty",
+    "redirect",
+    "tmpfs",
+    "env_keep",
+    "env_set",
+    "env_unset",
+];
+
+impl FlagOrder {
+    pub fn of(m: &clap::ArgMatches) -> FlagOrder {
+        let mut occurrences = Vec::new();
+        for id in ORDERED_FLAGS {
+            if let Some(indices) = m.indices_of(id) {
+                occurrences.extend(indices.enumerate().map(|(nth, pos)| (pos, id, nth)));
+            }
+        }
+        occurrences.sort_unstable();
+        FlagOrder { occurrences }
+    }
+}

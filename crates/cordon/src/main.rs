@@ -5,8 +5,6 @@ mod cli;
 mod doctor;
 mod run;
 
-use clap::Parser;
-
 /// cordon's own failure (as `env` and `chroot`): bad usage, bad policy, no sandbox.
 pub const EXIT_FAILURE: i32 = 125;
 /// The command exists but cannot be executed.
@@ -15,8 +13,12 @@ pub const EXIT_CANNOT_EXECUTE: i32 = 126;
 pub const EXIT_NOT_FOUND: i32 = 127;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = cli::Cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_FAILURE } else { 0 };
             let _ = e.print();
@@ -24,7 +26,14 @@ fn main() {
         }
     };
     let result = match cli.command {
-        cli::Command::Run(args) => run::run(*args),
+        cli::Command::Run(args) => {
+            // Where each flag stood: rules and variables apply in command-line order.
+            let order = matches
+                .subcommand_matches("run")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            run::run(*args, &order)
+        }
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

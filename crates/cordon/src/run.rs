@@ -12,7 +12,7 @@ use cordon_core::plan::{self, Context, Mirrors};
 use cordon_core::policy::{self, EnvRule, Home, Loader, Origin, Policy, RuleKind, Vars};
 use cordon_core::sys::sandbox::{self, LaunchError};
 
-use crate::cli::RunArgs;
+use crate::cli::{FlagOrder, RunArgs};
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
 
 /// The caller's home directory: $HOME if absolute, else the passwd entry's.
@@ -24,7 +24,7 @@ fn host_home() -> PathBuf {
 }
 
 /// Resolve the flags, files and profiles into one policy.
-pub fn resolve_policy(args: &RunArgs, cwd: &Path) -> Result<Policy> {
+pub fn resolve_policy(args: &RunArgs, order: &FlagOrder, cwd: &Path) -> Result<Policy> {
     let home = host_home();
     let vars = Vars::new(&home, cwd, |k| std::env::var(k).ok());
     let mut loader = Loader::new(vars);
@@ -40,64 +40,60 @@ pub fn resolve_policy(args: &RunArgs, cwd: &Path) -> Result<Policy> {
     }
 
     let cli = Origin::command_line;
-    let add = |policy: &mut Policy, flag: &str, raw: &str, kind: RuleKind| -> Result<()> {
+    let value = |list: &[String], nth: usize| list.get(nth).cloned().unwrap_or_default();
+    for &(_, flag, nth) in &order.occurrences {
+        let rule = |kind: RuleKind, list: &[String]| (kind, value(list, nth));
+        let (kind, raw) = match flag {
+            "ro" => rule(RuleKind::Ro, &args.ro),
+            "rw" => rule(RuleKind::Rw, &args.rw),
+            "hide" => rule(RuleKind::Hide, &args.hide),
+            "deny" => rule(RuleKind::Deny, &args.deny),
+            "empty" => rule(RuleKind::Empty, &args.empty),
+            "tmpfs" => rule(RuleKind::Tmpfs, &args.tmpfs),
+            "redirect" => {
+                let r = value(&args.redirect, nth);
+                let (path, to) = r
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--redirect {r}: expected PATH=OTHER"))?;
+                (RuleKind::Redirect { to: to.into() }, path.to_string())
+            }
+            "env_unset" => {
+                policy.env.rules.push(EnvRule::Unset {
+                    pattern: value(&args.env_unset, nth),
+                    origin: cli(),
+                });
+                continue;
+            }
+            "env_keep" => {
+                policy
+                    .env
+                    .rules
+                    .push(EnvRule::Keep(value(&args.env_keep, nth)));
+                continue;
+            }
+            _ => {
+                let kv = value(&args.env_set, nth);
+                let (name, value) = kv
+                    .split_once('=')
+                    .filter(|(n, _)| !n.is_empty())
+                    .ok_or_else(|| anyhow!("--env-set {kv}: expected VAR=VALUE"))?;
+                policy.env.rules.push(EnvRule::Set {
+                    name: name.into(),
+                    value: value.into(),
+                });
+                continue;
+            }
+        };
+        let flag = flag.replace('_', "-");
         policy
-            .push_rule(raw, kind, None, None, cli())
-            .map_err(|e| anyhow!("--{flag} {raw}: {e}"))
-    };
-    for p in &args.ro {
-        add(&mut policy, "ro", p, RuleKind::Ro)?;
-    }
-    for p in &args.rw {
-        add(&mut policy, "rw", p, RuleKind::Rw)?;
-    }
-    for p in &args.tmpfs {
-        add(&mut policy, "tmpfs", p, RuleKind::Tmpfs)?;
-    }
-    for p in &args.empty {
-        add(&mut policy, "empty", p, RuleKind::Empty)?;
-    }
-    for p in &args.deny {
-        add(&mut policy, "deny", p, RuleKind::Deny)?;
-    }
-    for p in &args.hide {
-        add(&mut policy, "hide", p, RuleKind::Hide)?;
-    }
-    for r in &args.redirect {
-        let (path, to) = r
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--redirect {r}: expected PATH=OTHER"))?;
-        add(
-            &mut policy,
-            "redirect",
-            path,
-            RuleKind::Redirect { to: to.into() },
-        )?;
+            .push_rule(&raw, kind, None, None, cli())
+            .map_err(|e| anyhow!("--{flag} {raw}: {e}"))?;
     }
     if let Some(h) = &args.home {
         policy.home = policy::parse_home(h, loader.vars()).map_err(|e| anyhow!("--home: {e}"))?;
     }
     if args.env_clear {
         policy.env.clear = true;
-    }
-    for v in &args.env_unset {
-        policy.env.rules.push(EnvRule::Unset {
-            pattern: v.clone(),
-            origin: cli(),
-        });
-    }
-    for v in &args.env_keep {
-        policy.env.rules.push(EnvRule::Keep(v.clone()));
-    }
-    for kv in &args.env_set {
-        let (name, value) = kv
-            .split_once('=')
-            .filter(|(n, _)| !n.is_empty())
-            .ok_or_else(|| anyhow!("--env-set {kv}: expected VAR=VALUE"))?;
-        policy.env.rules.push(EnvRule::Set {
-            name: name.into(),
-            value: value.into(),
-        });
     }
     if args.no_network {
         policy.network = false;
@@ -143,13 +139,13 @@ fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
     }
 }
 
-pub fn run(args: RunArgs) -> Result<i32> {
+pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
     let cwd = match &args.chdir {
         Some(d) => std::fs::canonicalize(d)
             .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let policy = resolve_policy(&args, &cwd)?;
+    let policy = resolve_policy(&args, order, &cwd)?;
 
     let requested = match args.backend.as_str() {
         "auto" => None,

@@ -219,3 +219,22 @@ as_each_user! {
         assert_eq!(std::fs::read_to_string(new).unwrap(), "built\n");
     }
 }
+
+as_each_user! {
+    /// Rules and variables given as flags apply in the order written: the last word wins.
+    fn flags_apply_in_command_line_order(w) {
+        let f = w.write("data/f", "visible\n");
+        let (data, f) = (w.path("data"), f.to_str().unwrap().to_string());
+        let data = data.to_str().unwrap();
+        let show = format!("cat {f} 2>/dev/null || echo absent; echo FOO=${{FOO-unset}}");
+        let run = |flags: &[&str]| {
+            let mut all = vec!["--ro", data];
+            all.extend_from_slice(flags);
+            stdout(&w.run_in_sandbox(&all, &["/bin/sh", "-c", &show]))
+        };
+        assert_eq!(run(&["--hide", &f, "--ro", &f, "--env-unset", "FOO", "--env-set", "FOO=1"]),
+                   "visible\nFOO=1\n");
+        assert_eq!(run(&["--ro", &f, "--hide", &f, "--env-set", "FOO=1", "--env-unset", "FOO"]),
+                   "absent\nFOO=unset\n");
+    }
+}
