@@ -8,6 +8,7 @@
 //! names but the host lacks, so nothing is ever created on the host.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -222,6 +223,13 @@ fn nodes_from_rules(
         };
         rules.insert(0, (home.clone(), kind, "home".into()));
     }
+    // Paths that rules make visible, sorted so that those under a path follow it.
+    let visible: BTreeSet<&Path> = policy
+        .rules
+        .iter()
+        .filter(|r| r.kind != RuleKind::Hide)
+        .map(|r| r.path.as_path())
+        .collect();
     for (path, kind, origin) in rules {
         let keyword = kind.keyword();
         let (path, kind) = match kind {
@@ -229,9 +237,10 @@ fn nodes_from_rules(
                 // Most hides in the profiles name files a machine does not have: one lstat
                 // settles those, since an absent entry is absent by any spelling. A hide
                 // with visible paths inside is kept, to become an empty directory.
-                let has_inside = policy.rules.iter().any(|r| {
-                    r.kind != RuleKind::Hide && r.path != path && r.path.starts_with(&path)
-                });
+                let has_inside = visible
+                    .range::<Path, _>((Bound::Excluded(path.as_path()), Bound::Unbounded))
+                    .next()
+                    .is_some_and(|p| p.starts_with(&path));
                 if !has_inside && std::fs::symlink_metadata(&path).is_err() {
                     continue;
                 }

@@ -205,7 +205,8 @@ fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
     }
     pivot_root(DOT, OLD).map_err(|e| ("pivot_root", b"staging tmpfs".as_slice(), e))?;
     chdir(ROOT).map_err(|e| ("chdir", b"/".as_slice(), e))?;
-    m::tmpfs(NEWROOT_C, 0o755).map_err(|e| ("mount", b"tmpfs on the new root".as_slice(), e))?;
+    // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
+    m::bind(NEWROOT_C, NEWROOT_C, false).map_err(|e| ("bind", b"/newroot".as_slice(), e))?;
 
     for op in &spec.ops {
         run_op(op)?;
@@ -244,7 +245,7 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
             Ok(())
         }
         MountOp::Tmpfs { dst, mode } => {
-            m::tmpfs(dst, *mode).map_err(|e| ("mount", dst.to_bytes(), e))
+            m::scratch(dst, *mode).map_err(|e| ("mount", dst.to_bytes(), e))
         }
         MountOp::Proc { dst } => m::proc(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
         MountOp::Devpts { dst } => m::devpts(dst).map_err(|e| ("mount", dst.to_bytes(), e)),

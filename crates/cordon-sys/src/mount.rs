@@ -78,6 +78,30 @@ pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno>
     mount(Some(src), dst, None::<&CStr>, flags, None::<&CStr>)
 }
 
+/// A private, empty directory at `dst`: a directory of the staging tmpfs, at `/.cordon/t` +
+/// `dst`, bound there. All of them share the staging tmpfs, which costs one superblock for the
+/// whole sandbox instead of one per directory.
+pub(crate) fn scratch(dst: &CStr, mode: u32) -> Result<(), Errno> {
+    const PREFIX: &[u8] = b"/.cordon/t";
+    let d = dst.to_bytes();
+    if PREFIX.len() + d.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let mut buf = [0u8; PATH_MAX];
+    buf[..PREFIX.len()].copy_from_slice(PREFIX);
+    buf[PREFIX.len()..PREFIX.len() + d.len()].copy_from_slice(d);
+    let dir = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
+    mkdir_p(dir)?;
+    // mkdir_p made it 0755 (the init's umask is 0); the mode asked for, sticky bit included.
+    nix::sys::stat::fchmodat(
+        None,
+        dir,
+        Mode::from_bits_truncate(mode),
+        nix::sys::stat::FchmodatFlags::FollowSymlink,
+    )?;
+    bind(dir, dst, false)
+}
+
 /// A tmpfs with its root directory at `mode` (octal in the mount options).
 pub(crate) fn tmpfs(dst: &CStr, mode: u32) -> Result<(), Errno> {
     let mut opts = [0u8; 16];
