@@ -21,6 +21,8 @@ pub mod env;
 pub mod plan;
 pub mod policy;
 pub mod profiles;
+pub mod trace;
+pub mod tracer;
 
 /// The system-call crate, re-exported for the binary (which has no direct dependency on it).
 pub use cordon_sys as sys;

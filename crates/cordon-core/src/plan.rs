@@ -8,8 +8,8 @@
 //! names but the host lacks, so nothing is ever created on the host.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 use std::ffi::{CString, OsStr, OsString};
+use std::ops::Bound;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -22,6 +22,8 @@ mod child;
 pub mod error;
 mod mount;
 pub mod probe;
+#[cfg(target_arch = "x86_64")]
+pub mod ptrace;
 mod raw;
 pub mod sandbox;
 

@@ -32,6 +32,14 @@ pub enum Command {
     /// 127 when it is not found.
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
+    /// Record every file access of a command and its whole process tree, unsandboxed.
+    ///
+    /// The command runs in the caller's real environment; the tracer (ptrace, with a seccomp
+    /// filter that stops only at file system calls) sees static binaries, raw system calls
+    /// and the dynamic loader's opens, and records each access with its result. The trace is
+    /// written as JSON Lines while the command runs, so a killed run leaves a readable trace.
+    /// Exit status: the command's own, as for `run`.
+    Trace(Box<TraceArgs>),
     /// Show what this kernel and user allow and which backends can run.
     Doctor {
         /// Print the facts as JSON.
@@ -57,6 +65,23 @@ Examples:
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
   cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
+
+/// Options of `cordon trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Write the trace here (JSON Lines).
+    #[arg(short, long, value_name = "FILE", default_value = "cordon-trace.jsonl")]
+    pub out: PathBuf,
+    /// Run the command in DIR.
+    #[arg(short = 'C', long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Say where the trace went and how many accesses it holds.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
 
 /// Options of `cordon run`.
 #[derive(Debug, Args)]

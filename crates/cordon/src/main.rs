@@ -4,6 +4,7 @@
 mod cli;
 mod doctor;
 mod run;
+mod trace;
 
 /// cordon's own failure (as `env` and `chroot`): bad usage, bad policy, no sandbox.
 pub const EXIT_FAILURE: i32 = 125;
@@ -34,6 +35,7 @@ fn main() {
                 .unwrap_or_default();
             run::run(*args, &order)
         }
+        cli::Command::Trace(args) => trace::trace(*args),
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

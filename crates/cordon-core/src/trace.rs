@@ -1,0 +1,104 @@
+//! The trace model: processes and file accesses, as recorded by a tracer and stored as JSON
+//! Lines (one record a line, written as the build runs, so that a killed run leaves a readable
+//! prefix).
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the record format; readers refuse other major versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What an access did, from the build's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// Opened for reading (or a directory listed).
+    Read,
+    /// Opened for writing, truncated, or its metadata changed.
+    Write,
+    /// Executed (execve/execveat).
+    Exec,
+    /// Metadata read: stat, statx, lstat.
+    Stat,
+    /// Existence or permission checked: access, faccessat.
+    Probe,
+    Readlink,
+    /// Created: mkdir, mknod, symlink or link target, O_CREAT of a new file.
+    Create,
+    /// Removed: unlink, rmdir.
+    Delete,
+    Rename,
+    Chdir,
+}
+
+/// What the sandbox did to the access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allowed,
+    Hidden,
+    Denied,
+    Redirected,
+}
+
+/// One file access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    /// Nanoseconds since the trace started.
+    pub t_ns: u64,
+    pub pid: i32,
+    pub op: Op,
+    /// Absolute, resolved against the caller's cwd or dirfd (not through symlinks).
+    pub path: String,
+    /// 0 when the call succeeded, else the errno it returned.
+    pub errno: i32,
+    pub verdict: Verdict,
+    /// The system call, for the curious (`openat`, `statx`, ...).
+    pub syscall: String,
+}
+
+/// One process of the traced tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub pid: i32,
+    /// 0 for the traced command itself.
+    pub ppid: i32,
+    pub exe: String,
+    pub argv: Vec<String>,
+    pub cwd: String,
+    pub start_ns: u64,
+}
+
+/// A line of a trace file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Record {
+    /// First line: what was traced and how.
+    Header {
+        schema_version: u32,
+        /// The tracer: `ptrace` (seccomp-filtered ptrace, sees static binaries and raw
+        /// syscalls).
+        tracer: String,
+        command: Vec<String>,
+        cwd: String,
+        /// Seconds since the Unix epoch.
+        started: u64,
+        /// What the tracer cannot see, in words.
+        gaps: Vec<String>,
+    },
+    /// A process started or executed a new program (a pid may appear more than once).
+    Process(Process),
+    Event(Event),
+    /// A process ended: exit status, or 128 + signal.
+    Exit {
+        pid: i32,
+        t_ns: u64,
+        status: i32,
+    },
+    /// Last line of a trace whose tracer finished: the command's status.
+    End {
+        t_ns: u64,
+        status: i32,
+        events: u64,
+    },
+}

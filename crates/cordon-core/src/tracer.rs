@@ -1,0 +1,595 @@
+//! `cordon trace`: the ptrace tracer's observer. It turns stopped system calls into
+//! [`Event`]s (paths made absolute against the caller's cwd or dirfd) and [`Process`] records,
+//! and writes each record as one JSON line as soon as it is complete, so that a killed run
+//! leaves a readable trace of everything up to then.
+//!
+//! # Observes
+//! Every file system call of the whole process tree, static binaries and the dynamic loader
+//! included, with its result. io_uring_setup is refused with ENOSYS while tracing, so programs
+//! fall back to plain system calls that the tracer sees.
+//!
+//! # Gaps
+//! `fstat`-style calls on a descriptor (`AT_EMPTY_PATH`) are not stopped at: they name no path.
+//! Accesses through descriptors inherited or passed over sockets are seen at open time only.
+//! Paths are made absolute lexically (`..` is folded without resolving symlinks).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use crate::trace::{Event, Op, Process, Record, Verdict};
+
+/// How a system call names its path(s) and what it does.
+#[derive(Debug, Clone, Copy)]
+struct Syscall {
+    nr: i64,
+    name: &'static str,
+    /// (dirfd argument, path argument); dirfd None means relative to the cwd.
+    paths: &'static [(Option<usize>, usize)],
+    op: OpFrom,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum OpFrom {
+    Fixed(Op),
+    /// open-style flags in this argument.
+    OpenFlags(usize),
+    /// openat2: flags are the first field of the struct at this argument.
+    OpenHow(usize),
+}
+
+use OpFrom::Fixed;
+
+/// x86_64 system call numbers (asm/unistd_64.h).
+const SYSCALLS: &[Syscall] = &[
+    Syscall {
+        nr: 2,
+        name: "open",
+        paths: &[(None, 0)],
+        op: OpFrom::OpenFlags(1),
+    },
+    Syscall {
+        nr: 4,
+        name: "stat",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 6,
+        name: "lstat",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 21,
+        name: "access",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Probe),
+    },
+    Syscall {
+        nr: 59,
+        name: "execve",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Exec),
+    },
+    Syscall {
+        nr: 76,
+        name: "truncate",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 80,
+        name: "chdir",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Chdir),
+    },
+    Syscall {
+        nr: 82,
+        name: "rename",
+        paths: &[(None, 0), (None, 1)],
+        op: Fixed(Op::Rename),
+    },
+    Syscall {
+        nr: 83,
+        name: "mkdir",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 84,
+        name: "rmdir",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Delete),
+    },
+    Syscall {
+        nr: 85,
+        name: "creat",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 86,
+        name: "link",
+        paths: &[(None, 0), (None, 1)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 87,
+        name: "unlink",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Delete),
+    },
+    Syscall {
+        nr: 88,
+        name: "symlink",
+        paths: &[(None, 1)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 89,
+        name: "readlink",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Readlink),
+    },
+    Syscall {
+        nr: 90,
+        name: "chmod",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 92,
+        name: "chown",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 94,
+        name: "lchown",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 132,
+        name: "utime",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 133,
+        name: "mknod",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 137,
+        name: "statfs",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 235,
+        name: "utimes",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 257,
+        name: "openat",
+        paths: &[(Some(0), 1)],
+        op: OpFrom::OpenFlags(2),
+    },
+    Syscall {
+        nr: 258,
+        name: "mkdirat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 259,
+        name: "mknodat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 260,
+        name: "fchownat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 262,
+        name: "newfstatat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 263,
+        name: "unlinkat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Delete),
+    },
+    Syscall {
+        nr: 264,
+        name: "renameat",
+        paths: &[(Some(0), 1), (Some(2), 3)],
+        op: Fixed(Op::Rename),
+    },
+    Syscall {
+        nr: 265,
+        name: "linkat",
+        paths: &[(Some(0), 1), (Some(2), 3)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 266,
+        name: "symlinkat",
+        paths: &[(Some(1), 2)],
+        op: Fixed(Op::Create),
+    },
+    Syscall {
+        nr: 267,
+        name: "readlinkat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Readlink),
+    },
+    Syscall {
+        nr: 268,
+        name: "fchmodat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 269,
+        name: "faccessat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Probe),
+    },
+    Syscall {
+        nr: 280,
+        name: "utimensat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 316,
+        name: "renameat2",
+        paths: &[(Some(0), 1), (Some(2), 3)],
+        op: Fixed(Op::Rename),
+    },
+    Syscall {
+        nr: 322,
+        name: "execveat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Exec),
+    },
+    Syscall {
+        nr: 332,
+        name: "statx",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 437,
+        name: "openat2",
+        paths: &[(Some(0), 1)],
+        op: OpFrom::OpenHow(2),
+    },
+    Syscall {
+        nr: 439,
+        name: "faccessat2",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Probe),
+    },
+    Syscall {
+        nr: 452,
+        name: "fchmodat2",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+];
+
+/// io_uring_setup: refused with ENOSYS while tracing.
+pub const IO_URING_SETUP: i64 = 425;
+
+/// The system call numbers the tracer stops at.
+pub fn traced_syscalls() -> Vec<i64> {
+    SYSCALLS.iter().map(|s| s.nr).collect()
+}
+
+const AT_FDCWD: i32 = -100;
+
+/// Fold `.`, `..` and repeated slashes without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn op_of_open_flags(flags: u64) -> Op {
+    const O_WRONLY: u64 = 0o1;
+    const O_RDWR: u64 = 0o2;
+    const O_CREAT: u64 = 0o100;
+    const O_EXCL: u64 = 0o200;
+    const O_TRUNC: u64 = 0o1000;
+    const O_PATH: u64 = 0o10000000;
+    if flags & O_PATH != 0 {
+        Op::Stat
+    } else if flags & (O_CREAT | O_EXCL) == (O_CREAT | O_EXCL) {
+        Op::Create
+    } else if flags & (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT) != 0 {
+        Op::Write
+    } else {
+        Op::Read
+    }
+}
+
+struct Pending {
+    syscall: &'static Syscall,
+    op: Op,
+    paths: Vec<String>,
+    t_ns: u64,
+}
+
+/// Writes the trace of one run as JSON Lines.
+pub struct TraceWriter<W: Write> {
+    out: W,
+    start: Instant,
+    seq: u64,
+    pending: HashMap<i32, Pending>,
+    /// Last known program of each live process, for the children it forks.
+    procs: HashMap<i32, Process>,
+    by_nr: HashMap<i64, &'static Syscall>,
+    /// The first write error; the trace stops being written, the command goes on.
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Start a trace: writes the header.
+    pub fn new(mut out: W, header: Record) -> std::io::Result<Self> {
+        write_record(&mut out, &header)?;
+        Ok(TraceWriter {
+            out,
+            start: Instant::now(),
+            seq: 0,
+            pending: HashMap::new(),
+            procs: HashMap::new(),
+            by_nr: SYSCALLS.iter().map(|s| (s.nr, s)).collect(),
+            error: None,
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn emit(&mut self, r: &Record) {
+        if self.error.is_none() {
+            if let Err(e) = write_record(&mut self.out, r) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// The last line: the command's status.
+    pub fn finish(mut self, status: i32) -> std::io::Result<W> {
+        let r = Record::End {
+            t_ns: self.now(),
+            status,
+            events: self.seq,
+        };
+        self.emit(&r);
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> u64 {
+        self.seq
+    }
+
+    fn read_process(&self, pid: i32, ppid: i32) -> Process {
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let link = |name: &str| {
+            std::fs::read_link(proc_dir.join(name))
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let argv = std::fs::read(proc_dir.join("cmdline"))
+            .map(|b| {
+                b.split(|&c| c == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Process {
+            pid,
+            ppid,
+            exe: link("exe"),
+            argv,
+            cwd: link("cwd"),
+            start_ns: self.now(),
+        }
+    }
+
+    fn resolve(&self, pid: i32, dirfd: Option<i32>, raw: &[u8]) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(raw));
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            let base = match dirfd {
+                Some(fd) if fd != AT_FDCWD => format!("/proc/{pid}/fd/{fd}"),
+                _ => format!("/proc/{pid}/cwd"),
+            };
+            std::fs::read_link(base).unwrap_or_default().join(p)
+        };
+        normalize(&full).to_string_lossy().into_owned()
+    }
+}
+
+fn write_record<W: Write>(out: &mut W, r: &Record) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    out.write_all(&line)?;
+    out.flush()
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<W: Write> cordon_sys::ptrace::Observer for TraceWriter<W> {
+    fn spawned(&mut self, pid: i32, parent: i32) {
+        let mut p = match self.procs.get(&parent) {
+            Some(parent_proc) => Process {
+                pid,
+                ppid: parent,
+                start_ns: self.now(),
+                ..parent_proc.clone()
+            },
+            None => self.read_process(pid, parent),
+        };
+        p.ppid = parent;
+        self.procs.insert(pid, p.clone());
+        self.emit(&Record::Process(p));
+    }
+
+    fn executed(&mut self, pid: i32) {
+        let ppid = self.procs.get(&pid).map(|p| p.ppid).unwrap_or(0);
+        let p = self.read_process(pid, ppid);
+        self.procs.insert(pid, p.clone());
+        self.emit(&Record::Process(p));
+    }
+
+    fn entry(&mut self, tracee: &cordon_sys::ptrace::Tracee, nr: i64, args: [u64; 6]) {
+        let Some(sc) = self.by_nr.get(&nr).copied() else {
+            return;
+        };
+        let pid = tracee.pid();
+        let op = match sc.op {
+            OpFrom::Fixed(op) => op,
+            OpFrom::OpenFlags(i) => op_of_open_flags(args[i]),
+            OpFrom::OpenHow(i) => op_of_open_flags(tracee.read_u64(args[i]).unwrap_or(0)),
+        };
+        let paths = sc
+            .paths
+            .iter()
+            .filter_map(|&(dirfd, arg)| {
+                let raw = tracee.read_cstring(args[arg])?;
+                // An empty path with AT_EMPTY_PATH names the descriptor itself.
+                if raw.is_empty() {
+                    let fd = dirfd.map(|d| args[d] as i32)?;
+                    return std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+                        .ok()
+                        .map(|p| p.to_string_lossy().into_owned());
+                }
+                Some(self.resolve(pid, dirfd.map(|d| args[d] as i32), &raw))
+            })
+            .collect();
+        let t_ns = self.now();
+        self.pending.insert(
+            pid,
+            Pending {
+                syscall: sc,
+                op,
+                paths,
+                t_ns,
+            },
+        );
+    }
+
+    fn exit(&mut self, pid: i32, ret: i64) {
+        let Some(p) = self.pending.remove(&pid) else {
+            return;
+        };
+        let errno = if (-4095..0).contains(&ret) {
+            -ret as i32
+        } else {
+            0
+        };
+        for (i, path) in p.paths.into_iter().enumerate() {
+            // rename's first path is the source; its second the destination.
+            let op = if p.op == Op::Rename && i == 0 {
+                Op::Delete
+            } else if p.op == Op::Rename {
+                Op::Create
+            } else {
+                p.op
+            };
+            self.seq += 1;
+            let ev = Event {
+                seq: self.seq,
+                t_ns: p.t_ns,
+                pid,
+                op,
+                path,
+                errno,
+                verdict: Verdict::Allowed,
+                syscall: p.syscall.name.to_string(),
+            };
+            self.emit(&Record::Event(ev));
+        }
+    }
+
+    fn ended(&mut self, pid: i32, status: i32) {
+        // A pending execve that never returned: the process was replaced and ended.
+        self.pending.remove(&pid);
+        self.procs.remove(&pid);
+        let r = Record::Exit {
+            pid,
+            t_ns: self.now(),
+            status,
+        };
+        self.emit(&r);
+    }
+}
+
+/// Read a trace file: every complete record, in order. A truncated last line (a killed run)
+/// is dropped with a warning; anything else that does not parse is an error naming the line.
+pub fn read_trace(text: &str) -> Result<(Vec<Record>, Vec<String>), String> {
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    let lines: Vec<&str> = text.split('\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => records.push(r),
+            // The last line without its newline: the tracer was killed mid-write.
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => warnings.push(format!(
+                "line {}: incomplete last record dropped (the trace was cut short)",
+                i + 1
+            )),
+            Err(e) => return Err(format!("line {}: not a trace record: {e}", i + 1)),
+        }
+    }
+    match records.first() {
+        Some(Record::Header { schema_version, .. })
+            if *schema_version == crate::trace::SCHEMA_VERSION => {}
+        Some(Record::Header { schema_version, .. }) => {
+            return Err(format!(
+                "line 1: trace schema version {schema_version}, this cordon reads version {}",
+                crate::trace::SCHEMA_VERSION
+            ))
+        }
+        _ => return Err("line 1: not a cordon trace (no header record)".into()),
+    }
+    if !records.iter().any(|r| matches!(r, Record::End { .. })) {
+        warnings.push(
+            "the trace has no end record: the traced run was killed or is still running".into(),
+        );
+    }
+    Ok((records, warnings))
+}

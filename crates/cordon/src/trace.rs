@@ -1,0 +1,124 @@
+//! `cordon trace`: run a command under the tracer and write its trace.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+
+use anyhow::{anyhow, Context as _, Result};
+
+use cordon_core::trace::{Record, SCHEMA_VERSION};
+use cordon_core::tracer::{self, TraceWriter};
+
+use crate::cli::TraceArgs;
+use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn trace(_args: TraceArgs) -> Result<i32> {
+    anyhow::bail!("cordon trace is not implemented for this architecture yet (x86_64 only)")
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn trace(args: TraceArgs) -> Result<i32> {
+    use cordon_core::sys::ptrace::{self, TraceSpec};
+    use cordon_core::sys::sandbox::LaunchError;
+
+    let cwd = match &args.chdir {
+        Some(d) => std::fs::canonicalize(d)
+            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte"));
+    let argv0 = args
+        .command
+        .first()
+        .ok_or_else(|| anyhow!("no command given"))?;
+    let path_var = std::env::var_os("PATH");
+    let spec = TraceSpec {
+        cwd: cstr(cwd.as_os_str().as_bytes())?,
+        exec_candidates: cordon_core::plan::exec_candidates(argv0, path_var.as_deref())
+            .iter()
+            .map(|p| cstr(p.as_os_str().as_bytes()))
+            .collect::<Result<_>>()?,
+        argv: args
+            .command
+            .iter()
+            .map(|a| cstr(a.as_bytes()))
+            .collect::<Result<_>>()?,
+        envp: std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                cstr(&kv)
+            })
+            .collect::<Result<_>>()?,
+        traced: tracer::traced_syscalls(),
+        refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
+    };
+
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create the trace file {}", args.out.display()))?;
+    let header = Record::Header {
+        schema_version: SCHEMA_VERSION,
+        tracer: "ptrace".into(),
+        command: args
+            .command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        cwd: cwd.to_string_lossy().into_owned(),
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        gaps: vec![
+            "calls on a descriptor alone (fstat, fchmod, getdents) name no path and are not \
+             recorded; the open that made the descriptor is"
+                .into(),
+            "io_uring is refused (ENOSYS) while tracing, so programs fall back to plain calls"
+                .into(),
+        ],
+    };
+    let mut writer = TraceWriter::new(std::io::BufWriter::new(file), header)
+        .with_context(|| format!("cannot write the trace file {}", args.out.display()))?;
+
+    // The terminal's ^C reaches the command (same process group); cordon keeps tracing it
+    // until it ends, as `time` does.
+    let outcome = ptrace::trace(&spec, &mut writer);
+    let (status, code) = match outcome {
+        Ok(o) => (o.code(), o.code()),
+        Err(e @ LaunchError::NotFound { .. }) => {
+            eprintln!("cordon: {e}");
+            (EXIT_NOT_FOUND, EXIT_NOT_FOUND)
+        }
+        Err(e @ LaunchError::CannotExecute { .. }) => {
+            eprintln!("cordon: {e}");
+            (EXIT_CANNOT_EXECUTE, EXIT_CANNOT_EXECUTE)
+        }
+        Err(LaunchError::Setup(e)) => {
+            eprintln!("cordon: cannot trace: {e}");
+            (EXIT_FAILURE, EXIT_FAILURE)
+        }
+    };
+    let events = writer.events();
+    writer
+        .finish(status)
+        .with_context(|| format!("cannot write the trace file {}", args.out.display()))?;
+    if args.verbose {
+        eprintln!(
+            "cordon: trace of {events} file accesses written to {}",
+            args.out.display()
+        );
+    }
+    Ok(code)
+}
+
+fn libc_enosys() -> u32 {
+    38 // ENOSYS on Linux
+}
+
+#[allow(dead_code)]
+fn read(path: &std::path::Path) -> Result<(Vec<Record>, Vec<String>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the trace {}", path.display()))?;
+    tracer::read_trace(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
