@@ -85,6 +85,15 @@ pub enum Record {
         started: u64,
         /// What the tracer cannot see, in words.
         gaps: Vec<String>,
+        /// The caller's home directory, for the knowledge base's `${HOME}` patterns.
+        #[serde(default)]
+        home: String,
+        /// The policy the accesses are classified against, in order of precedence.
+        #[serde(default)]
+        rules: Vec<RuleRecord>,
+        /// Where that policy came from (profiles, files).
+        #[serde(default)]
+        policy_sources: Vec<String>,
     },
     /// A process started or executed a new program (a pid may appear more than once).
     Process(Process),
@@ -101,4 +110,71 @@ pub enum Record {
         status: i32,
         events: u64,
     },
+}
+
+/// A policy rule as stored in a trace, so that a report classifies against the policy the
+/// trace was taken with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRecord {
+    pub path: String,
+    /// `ro`, `rw`, `hide`, `deny`, `empty`, `redirect`, `tmpfs`, `dev`, `proc`.
+    pub kind: String,
+    pub class: crate::policy::Class,
+    /// A redirect's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+impl RuleRecord {
+    /// The rules of `policy`, for a trace header.
+    pub fn from_policy(policy: &crate::policy::Policy) -> Vec<RuleRecord> {
+        policy
+            .rules
+            .iter()
+            .map(|r| RuleRecord {
+                path: r.path.to_string_lossy().into_owned(),
+                kind: r.kind.keyword().to_string(),
+                class: r.class,
+                to: match &r.kind {
+                    crate::policy::RuleKind::Redirect { to } => {
+                        Some(to.to_string_lossy().into_owned())
+                    }
+                    _ => None,
+                },
+            })
+            .collect()
+    }
+
+    /// Rebuild a policy (its path rules only) from a trace header.
+    pub fn to_policy(rules: &[RuleRecord]) -> Result<crate::policy::Policy, String> {
+        use crate::policy::{Origin, Policy, RuleKind};
+        let mut policy = Policy::default();
+        for r in rules {
+            let kind = match r.kind.as_str() {
+                "ro" => RuleKind::Ro,
+                "rw" => RuleKind::Rw,
+                "hide" => RuleKind::Hide,
+                "deny" => RuleKind::Deny,
+                "empty" => RuleKind::Empty,
+                "tmpfs" => RuleKind::Tmpfs,
+                "dev" => RuleKind::Dev,
+                "proc" => RuleKind::Proc,
+                "redirect" => RuleKind::Redirect {
+                    to: r.to.clone().unwrap_or_default().into(),
+                },
+                other => return Err(format!("unknown rule kind `{other}` in the trace header")),
+            };
+            policy.push_rule(
+                &r.path,
+                kind,
+                Some(r.class),
+                None,
+                Origin {
+                    source: "trace header".into(),
+                    line: None,
+                },
+            )?;
+        }
+        Ok(policy)
+    }
 }

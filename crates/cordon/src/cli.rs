@@ -69,6 +69,9 @@ Examples:
 /// Options of `cordon trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
+    /// The policy that reports classify the accesses against (nothing is enforced).
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Write the trace here (JSON Lines).
     #[arg(short, long, value_name = "FILE", default_value = "cordon-trace.jsonl")]
     pub out: PathBuf,
@@ -83,12 +86,12 @@ pub struct TraceArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
-/// Options of `cordon run`.
+/// The policy: profiles, files, and rules and variables as flags (shared by run and trace).
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct PolicyArgs {
     /// Load a policy file (TOML); repeatable, later files win.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Vec<PathBuf>,
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_files: Vec<PathBuf>,
     /// Use a built-in profile (build, git, gpg, cmake, python, pip, ssh, npm); repeatable.
     /// Without --policy or --profile, the `build` profile is used.
     #[arg(long, value_name = "NAME")]
@@ -132,6 +135,13 @@ pub struct RunArgs {
     /// No network: only a private loopback interface.
     #[arg(long)]
     pub no_network: bool,
+}
+
+/// Options of `cordon run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// The sandbox mechanism: auto, namespace, landlock, seccomp, ptrace, preload.
     #[arg(long, value_name = "NAME", default_value = "auto")]
     pub backend: String,

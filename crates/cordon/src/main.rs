@@ -35,7 +35,13 @@ fn main() {
                 .unwrap_or_default();
             run::run(*args, &order)
         }
-        cli::Command::Trace(args) => trace::trace(*args),
+        cli::Command::Trace(args) => {
+            let order = matches
+                .subcommand_matches("trace")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            trace::trace(*args, &order)
+        }
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

@@ -12,7 +12,7 @@ use cordon_core::plan::{self, Context, Mirrors};
 use cordon_core::policy::{self, EnvRule, Home, Loader, Origin, Policy, RuleKind, Vars};
 use cordon_core::sys::sandbox::{self, LaunchError};
 
-use crate::cli::{FlagOrder, RunArgs};
+use crate::cli::{FlagOrder, PolicyArgs, RunArgs};
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
 
 /// The caller's home directory: $HOME if absolute, else the passwd entry's.
@@ -24,18 +24,18 @@ fn host_home() -> PathBuf {
 }
 
 /// Resolve the flags, files and profiles into one policy.
-pub fn resolve_policy(args: &RunArgs, order: &FlagOrder, cwd: &Path) -> Result<Policy> {
+pub fn resolve_policy(args: &PolicyArgs, order: &FlagOrder, cwd: &Path) -> Result<Policy> {
     let home = host_home();
     let vars = Vars::new(&home, cwd, |k| std::env::var(k).ok());
     let mut loader = Loader::new(vars);
     let mut policy = Policy::default();
-    if args.policy.is_empty() && args.profile.is_empty() {
+    if args.policy_files.is_empty() && args.profile.is_empty() {
         loader.load_profile("build", &mut policy)?;
     }
     for name in &args.profile {
         loader.load_profile(name, &mut policy)?;
     }
-    for file in &args.policy {
+    for file in &args.policy_files {
         loader.load_file(file, &mut policy)?;
     }
 
@@ -145,7 +145,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
             .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let policy = resolve_policy(&args, order, &cwd)?;
+    let policy = resolve_policy(&args.policy, order, &cwd)?;
 
     let requested = match args.backend.as_str() {
         "auto" => None,

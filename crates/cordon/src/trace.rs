@@ -5,19 +5,19 @@ use std::os::unix::ffi::OsStrExt;
 
 use anyhow::{anyhow, Context as _, Result};
 
-use cordon_core::trace::{Record, SCHEMA_VERSION};
+use cordon_core::trace::{Record, RuleRecord, SCHEMA_VERSION};
 use cordon_core::tracer::{self, TraceWriter};
 
 use crate::cli::TraceArgs;
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
 
 #[cfg(not(target_arch = "x86_64"))]
-pub fn trace(_args: TraceArgs) -> Result<i32> {
+pub fn trace(_args: TraceArgs, _order: &crate::cli::FlagOrder) -> Result<i32> {
     anyhow::bail!("cordon trace is not implemented for this architecture yet (x86_64 only)")
 }
 
 #[cfg(target_arch = "x86_64")]
-pub fn trace(args: TraceArgs) -> Result<i32> {
+pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
     use cordon_core::sys::ptrace::{self, TraceSpec};
     use cordon_core::sys::sandbox::LaunchError;
 
@@ -26,6 +26,7 @@ pub fn trace(args: TraceArgs) -> Result<i32> {
             .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
+    let policy = crate::run::resolve_policy(&args.policy, order, &cwd)?;
     let cstr = |b: &[u8]| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte"));
     let argv0 = args
         .command
@@ -77,6 +78,9 @@ pub fn trace(args: TraceArgs) -> Result<i32> {
             "io_uring is refused (ENOSYS) while tracing, so programs fall back to plain calls"
                 .into(),
         ],
+        home: std::env::var("HOME").unwrap_or_default(),
+        rules: RuleRecord::from_policy(&policy),
+        policy_sources: policy.sources.clone(),
     };
     let mut writer = TraceWriter::new(std::io::BufWriter::new(file), header)
         .with_context(|| format!("cannot write the trace file {}", args.out.display()))?;
