@@ -15,12 +15,14 @@
 //! them gives a clear error (see [`backend`]).
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod backend;
 pub mod doctor;
 pub mod env;
 pub mod plan;
 pub mod policy;
 pub mod profiles;
+pub mod report;
 pub mod trace;
 pub mod tracer;
 

@@ -147,8 +147,12 @@ impl RuleRecord {
 
     /// Rebuild a policy (its path rules only) from a trace header.
     pub fn to_policy(rules: &[RuleRecord]) -> Result<crate::policy::Policy, String> {
-        use crate::policy::{Origin, Policy, RuleKind};
-        let mut policy = Policy::default();
+        use crate::policy::{Home, Origin, Policy, RuleKind};
+        // A trace is taken in the caller's real environment: its home is the real one.
+        let mut policy = Policy {
+            home: Home::Keep,
+            ..Policy::default()
+        };
         for r in rules {
             let kind = match r.kind.as_str() {
                 "ro" => RuleKind::Ro,

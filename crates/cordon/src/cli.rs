@@ -40,6 +40,9 @@ pub enum Command {
     /// written as JSON Lines while the command runs, so a killed run leaves a readable trace.
     /// Exit status: the command's own, as for `run`.
     Trace(Box<TraceArgs>),
+    /// Classify a trace's accesses and report the breaches: what was reached for outside the
+    /// declared view, by which process, owned by which package, and the rule that fixes it.
+    Report(ReportArgs),
     /// Show what this kernel and user allow and which backends can run.
     Doctor {
         /// Print the facts as JSON.
@@ -65,6 +68,30 @@ Examples:
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
   cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
+
+/// Output formats of `cordon report`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A versioned JSON document (schema in docs/report-schema.md).
+    Json,
+    /// A one-page summary for a bug report, details folded.
+    Markdown,
+    /// Plain text for a terminal.
+    Text,
+}
+
+/// Options of `cordon report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The trace file written by `cordon trace`.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 /// Options of `cordon trace`.
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod doctor;
+mod report;
 mod run;
 mod trace;
 
@@ -42,6 +43,7 @@ fn main() {
                 .unwrap_or_default();
             trace::trace(*args, &order)
         }
+        cli::Command::Report(args) => report::report(args),
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

@@ -1,0 +1,63 @@
+//! `cordon report`: classify a trace against the policy it was taken with and render it.
+
+use anyhow::{anyhow, Context as _, Result};
+
+use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
+use cordon_core::report::{self, OwnerRef, Verdicted};
+use cordon_core::trace::{Record, RuleRecord};
+use cordon_core::tracer::read_trace;
+
+use crate::cli::{ReportArgs, ReportFormat};
+
+pub fn report(args: ReportArgs) -> Result<i32> {
+    let bytes = std::fs::read(&args.trace)
+        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow!("{}: not a cordon trace: {e}", args.trace.display()))?;
+    let (records, warnings) =
+        read_trace(&text).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
+    for w in &warnings {
+        eprintln!("cordon: warning: {}: {w}", args.trace.display());
+    }
+    let Some(Record::Header { rules, home, .. }) = records.first() else {
+        return Err(anyhow!("{}: no header record", args.trace.display()));
+    };
+    let policy =
+        RuleRecord::to_policy(rules).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
+    let analyzer = Analyzer::new(
+        &policy,
+        KnowledgeBase::builtin(),
+        Context::new(home.clone()),
+        Owners::detect(),
+    );
+    let report = report::build(
+        &records,
+        warnings,
+        |ev| {
+            let c = analyzer.classify(ev);
+            c.breach().map(|b| Verdicted {
+                category: b.category.as_str().to_string(),
+                tool: b.tool.clone(),
+                explanation: b.explanation.clone(),
+                fix: b.fix.clone(),
+            })
+        },
+        |path| {
+            analyzer.owner(path).map(|o| OwnerRef {
+                manager: o.manager,
+                package: o.package,
+            })
+        },
+    );
+    let rendered = match args.format {
+        ReportFormat::Json => report::render_json(&report),
+        ReportFormat::Markdown => report::render_markdown(&report),
+        ReportFormat::Text => report::render_text(&report),
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, rendered)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{rendered}"),
+    }
+    Ok(0)
+}
