@@ -499,7 +499,7 @@ impl Analyzer {
             return Classification::Breach(self.write_outside(path, hit.as_ref()));
         }
         if let Some(hit) = &hit {
-            if !suppressed(rule, hit) {
+            if !suppressed(rule, hit, &self.ctx.home) {
                 return Classification::Breach(self.kb_breach(hit));
             }
         }
@@ -757,9 +757,15 @@ fn writable(rule: &Rule) -> bool {
 }
 
 /// Whether the deciding rule makes a knowledge-base match harmless or deliberate.
-fn suppressed(rule: Option<&Rule>, hit: &Hit<'_, '_>) -> bool {
+fn suppressed(rule: Option<&Rule>, hit: &Hit<'_, '_>, home: &Path) -> bool {
     let Some(rule) = rule else { return false };
-    rule.kind == RuleKind::Tmpfs
+    // A tmpfs holds what the build wrote itself, unless it merely lies above the home
+    // directory (a home under /tmp): the user's own files there are still the user's.
+    let home_pattern = ["${HOME}", "${XDG_"]
+        .iter()
+        .any(|p| hit.entry.pattern.starts_with(p));
+    let above_home = home.starts_with(&rule.path) && rule.path != home;
+    (rule.kind == RuleKind::Tmpfs && !(home_pattern && above_home))
         || (hit.floating && rule.class != Class::System)
         || rule.path.starts_with(hit.anchor)
 }
