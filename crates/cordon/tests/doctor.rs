@@ -62,6 +62,14 @@ as_each_user! {
         assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
         assert!(!stdout(&o).contains("ran"));
 
+        // Tracing needs no user namespace: it still records.
+        let trace = w.path("work/t.jsonl");
+        let o = without_userns(w, &format!("{} trace -o {} -- cat /etc/hostname && {} report {}",
+            cordon.display(), trace.display(), cordon.display(), trace.display()));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let text = std::fs::read_to_string(&trace).unwrap();
+        assert!(text.contains("\"path\":\"/etc/hostname\""), "{text}");
+
         let v = doctor_json(&without_userns(w, &format!("{} doctor --json", cordon.display())));
         let ns = backend(&v, "namespace");
         assert_eq!(ns["usable"], false, "{v}");
