@@ -243,9 +243,15 @@ pub fn chain(b: &Breach) -> String {
 }
 
 fn owner_text(b: &Breach) -> String {
-    match &b.owner {
+    let owner = match &b.owner {
         Some(o) => format!("{} ({})", o.package, o.manager),
         None => "no package".into(),
+    };
+    match b.verdict {
+        Verdict::Allowed => owner,
+        Verdict::Hidden => format!("{owner}; hidden by the sandbox"),
+        Verdict::Denied => format!("{owner}; denied by the sandbox"),
+        Verdict::Redirected => format!("{owner}; redirected by the sandbox"),
     }
 }
 

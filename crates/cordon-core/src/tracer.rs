@@ -352,6 +352,30 @@ pub struct TraceWriter<W: Write> {
     by_nr: HashMap<i64, &'static Syscall>,
     /// The first write error; the trace stops being written, the command goes on.
     pub error: Option<std::io::Error>,
+    /// Whether the end record is written.
+    ended: bool,
+    /// What the sandbox did to an access (path, errno), when the trace is of a sandboxed run.
+    verdict: Option<VerdictFn>,
+}
+
+/// Decides the verdict of an access from its path and errno.
+pub type VerdictFn = Box<dyn Fn(&str, i32) -> Verdict>;
+
+/// The verdicts of a run under `policy`: an access that failed the way the policy makes it
+/// fail at that path (ENOENT where it hides, EACCES where it denies) was the sandbox's doing.
+pub fn policy_verdicts(policy: crate::policy::Policy) -> VerdictFn {
+    use crate::policy::RuleKind;
+    const ENOENT: i32 = 2;
+    const EACCES: i32 = 13;
+    Box::new(
+        move |path, errno| match policy.rule_for(Path::new(path)).map(|r| &r.kind) {
+            Some(RuleKind::Hide) if errno == ENOENT => Verdict::Hidden,
+            // A hide inside a writable directory is an unreadable entry (EACCES).
+            Some(RuleKind::Hide | RuleKind::Deny) if errno == EACCES => Verdict::Denied,
+            Some(RuleKind::Redirect { .. }) => Verdict::Redirected,
+            _ => Verdict::Allowed,
+        },
+    )
 }
 
 impl<W: Write> TraceWriter<W> {
@@ -366,7 +390,27 @@ impl<W: Write> TraceWriter<W> {
             procs: HashMap::new(),
             by_nr: SYSCALLS.iter().map(|s| (s.nr, s)).collect(),
             error: None,
+            ended: false,
+            verdict: None,
         })
+    }
+
+    /// Judge each access with `f`: for the trace of a sandboxed run.
+    pub fn with_verdicts(mut self, f: VerdictFn) -> Self {
+        self.verdict = Some(f);
+        self
+    }
+
+    fn end(&mut self, status: i32) {
+        if !self.ended {
+            self.ended = true;
+            let r = Record::End {
+                t_ns: self.now(),
+                status,
+                events: self.seq,
+            };
+            self.emit(&r);
+        }
     }
 
     fn now(&self) -> u64 {
@@ -383,12 +427,7 @@ impl<W: Write> TraceWriter<W> {
 
     /// The last line: the command's status.
     pub fn finish(mut self, status: i32) -> std::io::Result<W> {
-        let r = Record::End {
-            t_ns: self.now(),
-            status,
-            events: self.seq,
-        };
-        self.emit(&r);
+        self.end(status);
         match self.error.take() {
             Some(e) => Err(e),
             None => Ok(self.out),
@@ -528,6 +567,10 @@ impl<W: Write> cordon_sys::ptrace::Observer for TraceWriter<W> {
                 p.op
             };
             self.seq += 1;
+            let verdict = match &self.verdict {
+                Some(f) => f(&path, errno),
+                None => Verdict::Allowed,
+            };
             let ev = Event {
                 seq: self.seq,
                 t_ns: p.t_ns,
@@ -535,11 +578,15 @@ impl<W: Write> cordon_sys::ptrace::Observer for TraceWriter<W> {
                 op,
                 path,
                 errno,
-                verdict: Verdict::Allowed,
+                verdict,
                 syscall: p.syscall.name.to_string(),
             };
             self.emit(&Record::Event(ev));
         }
+    }
+
+    fn finished(&mut self, status: i32) {
+        self.end(status);
     }
 
     fn ended(&mut self, pid: i32, status: i32) {

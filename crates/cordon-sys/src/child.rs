@@ -103,6 +103,7 @@ impl ErrorRecord {
             "prctl" => "prctl",
             "capset" => "capset",
             "loopback" => "bring up loopback",
+            "ptrace" => "ptrace",
             _ => "setup",
         };
         LaunchError::Setup(SysError::new(call, detail, errno))
@@ -132,8 +133,24 @@ fn exit(code: i32) -> ! {
     crate::raw::exit_now(code)
 }
 
-/// The init's whole life: wait for the id maps, build the root, start the command, reap.
-pub(crate) fn init_main(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
+/// What the init needs to trace the command.
+pub(crate) struct TraceSetup<'a> {
+    #[cfg(target_arch = "x86_64")]
+    pub programs: &'a [seccompiler::BpfProgram],
+    #[cfg(target_arch = "x86_64")]
+    pub observer: &'a mut dyn crate::ptrace::Observer,
+    #[cfg(not(target_arch = "x86_64"))]
+    pub _never: std::marker::PhantomData<&'a ()>,
+}
+
+/// The init's whole life: wait for the id maps, build the root, start the command, reap (or
+/// trace) it.
+pub(crate) fn init_main(
+    spec: &Spec,
+    pipes: &Pipes,
+    old_mask: &SigSet,
+    tracing: Option<TraceSetup<'_>>,
+) -> ! {
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
@@ -166,13 +183,36 @@ pub(crate) fn init_main(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
     let pid = match unsafe { nix::unistd::fork() } {
         Ok(ForkResult::Child) => {
             nix::sys::stat::umask(umask);
-            exec_command(spec, pipes, old_mask)
+            exec_command(spec, pipes, old_mask, tracing.as_ref())
         }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
     };
     let _ = nix::unistd::close(pipes.err_write.as_raw_fd());
-    reap(pid)
+    match tracing {
+        #[cfg(target_arch = "x86_64")]
+        Some(t) => trace_command(pid, t.observer),
+        _ => reap(pid),
+    }
+}
+
+/// Follow the command as its tracer until every process of the sandbox has ended, forwarding
+/// the signals the supervisor sends; exit with the command's status.
+#[cfg(target_arch = "x86_64")]
+fn trace_command(command: Pid, observer: &mut dyn crate::ptrace::Observer) -> ! {
+    if crate::ptrace::start_tracing(command).is_err() {
+        let _ = kill(command, Signal::SIGKILL);
+        exit(125);
+    }
+    observer.spawned(command.as_raw(), 0);
+    let forwarded: Vec<Signal> = crate::sandbox::FORWARDED.to_vec();
+    let _ = crate::raw::catch_signals(&forwarded);
+    let outcome = crate::ptrace::tracer_loop(command, observer, &mut || {
+        for sig in crate::raw::take_caught() {
+            let _ = kill(command, sig);
+        }
+    });
+    exit(outcome.code())
 }
 
 /// The failed call, the path it was given, the kernel's answer.
@@ -272,8 +312,14 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
     }
 }
 
-/// The command's side of the last fork: restore the signal mask, drop every capability, exec.
-fn exec_command(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
+/// The command's side of the last fork: restore the signal mask, drop every capability,
+/// become a tracee when traced, exec.
+fn exec_command(
+    spec: &Spec,
+    pipes: &Pipes,
+    old_mask: &SigSet,
+    tracing: Option<&TraceSetup<'_>>,
+) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
     if let Err(e) = crate::raw::drop_capabilities() {
         fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
@@ -282,6 +328,14 @@ fn exec_command(spec: &Spec, pipes: &Pipes, old_mask: &SigSet) -> ! {
     if let Err(e) = nix::sys::prctl::set_no_new_privs() {
         fail(pipes, KIND_SETUP, "prctl", b"PR_SET_NO_NEW_PRIVS", e);
     }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(t) = tracing {
+        if let Err(e) = crate::ptrace::become_tracee(t.programs) {
+            fail(pipes, KIND_SETUP, "ptrace", b"become a tracee", e);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = tracing;
     // As execvp(3): a missing candidate is skipped, EACCES is remembered and the search goes
     // on, any other error stops it.
     let mut denied: Option<&CStr> = None;

@@ -50,6 +50,8 @@ pub trait Observer {
     fn exit(&mut self, pid: i32, ret: i64);
     /// `pid` ended with `status` (exit status, or 128 + signal).
     fn ended(&mut self, pid: i32, status: i32);
+    /// The traced command and all it started have ended; `status` is the command's.
+    fn finished(&mut self, _status: i32) {}
 }
 
 /// A stopped tracee, whose memory can be read.
@@ -133,13 +135,20 @@ fn empty_path_exempt(nr: i64) -> Result<Vec<seccompiler::SeccompRule>, seccompil
 
 /// Build the seccomp filters (before the fork: the child must not allocate).
 fn filters(spec: &TraceSpec) -> Result<Vec<seccompiler::BpfProgram>, SysError> {
+    build_filters(&spec.traced, &spec.refused)
+}
+
+/// The seccomp filters that stop at `traced` system calls and refuse `refused` ones.
+pub(crate) fn build_filters(
+    traced: &[i64],
+    refused: &[(i64, u32)],
+) -> Result<Vec<seccompiler::BpfProgram>, SysError> {
     use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
     let bad = |e: seccompiler::BackendError| {
         SysError::new("seccomp filter", e.to_string(), Errno::EINVAL)
     };
     let mut out = Vec::new();
-    let traced: BTreeMap<i64, Vec<seccompiler::SeccompRule>> = spec
-        .traced
+    let traced: BTreeMap<i64, Vec<seccompiler::SeccompRule>> = traced
         .iter()
         .map(|&nr| Ok((nr, empty_path_exempt(nr)?)))
         .collect::<Result<_, seccompiler::BackendError>>()
@@ -152,7 +161,7 @@ fn filters(spec: &TraceSpec) -> Result<Vec<seccompiler::BpfProgram>, SysError> {
     )
     .map_err(bad)?;
     out.push(f.try_into().map_err(bad)?);
-    for &(nr, errno) in &spec.refused {
+    for &(nr, errno) in refused {
         let f = SeccompFilter::new(
             [(nr, Vec::new())].into_iter().collect(),
             SeccompAction::Allow,
@@ -167,7 +176,7 @@ fn filters(spec: &TraceSpec) -> Result<Vec<seccompiler::BpfProgram>, SysError> {
 
 /// Run `spec` under the tracer, reporting to `observer`, until the traced command and every
 /// process it started have ended. If cordon dies, PTRACE_O_EXITKILL kills the tracees.
-pub fn trace(spec: &TraceSpec, observer: &mut impl Observer) -> Result<Outcome, LaunchError> {
+pub fn trace(spec: &TraceSpec, observer: &mut dyn Observer) -> Result<Outcome, LaunchError> {
     let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
     let programs = filters(spec).map_err(LaunchError::Setup)?;
     let (err_read, err_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
@@ -180,15 +189,24 @@ pub fn trace(spec: &TraceSpec, observer: &mut impl Observer) -> Result<Outcome, 
     };
     drop(err_write);
 
-    // The child stops itself with SIGSTOP after PTRACE_TRACEME; set the options then.
+    start_tracing(child).map_err(LaunchError::Setup)?;
+    observer.spawned(child.as_raw(), 0);
+    let outcome = tracer_loop(child, observer, &mut || {});
+    finish_exec_errors(spec, err_read.as_raw_fd(), outcome)
+}
+
+/// Wait for a new tracee's SIGSTOP (it stops itself after PTRACE_TRACEME), set the tracing
+/// options and let it go on.
+pub(crate) fn start_tracing(child: Pid) -> Result<(), SysError> {
+    let setup = |call: &'static str| move |e: Errno| SysError::new(call, "", e);
     match waitpid(child, None) {
         Ok(WaitStatus::Stopped(_, Signal::SIGSTOP)) => {}
         Ok(other) => {
-            return Err(LaunchError::Setup(SysError::new(
+            return Err(SysError::new(
                 "ptrace",
                 format!("tracee did not stop: {other:?}"),
                 Errno::ECHILD,
-            )))
+            ))
         }
         Err(e) => return Err(setup("waitpid")(e)),
     }
@@ -203,14 +221,18 @@ pub fn trace(spec: &TraceSpec, observer: &mut impl Observer) -> Result<Outcome, 
             | Options::PTRACE_O_EXITKILL,
     )
     .map_err(setup("ptrace(PTRACE_SETOPTIONS)"))?;
-    observer.spawned(child.as_raw(), 0);
     ptrace::cont(child, None).map_err(setup("ptrace(PTRACE_CONT)"))?;
+    Ok(())
+}
 
-    let outcome = tracer_loop(child, observer);
-
-    // An exec failure of the command itself is reported like the sandbox does.
+/// An exec failure of the command itself is reported like the sandbox does.
+fn finish_exec_errors(
+    spec: &TraceSpec,
+    err_fd: i32,
+    outcome: Outcome,
+) -> Result<Outcome, LaunchError> {
     let mut buf = [0u8; 8];
-    let n = nix::unistd::read(err_read.as_raw_fd(), &mut buf).unwrap_or(0);
+    let n = nix::unistd::read(err_fd, &mut buf).unwrap_or(0);
     if n == 8 {
         let errno = Errno::from_raw(i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]));
         let which = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
@@ -241,7 +263,13 @@ struct TraceeState {
     started: bool,
 }
 
-fn tracer_loop(root: Pid, observer: &mut impl Observer) -> Outcome {
+/// Follow every tracee until all have ended. `on_interrupt` runs when waiting was interrupted
+/// by a signal (the sandbox's init forwards signals from there).
+pub(crate) fn tracer_loop(
+    root: Pid,
+    observer: &mut dyn Observer,
+    on_interrupt: &mut dyn FnMut(),
+) -> Outcome {
     let mut states: HashMap<Pid, TraceeState> = HashMap::new();
     states.insert(
         root,
@@ -254,8 +282,15 @@ fn tracer_loop(root: Pid, observer: &mut impl Observer) -> Outcome {
     loop {
         let status = match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)) {
             Ok(s) => s,
-            Err(Errno::EINTR) => continue,
-            Err(_) => return root_outcome, // ECHILD: every tracee is gone
+            Err(Errno::EINTR) => {
+                on_interrupt();
+                continue;
+            }
+            Err(_) => {
+                // ECHILD: every tracee is gone.
+                observer.finished(root_outcome.code());
+                return root_outcome;
+            }
         };
         match status {
             WaitStatus::Exited(pid, code) => {
@@ -347,14 +382,8 @@ fn tracee_main(spec: &TraceSpec, programs: &[seccompiler::BpfProgram], err_fd: i
             126
         })
     };
-    if ptrace::traceme().is_err() {
+    if become_tracee(programs).is_err() {
         crate::raw::exit_now(125);
-    }
-    let _ = nix::sys::signal::raise(Signal::SIGSTOP);
-    for p in programs {
-        if seccompiler::apply_filter(p).is_err() {
-            crate::raw::exit_now(125);
-        }
     }
     if nix::unistd::chdir(spec.cwd.as_c_str()).is_err() {
         crate::raw::exit_now(125);
@@ -376,4 +405,15 @@ fn tracee_main(spec: &TraceSpec, programs: &[seccompiler::BpfProgram], err_fd: i
         Some(i) => fail(Errno::EACCES, i),
         None => fail(Errno::ENOENT, 0),
     }
+}
+
+/// In a child about to exec: ask to be traced, stop until the tracer has set its options,
+/// then install the filters (which also set no_new_privs).
+pub(crate) fn become_tracee(programs: &[seccompiler::BpfProgram]) -> Result<(), Errno> {
+    ptrace::traceme()?;
+    nix::sys::signal::raise(Signal::SIGSTOP)?;
+    for p in programs {
+        seccompiler::apply_filter(p).map_err(|_| Errno::EPERM)?;
+    }
+    Ok(())
 }

@@ -147,3 +147,42 @@ pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit has no preconditions and does not return.
     unsafe { libc::_exit(code) }
 }
+
+/// Signals caught by [`catch_signals`] and not yet taken, as a bit set.
+static CAUGHT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn note_signal(sig: libc::c_int) {
+    // Async-signal-safe: one atomic OR.
+    CAUGHT.fetch_or(
+        1u64 << (sig as u64 & 63),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+}
+
+/// Catch `signals` with a handler that only notes them (without SA_RESTART, so a blocking
+/// waitpid returns EINTR), and unblock them.
+pub(crate) fn catch_signals(signals: &[nix::sys::signal::Signal]) -> Result<(), Errno> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
+    let action = SigAction::new(
+        SigHandler::Handler(note_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let mut set = SigSet::empty();
+    for &sig in signals {
+        // SAFETY: the handler only performs an atomic OR, which is async-signal-safe, and the
+        // process is single-threaded.
+        unsafe { sigaction(sig, &action) }?;
+        set.add(sig);
+    }
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None)
+}
+
+/// The signals caught since the last call.
+pub(crate) fn take_caught() -> Vec<nix::sys::signal::Signal> {
+    let bits = CAUGHT.swap(0, std::sync::atomic::Ordering::SeqCst);
+    (1..64)
+        .filter(|n| bits & (1u64 << n) != 0)
+        .filter_map(|n| nix::sys::signal::Signal::try_from(n as i32).ok())
+        .collect()
+}

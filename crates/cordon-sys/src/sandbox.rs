@@ -185,8 +185,40 @@ pub(crate) struct Pipes {
     pub err_write: OwnedFd,
 }
 
+/// Trace the sandboxed command (x86_64): the init becomes the tracer of the command's whole
+/// process tree and reports to `observer` (its copy, in the init's address space).
+#[cfg(target_arch = "x86_64")]
+pub struct Tracing<'a> {
+    /// System call numbers to stop at.
+    pub traced: Vec<i64>,
+    /// System calls refused with an errno.
+    pub refused: Vec<(i64, u32)>,
+    pub observer: &'a mut dyn crate::ptrace::Observer,
+}
+
 /// Run `spec` and wait for the command. Must be called from a single-threaded process.
 pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
+    launch_inner(spec, None)
+}
+
+/// Run `spec` with its command traced; see [`Tracing`].
+#[cfg(target_arch = "x86_64")]
+pub fn launch_traced(spec: &Spec, tracing: Tracing<'_>) -> Result<Outcome, LaunchError> {
+    let programs = crate::ptrace::build_filters(&tracing.traced, &tracing.refused)
+        .map_err(LaunchError::Setup)?;
+    launch_inner(
+        spec,
+        Some(child::TraceSetup {
+            programs: &programs,
+            observer: tracing.observer,
+        }),
+    )
+}
+
+fn launch_inner(
+    spec: &Spec,
+    tracing: Option<child::TraceSetup<'_>>,
+) -> Result<Outcome, LaunchError> {
     let setup = |call: &'static str, arg: &str| {
         let arg = arg.to_string();
         move |e: Errno| LaunchError::Setup(SysError::new(call, arg, e))
@@ -202,12 +234,16 @@ pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
         Some(&mut old_mask),
     )
     .map_err(setup("sigprocmask", ""))?;
-    let result = launch_blocked(spec, &old_mask);
+    let result = launch_blocked(spec, &old_mask, tracing);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
     result
 }
 
-fn launch_blocked(spec: &Spec, old_mask: &SigSet) -> Result<Outcome, LaunchError> {
+fn launch_blocked(
+    spec: &Spec,
+    old_mask: &SigSet,
+    tracing: Option<child::TraceSetup<'_>>,
+) -> Result<Outcome, LaunchError> {
     let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
     let sfd =
         SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC).map_err(setup("signalfd"))?;
@@ -253,7 +289,7 @@ fn launch_blocked(spec: &Spec, old_mask: &SigSet) -> Result<Outcome, LaunchError
         )));
     }
     if ret == 0 {
-        child::init_main(spec, &pipes, old_mask);
+        child::init_main(spec, &pipes, old_mask, tracing);
     }
     let init = Pid::from_raw(ret as i32);
     let Pipes {

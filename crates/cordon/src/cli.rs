@@ -181,6 +181,10 @@ pub struct RunArgs {
     /// Print the resolved policy and the mount plan, and do not run the command.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also record every file access of the command's process tree to FILE (as
+    /// `cordon trace` does), including each attempt the sandbox blocked.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,

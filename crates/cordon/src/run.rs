@@ -200,7 +200,24 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         print_dry_run(&policy, &plan.spec);
         return Ok(0);
     }
-    let mut launched = sandbox::launch(&plan.spec);
+    let mut writer = match &args.trace {
+        Some(path) => Some(
+            crate::trace::open_writer(
+                path,
+                &args.command,
+                &cwd,
+                &policy,
+                "ptrace, in the namespace sandbox",
+            )?
+            .with_verdicts(cordon_core::tracer::policy_verdicts(policy.clone())),
+        ),
+        None => None,
+    };
+    let mut launch = |spec: &sandbox::Spec| match writer.as_mut() {
+        Some(w) => crate::trace::launch_traced(spec, w),
+        None => sandbox::launch(spec),
+    };
+    let mut launched = launch(&plan.spec);
     if let Err(LaunchError::Setup(e)) = &launched {
         if e.call == "overlay" && ctx.mirrors == Mirrors::Overlay {
             // This kernel refuses overlayfs in a user namespace (before 5.11): nothing ran
@@ -213,7 +230,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
                 ..ctx
             };
             plan = plan::compile(&policy, &ctx)?;
-            launched = sandbox::launch(&plan.spec);
+            launched = launch(&plan.spec);
         }
     }
     match launched {

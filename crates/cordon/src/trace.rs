@@ -56,34 +56,7 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
         refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
     };
 
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create the trace file {}", args.out.display()))?;
-    let header = Record::Header {
-        schema_version: SCHEMA_VERSION,
-        tracer: "ptrace".into(),
-        command: args
-            .command
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        cwd: cwd.to_string_lossy().into_owned(),
-        started: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        gaps: vec![
-            "calls on a descriptor alone (fstat, fchmod, getdents) name no path and are not \
-             recorded; the open that made the descriptor is"
-                .into(),
-            "io_uring is refused (ENOSYS) while tracing, so programs fall back to plain calls"
-                .into(),
-        ],
-        home: std::env::var("HOME").unwrap_or_default(),
-        rules: RuleRecord::from_policy(&policy),
-        policy_sources: policy.sources.clone(),
-    };
-    let mut writer = TraceWriter::new(std::io::BufWriter::new(file), header)
-        .with_context(|| format!("cannot write the trace file {}", args.out.display()))?;
+    let mut writer = open_writer(&args.out, &args.command, &cwd, &policy, "ptrace")?;
 
     // The terminal's ^C reaches the command (same process group); cordon keeps tracing it
     // until it ends, as `time` does.
@@ -125,4 +98,73 @@ fn read(path: &std::path::Path) -> Result<(Vec<Record>, Vec<String>)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the trace {}", path.display()))?;
     tracer::read_trace(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// The trace's writer, with its header written.
+pub fn open_writer(
+    out: &std::path::Path,
+    command: &[std::ffi::OsString],
+    cwd: &std::path::Path,
+    policy: &cordon_core::policy::Policy,
+    tracer: &str,
+) -> Result<TraceWriter<std::io::BufWriter<std::fs::File>>> {
+    let file = std::fs::File::create(out)
+        .with_context(|| format!("cannot create the trace file {}", out.display()))?;
+    let header = Record::Header {
+        schema_version: SCHEMA_VERSION,
+        tracer: tracer.into(),
+        command: command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        cwd: cwd.to_string_lossy().into_owned(),
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        gaps: vec![
+            "calls on a descriptor alone (fstat, fchmod, getdents) name no path and are not \
+             recorded; the open that made the descriptor is"
+                .into(),
+            "io_uring is refused (ENOSYS) while tracing, so programs fall back to plain calls"
+                .into(),
+        ],
+        home: std::env::var("HOME").unwrap_or_default(),
+        rules: RuleRecord::from_policy(policy),
+        policy_sources: policy.sources.clone(),
+    };
+    TraceWriter::new(std::io::BufWriter::new(file), header)
+        .with_context(|| format!("cannot write the trace file {}", out.display()))
+}
+
+/// Run a sandbox with its command traced into `writer`, judging each access against the
+/// policy (hidden, denied, redirected).
+#[cfg(target_arch = "x86_64")]
+pub fn launch_traced(
+    spec: &cordon_core::sys::sandbox::Spec,
+    writer: &mut TraceWriter<std::io::BufWriter<std::fs::File>>,
+) -> Result<cordon_core::sys::sandbox::Outcome, cordon_core::sys::sandbox::LaunchError> {
+    use cordon_core::sys::sandbox::{self, Tracing};
+    sandbox::launch_traced(
+        spec,
+        Tracing {
+            traced: tracer::traced_syscalls(),
+            refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
+            observer: writer,
+        },
+    )
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn launch_traced(
+    _spec: &cordon_core::sys::sandbox::Spec,
+    _writer: &mut TraceWriter<std::io::BufWriter<std::fs::File>>,
+) -> Result<cordon_core::sys::sandbox::Outcome, cordon_core::sys::sandbox::LaunchError> {
+    Err(cordon_core::sys::sandbox::LaunchError::Setup(
+        cordon_core::sys::SysError {
+            call: "trace",
+            arg: "tracing is implemented for x86_64 only".into(),
+            errno: cordon_core::sys::error::Errno::ENOSYS,
+        },
+    ))
 }

@@ -127,3 +127,46 @@ as_each_user! {
         assert!(!alive, "the traced sleep survived cordon");
     }
 }
+
+as_each_user! {
+    /// `cordon run --trace`: the sandboxed command's accesses are recorded, including the
+    /// attempts the sandbox blocked, and the report names them with their verdict.
+    fn run_with_trace_records_blocked_attempts(w) {
+        let secret = w.write("data/.secretrc", "token\n");
+        w.write("data/ok", "ok\n");
+        for i in 0..10 {
+            w.write(&format!("data/filler{i}"), "f\n");
+        }
+        let data = w.path("data");
+        let out = w.path("work/run.jsonl");
+        let probe = w.bin("probe-static");
+        let o = w.run_in_sandbox(
+            &["--trace", out.to_str().unwrap(), "--ro", data.to_str().unwrap(),
+              "--hide", secret.to_str().unwrap()],
+            &["/bin/sh", "-c", &format!("{} rawopen {} open {}/ok; exit 5",
+                probe.display(), secret.display(), data.display())]);
+        assert_eq!(o.status.code(), Some(5), "{}", describe(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let (records, warnings) = read_trace(&text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let evs = events(&records);
+        let hidden = evs.iter().find(|e| e.path == secret.to_str().unwrap())
+            .unwrap_or_else(|| panic!("the hidden file's access is not in the trace"));
+        assert_eq!(hidden.errno, 2);
+        assert_eq!(hidden.verdict, cordon_core::trace::Verdict::Hidden);
+        let ok = evs.iter().find(|e| e.path.ends_with("/data/ok")).unwrap();
+        assert_eq!((ok.errno, ok.verdict), (0, cordon_core::trace::Verdict::Allowed));
+        assert!(matches!(records.last(), Some(Record::End { status: 5, .. })));
+
+        let o = output(w.cordon(["report", out.to_str().unwrap(), "--format", "json"]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let b = r["breaches"].as_array().unwrap().iter()
+            .find(|b| b["path"] == secret.to_str().unwrap())
+            .unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(b["verdict"], "hidden");
+        // Not a file the knowledge base knows: reached for although the policy keeps it out.
+        assert_eq!(b["category"], "undeclared-read");
+        assert!(b["fix"].as_str().unwrap().starts_with("hide "), "{b}");
+    }
+}
