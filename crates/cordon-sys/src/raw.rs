@@ -183,6 +183,6 @@ pub(crate) fn take_caught() -> Vec<nix::sys::signal::Signal> {
     let bits = CAUGHT.swap(0, std::sync::atomic::Ordering::SeqCst);
     (1..64)
         .filter(|n| bits & (1u64 << n) != 0)
-        .filter_map(|n| nix::sys::signal::Signal::try_from(n as i32).ok())
+        .filter_map(|n| nix::sys::signal::Signal::try_from(n).ok())
         .collect()
 }
