@@ -354,6 +354,9 @@ pub struct TraceWriter<W: Write> {
     pub error: Option<std::io::Error>,
     /// Whether the end record is written.
     ended: bool,
+    /// Flush after this many records (1: every record reaches the file as it is written).
+    flush_every: u64,
+    unflushed: u64,
     /// What the sandbox did to an access (path, errno), when the trace is of a sandboxed run.
     verdict: Option<VerdictFn>,
 }
@@ -392,7 +395,16 @@ impl<W: Write> TraceWriter<W> {
             error: None,
             ended: false,
             verdict: None,
+            flush_every: 1,
+            unflushed: 0,
         })
+    }
+
+    /// Flush only every `n` records (a compressed trace: each flush ends a compressed block,
+    /// so flushing every record would cost most of the compression).
+    pub fn flush_every(mut self, n: u64) -> Self {
+        self.flush_every = n.max(1);
+        self
     }
 
     /// Judge each access with `f`: for the trace of a sandboxed run.
@@ -418,10 +430,21 @@ impl<W: Write> TraceWriter<W> {
     }
 
     fn emit(&mut self, r: &Record) {
-        if self.error.is_none() {
-            if let Err(e) = write_record(&mut self.out, r) {
-                self.error = Some(e);
+        if self.error.is_some() {
+            return;
+        }
+        self.unflushed += 1;
+        let flush = self.unflushed >= self.flush_every || matches!(r, Record::End { .. });
+        let result = write_line(&mut self.out, r).and_then(|()| {
+            if flush {
+                self.unflushed = 0;
+                self.out.flush()
+            } else {
+                Ok(())
             }
+        });
+        if let Err(e) = result {
+            self.error = Some(e);
         }
     }
 
@@ -480,15 +503,119 @@ impl<W: Write> TraceWriter<W> {
     }
 }
 
-fn write_record<W: Write>(out: &mut W, r: &Record) -> std::io::Result<()> {
+fn write_line<W: Write>(out: &mut W, r: &Record) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(r).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    out.write_all(&line)?;
+    out.write_all(&line)
+}
+
+fn write_record<W: Write>(out: &mut W, r: &Record) -> std::io::Result<()> {
+    write_line(out, r)?;
     out.flush()
 }
 
+/// A trace file's sink: plain JSON Lines, or zstd-compressed when the name ends in `.zst`
+/// (about a tenth of the size; each flush ends a compressed block, so a killed run still
+/// leaves a readable prefix).
+pub enum Sink {
+    Plain(std::io::BufWriter<std::fs::File>),
+    /// The encoder, and whether its frame is finished.
+    Zstd(zstd::stream::write::Encoder<'static, std::fs::File>, bool),
+}
+
+impl Sink {
+    /// Create `path`, compressed when it ends in `.zst`.
+    pub fn create(path: &Path) -> std::io::Result<Sink> {
+        let file = std::fs::File::create(path)?;
+        if path.extension().is_some_and(|e| e == "zst") {
+            Ok(Sink::Zstd(
+                zstd::stream::write::Encoder::new(file, 3)?,
+                false,
+            ))
+        } else {
+            Ok(Sink::Plain(std::io::BufWriter::new(file)))
+        }
+    }
+
+    pub fn is_compressed(&self) -> bool {
+        matches!(self, Sink::Zstd(..))
+    }
+
+    /// End the compressed frame (once); a plain sink is only flushed.
+    pub fn finish_frame(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Zstd(w, done) if !*done => {
+                *done = true;
+                w.do_finish()
+            }
+            Sink::Zstd(..) => Ok(()),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Zstd(w, _) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Zstd(w, _) => w.flush(),
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // Finish the zstd frame on a normal end; a killed run leaves flushed blocks.
+        let _ = self.finish_frame();
+    }
+}
+
+/// Read a trace file, plain or zstd-compressed. A compressed trace cut short (a killed run)
+/// yields what its complete blocks hold, with a warning.
+pub fn read_trace_file(path: &Path) -> Result<(Vec<Record>, Vec<String>), String> {
+    use std::io::Read;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the trace: {e}"))?;
+    let mut extra = Vec::new();
+    let bytes = if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let mut dec = zstd::stream::read::Decoder::new(&bytes[..])
+            .map_err(|e| format!("not a readable compressed trace: {e}"))?;
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match dec.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(_) => {
+                    extra
+                        .push("the compressed trace ends mid-block (the run was cut short)".into());
+                    break;
+                }
+            }
+        }
+        out
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not a cordon trace (not UTF-8 text at byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let (records, mut warnings) = read_trace(&text)?;
+    warnings.extend(extra);
+    Ok((records, warnings))
+}
+
 #[cfg(target_arch = "x86_64")]
-impl<W: Write> cordon_sys::ptrace::Observer for TraceWriter<W> {
+impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
     fn spawned(&mut self, pid: i32, parent: i32) {
         let mut p = match self.procs.get(&parent) {
             Some(parent_proc) => Process {
@@ -587,6 +714,10 @@ impl<W: Write> cordon_sys::ptrace::Observer for TraceWriter<W> {
 
     fn finished(&mut self, status: i32) {
         self.end(status);
+        // In a sandbox the tracer is the init, which leaves with _exit: end the frame now.
+        if let Err(e) = self.out.finish_frame() {
+            self.error.get_or_insert(e);
+        }
     }
 
     fn ended(&mut self, pid: i32, status: i32) {

@@ -99,7 +99,8 @@ pub struct TraceArgs {
     /// The policy that reports classify the accesses against (nothing is enforced).
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// Write the trace here (JSON Lines).
+    /// Write the trace here (JSON Lines; zstd-compressed when FILE ends in `.zst`, about a
+    /// tenth of the size, flushed every 256 records instead of every record).
     #[arg(short, long, value_name = "FILE", default_value = "cordon-trace.jsonl")]
     pub out: PathBuf,
     /// Run the command in DIR.

@@ -5,17 +5,13 @@ use anyhow::{anyhow, Context as _, Result};
 use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
 use cordon_core::report::{self, OwnerRef, Verdicted};
 use cordon_core::trace::{Record, RuleRecord};
-use cordon_core::tracer::read_trace;
+use cordon_core::tracer::read_trace_file;
 
 use crate::cli::{ReportArgs, ReportFormat};
 
 pub fn report(args: ReportArgs) -> Result<i32> {
-    let bytes = std::fs::read(&args.trace)
-        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| anyhow!("{}: not a cordon trace: {e}", args.trace.display()))?;
     let (records, warnings) =
-        read_trace(&text).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
+        read_trace_file(&args.trace).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
     for w in &warnings {
         eprintln!("cordon: warning: {}: {w}", args.trace.display());
     }

@@ -233,6 +233,11 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
             launched = launch(&plan.spec);
         }
     }
+    // The init's copy of the trace writer wrote the trace; the supervisor's copy (same file,
+    // same offset) must not add to it, not even a compressed frame's end.
+    if let Some(w) = writer {
+        std::mem::forget(w);
+    }
     match launched {
         Ok(outcome) => Ok(outcome.code()),
         Err(e @ LaunchError::NotFound { .. }) => {

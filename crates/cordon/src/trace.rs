@@ -93,13 +93,6 @@ fn libc_enosys() -> u32 {
     38 // ENOSYS on Linux
 }
 
-#[allow(dead_code)]
-fn read(path: &std::path::Path) -> Result<(Vec<Record>, Vec<String>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the trace {}", path.display()))?;
-    tracer::read_trace(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
-}
-
 /// The trace's writer, with its header written.
 pub fn open_writer(
     out: &std::path::Path,
@@ -107,9 +100,10 @@ pub fn open_writer(
     cwd: &std::path::Path,
     policy: &cordon_core::policy::Policy,
     tracer: &str,
-) -> Result<TraceWriter<std::io::BufWriter<std::fs::File>>> {
-    let file = std::fs::File::create(out)
+) -> Result<TraceWriter<tracer::Sink>> {
+    let sink = tracer::Sink::create(out)
         .with_context(|| format!("cannot create the trace file {}", out.display()))?;
+    let compressed = sink.is_compressed();
     let header = Record::Header {
         schema_version: SCHEMA_VERSION,
         tracer: tracer.into(),
@@ -133,8 +127,13 @@ pub fn open_writer(
         rules: RuleRecord::from_policy(policy),
         policy_sources: policy.sources.clone(),
     };
-    TraceWriter::new(std::io::BufWriter::new(file), header)
-        .with_context(|| format!("cannot write the trace file {}", out.display()))
+    let writer = TraceWriter::new(sink, header)
+        .with_context(|| format!("cannot write the trace file {}", out.display()))?;
+    Ok(if compressed {
+        writer.flush_every(256)
+    } else {
+        writer
+    })
 }
 
 /// Run a sandbox with its command traced into `writer`, judging each access against the
@@ -142,7 +141,7 @@ pub fn open_writer(
 #[cfg(target_arch = "x86_64")]
 pub fn launch_traced(
     spec: &cordon_core::sys::sandbox::Spec,
-    writer: &mut TraceWriter<std::io::BufWriter<std::fs::File>>,
+    writer: &mut TraceWriter<tracer::Sink>,
 ) -> Result<cordon_core::sys::sandbox::Outcome, cordon_core::sys::sandbox::LaunchError> {
     use cordon_core::sys::sandbox::{self, Tracing};
     sandbox::launch_traced(
@@ -158,7 +157,7 @@ pub fn launch_traced(
 #[cfg(not(target_arch = "x86_64"))]
 pub fn launch_traced(
     _spec: &cordon_core::sys::sandbox::Spec,
-    _writer: &mut TraceWriter<std::io::BufWriter<std::fs::File>>,
+    _writer: &mut TraceWriter<tracer::Sink>,
 ) -> Result<cordon_core::sys::sandbox::Outcome, cordon_core::sys::sandbox::LaunchError> {
     Err(cordon_core::sys::sandbox::LaunchError::Setup(
         cordon_core::sys::SysError {

@@ -170,3 +170,34 @@ as_each_user! {
         assert!(b["fix"].as_str().unwrap().starts_with("hide "), "{b}");
     }
 }
+
+as_each_user! {
+    /// `-o FILE.zst` writes a zstd-compressed trace that reports read as they read a plain one;
+    /// cut short, it still reads up to its last complete block.
+    fn compressed_traces(w) {
+        let out = w.path("work/t.jsonl.zst");
+        let o = output(w.cordon(["trace", "-o", out.to_str().unwrap(), "--", "/bin/sh", "-c",
+                                 "cat /etc/hostname >/dev/null"]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(&bytes[..4], &[0x28, 0xb5, 0x2f, 0xfd], "not zstd");
+        let (records, warnings) = cordon_core::tracer::read_trace_file(&out).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(events(&records).iter().any(|e| e.path == "/etc/hostname"));
+        assert!(matches!(records.last(), Some(Record::End { status: 0, .. })));
+
+        let cut = w.path("work/cut.jsonl.zst");
+        std::fs::write(&cut, &bytes[..bytes.len() - 8]).unwrap();
+        let o = output(w.cordon(["report", cut.to_str().unwrap()]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("cut short"), "{}", describe(&o));
+
+        // The sandboxed run's trace, compressed, is whole too (the init ends the frame).
+        let out = w.path("work/run.jsonl.zst");
+        let o = w.run_in_sandbox(&["--trace", out.to_str().unwrap()], &["cat", "/etc/hostname"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let (records, warnings) = cordon_core::tracer::read_trace_file(&out).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(events(&records).iter().any(|e| e.path == "/etc/hostname"));
+    }
+}
