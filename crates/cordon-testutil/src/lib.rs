@@ -56,6 +56,9 @@ pub struct World {
     dir: tempfile::TempDir,
     user: User,
     bin: &'static Path,
+    /// Run commands inside a user namespace whose max_user_namespaces is 0: a machine
+    /// without user namespaces, simulated.
+    no_userns: std::cell::Cell<bool>,
 }
 
 /// One world-readable copy of cordon and the probes per test process, made before any test
@@ -106,6 +109,7 @@ impl World {
             dir,
             user,
             bin: shared_bin(cordon),
+            no_userns: std::cell::Cell::new(false),
         };
         for d in ["work", "home"] {
             w.mkdir(d);
@@ -115,6 +119,17 @@ impl World {
 
     pub fn user(&self) -> User {
         self.user
+    }
+
+    /// From now on, run every command as on a machine without user namespaces (simulated
+    /// inside a user namespace whose `max_user_namespaces` is 0).
+    pub fn without_user_namespaces(&self) {
+        self.no_userns.set(true);
+    }
+
+    /// Whether commands run as on a machine without user namespaces.
+    pub fn lacks_user_namespaces(&self) -> bool {
+        self.no_userns.get()
     }
 
     pub fn root(&self) -> &Path {
@@ -182,13 +197,40 @@ impl World {
     /// A command run as the world's user, with a small clean environment: PATH, HOME (the
     /// world's home), LANG, and the working directory `work/`.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut cmd = if self.user == User::Nobody && is_root() {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-            c.arg(program.as_ref());
-            c
-        } else {
-            Command::new(program.as_ref())
+        let mut prefix: Vec<&OsStr> = Vec::new();
+        if self.user == User::Nobody && is_root() {
+            prefix.extend(
+                [
+                    "setpriv",
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "--",
+                ]
+                .map(OsStr::new),
+            );
+        }
+        if self.no_userns.get() {
+            prefix.extend(
+                [
+                    "unshare",
+                    "--user",
+                    "--map-root-user",
+                    "/bin/sh",
+                    "-c",
+                    "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+                    "sh",
+                ]
+                .map(OsStr::new),
+            );
+        }
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(program.as_ref());
+                c
+            }
+            None => Command::new(program.as_ref()),
         };
         cmd.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")

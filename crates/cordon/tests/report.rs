@@ -22,27 +22,63 @@ fn breach<'a>(report: &'a Value, path_suffix: &str) -> &'a Value {
 
 as_each_user! {
     fn poisoned_home_and_system_header(w) {
-        if !cordon_testutil::require(std::path::Path::new("/usr/include/zlib.h").exists(),
-                                     "zlib1g-dev is not installed") {
+        scenario(w);
+    }
+}
+
+as_each_user! {
+    /// The same on a machine without user namespaces: tracing needs none.
+    fn poisoned_home_without_user_namespaces(w) {
+        w.without_user_namespaces();
+        scenario(w);
+    }
+}
+
+fn scenario(w: &World) {
+    if w.lacks_user_namespaces() {
+        // The simulation is real: no sandbox can be made here.
+        let o = output(w.cordon(["run", "--", "true"]));
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+    }
+    {
+        if !cordon_testutil::require(
+            std::path::Path::new("/usr/include/zlib.h").exists(),
+            "zlib1g-dev is not installed",
+        ) {
             return;
         }
         w.write("home/.gitconfig", "[user]\n\tname = Fake Identity\n");
         let leak = w.write("home/.leakrc", "token\n");
         let pkg = w.mkdir("poison-pkg");
         w.write("poison-pkg/PoisonConfig.cmake", "set(Poison_FOUND TRUE)\n");
-        w.write("home/.cmake/packages/Poison/0123abcd", &format!("{}\n", pkg.display()));
+        w.write(
+            "home/.cmake/packages/Poison/0123abcd",
+            &format!("{}\n", pkg.display()),
+        );
         w.write("work/proj/CMakeLists.txt",
             "cmake_minimum_required(VERSION 3.10)\nproject(p NONE)\nfind_package(Poison CONFIG QUIET)\n");
         let version = stdout(&output({
             let mut c = w.command("/usr/bin/python3");
-            c.args(["-c", "import sys; print('python%d.%d' % sys.version_info[:2])"]);
+            c.args([
+                "-c",
+                "import sys; print('python%d.%d' % sys.version_info[:2])",
+            ]);
             c
-        })).trim().to_string();
-        w.write(&format!("home/.local/lib/{version}/site-packages/leak.pth"), "import os\n");
-        w.write("work/m.c", "#include <zlib.h>\n#include <stdio.h>\nint main(void){return 0;}\n");
+        }))
+        .trim()
+        .to_string();
+        w.write(
+            &format!("home/.local/lib/{version}/site-packages/leak.pth"),
+            "import os\n",
+        );
+        w.write(
+            "work/m.c",
+            "#include <zlib.h>\n#include <stdio.h>\nint main(void){return 0;}\n",
+        );
         w.write("work/Makefile", "all:\n\tgcc -c m.c -o m.o\n");
         let probe = w.bin("probe-static");
-        let script = format!(
+        let script =
+            format!(
             "git config user.name; {} rawopen {} >/dev/null; cmake -S proj -B build >/dev/null; \
              /usr/bin/python3 -c pass; make -s",
             probe.display(), leak.display());
@@ -55,7 +91,10 @@ as_each_user! {
 
         let git = breach(&r, "/.gitconfig");
         assert_eq!(git["category"], "user-config");
-        assert!(git["process"]["exe"].as_str().unwrap().ends_with("git"), "{git}");
+        assert!(
+            git["process"]["exe"].as_str().unwrap().ends_with("git"),
+            "{git}"
+        );
         assert!(git["fix"].as_str().unwrap().contains("hide"), "{git}");
 
         let leakrc = breach(&r, "/.leakrc");
@@ -64,7 +103,10 @@ as_each_user! {
 
         let cmake = breach(&r, "/.cmake/packages/Poison/0123abcd");
         assert_eq!(cmake["category"], "user-package-registry");
-        assert!(cmake["process"]["exe"].as_str().unwrap().ends_with("cmake"), "{cmake}");
+        assert!(
+            cmake["process"]["exe"].as_str().unwrap().ends_with("cmake"),
+            "{cmake}"
+        );
 
         let pth = breach(&r, "/site-packages/leak.pth");
         assert_eq!(pth["category"], "user-site-packages");
@@ -73,15 +115,26 @@ as_each_user! {
         assert_eq!(zlib["category"], "system-header");
         assert_eq!(zlib["owner"]["package"], "zlib1g-dev");
         assert_eq!(zlib["owner"]["manager"], "dpkg");
-        let chain: Vec<&str> = zlib["ancestry"].as_array().unwrap().iter()
-            .map(|p| p["exe"].as_str().unwrap()).collect();
+        let chain: Vec<&str> = zlib["ancestry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["exe"].as_str().unwrap())
+            .collect();
         assert!(chain.iter().any(|e| e.ends_with("/make")), "{chain:?}");
         assert!(chain.last().unwrap().ends_with("cc1"), "{chain:?}");
-        assert!(zlib["fix"].as_str().unwrap().contains("/usr/include/zlib.h"));
+        assert!(zlib["fix"]
+            .as_str()
+            .unwrap()
+            .contains("/usr/include/zlib.h"));
 
         // The C library's headers are the system's, not breaches.
-        let paths: Vec<&str> = r["breaches"].as_array().unwrap().iter()
-            .map(|b| b["path"].as_str().unwrap()).collect();
+        let paths: Vec<&str> = r["breaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["path"].as_str().unwrap())
+            .collect();
         assert!(!paths.iter().any(|p| p.ends_with("/stdio.h")), "{paths:?}");
         assert!(!paths.iter().any(|p| p.contains("libc.so")), "{paths:?}");
 
@@ -90,7 +143,10 @@ as_each_user! {
             let o = output(w.cordon(["report", trace, "--format", format]));
             assert_eq!(o.status.code(), Some(0));
             let text = stdout(&o);
-            assert!(text.contains("/usr/include/zlib.h") && text.contains("zlib1g-dev"), "{text}");
+            assert!(
+                text.contains("/usr/include/zlib.h") && text.contains("zlib1g-dev"),
+                "{text}"
+            );
         }
     }
 }
