@@ -39,7 +39,7 @@ RUNS_DIR=$WORK/runs
 SRC_PARENT=$WORK/src
 NOBODY=65534
 
-ALL_VARIANTS=(native cordon bwrap fakechroot proot strace)
+ALL_VARIANTS=(native cordon cordon-trace cordon-run-trace bwrap fakechroot proot strace)
 ROUNDS=5
 JOBS=2
 ONLY=""
@@ -244,7 +244,7 @@ CORDON_NOTE="" # why cordon is skipped, if it is
 
 cordon_needed() {
 	((DO_STARTUP)) && return 0
-	((DO_BUILDS)) && [[ " ${VARIANTS[*]} " == *" cordon "* ]]
+	((DO_BUILDS)) && [[ " ${VARIANTS[*]} " == *" cordon"* ]]
 }
 
 prepare_cordon() {
@@ -313,6 +313,10 @@ wrap() {
 	case $v in
 	native) CMD=("$@") ;;
 	cordon) CMD=("$CORDON_EXE" run -- "$@") ;;
+	# The tracer alone (no sandbox), and the sandbox with the tracer; compressed traces,
+	# written next to the scratch dir.
+	cordon-trace) CMD=("$CORDON_EXE" trace -o "$dir.trace.jsonl.zst" -- "$@") ;;
+	cordon-run-trace) CMD=("$CORDON_EXE" run --trace "$dir.trace.jsonl.zst" -- "$@") ;;
 	bwrap)
 		CMD=(bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp
 			--bind "$dir" "$dir" --chdir "$dir"
@@ -350,9 +354,9 @@ smoke_ok() {
 check_variants() {
 	local v tool dir kept=()
 	for v in "${VARIANTS[@]}"; do
-		if [[ $v == cordon ]]; then
+		if [[ $v == cordon* ]]; then
 			if [[ -z $CORDON_EXE ]]; then
-				note "skipping variant cordon: $CORDON_NOTE"
+				note "skipping variant $v: $CORDON_NOTE"
 				continue
 			fi
 		else
@@ -463,7 +467,7 @@ summarize() {
 		if ($4 != "NA") r[v, ++nr[v]] = $4 + 0
 	}
 	END {
-		printf "%-11s %5s %10s %10s %10s %8s\n", "variant", "runs", "median_s", "min_s", "max_s", "ratio"
+		printf "%-17s %5s %10s %10s %10s %8s\n", "variant", "runs", "median_s", "min_s", "max_s", "ratio"
 		for (k = 1; k <= nv; k++) {
 			v = order[k]
 			delete a; mn = ""; mx = ""
@@ -472,7 +476,7 @@ summarize() {
 			delete b
 			for (i = 1; i <= nr[v]; i++) b[i] = r[v, i]
 			ratio = nr[v] ? sprintf("%.3f", median(b, nr[v])) : "n/a"
-			printf "%-11s %5d %10.3f %10.3f %10.3f %8s\n", v, n[v], med, mn, mx, ratio
+			printf "%-17s %5d %10.3f %10.3f %10.3f %8s\n", v, n[v], med, mn, mx, ratio
 		}
 	}' "$1"
 }
