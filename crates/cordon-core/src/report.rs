@@ -205,6 +205,32 @@ pub fn build(
     }
 }
 
+/// Build a report with `analyzer`'s classification and owners.
+pub fn build_with(
+    records: &[Record],
+    warnings: Vec<String>,
+    analyzer: &crate::analysis::Analyzer,
+) -> Report {
+    build(
+        records,
+        warnings,
+        |ev| {
+            analyzer.classify(ev).breach().map(|b| Verdicted {
+                category: b.category.as_str().to_string(),
+                tool: b.tool.clone(),
+                explanation: b.explanation.clone(),
+                fix: b.fix.clone(),
+            })
+        },
+        |path| {
+            analyzer.owner(path).map(|o| OwnerRef {
+                manager: o.manager,
+                package: o.package,
+            })
+        },
+    )
+}
+
 /// The chain of processes from the traced command down to `pid`.
 fn ancestry(live: &HashMap<i32, Process>, pid: i32) -> Vec<ProcRef> {
     let mut chain = Vec::new();

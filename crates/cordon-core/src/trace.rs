@@ -154,20 +154,8 @@ impl RuleRecord {
             ..Policy::default()
         };
         for r in rules {
-            let kind = match r.kind.as_str() {
-                "ro" => RuleKind::Ro,
-                "rw" => RuleKind::Rw,
-                "hide" => RuleKind::Hide,
-                "deny" => RuleKind::Deny,
-                "empty" => RuleKind::Empty,
-                "tmpfs" => RuleKind::Tmpfs,
-                "dev" => RuleKind::Dev,
-                "proc" => RuleKind::Proc,
-                "redirect" => RuleKind::Redirect {
-                    to: r.to.clone().unwrap_or_default().into(),
-                },
-                other => return Err(format!("unknown rule kind `{other}` in the trace header")),
-            };
+            let kind = RuleKind::from_keyword(&r.kind, r.to.clone().map(Into::into))
+                .ok_or_else(|| format!("unknown rule `{}` in the trace header", r.kind))?;
             policy.push_rule(
                 &r.path,
                 kind,

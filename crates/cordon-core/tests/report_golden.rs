@@ -6,7 +6,7 @@ use std::path::Path;
 
 use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
 use cordon_core::policy::Class;
-use cordon_core::report::{self, OwnerRef, Verdicted};
+use cordon_core::report;
 use cordon_core::trace::{Event, Op, Process, Record, RuleRecord, Verdict};
 
 fn proc(pid: i32, ppid: i32, exe: &str, argv: &[&str]) -> Record {
@@ -112,24 +112,7 @@ fn renderers_match_their_golden_files() {
         Context::new(home.clone()),
         Owners::none(),
     );
-    let r = report::build(
-        &records,
-        vec![],
-        |e| {
-            a.classify(e).breach().map(|b| Verdicted {
-                category: b.category.as_str().into(),
-                tool: b.tool.clone(),
-                explanation: b.explanation.clone(),
-                fix: b.fix.clone(),
-            })
-        },
-        |p: &str| {
-            a.owner(p).map(|o| OwnerRef {
-                manager: o.manager,
-                package: o.package,
-            })
-        },
-    );
+    let r = report::build_with(&records, vec![], &a);
     // What the renderers show rests on these.
     let cats: Vec<&str> = r.breaches.iter().map(|b| b.category.as_str()).collect();
     assert_eq!(

@@ -3,7 +3,7 @@
 use anyhow::{anyhow, Context as _, Result};
 
 use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
-use cordon_core::report::{self, OwnerRef, Verdicted};
+use cordon_core::report;
 use cordon_core::trace::{Record, RuleRecord};
 use cordon_core::tracer::read_trace_file;
 
@@ -26,25 +26,7 @@ pub fn report(args: ReportArgs) -> Result<i32> {
         Context::new(home.clone()),
         Owners::detect(),
     );
-    let report = report::build(
-        &records,
-        warnings,
-        |ev| {
-            let c = analyzer.classify(ev);
-            c.breach().map(|b| Verdicted {
-                category: b.category.as_str().to_string(),
-                tool: b.tool.clone(),
-                explanation: b.explanation.clone(),
-                fix: b.fix.clone(),
-            })
-        },
-        |path| {
-            analyzer.owner(path).map(|o| OwnerRef {
-                manager: o.manager,
-                package: o.package,
-            })
-        },
-    );
+    let report = report::build_with(&records, warnings, &analyzer);
     let rendered = match args.format {
         ReportFormat::Json => report::render_json(&report),
         ReportFormat::Markdown => report::render_markdown(&report),

@@ -265,6 +265,17 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
                     "cordon: cannot create the sandbox's namespaces: {e} \
                      (user namespaces unavailable? see `cordon doctor`)"
                 );
+            } else if e.call == "write"
+                && e.arg.ends_with("uid_map")
+                && cordon_core::sys::probe::euid() == 0
+            {
+                // Mapping uid 0 into a new user namespace needs CAP_SETFCAP (Linux 5.12),
+                // which a sandboxed root (cordon inside cordon) no longer has.
+                eprintln!(
+                    "cordon: cannot set up the sandbox: {e}: uid 0 without capabilities (as \
+                     inside another sandbox) cannot map itself into a new user namespace; \
+                     run cordon as a non-root user there"
+                );
             } else {
                 eprintln!("cordon: cannot set up the sandbox: {e}");
             }

@@ -286,24 +286,13 @@ impl Loader {
                 ));
             }
         };
-        let kind = match keyword {
-            "ro" => RuleKind::Ro,
-            "rw" => RuleKind::Rw,
-            "hide" => RuleKind::Hide,
-            "deny" => RuleKind::Deny,
-            "empty" => RuleKind::Empty,
-            "tmpfs" => RuleKind::Tmpfs,
-            "dev" => RuleKind::Dev,
-            "proc" => RuleKind::Proc,
-            _ => {
-                let to =
-                    r.to.as_ref()
-                        .ok_or("a redirect rule needs `to = \"/other/path\"`")?;
-                RuleKind::Redirect {
-                    to: PathBuf::from(self.vars.expand(to)?),
-                }
-            }
+        let to = match (keyword, &r.to) {
+            ("redirect", Some(to)) => Some(PathBuf::from(self.vars.expand(to)?)),
+            ("redirect", None) => return Err("a redirect rule needs `to = \"/other/path\"`".into()),
+            _ => None,
         };
+        let kind = RuleKind::from_keyword(keyword, to)
+            .ok_or_else(|| format!("unknown rule kind `{keyword}`"))?;
         if r.to.is_some() && keyword != "redirect" {
             return Err(format!(
                 "`to` belongs to redirect rules, not to `{keyword}`"

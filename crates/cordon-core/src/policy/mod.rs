@@ -46,6 +46,22 @@ impl RuleKind {
         }
     }
 
+    /// The kind a keyword names; `to` is a redirect's target. None for an unknown keyword.
+    pub fn from_keyword(keyword: &str, to: Option<PathBuf>) -> Option<RuleKind> {
+        Some(match keyword {
+            "ro" => RuleKind::Ro,
+            "rw" => RuleKind::Rw,
+            "hide" => RuleKind::Hide,
+            "deny" => RuleKind::Deny,
+            "empty" => RuleKind::Empty,
+            "tmpfs" => RuleKind::Tmpfs,
+            "dev" => RuleKind::Dev,
+            "proc" => RuleKind::Proc,
+            "redirect" => RuleKind::Redirect { to: to? },
+            _ => return None,
+        })
+    }
+
     /// The class a rule of this kind gets when none is given.
     pub fn default_class(&self) -> Class {
         match self {
