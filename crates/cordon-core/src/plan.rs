@@ -64,6 +64,13 @@ pub enum Mirrors {
 pub struct Plan {
     pub spec: Spec,
     pub notes: Vec<String>,
+    /// Paths the sandbox makes absent that the host has (a hide of a missing path changes
+    /// nothing, so an ENOENT there is not the sandbox's doing).
+    pub hidden: Vec<PathBuf>,
+    /// Paths the sandbox makes unreadable (deny, and hides inside writable directories).
+    pub denied: Vec<PathBuf>,
+    /// Paths whose content comes from elsewhere.
+    pub redirected: Vec<PathBuf>,
 }
 
 /// Where a node's content comes from.
@@ -114,6 +121,16 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let mut nodes = nodes_from_rules(policy, ctx, &mut notes)?;
     add_mirrors(&mut nodes, &mut notes)?;
     let ops = emit(&nodes, ctx.mirrors, &mut notes)?;
+    let with_kind = |f: &dyn Fn(&Node) -> bool| -> Vec<PathBuf> {
+        nodes
+            .iter()
+            .filter(|(_, n)| f(n))
+            .map(|(p, _)| p.clone())
+            .collect()
+    };
+    let hidden = with_kind(&|n| n.kind == Kind::Hide);
+    let denied = with_kind(&|n| n.kind == Kind::Deny);
+    let redirected = with_kind(&|n| n.keyword == "redirect");
 
     let cstr = |p: &OsStr| {
         CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
@@ -154,6 +171,9 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
             envp,
         },
         notes,
+        hidden,
+        denied,
+        redirected,
     })
 }
 

@@ -142,6 +142,9 @@ pub fn build(
                 let key = (e.path.clone(), v.category.clone());
                 if let Some(b) = found.get_mut(&key) {
                     b.count += 1;
+                    if e.op.strength() > b.op.strength() {
+                        b.op = e.op;
+                    }
                     continue;
                 }
                 let ancestry = ancestry(&live, e.pid);
@@ -203,6 +206,44 @@ pub fn build(
         },
         breaches,
     }
+}
+
+/// The analyzer for a trace: the policy, home and XDG directories its header stores, this
+/// machine's package databases (`owners`).
+pub fn analyzer_for(
+    records: &[Record],
+    owners: crate::analysis::Owners,
+) -> Result<crate::analysis::Analyzer, String> {
+    use crate::analysis::{Analyzer, Context, KnowledgeBase};
+    let Some(Record::Header {
+        rules,
+        home,
+        home_setting,
+        xdg_config_home,
+        xdg_cache_home,
+        xdg_data_home,
+        ..
+    }) = records.first()
+    else {
+        return Err("no header record".into());
+    };
+    let policy = crate::trace::RuleRecord::to_policy(rules, home_setting)?;
+    let mut context = Context::new(home.clone());
+    for (dir, value) in [
+        (&mut context.xdg_config, xdg_config_home),
+        (&mut context.xdg_cache, xdg_cache_home),
+        (&mut context.xdg_data, xdg_data_home),
+    ] {
+        if value.starts_with('/') {
+            *dir = value.into();
+        }
+    }
+    Ok(Analyzer::new(
+        &policy,
+        KnowledgeBase::builtin(),
+        context,
+        owners,
+    ))
 }
 
 /// Build a report with `analyzer`'s classification and owners.
@@ -329,11 +370,11 @@ pub fn render_markdown(r: &Report) -> String {
             }
             let _ = writeln!(
                 s,
-                "- `{}` ({}, {}x {:?}) by `{}`: {} **Fix:** `{}`",
+                "- `{}` ({}, {}x, {}) by `{}`: {} **Fix:** `{}`",
                 b.path,
                 owner_text(b),
                 b.count,
-                b.op,
+                b.op.as_str(),
                 chain(b),
                 b.explanation,
                 b.fix

@@ -30,6 +30,34 @@ pub enum Op {
     Chdir,
 }
 
+impl Op {
+    /// The name used in traces and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Read => "read",
+            Op::Write => "write",
+            Op::Exec => "exec",
+            Op::Stat => "stat",
+            Op::Probe => "probe",
+            Op::Readlink => "readlink",
+            Op::Create => "create",
+            Op::Delete => "delete",
+            Op::Rename => "rename",
+            Op::Chdir => "chdir",
+        }
+    }
+
+    /// How much an access consumed or changed, to name a path's accesses by the strongest.
+    pub fn strength(self) -> u8 {
+        match self {
+            Op::Probe | Op::Stat | Op::Readlink | Op::Chdir => 0,
+            Op::Read => 1,
+            Op::Exec => 2,
+            Op::Write | Op::Create | Op::Delete | Op::Rename => 3,
+        }
+    }
+}
+
 /// What the sandbox did to the access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,6 +116,17 @@ pub enum Record {
         /// The caller's home directory, for the knowledge base's `${HOME}` patterns.
         #[serde(default)]
         home: String,
+        /// The run's home setting: `fresh`, `keep` or a path (`keep` for `cordon trace`,
+        /// which runs in the real environment).
+        #[serde(default = "keep")]
+        home_setting: String,
+        /// The XDG base directories of the run (empty: their defaults under home).
+        #[serde(default)]
+        xdg_config_home: String,
+        #[serde(default)]
+        xdg_cache_home: String,
+        #[serde(default)]
+        xdg_data_home: String,
         /// The policy the accesses are classified against, in order of precedence.
         #[serde(default)]
         rules: Vec<RuleRecord>,
@@ -110,6 +149,10 @@ pub enum Record {
         status: i32,
         events: u64,
     },
+}
+
+fn keep() -> String {
+    "keep".into()
 }
 
 /// A policy rule as stored in a trace, so that a report classifies against the policy the
@@ -145,12 +188,19 @@ impl RuleRecord {
             .collect()
     }
 
-    /// Rebuild a policy (its path rules only) from a trace header.
-    pub fn to_policy(rules: &[RuleRecord]) -> Result<crate::policy::Policy, String> {
+    /// Rebuild a policy (its path rules and home setting) from a trace header.
+    pub fn to_policy(
+        rules: &[RuleRecord],
+        home_setting: &str,
+    ) -> Result<crate::policy::Policy, String> {
         use crate::policy::{Home, Origin, Policy, RuleKind};
-        // A trace is taken in the caller's real environment: its home is the real one.
+        let home = match home_setting {
+            "fresh" => Home::Fresh,
+            "keep" | "" => Home::Keep,
+            path => Home::Path(path.into()),
+        };
         let mut policy = Policy {
-            home: Home::Keep,
+            home,
             ..Policy::default()
         };
         for r in rules {

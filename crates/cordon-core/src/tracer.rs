@@ -356,6 +356,9 @@ pub struct TraceWriter<W: Write> {
     ended: bool,
     /// Flush after this many records (1: every record reaches the file as it is written).
     flush_every: u64,
+    /// The traced command's pid, and whether it has executed the command yet.
+    root: Option<i32>,
+    root_started: bool,
     unflushed: u64,
     /// What the sandbox did to an access (path, errno), when the trace is of a sandboxed run.
     verdict: Option<VerdictFn>,
@@ -364,21 +367,29 @@ pub struct TraceWriter<W: Write> {
 /// Decides the verdict of an access from its path and errno.
 pub type VerdictFn = Box<dyn Fn(&str, i32) -> Verdict>;
 
-/// The verdicts of a run under `policy`: an access that failed the way the policy makes it
-/// fail at that path (ENOENT where it hides, EACCES where it denies) was the sandbox's doing.
-pub fn policy_verdicts(policy: crate::policy::Policy) -> VerdictFn {
-    use crate::policy::RuleKind;
+/// The verdicts of a sandboxed run under `plan`: an access that failed the way the plan makes
+/// it fail at that path (ENOENT where it hides what the host has, EACCES where it denies) was
+/// the sandbox's doing; an access under a redirect was redirected.
+pub fn plan_verdicts(plan: &crate::plan::Plan) -> VerdictFn {
     const ENOENT: i32 = 2;
     const EACCES: i32 = 13;
-    Box::new(
-        move |path, errno| match policy.rule_for(Path::new(path)).map(|r| &r.kind) {
-            Some(RuleKind::Hide) if errno == ENOENT => Verdict::Hidden,
-            // A hide inside a writable directory is an unreadable entry (EACCES).
-            Some(RuleKind::Hide | RuleKind::Deny) if errno == EACCES => Verdict::Denied,
-            Some(RuleKind::Redirect { .. }) => Verdict::Redirected,
-            _ => Verdict::Allowed,
-        },
-    )
+    let (hidden, denied, redirected) = (
+        plan.hidden.clone(),
+        plan.denied.clone(),
+        plan.redirected.clone(),
+    );
+    let under = |list: &[PathBuf], path: &str| list.iter().any(|p| Path::new(path).starts_with(p));
+    Box::new(move |path, errno| {
+        if errno == ENOENT && under(&hidden, path) {
+            Verdict::Hidden
+        } else if errno == EACCES && under(&denied, path) {
+            Verdict::Denied
+        } else if under(&redirected, path) {
+            Verdict::Redirected
+        } else {
+            Verdict::Allowed
+        }
+    })
 }
 
 impl<W: Write> TraceWriter<W> {
@@ -397,6 +408,8 @@ impl<W: Write> TraceWriter<W> {
             verdict: None,
             flush_every: 1,
             unflushed: 0,
+            root: None,
+            root_started: false,
         })
     }
 
@@ -497,7 +510,12 @@ impl<W: Write> TraceWriter<W> {
                 Some(fd) if fd != AT_FDCWD => format!("/proc/{pid}/fd/{fd}"),
                 _ => format!("/proc/{pid}/cwd"),
             };
-            std::fs::read_link(base).unwrap_or_default().join(p)
+            match std::fs::read_link(base) {
+                Ok(dir) => dir.join(p),
+                // No /proc to ask (a sandbox without one): keep it relative, which the
+                // analysis reports as unresolved rather than guessing.
+                Err(_) => return p.to_string_lossy().into_owned(),
+            }
         };
         normalize(&full).to_string_lossy().into_owned()
     }
@@ -617,6 +635,21 @@ pub fn read_trace_file(path: &Path) -> Result<(Vec<Record>, Vec<String>), String
 #[cfg(target_arch = "x86_64")]
 impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
     fn spawned(&mut self, pid: i32, parent: i32) {
+        if parent == 0 {
+            // The traced command itself, still cordon's own process until its exec: its
+            // record comes with the exec.
+            self.root = Some(pid);
+            self.procs.insert(pid, self.read_process(pid, 0));
+            return;
+        }
+        // The child's own exec can be seen before its parent's fork event: keep what the
+        // exec recorded, and only learn the parent.
+        if let Some(known) = self.procs.get_mut(&pid) {
+            known.ppid = parent;
+            let p = known.clone();
+            self.emit(&Record::Process(p));
+            return;
+        }
         let mut p = match self.procs.get(&parent) {
             Some(parent_proc) => Process {
                 pid,
@@ -632,6 +665,9 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
     }
 
     fn executed(&mut self, pid: i32) {
+        if self.root == Some(pid) {
+            self.root_started = true;
+        }
         let ppid = self.procs.get(&pid).map(|p| p.ppid).unwrap_or(0);
         let p = self.read_process(pid, ppid);
         self.procs.insert(pid, p.clone());
@@ -679,6 +715,11 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
         let Some(p) = self.pending.remove(&pid) else {
             return;
         };
+        // Before the command's exec, the accesses are cordon's own (its chdir, its search of
+        // PATH): not the command's.
+        if self.root == Some(pid) && !self.root_started {
+            return;
+        }
         let errno = if (-4095..0).contains(&ret) {
             -ret as i32
         } else {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
+use cordon_core::analysis::Owners;
 use cordon_core::policy::Class;
 use cordon_core::report;
 use cordon_core::trace::{Event, Op, Process, Record, RuleRecord, Verdict};
@@ -55,6 +55,10 @@ fn records() -> Vec<Record> {
                 rule("/work/proj", "rw", Class::Declared),
             ],
             policy_sources: vec!["profile build".into()],
+            home_setting: "keep".into(),
+            xdg_config_home: String::new(),
+            xdg_cache_home: String::new(),
+            xdg_data_home: String::new(),
         },
         proc(10, 0, "/usr/bin/make", &["make"]),
         proc(11, 10, "/bin/sh", &["sh", "-c", "gcc -c m.c"]),
@@ -102,16 +106,7 @@ fn check(name: &str, actual: &str) {
 #[test]
 fn renderers_match_their_golden_files() {
     let records = records();
-    let Some(Record::Header { rules, home, .. }) = records.first() else {
-        unreachable!()
-    };
-    let policy = RuleRecord::to_policy(rules).unwrap();
-    let a = Analyzer::new(
-        &policy,
-        KnowledgeBase::builtin(),
-        Context::new(home.clone()),
-        Owners::none(),
-    );
+    let a = report::analyzer_for(&records, Owners::none()).unwrap();
     let r = report::build_with(&records, vec![], &a);
     // What the renderers show rests on these.
     let cats: Vec<&str> = r.breaches.iter().map(|b| b.category.as_str()).collect();

@@ -2,9 +2,8 @@
 
 use anyhow::{anyhow, Context as _, Result};
 
-use cordon_core::analysis::{Analyzer, Context, KnowledgeBase, Owners};
+use cordon_core::analysis::Owners;
 use cordon_core::report;
-use cordon_core::trace::{Record, RuleRecord};
 use cordon_core::tracer::read_trace_file;
 
 use crate::cli::{ReportArgs, ReportFormat};
@@ -15,17 +14,8 @@ pub fn report(args: ReportArgs) -> Result<i32> {
     for w in &warnings {
         eprintln!("cordon: warning: {}: {w}", args.trace.display());
     }
-    let Some(Record::Header { rules, home, .. }) = records.first() else {
-        return Err(anyhow!("{}: no header record", args.trace.display()));
-    };
-    let policy =
-        RuleRecord::to_policy(rules).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
-    let analyzer = Analyzer::new(
-        &policy,
-        KnowledgeBase::builtin(),
-        Context::new(home.clone()),
-        Owners::detect(),
-    );
+    let analyzer = report::analyzer_for(&records, Owners::detect())
+        .map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
     let report = report::build_with(&records, warnings, &analyzer);
     let rendered = match args.format {
         ReportFormat::Json => report::render_json(&report),

@@ -208,8 +208,13 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
                 &cwd,
                 &policy,
                 "ptrace, in the namespace sandbox",
+                &match &policy.home {
+                    Home::Fresh => "fresh".to_string(),
+                    Home::Keep => "keep".to_string(),
+                    Home::Path(p) => p.to_string_lossy().into_owned(),
+                },
             )?
-            .with_verdicts(cordon_core::tracer::policy_verdicts(policy.clone())),
+            .with_verdicts(cordon_core::tracer::plan_verdicts(&plan)),
         ),
         None => None,
     };

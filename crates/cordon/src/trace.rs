@@ -26,6 +26,24 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
             .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
+    // The command runs in the caller's real environment: flags that would change it have
+    // no meaning here, and ignoring them silently would mislead.
+    let p = &args.policy;
+    for (given, flag) in [
+        (p.home.is_some(), "--home"),
+        (!p.env_keep.is_empty(), "--env-keep"),
+        (!p.env_set.is_empty(), "--env-set"),
+        (!p.env_unset.is_empty(), "--env-unset"),
+        (p.env_clear, "--env-clear"),
+        (p.no_network, "--no-network"),
+    ] {
+        if given {
+            anyhow::bail!(
+                "{flag} changes the sandbox's environment, and cordon trace runs the command \
+                 in the real one; use cordon run --trace FILE to trace a sandboxed run"
+            );
+        }
+    }
     let policy = crate::run::resolve_policy(&args.policy, order, &cwd)?;
     let cstr = |b: &[u8]| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte"));
     let argv0 = args
@@ -56,15 +74,16 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
         refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
     };
 
-    let mut writer = open_writer(&args.out, &args.command, &cwd, &policy, "ptrace")?;
+    // The command runs in the real environment: its home is the real one.
+    let mut writer = open_writer(&args.out, &args.command, &cwd, &policy, "ptrace", "keep")?;
 
     // The terminal's ^C reaches the command (same process group); cordon keeps tracing it
     // until it ends, as `time` does.
     let outcome = ptrace::trace(&spec, &mut writer);
     let (status, code) = match outcome {
         Ok(o) => (o.code(), o.code()),
-        Err(e @ LaunchError::NotFound { .. }) => {
-            eprintln!("cordon: {e}");
+        Err(LaunchError::NotFound { command }) => {
+            eprintln!("cordon: {command}: command not found");
             (EXIT_NOT_FOUND, EXIT_NOT_FOUND)
         }
         Err(e @ LaunchError::CannotExecute { .. }) => {
@@ -100,6 +119,7 @@ pub fn open_writer(
     cwd: &std::path::Path,
     policy: &cordon_core::policy::Policy,
     tracer: &str,
+    home_setting: &str,
 ) -> Result<TraceWriter<tracer::Sink>> {
     let sink = tracer::Sink::create(out)
         .with_context(|| format!("cannot create the trace file {}", out.display()))?;
@@ -124,6 +144,10 @@ pub fn open_writer(
                 .into(),
         ],
         home: std::env::var("HOME").unwrap_or_default(),
+        home_setting: home_setting.to_string(),
+        xdg_config_home: std::env::var("XDG_CONFIG_HOME").unwrap_or_default(),
+        xdg_cache_home: std::env::var("XDG_CACHE_HOME").unwrap_or_default(),
+        xdg_data_home: std::env::var("XDG_DATA_HOME").unwrap_or_default(),
         rules: RuleRecord::from_policy(policy),
         policy_sources: policy.sources.clone(),
     };

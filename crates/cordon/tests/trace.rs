@@ -201,3 +201,49 @@ as_each_user! {
         assert!(events(&records).iter().any(|e| e.path == "/etc/hostname"));
     }
 }
+
+as_each_user! {
+    /// The trace holds the command's accesses, not cordon's own set-up; flags that would
+    /// change the real environment are refused; the report honours custom XDG directories and
+    /// a sandboxed run's fresh home.
+    fn trace_contents_and_context(w) {
+        let out = w.path("work/t.jsonl");
+        let o = output(w.cordon(["trace", "-o", out.to_str().unwrap(), "--", "true"]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let (records, _) = cordon_core::tracer::read_trace_file(&out).unwrap();
+        let first = records.iter().find_map(|r| match r {
+            Record::Process(p) => Some(p), _ => None }).unwrap();
+        assert!(first.exe.ends_with("/true"), "first process: {}", first.exe);
+        assert!(!events(&records).iter().any(|e| e.op == Op::Chdir), "cordon's chdir recorded");
+
+        let o = output(w.cordon(["trace", "-o", out.to_str().unwrap(), "--env-set", "A=1",
+                                 "--", "true"]));
+        assert_eq!(o.status.code(), Some(125));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("run --trace"), "{}", describe(&o));
+
+        // git's config under a custom XDG_CONFIG_HOME is user configuration.
+        w.write("xdg/git/config", "[user]\n\tname = X\n");
+        let xdg = w.path("xdg");
+        let mut c = w.cordon(["trace", "-o", out.to_str().unwrap(), "--", "git", "config",
+                              "user.name"]);
+        c.env("XDG_CONFIG_HOME", &xdg);
+        assert_eq!(output(c).status.code(), Some(0));
+        let o = output(w.cordon(["report", out.to_str().unwrap(), "--format", "json"]));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let b = r["breaches"].as_array().unwrap().iter()
+            .find(|b| b["path"].as_str().unwrap().ends_with("/xdg/git/config"))
+            .unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(b["category"], "user-config");
+
+        // Under run --trace, writes to the fresh home are scratch, not writes outside.
+        let out = w.path("work/r.jsonl");
+        let home = w.home();
+        let o = w.run_in_sandbox(&["--trace", out.to_str().unwrap()],
+            &["/bin/sh", "-c", &format!("echo x > {}/made", home.display())]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let o = output(w.cordon(["report", out.to_str().unwrap(), "--format", "json"]));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(!r["breaches"].as_array().unwrap().iter()
+            .any(|b| b["path"].as_str().unwrap().ends_with("/made")), "{r:#}");
+    }
+}

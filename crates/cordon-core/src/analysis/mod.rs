@@ -469,7 +469,8 @@ impl Analyzer {
             rule.map(|r| format!(" ({} {})", r.kind.keyword(), r.path.display()))
                 .unwrap_or_default()
         );
-        b.fix = format!("hide {}", self.abstract_path(path));
+        let keyword = rule.map(|r| r.kind.keyword()).unwrap_or("hide");
+        b.fix = format!("{keyword} {}", self.abstract_path(path));
         b
     }
 
