@@ -1,7 +1,8 @@
 //! A tracer for whole process trees: ptrace, with a seccomp filter that stops the tracee only
 //! at the system calls of interest (SECCOMP_RET_TRACE), so that every other call runs at full
 //! speed. It sees static binaries, raw system calls and the dynamic loader's own opens, and it
-//! needs neither root nor user namespaces (Yama's ptrace_scope 0-2 allow tracing a child).
+//! needs neither root nor user namespaces (Yama's ptrace_scope 0 and 1 allow tracing one's own
+//! child; 2 requires CAP_SYS_PTRACE).
 //!
 //! Since Linux 4.8 the seccomp stop comes before the system call runs; resuming it with
 //! PTRACE_SYSCALL gives a syscall-exit stop with the result (rr issue 1762 describes the

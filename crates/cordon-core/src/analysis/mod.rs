@@ -52,10 +52,10 @@
 //! built-in lists of C library headers and C library/compiler runtime libraries. A rule that
 //! names the include or library directory itself, or something inside it (`ro /usr/include`,
 //! `ro /usr/lib/x86_64-linux-gnu/libz.so.1`), is deliberate and keeps the class. Only `read`s
-//! count (stat and probes of candidates do not use the file). The heuristic does not know
-//! which process read a library: the dynamic loader loading a system tool's own dependencies
-//! is reported too; versioned names (`libz.so.1`, tool `ld.so`) are typically run-time loads,
-//! unversioned ones (`libz.so`, `libz.a`, tool `ld`) link-time.
+//! count (stat and probes of candidates do not use the file). Versioned names (`libz.so.1`)
+//! are what the dynamic loader opens to run a program, the tools' own runtime, and stay
+//! `system`; unversioned names and archives (`libz.so`, `libz.a`, tool `ld`) are what a build
+//! links against, and are reported.
 //!
 //! # Home
 //! The policy's `home` setting is a rule like any other, as the sandbox plan makes it: `fresh`
