@@ -19,6 +19,7 @@ pub mod analysis;
 pub mod backend;
 pub mod doctor;
 pub mod env;
+pub mod export;
 pub mod plan;
 pub mod policy;
 pub mod profiles;

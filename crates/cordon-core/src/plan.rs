@@ -71,6 +71,8 @@ pub struct Plan {
     pub denied: Vec<PathBuf>,
     /// Paths whose content comes from elsewhere.
     pub redirected: Vec<PathBuf>,
+    /// Where a minimal /dev is made (its ops are the tmpfs and binds under it).
+    pub dev: Vec<PathBuf>,
 }
 
 /// Where a node's content comes from.
@@ -131,6 +133,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let hidden = with_kind(&|n| n.kind == Kind::Hide);
     let denied = with_kind(&|n| n.kind == Kind::Deny);
     let redirected = with_kind(&|n| n.keyword == "redirect");
+    let dev = with_kind(&|n| n.kind == Kind::Dev);
 
     let cstr = |p: &OsStr| {
         CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
@@ -174,6 +177,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
         hidden,
         denied,
         redirected,
+        dev,
     })
 }
 

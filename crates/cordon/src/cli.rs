@@ -43,6 +43,12 @@ pub enum Command {
     /// Classify a trace's accesses and report the breaches: what was reached for outside the
     /// declared view, by which process, owned by which package, and the rule that fixes it.
     Report(ReportArgs),
+    /// Write the policy as another sandbox's native configuration.
+    ///
+    /// bwrap: a shell script running bubblewrap with the same view (hides included, as
+    /// mirrors). unveil: an OpenBSD C program. sandbox-exec: a macOS profile. landlock: a Linux
+    /// C program. Each opens with a comment on what could not be expressed.
+    Export(Box<ExportArgs>),
     /// Show what this kernel and user allow and which backends can run.
     Doctor {
         /// Print the facts as JSON.
@@ -68,6 +74,31 @@ Examples:
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
   cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
+
+/// Targets of `cordon export`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportTarget {
+    Bwrap,
+    Unveil,
+    SandboxExec,
+    Landlock,
+}
+
+/// Options of `cordon export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The native format to write.
+    #[arg(long = "to", value_enum, value_name = "TARGET")]
+    pub to: ExportTarget,
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The working directory the policy's `${CWD}` names.
+    #[arg(short = 'C', long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+}
 
 /// Output formats of `cordon report`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

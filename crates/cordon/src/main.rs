@@ -3,6 +3,7 @@
 
 mod cli;
 mod doctor;
+mod export;
 mod report;
 mod run;
 mod trace;
@@ -44,6 +45,13 @@ fn main() {
             trace::trace(*args, &order)
         }
         cli::Command::Report(args) => report::report(args),
+        cli::Command::Export(args) => {
+            let order = matches
+                .subcommand_matches("export")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            export::export(*args, &order)
+        }
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

@@ -122,7 +122,7 @@ pub fn resolve_policy(args: &PolicyArgs, order: &FlagOrder, cwd: &Path) -> Resul
 }
 
 /// HOME inside the sandbox, or None when it is kept as it is.
-fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
+pub fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
     match &policy.home {
         Home::Keep => None,
         Home::Path(p) => Some(p.clone()),

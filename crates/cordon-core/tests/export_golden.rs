@@ -1,0 +1,62 @@
+//! Golden files for the exporters that depend on the policy alone (unveil, sandbox-exec,
+//! Landlock). `CORDON_BLESS=1 cargo test` rewrites them after a deliberate change.
+
+use std::path::Path;
+
+use cordon_core::export;
+use cordon_core::policy::{Class, Home, Origin, Policy, RuleKind};
+
+fn policy() -> Policy {
+    let mut p = Policy {
+        home: Home::Fresh,
+        network: false,
+        sources: vec!["example policy".into()],
+        ..Policy::default()
+    };
+    let o = || Origin::command_line();
+    for (path, kind, class) in [
+        ("/usr", RuleKind::Ro, Some(Class::System)),
+        ("/opt/deps/zlib", RuleKind::Ro, None),
+        ("/work/pkg", RuleKind::Rw, None),
+        ("/tmp", RuleKind::Tmpfs, None),
+        ("/dev", RuleKind::Dev, None),
+        ("/proc", RuleKind::Proc, None),
+        ("/usr/include/zlib.h", RuleKind::Hide, None),
+        ("/etc/gitconfig", RuleKind::Empty, None),
+        ("/home/u/.netrc", RuleKind::Deny, None),
+    ] {
+        p.push_rule(path, kind, class, None, o()).unwrap();
+    }
+    p
+}
+
+fn check(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("CORDON_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (CORDON_BLESS=1 creates it)", path.display()));
+    assert_eq!(expected, actual, "{name} differs from its golden file");
+}
+
+#[test]
+fn exports_match_their_golden_files() {
+    let p = policy();
+    let unveil = export::unveil(&p);
+    // What the outputs must say, whatever their layout.
+    assert!(unveil.contains("unveil(\"/usr/include/zlib.h\", \"\")"));
+    assert!(unveil.contains("empty /etc/gitconfig: no unveil equivalent"));
+    check("export.unveil.c", &unveil);
+    let sb = export::sandbox_exec(&p);
+    assert!(sb.contains("(deny file-read* file-write* (subpath \"/usr/include/zlib.h\"))"));
+    assert!(!sb.contains("(allow network*)"), "network is off");
+    check("export.sb", &sb);
+    let ll = export::landlock(&p);
+    assert!(ll.contains("allow(\"/work/pkg\", ALL);"));
+    assert!(!ll.contains("zlib.h"), "a hidden path is not granted");
+    check("export.landlock.c", &ll);
+}
