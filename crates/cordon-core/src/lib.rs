@@ -20,6 +20,7 @@ pub mod backend;
 pub mod doctor;
 pub mod env;
 pub mod export;
+pub mod import;
 pub mod plan;
 pub mod policy;
 pub mod profiles;

@@ -43,6 +43,12 @@ pub enum Command {
     /// Classify a trace's accesses and report the breaches: what was reached for outside the
     /// declared view, by which process, owned by which package, and the rule that fixes it.
     Report(ReportArgs),
+    /// Turn another tracer's log into a cordon trace, for `cordon report`.
+    ///
+    /// strace (`-f` in one file or `-ff` per-pid files, with or without `-tt`/`-ttt`, `-T`,
+    /// `-y`/`-yy`, `-s`), fs_usage (`-w`), dtruss (`-f`), kdump (OpenBSD and FreeBSD, with
+    /// NAMI records). Lines that cannot be read are warnings naming the file and line.
+    Import(Box<ImportArgs>),
     /// Write the policy as another sandbox's native configuration.
     ///
     /// bwrap: a shell script running bubblewrap with the same view (hides included, as
@@ -74,6 +80,44 @@ Examples:
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
   cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
+
+/// Log formats of `cordon import`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportFormat {
+    Strace,
+    #[value(name = "fs_usage")]
+    FsUsage,
+    Dtruss,
+    Kdump,
+}
+
+/// Options of `cordon import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The log's format.
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub format: ImportFormat,
+    /// The log file(s); strace -ff writes one per process.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the trace here (`.zst`: compressed).
+    #[arg(
+        short,
+        long,
+        value_name = "TRACE",
+        default_value = "cordon-import.jsonl"
+    )]
+    pub out: PathBuf,
+    /// The traced command's working directory (logs rarely say), for relative paths.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// The home directory on the traced machine (default: $HOME), for the knowledge base.
+    #[arg(long, value_name = "DIR")]
+    pub user_home: Option<PathBuf>,
+    /// The policy to classify against, as for run and trace.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
 
 /// Targets of `cordon export`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

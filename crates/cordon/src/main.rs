@@ -4,6 +4,7 @@
 mod cli;
 mod doctor;
 mod export;
+mod import;
 mod report;
 mod run;
 mod trace;
@@ -45,6 +46,13 @@ fn main() {
             trace::trace(*args, &order)
         }
         cli::Command::Report(args) => report::report(args),
+        cli::Command::Import(args) => {
+            let order = matches
+                .subcommand_matches("import")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            import::import(*args, &order)
+        }
         cli::Command::Export(args) => {
             let order = matches
                 .subcommand_matches("export")

@@ -25,7 +25,17 @@ fn host_home() -> PathBuf {
 
 /// Resolve the flags, files and profiles into one policy.
 pub fn resolve_policy(args: &PolicyArgs, order: &FlagOrder, cwd: &Path) -> Result<Policy> {
-    let home = host_home();
+    resolve_policy_at(args, order, cwd, &host_home())
+}
+
+/// [`resolve_policy`] for a machine whose home directory is `home` (an imported log's).
+pub fn resolve_policy_at(
+    args: &PolicyArgs,
+    order: &FlagOrder,
+    cwd: &Path,
+    home: &Path,
+) -> Result<Policy> {
+    let home = home.to_path_buf();
     let vars = Vars::new(&home, cwd, |k| std::env::var(k).ok());
     let mut loader = Loader::new(vars);
     let mut policy = Policy::default();
@@ -101,7 +111,6 @@ pub fn resolve_policy(args: &PolicyArgs, order: &FlagOrder, cwd: &Path) -> Resul
     if policy.home == Home::Keep {
         // The caller's home, as it is, read-only; first, so that any rule for the same path
         // (or deeper, such as the profiles' hides) decides instead.
-        let home = host_home();
         if home != Path::new("/") {
             let mut keep = Policy::default();
             keep.push_rule(

@@ -15,7 +15,9 @@ fn cordon(args: &[&str]) -> String {
 #[test]
 fn man_pages_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/man");
-    for sub in ["", "run", "trace", "report", "export", "doctor", "profiles"] {
+    for sub in [
+        "", "run", "trace", "report", "import", "export", "doctor", "profiles",
+    ] {
         let name = if sub.is_empty() {
             "cordon".to_string()
         } else {
