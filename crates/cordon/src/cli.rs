@@ -43,6 +43,22 @@ pub enum Command {
     /// Classify a trace's accesses and report the breaches: what was reached for outside the
     /// declared view, by which process, owned by which package, and the rule that fixes it.
     Report(ReportArgs),
+    /// The inputs that differ between two traces of the same build, the telling ones first.
+    ///
+    /// Paths read, executed or listed on one side only, ranked by what they are: a breach
+    /// (say a header in /usr/local/include one machine has) before a system file, before the
+    /// build's own files. Each trace is judged against its own header's policy.
+    Diff {
+        /// The first trace.
+        #[arg(value_name = "TRACE_A")]
+        a: PathBuf,
+        /// The second trace.
+        #[arg(value_name = "TRACE_B")]
+        b: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Turn another tracer's log into a cordon trace, for `cordon report`.
     ///
     /// strace (`-f` in one file or `-ff` per-pid files, with or without `-tt`/`-ttt`, `-T`,

@@ -46,6 +46,7 @@ fn main() {
             trace::trace(*args, &order)
         }
         cli::Command::Report(args) => report::report(args),
+        cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),
         cli::Command::Import(args) => {
             let order = matches
                 .subcommand_matches("import")

@@ -29,3 +29,26 @@ pub fn report(args: ReportArgs) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// `cordon diff`.
+pub fn diff(a: &std::path::Path, b: &std::path::Path, json: bool) -> Result<i32> {
+    let load = |p: &std::path::Path| -> Result<_> {
+        let (records, warnings) =
+            read_trace_file(p).map_err(|e| anyhow!("{}: {e}", p.display()))?;
+        for w in &warnings {
+            eprintln!("cordon: warning: {}: {w}", p.display());
+        }
+        let analyzer = report::analyzer_for(&records, Owners::detect())
+            .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+        Ok((records, analyzer))
+    };
+    let (ra, aa) = load(a)?;
+    let (rb, ab) = load(b)?;
+    let d = cordon_core::diff::diff(&ra, &aa, &rb, &ab);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+    } else {
+        print!("{}", cordon_core::diff::render_text(&d));
+    }
+    Ok(0)
+}
