@@ -63,7 +63,8 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
                 let mut b = lines[i].clone().into_bytes();
                 if !b.is_empty() {
                     let j = rng.below(b.len());
-                    b[j] = b" (),=\"<>[]0123456789abcxyz/|\\"[rng.below(30)];
+                    const BYTES: &[u8] = b" (),=\"<>[]0123456789abcxyz/|\\";
+                    b[j] = BYTES[rng.below(BYTES.len())];
                 }
                 lines[i] = String::from_utf8_lossy(&b).into_owned();
             }
