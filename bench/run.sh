@@ -607,6 +607,27 @@ for r in json.load(open(sys.argv[1]))["results"]:
 	}'
 }
 
+# ---------------------------------------------------------------- import
+
+# How fast cordon imports a real strace log: the zlib build traced with strace -f -tt -y.
+run_import() {
+	local dir=$RUNS_DIR/import log=$RUNS_DIR/import.strace lines start end
+	echo
+	echo "== import: an strace -f -tt -y log of the zlib build"
+	make_scratch "$dir"
+	cp -a -- "$SRC/." "$dir/"
+	(cd -- "$dir" && strace -f -tt -y -s 4096 -o "$log" sh -c "$BUILD_SH" >/dev/null 2>&1) ||
+		die "the traced zlib build failed"
+	lines=$(wc -l <"$log")
+	start=$(date +%s%N)
+	"$CORDON_EXE" import strace "$log" --cwd "$dir" -o "$RUNS_DIR/import.jsonl" 2>/dev/null ||
+		die "cordon import failed on $log"
+	end=$(date +%s%N)
+	awk -v l="$lines" -v ns="$((end - start))" 'BEGIN {
+		printf "%d lines in %.3f s: %.3f s per 100,000 lines\n", l, ns / 1e9, ns / 1e9 / l * 100000
+	}'
+}
+
 # ---------------------------------------------------------------- main
 
 if ((DO_BUILDS)); then fetch_source; fi
@@ -617,3 +638,4 @@ header_line
 if ((AS_USER)); then echo "every variant runs as uid/gid $NOBODY via setpriv"; fi
 if ((DO_BUILDS)); then run_builds; fi
 if ((DO_STARTUP)); then run_startup; fi
+if ((DO_BUILDS)) && [[ -n $CORDON_EXE ]] && command -v strace >/dev/null; then run_import; fi

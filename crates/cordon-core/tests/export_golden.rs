@@ -60,3 +60,46 @@ fn exports_match_their_golden_files() {
     assert!(!ll.contains("zlib.h"), "a hidden path is not granted");
     check("export.landlock.c", &ll);
 }
+
+#[test]
+fn bwrap_export_matches_its_golden_file() {
+    use cordon_core::env::ResolvedEnv;
+    use cordon_core::plan::{compile, Context, Mirrors};
+    // Paths every Linux has, so that the plan (which looks at the host) is the same anywhere.
+    let mut p = Policy {
+        home: Home::Keep,
+        network: false,
+        sources: vec!["example policy".into()],
+        ..Policy::default()
+    };
+    for (path, kind) in [
+        ("/usr", RuleKind::Ro),
+        ("/tmp", RuleKind::Tmpfs),
+        ("/dev", RuleKind::Dev),
+        ("/proc", RuleKind::Proc),
+    ] {
+        p.push_rule(path, kind, None, None, Origin::command_line())
+            .unwrap();
+    }
+    let env = ResolvedEnv {
+        vars: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        ..ResolvedEnv::default()
+    };
+    let ctx = Context {
+        cwd: "/usr".into(),
+        home: None,
+        argv: vec!["sh".into()],
+        envp: env.vars.clone(),
+        root: false,
+        mirrors: Mirrors::Binds,
+    };
+    let plan = compile(&p, &ctx).unwrap();
+    let script = export::bwrap(&p, &plan, &env, Path::new("/usr"));
+    assert!(script.contains("--ro-bind /usr /usr"));
+    assert!(script.contains("--unshare-net"));
+    assert!(
+        script.contains("--remount-ro /"),
+        "the root tmpfs is read-only"
+    );
+    check("export.bwrap.sh", &script);
+}

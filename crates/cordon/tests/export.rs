@@ -92,3 +92,29 @@ as_each_user! {
         assert!(out.contains("rc=1"), "/etc was readable: {}", describe(&o));
     }
 }
+
+as_each_user! {
+    /// The exported build profile keeps the poisoned HOME out under bubblewrap as cordon run
+    /// does: shown natively first, then gone.
+    fn bwrap_build_profile_keeps_user_config_out(w) {
+        if !require(have("bwrap"), "bubblewrap is not installed") {
+            return;
+        }
+        w.write("home/.gitconfig", "[user]\n\tname = Fake Identity\n");
+        let script = export(w, "bwrap", &["-C", w.work().to_str().unwrap()]);
+        let check = "git config user.name || echo no-identity";
+        let native = output({
+            let mut c = w.command("/bin/sh");
+            c.args(["-c", check]);
+            c
+        });
+        assert!(stdout(&native).contains("Fake Identity"), "{}", describe(&native));
+        let o = output({
+            let mut c = w.command("/bin/sh");
+            c.arg(&script).args(["/bin/sh", "-c", check]);
+            c
+        });
+        assert!(stdout(&o).contains("no-identity"), "{}", describe(&o));
+        assert!(!stdout(&o).contains("Fake Identity"));
+    }
+}
