@@ -316,7 +316,8 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn op_of_open_flags(flags: u64) -> Op {
+/// The op of an open with Linux `flags` (numeric).
+pub fn op_of_open_flags(flags: u64) -> Op {
     const O_WRONLY: u64 = 0o1;
     const O_RDWR: u64 = 0o2;
     const O_CREAT: u64 = 0o100;

@@ -1582,22 +1582,7 @@ fn op_of_flags(flags: &str) -> Op {
     } else {
         flags.parse().ok()
     };
-    let n = n.unwrap_or(0);
-    const O_WRONLY: u64 = 0o1;
-    const O_RDWR: u64 = 0o2;
-    const O_CREAT: u64 = 0o100;
-    const O_EXCL: u64 = 0o200;
-    const O_TRUNC: u64 = 0o1000;
-    const O_PATH: u64 = 0o10000000;
-    if n & O_PATH != 0 {
-        Op::Stat
-    } else if n & (O_CREAT | O_EXCL) == (O_CREAT | O_EXCL) {
-        Op::Create
-    } else if n & (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT) != 0 {
-        Op::Write
-    } else {
-        Op::Read
-    }
+    crate::tracer::op_of_open_flags(n.unwrap_or(0))
 }
 
 /// openat2's `{flags=O_RDONLY|O_CLOEXEC, resolve=...}`: the flags.
