@@ -1,7 +1,10 @@
 //! The init process: runs in the child after `clone`, never returns.
 //!
-//! Between clone and exec: no allocation, no locks, no panics. Every path is a prepared `CStr`;
-//! failures are reported to the supervisor as one fixed-size [`ErrorRecord`] on a pipe.
+//! Between clone and exec: no locks, no panics, and no allocation while the root is built:
+//! every path is a prepared `CStr`, failures go to the supervisor as one fixed-size
+//! [`ErrorRecord`] on a pipe. (execve's argument arrays and the tracer, when tracing, do
+//! allocate; that is safe because the process was forked from a single-threaded one, so no
+//! other thread can hold the allocator's lock.)
 
 use std::ffi::CStr;
 use std::os::fd::{AsFd, AsRawFd};
