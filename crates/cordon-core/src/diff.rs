@@ -26,12 +26,110 @@ pub struct OnlyOn {
     pub rank: u8,
 }
 
+/// A variable the two traced commands started with differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvDiff {
+    pub name: String,
+    /// Its value on each side; None where it was not set.
+    pub a: Option<String>,
+    pub b: Option<String>,
+    /// Whether it is one that steers builds (search paths, tool configuration).
+    pub steers: bool,
+}
+
 /// The differences, most telling first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diff {
     pub only: Vec<OnlyOn>,
     /// Accesses consumed on both sides.
     pub common: usize,
+    /// The traced commands' environments, where they differ; steering variables first.
+    pub env: Vec<EnvDiff>,
+}
+
+/// Variables that steer where builds look for inputs (names or prefixes ending in `*`).
+const STEERING: &[&str] = &[
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LIBRARY_PATH",
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "PKG_CONFIG_PATH",
+    "PKG_CONFIG_LIBDIR",
+    "CMAKE_PREFIX_PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONUSERBASE",
+    "PERL5LIB",
+    "CC",
+    "CXX",
+    "CFLAGS",
+    "CXXFLAGS",
+    "CPPFLAGS",
+    "LDFLAGS",
+    "MAKEFLAGS",
+    "GIT_*",
+    "PIP_*",
+    "NPM_CONFIG_*",
+    "CARGO_*",
+    "RUSTFLAGS",
+    "GOPATH",
+    "GOFLAGS",
+    "JAVA_HOME",
+    "CLASSPATH",
+    "*_ROOT",
+    "*_DIR",
+    "HOME",
+    "XDG_*",
+    "TMPDIR",
+    "LANG",
+    "LC_*",
+];
+
+fn steers(name: &str) -> bool {
+    STEERING
+        .iter()
+        .any(|p| match (p.strip_prefix('*'), p.strip_suffix('*')) {
+            (Some(suffix), _) => name.ends_with(suffix),
+            (_, Some(prefix)) => name.starts_with(prefix),
+            _ => name == *p,
+        })
+}
+
+/// The environment of the traced command: its first recorded one.
+fn root_env(records: &[Record]) -> BTreeMap<String, String> {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::Process(p) if p.ppid == 0 && !p.env.is_empty() => Some(&p.env),
+            _ => None,
+        })
+        .map(|env| {
+            env.iter()
+                .filter_map(|e| e.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn env_diff(a: &[Record], b: &[Record]) -> Vec<EnvDiff> {
+    let (ea, eb) = (root_env(a), root_env(b));
+    let names: BTreeSet<&String> = ea.keys().chain(eb.keys()).collect();
+    let mut out: Vec<EnvDiff> = names
+        .into_iter()
+        .filter(|n| ea.get(*n) != eb.get(*n))
+        .map(|n| EnvDiff {
+            name: n.clone(),
+            a: ea.get(n).cloned(),
+            b: eb.get(n).cloned(),
+            steers: steers(n),
+        })
+        .collect();
+    out.sort_by(|x, y| (!x.steers, &x.name).cmp(&(!y.steers, &y.name)));
+    out
 }
 
 fn consumed(records: &[Record]) -> BTreeMap<String, (Op, i32)> {
@@ -91,6 +189,7 @@ pub fn diff(a: &[Record], an_a: &Analyzer, b: &[Record], an_b: &Analyzer) -> Dif
     Diff {
         only,
         common: keys_a.intersection(&keys_b).count(),
+        env: env_diff(a, b),
     }
 }
 
@@ -107,6 +206,13 @@ pub fn render_text(d: &Diff) -> String {
     for o in &d.only {
         let by = o.by.rsplit('/').next().unwrap_or(&o.by);
         let _ = writeln!(s, "only {}  {:<22} {}  (by {by})", o.side, o.kind, o.path);
+    }
+    if !d.env.is_empty() {
+        let _ = writeln!(s, "{} variables differ:", d.env.len());
+        for e in &d.env {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+            let _ = writeln!(s, "  {}: a={} b={}", e.name, show(&e.a), show(&e.b));
+        }
     }
     s
 }

@@ -95,6 +95,36 @@ pub struct Process {
     pub argv: Vec<String>,
     pub cwd: String,
     pub start_ns: u64,
+    /// The environment the program started with (`NAME=VALUE`), recorded at each exec; the
+    /// values of variables whose names suggest secrets are redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
+/// Whether a variable's value should stay out of a trace (tokens, passwords, keys).
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "AUTH",
+        "_KEY",
+        "APIKEY",
+        "COOKIE",
+    ]
+    .iter()
+    .any(|s| upper.contains(s))
+}
+
+/// `NAME=VALUE` with the value redacted when the name suggests a secret.
+pub fn redact(entry: &str) -> String {
+    match entry.split_once('=') {
+        Some((name, _)) if is_secret_name(name) => format!("{name}=<redacted>"),
+        _ => entry.to_string(),
+    }
 }
 
 /// A line of a trace file.

@@ -491,6 +491,14 @@ impl<W: Write> TraceWriter<W> {
                     .collect()
             })
             .unwrap_or_default();
+        let env = std::fs::read(proc_dir.join("environ"))
+            .map(|b| {
+                b.split(|&c| c == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| crate::trace::redact(&String::from_utf8_lossy(s)))
+                    .collect()
+            })
+            .unwrap_or_default();
         Process {
             pid,
             ppid,
@@ -498,6 +506,7 @@ impl<W: Write> TraceWriter<W> {
             argv,
             cwd: link("cwd"),
             start_ns: self.now(),
+            env,
         }
     }
 
@@ -652,10 +661,13 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
             return;
         }
         let mut p = match self.procs.get(&parent) {
+            // A forked child runs its parent's program with its parent's environment until
+            // it executes another: the environment is recorded at the exec.
             Some(parent_proc) => Process {
                 pid,
                 ppid: parent,
                 start_ns: self.now(),
+                env: Vec::new(),
                 ..parent_proc.clone()
             },
             None => self.read_process(pid, parent),

@@ -17,6 +17,7 @@ fn proc(pid: i32, ppid: i32, exe: &str, argv: &[&str]) -> Record {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         cwd: "/work/proj".into(),
         start_ns: 0,
+        env: Vec::new(),
     })
 }
 

@@ -21,7 +21,7 @@ as_each_user! {
         };
         let redirect = format!("/usr/local/include/cordon-extra.h={}", extra.display());
         let a = run("a", &["--redirect", &redirect]);
-        let b = run("b", &[]);
+        let b = run("b", &["--env-set", "CPATH=/opt/other/include", "--env-set", "ZZ_UNRELATED=1"]);
         // Machine A "has" the header: drop the redirect from its policy.
         let text = std::fs::read_to_string(&a).unwrap();
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -38,6 +38,12 @@ as_each_user! {
         assert_eq!(first["side"], "a");
         assert_eq!(first["kind"], "system-header");
         assert!(first["by"].as_str().unwrap().ends_with("cc1"), "{first}");
+        // The environments: the steering CPATH before an unrelated variable.
+        let env = d["env"].as_array().unwrap();
+        assert_eq!(env[0]["name"], "CPATH", "{d:#}");
+        assert_eq!(env[0]["b"], "/opt/other/include");
+        assert!(env[0]["a"].is_null());
+        assert!(env.iter().any(|e| e["name"] == "ZZ_UNRELATED" && e["steers"] == false));
         let o = output(w.cordon(["diff", a.to_str().unwrap(), b.to_str().unwrap()]));
         assert!(stdout(&o).lines().nth(1).unwrap_or("").contains("cordon-extra.h"), "{}", stdout(&o));
     }

@@ -247,3 +247,20 @@ as_each_user! {
             .any(|b| b["path"].as_str().unwrap().ends_with("/made")), "{r:#}");
     }
 }
+
+as_each_user! {
+    /// Each exec records the environment the program started with, secrets redacted.
+    fn environment_recorded_and_redacted(w) {
+        let out = w.path("work/env.jsonl");
+        let mut c = w.cordon(["trace", "-o", out.to_str().unwrap(), "--", "/bin/sh", "-c", "true"]);
+        c.env("CPATH", "/opt/zlib/include").env("MY_API_TOKEN", "s3cr3t");
+        assert_eq!(output(c).status.code(), Some(0));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(!text.contains("s3cr3t"), "a secret reached the trace");
+        let (records, _) = read_trace(&text).unwrap();
+        let root = records.iter().find_map(|r| match r {
+            Record::Process(p) if p.ppid == 0 => Some(p), _ => None }).unwrap();
+        assert!(root.env.iter().any(|e| e == "CPATH=/opt/zlib/include"), "{:?}", root.env);
+        assert!(root.env.iter().any(|e| e == "MY_API_TOKEN=<redacted>"), "{:?}", root.env);
+    }
+}

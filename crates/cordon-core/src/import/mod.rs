@@ -133,6 +133,7 @@ impl Builder {
                 .or_else(|| self.initial_cwd.clone())
                 .unwrap_or_default(),
             start_ns: t_ns,
+            env: Vec::new(),
         };
         // A child inherits its parent's descriptors.
         let inherited_fds: Vec<_> = self
