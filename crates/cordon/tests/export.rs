@@ -48,6 +48,7 @@ as_each_user! {
         let o = run(&[esc.to_str().unwrap(), secret, scratch_s]);
         assert_eq!(o.status.code(), Some(0), "a route reached the hidden file: {}", describe(&o));
         assert!(stdout(&o).lines().count() >= 19, "{}", describe(&o));
+
         let probe = w.bin("probe-static");
         let o = run(&[probe.to_str().unwrap(), "stat", secret, "content",
                       &format!("{data}/vis/ok"), "write", &format!("{data}/new"),
@@ -57,6 +58,18 @@ as_each_user! {
         assert!(out.contains("/vis/ok ok"), "{out}");
         assert!(out.contains(&format!("write {data}/new EROFS")), "{out}");
         assert!(out.contains(&format!("write {scratch_s}/new ok")), "{out}");
+        // A hidden directory, by every route too.
+        w.write("data/secretdir/inner", "s\n");
+        let dir = w.path("data/secretdir");
+        let script2 = export(w, "bwrap", &["-C", w.work().to_str().unwrap(), "--ro",
+            w.bin_dir().to_str().unwrap(), "--ro", data, "--hide", dir.to_str().unwrap(),
+            "--rw", scratch_s]);
+        let o = output({
+            let mut c = w.command("/bin/sh");
+            c.arg(&script2).args([esc.to_str().unwrap(), dir.to_str().unwrap(), scratch_s]);
+            c
+        });
+        assert_eq!(o.status.code(), Some(0), "a route reached the hidden dir: {}", describe(&o));
     }
 }
 
