@@ -22,6 +22,7 @@ pub mod doctor;
 pub mod env;
 pub mod export;
 pub mod import;
+pub mod learn;
 pub mod plan;
 pub mod policy;
 pub mod profiles;

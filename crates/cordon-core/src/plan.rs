@@ -256,6 +256,32 @@ fn nodes_from_rules(
         .collect();
     for (path, kind, origin) in rules {
         let keyword = kind.keyword();
+        // A rule reached through a symlinked directory (/lib64 -> usr/lib64 on merged-/usr
+        // systems) names a path the view must also reach that way: the ELF interpreter
+        // /lib64/ld-linux-x86-64.so.2 is opened by the kernel by that very name. Recreate
+        // each symlinked ancestor in the view.
+        if kind != RuleKind::Hide {
+            for anc in path.ancestors().skip(1) {
+                let is_link = std::fs::symlink_metadata(anc)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
+                if !is_link {
+                    continue;
+                }
+                let at = canonical_parent(anc);
+                if let (false, Ok(target)) = (nodes.contains_key(&at), std::fs::read_link(anc)) {
+                    nodes.insert(
+                        at,
+                        Node {
+                            kind: Kind::Link(target),
+                            mirror: None,
+                            origin: origin.clone(),
+                            keyword,
+                        },
+                    );
+                }
+            }
+        }
         let (path, kind) = match kind {
             RuleKind::Hide => {
                 // Most hides in the profiles name files a machine does not have: one lstat

@@ -43,6 +43,15 @@ pub enum Command {
     /// Classify a trace's accesses and report the breaches: what was reached for outside the
     /// declared view, by which process, owned by which package, and the rule that fixes it.
     Report(ReportArgs),
+    /// Trace a command and write the smallest readable policy that lets it run, then verify.
+    ///
+    /// The command runs in a copy of the working directory under the tracer; the paths it
+    /// consumed become prefixes (a system directory, a package's prefix, never `/`), each
+    /// commented with its owner packages; breaches are left out and listed. Then the command
+    /// runs again, in a fresh copy, under that policy alone, and learn says whether it
+    /// behaved the same (exit status and files produced). Exit status: 0 when it did, 1 when
+    /// it did not.
+    Learn(Box<LearnArgs>),
     /// The inputs that differ between two traces of the same build, the telling ones first.
     ///
     /// Paths read, executed or listed on one side only, ranked by what they are: a breach
@@ -96,6 +105,31 @@ Examples:
   cordon run --hide /usr/include/zlib.h --ro /opt/zlib -- make
   cordon run --policy spack.toml --verbose -- make check
   cordon run --home keep --env-keep PIP_INDEX_URL -- pip install --no-deps .";
+
+/// Options of `cordon learn`.
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// The policy whose knowledge of breaches decides what is left out (default: build).
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Write the learned policy here.
+    #[arg(
+        short,
+        long,
+        value_name = "POLICY",
+        default_value = "cordon-policy.toml"
+    )]
+    pub out: PathBuf,
+    /// The work tree (default: the current directory); it is copied, never changed.
+    #[arg(short = 'C', long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Keep the copies and the trace, and say where they are.
+    #[arg(long)]
+    pub keep: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
 
 /// Log formats of `cordon import`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

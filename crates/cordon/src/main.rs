@@ -5,6 +5,7 @@ mod cli;
 mod doctor;
 mod export;
 mod import;
+mod learn;
 mod report;
 mod run;
 mod trace;
@@ -47,6 +48,13 @@ fn main() {
         }
         cli::Command::Report(args) => report::report(args),
         cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),
+        cli::Command::Learn(args) => {
+            let order = matches
+                .subcommand_matches("learn")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            learn::learn(*args, &order)
+        }
         cli::Command::Import(args) => {
             let order = matches
                 .subcommand_matches("import")
