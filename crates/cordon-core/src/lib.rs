@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod bisect;
 pub mod diff;
 pub mod doctor;
 pub mod env;

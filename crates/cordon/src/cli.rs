@@ -52,6 +52,15 @@ pub enum Command {
     /// behaved the same (exit status and files produced). Exit status: 0 when it did, 1 when
     /// it did not.
     Learn(Box<LearnArgs>),
+    /// Find the few breaches (files, variables) that make a command behave differently in the
+    /// real environment than in the sandbox, and print the rules that fix it.
+    ///
+    /// The command is traced once natively; the breaches it reached for (user and site
+    /// configuration, registries, caches, ...) and the redirecting variables it was given are
+    /// the candidates. Delta debugging then re-runs it, each time in a fresh copy of the work
+    /// tree with the system visible and only some candidates hidden or unset, until the
+    /// smallest set that reproduces the sandbox's outcome (or passes --check) is found.
+    Bisect(Box<BisectArgs>),
     /// The inputs that differ between two traces of the same build, the telling ones first.
     ///
     /// Paths read, executed or listed on one side only, ranked by what they are: a breach
@@ -124,6 +133,28 @@ pub struct LearnArgs {
     #[arg(short = 'C', long = "chdir", value_name = "DIR")]
     pub chdir: Option<PathBuf>,
     /// Keep the copies and the trace, and say where they are.
+    #[arg(long)]
+    pub keep: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// Options of `cordon bisect`.
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// The sandbox whose outcome is the reference, and whose knowledge of breaches and
+    /// variables gives the candidates (default: build).
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// A shell command run in the work tree after each run; exit 0 means the run was good
+    /// (instead of: the same exit status as in the sandbox).
+    #[arg(long, value_name = "SCRIPT")]
+    pub check: Option<String>,
+    /// The work tree (default: the current directory); each run gets its own copy.
+    #[arg(short = 'C', long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Keep the copies, and say where they are.
     #[arg(long)]
     pub keep: bool,
     /// The command and its arguments.

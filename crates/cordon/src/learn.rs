@@ -20,7 +20,7 @@ use cordon_core::tracer::{self, read_trace_file};
 use crate::cli::{FlagOrder, LearnArgs};
 
 /// Copy the tree at `from` to `to` (files, directories with their modes, symlinks).
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in
         std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
@@ -42,7 +42,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Regular files under `root` (relative path -> size), to compare two runs' products.
-fn files(root: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, u64>) {
+pub fn files(root: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, u64>) {
     let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
@@ -105,46 +105,11 @@ fn learn_in(
     verify: &Path,
     base: &Path,
 ) -> Result<i32> {
-    use cordon_core::sys::ptrace::{self, TraceSpec};
-
     // 1. Trace the command in the first copy, in the real environment.
     let classify = crate::run::resolve_policy(&args.policy, order, traced)?;
     let trace_path = base.join("trace.jsonl");
-    let mut writer = crate::trace::open_writer(
-        &trace_path,
-        &args.command,
-        traced,
-        &classify,
-        "ptrace",
-        "keep",
-    )?;
-    let argv0 = args
-        .command
-        .first()
-        .ok_or_else(|| anyhow!("no command given"))?;
-    let path_var = std::env::var_os("PATH");
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let envp = cstrings(env.iter().map(|(k, v)| {
-        let mut kv = k.as_bytes().to_vec();
-        kv.push(b'=');
-        kv.extend_from_slice(v.as_bytes());
-        kv
-    }))?;
-    let candidates = plan::exec_candidates(argv0, path_var.as_deref());
-    let spec = TraceSpec {
-        cwd: CString::new(traced.as_os_str().as_bytes())?,
-        exec_candidates: cstrings(candidates.iter().map(|p| p.as_os_str().as_bytes().to_vec()))?,
-        argv: cstrings(args.command.iter().map(|a| a.as_bytes().to_vec()))?,
-        envp,
-        traced: tracer::traced_syscalls(),
-        refused: vec![(tracer::IO_URING_SETUP, 38)],
-    };
-    let first = match ptrace::trace(&spec, &mut writer) {
-        Ok(o) => o.code(),
-        Err(LaunchError::NotFound { command }) => bail!("{command}: command not found"),
-        Err(e) => bail!("cannot trace the command: {e}"),
-    };
-    writer.finish(first).context("cannot write the trace")?;
+    let first = trace_in(&args.command, traced, &classify, &trace_path, &env)?;
 
     // 2. Learn the policy from what it consumed.
     let (records, _) = read_trace_file(&trace_path).map_err(|e| anyhow!(e))?;
@@ -167,33 +132,7 @@ fn learn_in(
     Loader::new(Vars::new(&home, verify, |k| std::env::var(k).ok()))
         .load_file(&draft_path, &mut policy)
         .map_err(|e| anyhow!("the learned policy does not load: {e}"))?;
-    let sandbox_home = crate::run::sandbox_home(&policy);
-    let overrides: Vec<(&str, OsString)> = sandbox_home
-        .iter()
-        .map(|h| ("HOME", h.clone().into_os_string()))
-        .collect();
-    let resolved = cordon_core::env::resolve(&policy.env, env.clone(), &overrides);
-    let mut ctx = Context {
-        cwd: verify.to_path_buf(),
-        home: sandbox_home,
-        argv: args.command.clone(),
-        envp: resolved.vars,
-        root: cordon_core::sys::probe::euid() == 0,
-        mirrors: Mirrors::Overlay,
-    };
-    let mut plan = plan::compile(&policy, &ctx)?;
-    let mut second = sandbox::launch(&plan.spec);
-    if matches!(&second, Err(LaunchError::Setup(e)) if e.call == "overlay") {
-        ctx.mirrors = Mirrors::Binds;
-        plan = plan::compile(&policy, &ctx)?;
-        second = sandbox::launch(&plan.spec);
-    }
-    let second = match second {
-        Ok(o) => o.code(),
-        Err(LaunchError::NotFound { .. }) => 127,
-        Err(LaunchError::CannotExecute { .. }) => 126,
-        Err(LaunchError::Setup(e)) => bail!("cannot run the command under the learned policy: {e}"),
-    };
+    let second = run_under(&policy, &args.command, verify, env)?;
 
     // 4. Compare.
     let (mut fa, mut fb) = (BTreeMap::new(), BTreeMap::new());
@@ -233,4 +172,82 @@ fn learn_in(
         args.out.display()
     );
     Ok(if same { 0 } else { 1 })
+}
+
+/// Trace `command` in `cwd` in the real environment (with `env`) into `trace_path`; its status.
+#[cfg(target_arch = "x86_64")]
+pub fn trace_in(
+    command: &[OsString],
+    cwd: &Path,
+    classify: &Policy,
+    trace_path: &Path,
+    env: &[(OsString, OsString)],
+) -> Result<i32> {
+    use cordon_core::sys::ptrace::{self, TraceSpec};
+    let mut writer =
+        crate::trace::open_writer(trace_path, command, cwd, classify, "ptrace", "keep")?;
+    let argv0 = command.first().ok_or_else(|| anyhow!("no command given"))?;
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let envp = cstrings(env.iter().map(|(k, v)| {
+        let mut kv = k.as_bytes().to_vec();
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        kv
+    }))?;
+    let candidates = plan::exec_candidates(argv0, path_var.as_deref());
+    let spec = TraceSpec {
+        cwd: CString::new(cwd.as_os_str().as_bytes())?,
+        exec_candidates: cstrings(candidates.iter().map(|p| p.as_os_str().as_bytes().to_vec()))?,
+        argv: cstrings(command.iter().map(|a| a.as_bytes().to_vec()))?,
+        envp,
+        traced: tracer::traced_syscalls(),
+        refused: vec![(tracer::IO_URING_SETUP, 38)],
+    };
+    let status = match ptrace::trace(&spec, &mut writer) {
+        Ok(o) => o.code(),
+        Err(LaunchError::NotFound { command }) => bail!("{command}: command not found"),
+        Err(e) => bail!("cannot trace the command: {e}"),
+    };
+    writer.finish(status).context("cannot write the trace")?;
+    Ok(status)
+}
+
+/// Run `command` in `cwd` in a sandbox made from `policy` (HOME and environment from it
+/// and `env`); its status.
+pub fn run_under(
+    policy: &Policy,
+    command: &[OsString],
+    cwd: &Path,
+    env: Vec<(OsString, OsString)>,
+) -> Result<i32> {
+    let sandbox_home = crate::run::sandbox_home(policy);
+    let overrides: Vec<(&str, OsString)> = sandbox_home
+        .iter()
+        .map(|h| ("HOME", h.clone().into_os_string()))
+        .collect();
+    let resolved = cordon_core::env::resolve(&policy.env, env, &overrides);
+    let mut ctx = Context {
+        cwd: cwd.to_path_buf(),
+        home: sandbox_home,
+        argv: command.to_vec(),
+        envp: resolved.vars,
+        root: cordon_core::sys::probe::euid() == 0,
+        mirrors: Mirrors::Overlay,
+    };
+    let mut plan = plan::compile(policy, &ctx)?;
+    let mut outcome = sandbox::launch(&plan.spec);
+    if matches!(&outcome, Err(LaunchError::Setup(e)) if e.call == "overlay") {
+        ctx.mirrors = Mirrors::Binds;
+        plan = plan::compile(policy, &ctx)?;
+        outcome = sandbox::launch(&plan.spec);
+    }
+    Ok(match outcome {
+        Ok(o) => o.code(),
+        Err(LaunchError::NotFound { .. }) => 127,
+        Err(LaunchError::CannotExecute { .. }) => 126,
+        Err(LaunchError::Setup(e)) => bail!("cannot set up the sandbox: {e}"),
+    })
 }

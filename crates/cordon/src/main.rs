@@ -1,6 +1,7 @@
 //! `cordon`: parse, run, map errors to exit statuses.
 #![forbid(unsafe_code)]
 
+mod bisect;
 mod cli;
 mod doctor;
 mod export;
@@ -48,6 +49,13 @@ fn main() {
         }
         cli::Command::Report(args) => report::report(args),
         cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),
+        cli::Command::Bisect(args) => {
+            let order = matches
+                .subcommand_matches("bisect")
+                .map(cli::FlagOrder::of)
+                .unwrap_or_default();
+            bisect::bisect(*args, &order)
+        }
         cli::Command::Learn(args) => {
             let order = matches
                 .subcommand_matches("learn")
