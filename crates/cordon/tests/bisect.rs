@@ -11,8 +11,8 @@ as_each_user! {
         }
         w.write("home/.tool13rc", "setting = POISON\n");
         w.script("work/build.sh",
-            "#!/bin/sh\nfor f in \"$HOME\"/.tool*rc; do\n  grep -q POISON \"$f\" && exit 3\ndone\n\
-             [ -n \"$PIP_INDEX_URL\" ] && exit 4\necho built > out.txt\n");
+            "#!/bin/sh\nbad=0\nfor f in \"$HOME\"/.tool*rc; do\n  grep -q POISON \"$f\" && bad=1\ndone\n\
+             [ $bad = 1 ] && exit 3\n[ -n \"$PIP_INDEX_URL\" ] && exit 4\necho built > out.txt\n");
         let mut c = w.cordon(["bisect", "--", "./build.sh"]);
         c.env("PIP_INDEX_URL", "http://poison.invalid");
         let o = output(c);
@@ -22,8 +22,10 @@ as_each_user! {
         assert_eq!(rules.len(), 2, "{out}");
         assert!(rules.iter().any(|r| r.starts_with(&format!("hide {}/.tool13rc", w.home().display()))), "{out}");
         assert!(rules.contains(&"env unset PIP_INDEX_URL"), "{out}");
-        // "# 2 of 21 candidates fix it (N runs):": logarithmic, not one run per candidate.
+        // "# 2 of 21 candidates fix it (N runs):": all twenty dotfiles and the variable were
+        // candidates, and the runs are logarithmic, not one per candidate.
         let header = out.lines().next().unwrap();
+        assert!(header.starts_with("# 2 of 21 candidates"), "{header}");
         let runs: usize = header.split('(').nth(1).and_then(|s| s.split(' ').next())
             .and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{header}"));
         assert!(runs < 21, "{runs} runs for 21 candidates: {header}");
