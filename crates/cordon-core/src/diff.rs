@@ -47,55 +47,12 @@ pub struct Diff {
     pub env: Vec<EnvDiff>,
 }
 
-/// Variables that steer where builds look for inputs (names or prefixes ending in `*`).
-const STEERING: &[&str] = &[
-    "PATH",
-    "LD_LIBRARY_PATH",
-    "LD_PRELOAD",
-    "LIBRARY_PATH",
-    "CPATH",
-    "C_INCLUDE_PATH",
-    "CPLUS_INCLUDE_PATH",
-    "PKG_CONFIG_PATH",
-    "PKG_CONFIG_LIBDIR",
-    "CMAKE_PREFIX_PATH",
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "PYTHONUSERBASE",
-    "PERL5LIB",
-    "CC",
-    "CXX",
-    "CFLAGS",
-    "CXXFLAGS",
-    "CPPFLAGS",
-    "LDFLAGS",
-    "MAKEFLAGS",
-    "GIT_*",
-    "PIP_*",
-    "NPM_CONFIG_*",
-    "CARGO_*",
-    "RUSTFLAGS",
-    "GOPATH",
-    "GOFLAGS",
-    "JAVA_HOME",
-    "CLASSPATH",
-    "*_ROOT",
-    "*_DIR",
-    "HOME",
-    "XDG_*",
-    "TMPDIR",
-    "LANG",
-    "LC_*",
-];
-
+/// Steering variables, and the basics whose difference changes any build.
 fn steers(name: &str) -> bool {
-    STEERING
-        .iter()
-        .any(|p| match (p.strip_prefix('*'), p.strip_suffix('*')) {
-            (Some(suffix), _) => name.ends_with(suffix),
-            (_, Some(prefix)) => name.starts_with(prefix),
-            _ => name == *p,
-        })
+    crate::env::steers_build(name)
+        || ["PATH", "HOME", "TMPDIR", "LANG"].contains(&name)
+        || name.starts_with("LC_")
+        || name.starts_with("XDG_")
 }
 
 /// The environment of the traced command: its first recorded one.

@@ -87,3 +87,68 @@ pub fn resolve(
     }
     out
 }
+
+/// Variables that steer where a build looks for its inputs or how it builds them (names, or
+/// prefixes and suffixes with `*`): search paths, compiler flags, tool configuration.
+const STEERING: &[&str] = &[
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LIBRARY_PATH",
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "PKG_CONFIG_PATH",
+    "PKG_CONFIG_LIBDIR",
+    "CMAKE_PREFIX_PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONUSERBASE",
+    "PERL5LIB",
+    "CC",
+    "CXX",
+    "CFLAGS",
+    "CXXFLAGS",
+    "CPPFLAGS",
+    "LDFLAGS",
+    "MAKEFLAGS",
+    "GIT_*",
+    "PIP_*",
+    "NPM_CONFIG_*",
+    "CARGO_*",
+    "RUSTFLAGS",
+    "GOPATH",
+    "GOFLAGS",
+    "JAVA_HOME",
+    "CLASSPATH",
+    "*_ROOT",
+    "*_DIR",
+];
+
+/// Whether a variable steers a build (see [`STEERING`]).
+pub fn steers_build(name: &str) -> bool {
+    STEERING
+        .iter()
+        .any(|p| match (p.strip_prefix('*'), p.strip_suffix('*')) {
+            (Some(suffix), _) => name.ends_with(suffix),
+            (_, Some(prefix)) => name.starts_with(prefix),
+            _ => name == *p,
+        })
+}
+
+/// The steering variables of the traced command's starting environment (`NAME=VALUE`).
+pub fn steering_of(records: &[crate::trace::Record]) -> Vec<(String, String)> {
+    records
+        .iter()
+        .find_map(|r| match r {
+            crate::trace::Record::Process(p) if p.ppid == 0 && !p.env.is_empty() => Some(&p.env),
+            _ => None,
+        })
+        .map(|env| {
+            env.iter()
+                .filter_map(|e| e.split_once('='))
+                .filter(|(k, _)| steers_build(k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -28,6 +28,8 @@ pub struct Learned {
     /// Writes outside the working directory and the temporary areas (the build would fail
     /// there read-only): listed, not granted.
     pub writes_outside: BTreeSet<String>,
+    /// Variables the command started with that steer the build.
+    pub environment: Vec<(String, String)>,
 }
 
 /// The prefix a consumed path is grouped under.
@@ -47,7 +49,10 @@ fn prefix_of(path: &str) -> String {
 
 /// Learn from a trace of a run in `cwd` (the work tree the command ran in).
 pub fn learn(records: &[Record], analyzer: &Analyzer, cwd: &Path) -> Learned {
-    let mut l = Learned::default();
+    let mut l = Learned {
+        environment: crate::env::steering_of(records),
+        ..Learned::default()
+    };
     let mut owners: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in records {
@@ -157,6 +162,16 @@ pub fn render(l: &Learned, command: &[String], verified: Option<&str>) -> String
         s.push_str("\n# Left out: breaches the build reached for (add a rule only if it must):\n");
         for (p, (cat, tool)) in &l.left_out {
             let _ = writeln!(s, "#   {p}  ({cat}, {tool})");
+        }
+    }
+    if !l.environment.is_empty() {
+        s.push_str(
+            "\n# The build started with these steering variables; the policy passes the\n\
+             # environment as it is, so declare them where the build is run (or add them to an\n\
+             # [env] set table) to make the build reproducible:\n",
+        );
+        for (k, v) in &l.environment {
+            let _ = writeln!(s, "#   {k}={v}");
         }
     }
     if !l.writes_outside.is_empty() {

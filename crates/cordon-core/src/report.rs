@@ -85,6 +85,16 @@ pub struct Report {
     pub coverage: Coverage,
     pub summary: Summary,
     pub breaches: Vec<Breach>,
+    /// Variables the traced command started with that steer the build (search paths,
+    /// compiler flags, tool configuration): inputs as much as files are.
+    pub environment: Vec<EnvVar>,
+}
+
+/// A variable of the traced command's environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
 }
 
 /// Build a report from trace records. `classify` says whether an event is a breach; `owner`
@@ -197,6 +207,10 @@ pub fn build(
         cwd,
         policy_sources,
         coverage,
+        environment: crate::env::steering_of(records)
+            .into_iter()
+            .map(|(name, value)| EnvVar { name, value })
+            .collect(),
         summary: Summary {
             events,
             processes,
@@ -385,6 +399,13 @@ pub fn render_markdown(r: &Report) -> String {
         }
         s.push('\n');
     }
+    if !r.environment.is_empty() {
+        let _ = writeln!(s, "### environment that steers the build\n");
+        for v in &r.environment {
+            let _ = writeln!(s, "- `{}={}`", v.name, v.value);
+        }
+        s.push('\n');
+    }
     let _ = writeln!(s, "<details><summary>Coverage</summary>\n");
     let _ = writeln!(s, "- tracer: {}", r.coverage.tracer);
     for g in &r.coverage.gaps {
@@ -424,6 +445,9 @@ pub fn render_text(r: &Report) -> String {
             "",
             b.fix
         );
+    }
+    for v in &r.environment {
+        let _ = writeln!(s, "{:<22} {}={}", "environment", v.name, v.value);
     }
     let _ = writeln!(s, "coverage: {}", r.coverage.tracer);
     for g in r.coverage.gaps.iter().chain(&r.coverage.warnings) {

@@ -18,7 +18,9 @@ as_each_user! {
     fn learns_a_small_build(w) {
         project(w);
         let policy = w.mkdir("out").join("policy.toml");
-        let o = output(w.cordon(["learn", "-o", policy.to_str().unwrap(), "--", "make", "-s"]));
+        let mut c = w.cordon(["learn", "-o", policy.to_str().unwrap(), "--", "make", "-s"]);
+        c.env("CFLAGS", "-O2");
+        let o = output(c);
         assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
         assert!(stderr(&o).contains("left the same"), "{}", describe(&o));
         let text = std::fs::read_to_string(&policy).unwrap();
@@ -26,6 +28,8 @@ as_each_user! {
         assert!((3..=30).contains(&rules), "{rules} rules:\n{text}");
         assert!(!text.contains("ro = \"/\""), "a blanket / rule:\n{text}");
         assert!(text.contains("# Verification: re-run in a fresh copy"), "{text}");
+        // The variables that steer the build are named.
+        assert!(text.contains("#   CFLAGS=-O2"), "{text}");
         // The work tree itself was not touched: learn works on copies.
         assert!(!w.path("work/hello").exists());
         // The policy alone runs the build.

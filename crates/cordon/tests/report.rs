@@ -84,9 +84,21 @@ fn scenario(w: &World) {
             probe.display(), leak.display());
         let trace = w.path("work/trace.jsonl");
         let trace = trace.to_str().unwrap();
-        let o = output(w.cordon(["trace", "-o", trace, "--", "/bin/sh", "-c", &script]));
+        let mut c = w.cordon(["trace", "-o", trace, "--", "/bin/sh", "-c", &script]);
+        c.env("CPATH", "/opt/zlib/include");
+        let o = output(c);
         assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
         let r = report_json(w, trace);
+        // A variable that steers the build is an input too.
+        assert!(
+            r["environment"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["name"] == "CPATH" && v["value"] == "/opt/zlib/include"),
+            "{:#}",
+            r["environment"]
+        );
         assert_eq!(r["schema_version"], 1);
 
         let git = breach(&r, "/.gitconfig");
