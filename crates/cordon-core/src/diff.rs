@@ -37,10 +37,26 @@ pub struct EnvDiff {
     pub steers: bool,
 }
 
+/// A path both sides consumed, in two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changed {
+    pub path: String,
+    /// `content` (digests differ) or `owner` (another package provides it).
+    pub what: &'static str,
+    pub a: String,
+    pub b: String,
+    /// The path's class on side a, as for [`OnlyOn::kind`].
+    pub kind: String,
+    pub rank: u8,
+}
+
 /// The differences, most telling first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diff {
     pub only: Vec<OnlyOn>,
+    /// Paths consumed on both sides whose content or owner differs (from the traces' inputs
+    /// records, which `cordon trace` writes after the run).
+    pub changed: Vec<Changed>,
     /// Accesses consumed on both sides.
     pub common: usize,
     /// The traced commands' environments, where they differ; steering variables first.
@@ -102,6 +118,28 @@ fn consumed(records: &[Record]) -> BTreeMap<String, (Op, i32)> {
     out
 }
 
+fn inputs(records: &[Record]) -> BTreeMap<String, crate::trace::InputFile> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Inputs { files } => Some(files),
+            _ => None,
+        })
+        .flatten()
+        .map(|f| (f.path.clone(), f.clone()))
+        .collect()
+}
+
+fn class_of(an: &Analyzer, path: &str) -> (String, u8) {
+    match an.classify_access(Op::Read, path, 0, crate::trace::Verdict::Allowed) {
+        Classification::Breach(br) => (br.category.as_str().to_string(), 0),
+        Classification::System => ("system".into(), 1),
+        Classification::Declared => ("declared".into(), 2),
+        Classification::Scratch => ("scratch".into(), 3),
+        Classification::Ignored { .. } => ("ignored".into(), 4),
+    }
+}
+
 fn program(records: &[Record], pid: i32) -> String {
     records
         .iter()
@@ -143,8 +181,36 @@ pub fn diff(a: &[Record], an_a: &Analyzer, b: &[Record], an_b: &Analyzer) -> Dif
         }
     }
     only.sort_by(|x, y| (x.rank, &x.path).cmp(&(y.rank, &y.path)));
+    let (ia, ib) = (inputs(a), inputs(b));
+    let mut changed = Vec::new();
+    for (path, fa) in &ia {
+        let Some(fb) = ib.get(path) else { continue };
+        let (kind, rank) = class_of(an_a, path);
+        if fa.digest != fb.digest {
+            changed.push(Changed {
+                path: path.clone(),
+                what: "content",
+                a: format!("{} bytes, {}", fa.size, fa.digest),
+                b: format!("{} bytes, {}", fb.size, fb.digest),
+                kind: kind.clone(),
+                rank,
+            });
+        }
+        if fa.owner != fb.owner {
+            changed.push(Changed {
+                path: path.clone(),
+                what: "owner",
+                a: fa.owner.clone().unwrap_or_else(|| "no package".into()),
+                b: fb.owner.clone().unwrap_or_else(|| "no package".into()),
+                kind,
+                rank,
+            });
+        }
+    }
+    changed.sort_by(|x, y| (x.rank, &x.path).cmp(&(y.rank, &y.path)));
     Diff {
         only,
+        changed,
         common: keys_a.intersection(&keys_b).count(),
         env: env_diff(a, b),
     }
@@ -163,6 +229,13 @@ pub fn render_text(d: &Diff) -> String {
     for o in &d.only {
         let by = o.by.rsplit('/').next().unwrap_or(&o.by);
         let _ = writeln!(s, "only {}  {:<22} {}  (by {by})", o.side, o.kind, o.path);
+    }
+    for c in &d.changed {
+        let _ = writeln!(
+            s,
+            "{} differs  {:<16} {}  (a: {}; b: {})",
+            c.what, c.kind, c.path, c.a, c.b
+        );
     }
     if !d.env.is_empty() {
         let _ = writeln!(s, "{} variables differ:", d.env.len());

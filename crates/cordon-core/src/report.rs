@@ -180,7 +180,7 @@ pub fn build(
                     },
                 );
             }
-            Record::Exit { .. } => {}
+            Record::Exit { .. } | Record::Inputs { .. } => {}
             Record::End { status: s, .. } => status = Some(*s),
         }
     }

@@ -173,12 +173,51 @@ pub enum Record {
         t_ns: u64,
         status: i32,
     },
+    /// After the run: each regular file the command read or executed, as it is now (its
+    /// digest and owner), so that traces from two machines can be compared by content.
+    Inputs {
+        files: Vec<InputFile>,
+    },
     /// Last line of a trace whose tracer finished: the command's status.
     End {
         t_ns: u64,
         status: i32,
         events: u64,
     },
+}
+
+/// A file the command consumed, as it was after the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub size: u64,
+    /// FNV-1a 64 of the content, in hex: enough to tell two versions apart, not a security
+    /// digest.
+    pub digest: String,
+    /// The package that owns it, as `package (manager)`, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// FNV-1a 64 of a file's content, in hex; None when it cannot be read.
+pub fn digest_file(path: &std::path::Path) -> Option<(u64, String)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        for &b in &buf[..n] {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Some((size, format!("{hash:016x}")))
 }
 
 fn keep() -> String {

@@ -359,6 +359,10 @@ pub struct TraceWriter<W: Write> {
     flush_every: u64,
     /// The traced command's pid, and whether it has executed the command yet.
     root: Option<i32>,
+    /// Paths read or executed successfully, for the inputs record.
+    consumed: std::collections::BTreeSet<String>,
+    /// Leave the end record to [`TraceWriter::finish`] (the caller writes more first).
+    defer_end: bool,
     root_started: bool,
     unflushed: u64,
     /// What the sandbox did to an access (path, errno), when the trace is of a sandboxed run.
@@ -411,6 +415,8 @@ impl<W: Write> TraceWriter<W> {
             unflushed: 0,
             root: None,
             root_started: false,
+            consumed: std::collections::BTreeSet::new(),
+            defer_end: false,
         })
     }
 
@@ -418,6 +424,13 @@ impl<W: Write> TraceWriter<W> {
     /// so flushing every record would cost most of the compression).
     pub fn flush_every(mut self, n: u64) -> Self {
         self.flush_every = n.max(1);
+        self
+    }
+
+    /// Write the end record only in [`TraceWriter::finish`], not when the tracer sees the last
+    /// process end: for a caller that adds records after the run (the inputs).
+    pub fn defer_end(mut self) -> Self {
+        self.defer_end = true;
         self
     }
 
@@ -469,6 +482,26 @@ impl<W: Write> TraceWriter<W> {
             Some(e) => Err(e),
             None => Ok(self.out),
         }
+    }
+
+    /// Write the inputs record: each regular file consumed, with its digest and, through
+    /// `owner`, its package. Call after the run, before [`TraceWriter::finish`].
+    pub fn write_inputs(&mut self, owner: impl Fn(&str) -> Option<String>) {
+        let files = std::mem::take(&mut self.consumed)
+            .into_iter()
+            .filter(|p| std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false))
+            .filter_map(|p| {
+                let (size, digest) = crate::trace::digest_file(Path::new(&p))?;
+                let owner = owner(&p);
+                Some(crate::trace::InputFile {
+                    path: p,
+                    size,
+                    digest,
+                    owner,
+                })
+            })
+            .collect();
+        self.emit(&Record::Inputs { files });
     }
 
     /// Events written so far.
@@ -762,11 +795,17 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
                 verdict,
                 syscall: p.syscall.name.to_string(),
             };
+            if errno == 0 && matches!(op, Op::Read | Op::Exec) {
+                self.consumed.insert(ev.path.clone());
+            }
             self.emit(&Record::Event(ev));
         }
     }
 
     fn finished(&mut self, status: i32) {
+        if self.defer_end {
+            return;
+        }
         self.end(status);
         // In a sandbox the tracer is the init, which leaves with _exit: end the frame now.
         if let Err(e) = self.out.finish_frame() {

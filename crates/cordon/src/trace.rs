@@ -75,7 +75,8 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
     };
 
     // The command runs in the real environment: its home is the real one.
-    let mut writer = open_writer(&args.out, &args.command, &cwd, &policy, "ptrace", "keep")?;
+    let mut writer =
+        open_writer(&args.out, &args.command, &cwd, &policy, "ptrace", "keep")?.defer_end();
 
     // The terminal's ^C reaches the command (same process group); cordon keeps tracing it
     // until it ends, as `time` does.
@@ -95,6 +96,14 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
             (EXIT_FAILURE, EXIT_FAILURE)
         }
     };
+    // Each file consumed, as it is now: digests and owners let traces from two machines be
+    // compared by content (cordon diff).
+    let owners = cordon_core::analysis::Owners::detect();
+    writer.write_inputs(|p| {
+        owners
+            .owner(std::path::Path::new(p))
+            .map(|o| format!("{} ({})", o.package, o.manager))
+    });
     let events = writer.events();
     writer
         .finish(status)

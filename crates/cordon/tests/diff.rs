@@ -48,3 +48,27 @@ as_each_user! {
         assert!(stdout(&o).lines().nth(1).unwrap_or("").contains("cordon-extra.h"), "{}", stdout(&o));
     }
 }
+
+as_each_user! {
+    /// Two traces that read the same path in two versions: diff says the content differs.
+    fn same_path_different_content(w) {
+        let f = w.write("data/config.h", "#define V 1\n");
+        let trace = |name: &str| {
+            let out = w.path(&format!("work/{name}.jsonl"));
+            let o = output(w.cordon(["trace", "-o", out.to_str().unwrap(), "--", "cat",
+                                     f.to_str().unwrap()]));
+            assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+            out
+        };
+        let a = trace("a");
+        std::fs::write(&f, "#define V 2\n").unwrap();
+        let b = trace("b");
+        let o = output(w.cordon(["diff", a.to_str().unwrap(), b.to_str().unwrap(), "--json"]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let changed = d["changed"].as_array().unwrap();
+        assert!(changed.iter().any(|c| c["path"] == f.to_str().unwrap() && c["what"] == "content"),
+                "{d:#}");
+        assert!(d["only"].as_array().unwrap().is_empty(), "{d:#}");
+    }
+}
