@@ -628,6 +628,21 @@ run_import() {
 	}'
 }
 
+# ---------------------------------------------------------------- learn
+
+# cordon learn on the zlib build: how many rules, and whether the build, re-run under the
+# learned policy alone in a fresh copy, behaved the same.
+run_learn() {
+	local dir=$RUNS_DIR/learn policy=$RUNS_DIR/learned.toml rc=0
+	echo
+	echo "== learn: the zlib build's policy"
+	make_scratch "$dir"
+	cp -a -- "$SRC/." "$dir/"
+	"$CORDON_EXE" learn -C "$dir" -o "$policy" -- sh -c "$BUILD_SH >/dev/null 2>&1" || rc=$?
+	echo "rules: $(grep -c '^  { ' "$policy" 2>/dev/null || echo 0) (exit $rc: 0 = verified the same)"
+	grep '^# Verification' "$policy" || true
+}
+
 # ---------------------------------------------------------------- main
 
 if ((DO_BUILDS)); then fetch_source; fi
@@ -639,3 +654,4 @@ if ((AS_USER)); then echo "every variant runs as uid/gid $NOBODY via setpriv"; f
 if ((DO_BUILDS)); then run_builds; fi
 if ((DO_STARTUP)); then run_startup; fi
 if ((DO_BUILDS)) && [[ -n $CORDON_EXE ]] && command -v strace >/dev/null; then run_import; fi
+if ((DO_BUILDS)) && [[ -n $CORDON_EXE ]]; then run_learn; fi
