@@ -638,7 +638,7 @@ run_learn() {
 	echo "== learn: the zlib build's policy"
 	make_scratch "$dir"
 	cp -a -- "$SRC/." "$dir/"
-	"$CORDON_EXE" learn -C "$dir" -o "$policy" -- sh -c "$BUILD_SH >/dev/null 2>&1" || rc=$?
+	"$CORDON_EXE" learn -C "$dir" -o "$policy" -- sh -c "{ $BUILD_SH; } >/dev/null 2>&1" || rc=$?
 	echo "rules: $(grep -c '^  { ' "$policy" 2>/dev/null || echo 0) (exit $rc: 0 = verified the same)"
 	grep '^# Verification' "$policy" || true
 }
