@@ -61,7 +61,9 @@ pub fn learn(records: &[Record], analyzer: &Analyzer, cwd: &Path) -> Learned {
             continue;
         }
         let path = Path::new(&e.path);
-        if path.starts_with(cwd) || e.path == "/" {
+        // The work tree is `rw ${CWD}`; its ancestors exist in the view as the directories
+        // that lead to it.
+        if path.starts_with(cwd) || cwd.starts_with(path) {
             continue;
         }
         let write = matches!(e.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
@@ -105,7 +107,11 @@ pub fn learn(records: &[Record], analyzer: &Analyzer, cwd: &Path) -> Learned {
         }
         let p = prefix_of(&e.path);
         *counts.entry(p.clone()).or_default() += 1;
-        if let Some(o) = analyzer.owner(&e.path) {
+        // Directories are listed by many packages: owners are counted for files.
+        let is_dir = std::fs::metadata(&e.path)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
+        if let Some(o) = analyzer.owner(&e.path).filter(|_| !is_dir) {
             *owners.entry(p).or_default().entry(o.package).or_default() += 1;
         }
     }
