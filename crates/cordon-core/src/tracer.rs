@@ -795,7 +795,8 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
                 verdict,
                 syscall: p.syscall.name.to_string(),
             };
-            if errno == 0 && matches!(op, Op::Read | Op::Exec) {
+            // Only a caller that writes the inputs record afterwards needs them.
+            if self.defer_end && errno == 0 && matches!(op, Op::Read | Op::Exec) {
                 self.consumed.insert(ev.path.clone());
             }
             self.emit(&Record::Event(ev));
