@@ -32,6 +32,64 @@ pub struct Learned {
     pub environment: Vec<(String, String)>,
 }
 
+/// What the kernel opens by itself to run `path`, which no traced system call shows: a
+/// script's `#!` interpreter and an ELF program's interpreter (PT_INTERP, the dynamic loader
+/// such as /lib64/ld-linux-x86-64.so.2), followed through a `#!` to its ELF.
+pub fn interpreters(path: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut current = path.to_path_buf();
+    for _ in 0..4 {
+        let mut head = [0u8; 256];
+        let n = std::fs::File::open(&current)
+            .and_then(|mut f| f.read(&mut head))
+            .unwrap_or(0);
+        let head = &head[..n];
+        if let Some(rest) = head.strip_prefix(b"#!") {
+            let line = rest.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            let line = String::from_utf8_lossy(line);
+            let Some(interp) = line.split_whitespace().next() else {
+                break;
+            };
+            out.push(interp.to_string());
+            current = interp.into();
+            continue;
+        }
+        if let Some(interp) = elf_interpreter(&current) {
+            out.push(interp);
+        }
+        break;
+    }
+    out
+}
+
+/// The PT_INTERP of a 64-bit little-endian ELF file.
+fn elf_interpreter(path: &Path) -> Option<String> {
+    let data = std::fs::read(path).ok()?;
+    let u16_at = |o: usize| Some(u16::from_le_bytes(data.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(data.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(data.get(o..o + 8)?.try_into().ok()?));
+    // \x7fELF, 64-bit, little-endian.
+    if data.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let (phoff, phentsize, phnum) = (
+        u64_at(0x20)? as usize,
+        u16_at(0x36)? as usize,
+        u16_at(0x38)?,
+    );
+    for i in 0..phnum as usize {
+        let ph = phoff.checked_add(i.checked_mul(phentsize)?)?;
+        if u32_at(ph)? == 3 {
+            let (off, size) = (u64_at(ph + 8)? as usize, u64_at(ph + 32)? as usize);
+            let raw = data.get(off..off.checked_add(size)?)?;
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            return Some(String::from_utf8_lossy(&raw[..end]).into_owned());
+        }
+    }
+    None
+}
+
 /// The prefix a consumed path is grouped under.
 fn prefix_of(path: &str) -> String {
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
@@ -55,7 +113,23 @@ pub fn learn(records: &[Record], analyzer: &Analyzer, cwd: &Path) -> Learned {
     };
     let mut owners: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // What the kernel opens to run each program, which no traced call shows.
+    let mut extra: Vec<crate::trace::Event> = Vec::new();
     for r in records {
+        if let Record::Event(e) = r {
+            if e.op == Op::Exec && e.errno == 0 {
+                for interp in interpreters(Path::new(&e.path)) {
+                    extra.push(crate::trace::Event {
+                        op: Op::Read,
+                        path: interp,
+                        ..e.clone()
+                    });
+                }
+            }
+        }
+    }
+    let extra_records: Vec<Record> = extra.into_iter().map(Record::Event).collect();
+    for r in records.iter().chain(extra_records.iter()) {
         let Record::Event(e) = r else { continue };
         if e.errno != 0 || !e.path.starts_with('/') {
             continue;
@@ -192,4 +266,35 @@ pub fn render(l: &Learned, command: &[String], verified: Option<&str>) -> String
 /// The number of rules `render` writes.
 pub fn rule_count(l: &Learned) -> usize {
     l.ro.len() + l.tmpfs.len() + usize::from(l.dev) + usize::from(l.proc) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpreters_of_scripts_and_programs() {
+        // An ELF program names its dynamic loader; a script its #! line, then that one's.
+        let sh = Path::new("/bin/sh");
+        if let Some(loader) = interpreters(sh).first() {
+            assert!(
+                loader.contains("ld-linux") || loader.contains("ld-musl"),
+                "{loader}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s");
+        std::fs::write(&script, "#!/bin/sh -e\necho hi\n").unwrap();
+        let found = interpreters(&script);
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("/bin/sh"),
+            "{found:?}"
+        );
+        // Not an executable format: nothing.
+        let text = dir.path().join("t");
+        std::fs::write(&text, "plain text").unwrap();
+        assert!(interpreters(&text).is_empty());
+        assert!(interpreters(Path::new("/no/such/file")).is_empty());
+    }
 }

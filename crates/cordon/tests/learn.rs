@@ -55,3 +55,17 @@ as_each_user! {
         assert!(text.contains(&format!("#   {}  (user-config", rc.display())), "{text}");
     }
 }
+
+as_each_user! {
+    /// A program whose loader only the kernel opens (no traced call shows it) still runs under
+    /// the learned policy: learn adds each executed program's interpreter.
+    fn the_kernels_own_opens_are_learned(w) {
+        w.script("work/run.sh", "#!/bin/sh\ntrue\n");
+        let policy = w.mkdir("out").join("policy.toml");
+        let o = output(w.cordon(["learn", "-o", policy.to_str().unwrap(), "--", "./run.sh"]));
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let text = std::fs::read_to_string(&policy).unwrap();
+        assert!(text.contains("ld-linux") || text.contains("/lib64") || text.contains("/lib\""),
+                "{text}");
+    }
+}
