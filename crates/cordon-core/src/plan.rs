@@ -478,16 +478,14 @@ fn add_mirrors(
             nodes.remove(&path);
             continue;
         }
-        // Find the deepest existing ancestor inside the host-backed area and add the first
-        // missing component there.
-        let mut _missing = path.clone();
+        // Find the deepest existing ancestor inside the host-backed area and add the
+        // missing part of the path there.
         let mut existing = path.parent().map(Path::to_path_buf);
         while let Some(dir) = existing.clone() {
             let dir_src = host_source(&anc_path, &anc, &dir);
             if dir.starts_with(&anc_path) && dir_src.as_deref().map(exists).unwrap_or(false) {
                 break;
             }
-            _missing = dir.clone();
             existing = dir.parent().map(Path::to_path_buf);
         }
         let Some(dir) = existing else { continue };

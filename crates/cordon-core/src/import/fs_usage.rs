@@ -536,35 +536,15 @@ fn is_value_field(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::{events, prefixes_and_mutations, procs};
     use crate::import::{import, Format, Imported};
-    use crate::trace::{Event, Process, Record};
+    use crate::trace::{Event, Record};
 
     const POISONED: &str = include_str!("../../tests/fixtures/import/fs_usage-poisoned.log");
     const GARBAGE: &str = include_str!("../../tests/fixtures/import/fs_usage-garbage.log");
 
     fn run(name: &str, text: &str) -> Result<Imported, ImportError> {
         import(Format::FsUsage, &[(name.to_string(), text.to_string())])
-    }
-
-    fn events(imp: &Imported) -> Vec<&Event> {
-        imp.records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The last record of each process.
-    fn procs(imp: &Imported) -> HashMap<i32, &Process> {
-        let mut m = HashMap::new();
-        for r in &imp.records {
-            if let Record::Process(p) = r {
-                m.insert(p.pid, p);
-            }
-        }
-        m
     }
 
     fn name_of(imp: &Imported, pid: i32) -> String {
@@ -780,51 +760,15 @@ mod tests {
         assert_eq!((ev[0].t_ns, ev[1].t_ns), (0, 2_000_000));
     }
 
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     #[test]
     fn every_prefix_and_random_mutations_never_panic() {
-        for (name, text) in [("poisoned", POISONED), ("garbage", GARBAGE)] {
-            let step = (text.len() / 1500).max(1);
-            for cut in (0..=text.len()).step_by(step) {
-                if let Some(prefix) = text.get(..cut) {
-                    let _ = run(name, prefix);
-                }
-            }
-        }
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-        for i in 0..2000 {
-            let base = if i % 2 == 0 { POISONED } else { GARBAGE };
-            let mut bytes = base.as_bytes().to_vec();
-            for _ in 0..1 + rng.below(8) {
-                let at = rng.below(bytes.len());
-                match rng.below(4) {
-                    0 => {
-                        if let Some(b) = bytes.get_mut(at) {
-                            *b = rng.next() as u8;
-                        }
-                    }
-                    1 => bytes.insert(at, b" []()<>=F.:/-0123456789W"[rng.below(24)]),
-                    2 => {
-                        if at < bytes.len() {
-                            bytes.remove(at);
-                        }
-                    }
-                    _ => bytes.truncate(at),
-                }
-            }
-            let _ = run("mutated", &String::from_utf8_lossy(&bytes));
-        }
+        prefixes_and_mutations(
+            &[("poisoned", POISONED), ("garbage", GARBAGE)],
+            b" []()<>=F.:/-0123456789W",
+            0x9e37_79b9_7f4a_7c15,
+            |name, text| {
+                let _ = run(name, text);
+            },
+        );
     }
 }

@@ -1213,6 +1213,7 @@ impl<'a> FileReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::events;
     use crate::import::{import, Format, Imported};
     use crate::trace::{Event, Process, Record};
 
@@ -1222,16 +1223,6 @@ mod tests {
 
     fn run(name: &str, text: &str) -> Result<Imported, ImportError> {
         import(Format::Kdump, &[(name.to_string(), text.to_string())])
-    }
-
-    fn events(imp: &Imported) -> Vec<&Event> {
-        imp.records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
     }
 
     /// The last process record of `pid`.

@@ -389,4 +389,4 @@ pub fn errno_of_name(name: &str) -> Option<i32> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod test_support;

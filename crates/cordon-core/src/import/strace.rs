@@ -1599,8 +1599,9 @@ fn how_flags(how: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::{events, procs, XorShift};
     use crate::import::{Format, Imported};
-    use crate::trace::{Event, Process, Record};
+    use crate::trace::{Event, Record};
 
     const POISONED: &str = include_str!("../../tests/fixtures/import/strace-poisoned.log");
     const FF_100: &str = include_str!("../../tests/fixtures/import/strace-ff.log.100");
@@ -1624,27 +1625,6 @@ mod tests {
 
     fn run(name: &str, text: &str) -> Imported {
         run_with(&[(name, text)], None).expect("imports")
-    }
-
-    fn events(imp: &Imported) -> Vec<&Event> {
-        imp.records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Each process as last recorded.
-    fn procs(imp: &Imported) -> HashMap<i32, &Process> {
-        let mut m = HashMap::new();
-        for r in &imp.records {
-            if let Record::Process(p) = r {
-                m.insert(p.pid, p);
-            }
-        }
-        m
     }
 
     fn exits(imp: &Imported) -> Vec<(i32, i32)> {
@@ -2299,18 +2279,6 @@ mod tests {
         assert_eq!(pid_of_file_name("trace.log"), None);
         assert_eq!(op_of_flags("O_RDONLY|O_CLOEXEC"), Op::Read);
         assert_eq!(op_of_flags("0101"), Op::Write);
-    }
-
-    /// A tiny deterministic PRNG for the robustness test.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     fn import_anything(name: &str, text: &str) {
