@@ -66,10 +66,9 @@ fn strip(p: &OsStr, prefix: &str) -> Option<String> {
 pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> String {
     // One option with its operands per line.
     let mut args: Vec<Vec<String>> = Vec::new();
-    let mut notes: Vec<String> = vec![
-        "`empty` and `deny` of a file are an empty character device (/dev/null) in its place"
-            .into(),
-    ];
+    let mut notes: Vec<String> = Vec::new();
+    // `empty` and `deny` of a file bind the sandbox's /dev/null, which has no host path.
+    let mut null_binds = false;
     let new = |p: &std::ffi::CString| strip(OsStr::from_bytes(p.to_bytes()), NEWROOT);
     let old = |p: &std::ffi::CString| strip(OsStr::from_bytes(p.to_bytes()), OLDROOT);
     let under_dev = |p: &str| plan.dev.iter().any(|d| Path::new(p).starts_with(d));
@@ -98,7 +97,10 @@ pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> Str
                 if under_dev(&d) {
                     continue;
                 }
-                let s = old(src).unwrap_or_else(|| "/dev/null".into());
+                let s = old(src).unwrap_or_else(|| {
+                    null_binds = true;
+                    "/dev/null".into()
+                });
                 let flag = if *readonly { "--ro-bind" } else { "--bind" };
                 args.push(vec![flag.into(), s, d]);
             }
@@ -135,6 +137,14 @@ pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> Str
                 String::from_utf8_lossy(dst.to_bytes())
             )),
         }
+    }
+    if null_binds {
+        notes.insert(
+            0,
+            "`empty` and `deny` of a file are an empty character device (/dev/null) in its \
+             place"
+                .into(),
+        );
     }
     let mut namespaces: Vec<String> = [
         "--unshare-user",

@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+mod common;
+use common::check_golden as check;
+
 use cordon_core::export;
 use cordon_core::policy::{Class, Home, Origin, Policy, RuleKind};
 
@@ -30,19 +33,6 @@ fn policy() -> Policy {
     p
 }
 
-fn check(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("CORDON_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (CORDON_BLESS=1 creates it)", path.display()));
-    assert_eq!(expected, actual, "{name} differs from its golden file");
-}
-
 #[test]
 fn exports_match_their_golden_files() {
     let p = policy();
@@ -61,24 +51,25 @@ fn exports_match_their_golden_files() {
     check("export.landlock.c", &ll);
 }
 
-#[test]
-fn bwrap_export_matches_its_golden_file() {
+/// The bwrap export of a policy of paths every Linux has (the plan looks at the host, so
+/// it is the same anywhere), plus `extra` rules.
+fn bwrap_of(extra: &[(&str, RuleKind)]) -> String {
     use cordon_core::env::ResolvedEnv;
     use cordon_core::plan::{compile, Context, Mirrors};
-    // Paths every Linux has, so that the plan (which looks at the host) is the same anywhere.
     let mut p = Policy {
         home: Home::Keep,
         network: false,
         sources: vec!["example policy".into()],
         ..Policy::default()
     };
-    for (path, kind) in [
+    let base = [
         ("/usr", RuleKind::Ro),
         ("/tmp", RuleKind::Tmpfs),
         ("/dev", RuleKind::Dev),
         ("/proc", RuleKind::Proc),
-    ] {
-        p.push_rule(path, kind, None, None, Origin::command_line())
+    ];
+    for (path, kind) in base.iter().chain(extra) {
+        p.push_rule(path, kind.clone(), None, None, Origin::command_line())
             .unwrap();
     }
     let env = ResolvedEnv {
@@ -94,12 +85,28 @@ fn bwrap_export_matches_its_golden_file() {
         mirrors: Mirrors::Binds,
     };
     let plan = compile(&p, &ctx).unwrap();
-    let script = export::bwrap(&p, &plan, &env, Path::new("/usr"));
+    export::bwrap(&p, &plan, &env, Path::new("/usr"))
+}
+
+#[test]
+fn bwrap_export_matches_its_golden_file() {
+    let script = bwrap_of(&[]);
     assert!(script.contains("--ro-bind /usr /usr"));
     assert!(script.contains("--unshare-net"));
     assert!(
         script.contains("--remount-ro /"),
         "the root tmpfs is read-only"
     );
+    assert!(!script.contains("/dev/null"), "no file is emptied");
     check("export.bwrap.sh", &script);
+}
+
+#[test]
+fn bwrap_export_of_an_emptied_file_binds_dev_null_and_says_so() {
+    let script = bwrap_of(&[("/usr/bin/env", RuleKind::Empty)]);
+    assert!(
+        script.contains("--ro-bind /dev/null /usr/bin/env"),
+        "{script}"
+    );
+    assert!(script.contains("# - `empty` and `deny` of a file are an empty character device"));
 }

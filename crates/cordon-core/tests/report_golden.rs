@@ -2,7 +2,8 @@
 //! package database, rendered as JSON, Markdown and text. `CORDON_BLESS=1 cargo test` rewrites
 //! the files after a deliberate change.
 
-use std::path::Path;
+mod common;
+use common::check_golden as check;
 
 use cordon_core::analysis::Owners;
 use cordon_core::policy::Class;
@@ -89,19 +90,6 @@ fn records() -> Vec<Record> {
             events: 8,
         },
     ]
-}
-
-fn check(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("CORDON_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (CORDON_BLESS=1 creates it)", path.display()));
-    assert_eq!(expected, actual, "{name} differs from its golden file");
 }
 
 #[test]

@@ -1,7 +1,6 @@
 #!/bin/sh
 # bubblewrap arguments exported by cordon from example policy.
 # Approximations:
-# - `empty` and `deny` of a file are an empty character device (/dev/null) in its place
 # - the environment is the one resolved when this was exported (bwrap has no patterns such as PIP_*)
 exec bwrap \
     --dev /dev \
