@@ -291,8 +291,12 @@ const SYSCALLS: &[Syscall] = &[
     },
 ];
 
-/// io_uring_setup: refused with ENOSYS while tracing.
-pub const IO_URING_SETUP: i64 = 425;
+/// The system calls refused while tracing, with the errno they fail with: io_uring_setup
+/// (425) with ENOSYS (38), since a ring would carry file operations past the tracer and
+/// programs fall back to plain system calls when it is missing.
+pub fn refused_syscalls() -> Vec<(i64, u32)> {
+    vec![(425, 38)]
+}
 
 /// The system call numbers the tracer stops at.
 pub fn traced_syscalls() -> Vec<i64> {

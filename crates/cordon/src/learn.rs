@@ -2,8 +2,7 @@
 //! verify it in a fresh copy.
 
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +14,7 @@ use cordon_core::plan::{self, Context, Mirrors};
 use cordon_core::policy::{Loader, Policy, Vars};
 use cordon_core::report;
 use cordon_core::sys::sandbox::{self, LaunchError};
-use cordon_core::tracer::{self, read_trace_file};
+use cordon_core::tracer::read_trace_file;
 
 use crate::cli::{FlagOrder, LearnArgs};
 
@@ -56,13 +55,6 @@ pub fn files(root: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, u64>) {
             _ => {}
         }
     }
-}
-
-fn cstrings(items: impl IntoIterator<Item = Vec<u8>>) -> Result<Vec<CString>> {
-    items
-        .into_iter()
-        .map(|b| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte")))
-        .collect()
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -183,29 +175,10 @@ pub fn trace_in(
     trace_path: &Path,
     env: &[(OsString, OsString)],
 ) -> Result<i32> {
-    use cordon_core::sys::ptrace::{self, TraceSpec};
+    use cordon_core::sys::ptrace;
+    let spec = crate::trace::trace_spec(command, cwd, env)?;
     let mut writer =
         crate::trace::open_writer(trace_path, command, cwd, classify, "ptrace", "keep")?;
-    let argv0 = command.first().ok_or_else(|| anyhow!("no command given"))?;
-    let path_var = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
-    let envp = cstrings(env.iter().map(|(k, v)| {
-        let mut kv = k.as_bytes().to_vec();
-        kv.push(b'=');
-        kv.extend_from_slice(v.as_bytes());
-        kv
-    }))?;
-    let candidates = plan::exec_candidates(argv0, path_var.as_deref());
-    let spec = TraceSpec {
-        cwd: CString::new(cwd.as_os_str().as_bytes())?,
-        exec_candidates: cstrings(candidates.iter().map(|p| p.as_os_str().as_bytes().to_vec()))?,
-        argv: cstrings(command.iter().map(|a| a.as_bytes().to_vec()))?,
-        envp,
-        traced: tracer::traced_syscalls(),
-        refused: vec![(tracer::IO_URING_SETUP, 38)],
-    };
     let status = match ptrace::trace(&spec, &mut writer) {
         Ok(o) => o.code(),
         Err(LaunchError::NotFound { command }) => bail!("{command}: command not found"),

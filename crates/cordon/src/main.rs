@@ -31,52 +31,23 @@ fn main() {
             std::process::exit(code);
         }
     };
+    // Where each flag stood: rules and variables apply in command-line order. Only the
+    // subcommands that take rule flags ask, since clap rejects ids a command does not define.
+    let order = || {
+        matches
+            .subcommand()
+            .map(|(_, m)| cli::FlagOrder::of(m))
+            .unwrap_or_default()
+    };
     let result = match cli.command {
-        cli::Command::Run(args) => {
-            // Where each flag stood: rules and variables apply in command-line order.
-            let order = matches
-                .subcommand_matches("run")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            run::run(*args, &order)
-        }
-        cli::Command::Trace(args) => {
-            let order = matches
-                .subcommand_matches("trace")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            trace::trace(*args, &order)
-        }
+        cli::Command::Run(args) => run::run(*args, &order()),
+        cli::Command::Trace(args) => trace::trace(*args, &order()),
         cli::Command::Report(args) => report::report(args),
         cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),
-        cli::Command::Bisect(args) => {
-            let order = matches
-                .subcommand_matches("bisect")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            bisect::bisect(*args, &order)
-        }
-        cli::Command::Learn(args) => {
-            let order = matches
-                .subcommand_matches("learn")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            learn::learn(*args, &order)
-        }
-        cli::Command::Import(args) => {
-            let order = matches
-                .subcommand_matches("import")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            import::import(*args, &order)
-        }
-        cli::Command::Export(args) => {
-            let order = matches
-                .subcommand_matches("export")
-                .map(cli::FlagOrder::of)
-                .unwrap_or_default();
-            export::export(*args, &order)
-        }
+        cli::Command::Bisect(args) => bisect::bisect(*args, &order()),
+        cli::Command::Learn(args) => learn::learn(*args, &order()),
+        cli::Command::Import(args) => import::import(*args, &order()),
+        cli::Command::Export(args) => export::export(*args, &order()),
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),

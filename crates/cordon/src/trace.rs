@@ -1,7 +1,8 @@
 //! `cordon trace`: run a command under the tracer and write its trace.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use anyhow::{anyhow, Context as _, Result};
 
@@ -18,7 +19,7 @@ pub fn trace(_args: TraceArgs, _order: &crate::cli::FlagOrder) -> Result<i32> {
 
 #[cfg(target_arch = "x86_64")]
 pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
-    use cordon_core::sys::ptrace::{self, TraceSpec};
+    use cordon_core::sys::ptrace;
     use cordon_core::sys::sandbox::LaunchError;
 
     let cwd = match &args.chdir {
@@ -45,34 +46,8 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
         }
     }
     let policy = crate::run::resolve_policy(&args.policy, order, &cwd)?;
-    let cstr = |b: &[u8]| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte"));
-    let argv0 = args
-        .command
-        .first()
-        .ok_or_else(|| anyhow!("no command given"))?;
-    let path_var = std::env::var_os("PATH");
-    let spec = TraceSpec {
-        cwd: cstr(cwd.as_os_str().as_bytes())?,
-        exec_candidates: cordon_core::plan::exec_candidates(argv0, path_var.as_deref())
-            .iter()
-            .map(|p| cstr(p.as_os_str().as_bytes()))
-            .collect::<Result<_>>()?,
-        argv: args
-            .command
-            .iter()
-            .map(|a| cstr(a.as_bytes()))
-            .collect::<Result<_>>()?,
-        envp: std::env::vars_os()
-            .map(|(k, v)| {
-                let mut kv = k.as_bytes().to_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                cstr(&kv)
-            })
-            .collect::<Result<_>>()?,
-        traced: tracer::traced_syscalls(),
-        refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
-    };
+    let env: Vec<_> = std::env::vars_os().collect();
+    let spec = trace_spec(&args.command, &cwd, &env)?;
 
     // The command runs in the real environment: its home is the real one.
     let mut writer =
@@ -117,8 +92,37 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
     Ok(code)
 }
 
-fn libc_enosys() -> u32 {
-    38 // ENOSYS on Linux
+/// What the tracer needs to run `command` in `cwd` with the environment `env`.
+#[cfg(target_arch = "x86_64")]
+pub fn trace_spec(
+    command: &[OsString],
+    cwd: &Path,
+    env: &[(OsString, OsString)],
+) -> Result<cordon_core::sys::ptrace::TraceSpec> {
+    let argv0 = command.first().ok_or_else(|| anyhow!("no command given"))?;
+    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    let candidates = cordon_core::plan::exec_candidates(argv0, path_var.map(|v| v.as_os_str()));
+    Ok(cordon_core::sys::ptrace::TraceSpec {
+        cwd: CString::new(cwd.as_os_str().as_bytes())
+            .map_err(|_| anyhow!("the directory contains a NUL byte"))?,
+        exec_candidates: cstrings(candidates.iter().map(|p| p.as_os_str().as_bytes().to_vec()))?,
+        argv: cstrings(command.iter().map(|a| a.as_bytes().to_vec()))?,
+        envp: cstrings(env.iter().map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            kv
+        }))?,
+        traced: tracer::traced_syscalls(),
+        refused: tracer::refused_syscalls(),
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cstrings(items: impl Iterator<Item = Vec<u8>>) -> Result<Vec<CString>> {
+    items
+        .map(|b| CString::new(b).map_err(|_| anyhow!("argument contains a NUL byte")))
+        .collect()
 }
 
 /// The trace's writer, with its header written.
@@ -181,7 +185,7 @@ pub fn launch_traced(
         spec,
         Tracing {
             traced: tracer::traced_syscalls(),
-            refused: vec![(tracer::IO_URING_SETUP, libc_enosys())],
+            refused: tracer::refused_syscalls(),
             observer: writer,
         },
     )
