@@ -39,11 +39,7 @@ pub fn bisect(_args: BisectArgs, _order: &FlagOrder) -> Result<i32> {
 
 #[cfg(target_arch = "x86_64")]
 pub fn bisect(args: BisectArgs, order: &FlagOrder) -> Result<i32> {
-    let tree = match &args.chdir {
-        Some(d) => std::fs::canonicalize(d)
-            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let tree = crate::run::work_dir(args.chdir.as_deref())?;
     let base = std::env::temp_dir().join(format!("cordon-bisect-{}", std::process::id()));
     let result = bisect_in(&args, order, &tree, &base);
     if args.keep {

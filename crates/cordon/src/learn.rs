@@ -64,11 +64,7 @@ pub fn learn(_args: LearnArgs, _order: &FlagOrder) -> Result<i32> {
 
 #[cfg(target_arch = "x86_64")]
 pub fn learn(args: LearnArgs, order: &FlagOrder) -> Result<i32> {
-    let tree = match &args.chdir {
-        Some(d) => std::fs::canonicalize(d)
-            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let tree = crate::run::work_dir(args.chdir.as_deref())?;
     let base = std::env::temp_dir().join(format!(
         "cordon-learn-{}-{}",
         std::process::id(),
@@ -196,12 +192,7 @@ pub fn run_under(
     cwd: &Path,
     env: Vec<(OsString, OsString)>,
 ) -> Result<i32> {
-    let sandbox_home = crate::run::sandbox_home(policy);
-    let overrides: Vec<(&str, OsString)> = sandbox_home
-        .iter()
-        .map(|h| ("HOME", h.clone().into_os_string()))
-        .collect();
-    let resolved = cordon_core::env::resolve(&policy.env, env, &overrides);
+    let (sandbox_home, resolved) = crate::run::sandbox_env(policy, env);
     let mut ctx = Context {
         cwd: cwd.to_path_buf(),
         home: sandbox_home,

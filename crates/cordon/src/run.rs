@@ -131,7 +131,7 @@ pub fn resolve_policy_at(
 }
 
 /// HOME inside the sandbox, or None when it is kept as it is.
-pub fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
+fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
     match &policy.home {
         Home::Keep => None,
         Home::Path(p) => Some(p.clone()),
@@ -148,12 +148,32 @@ pub fn sandbox_home(policy: &Policy) -> Option<PathBuf> {
     }
 }
 
-pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
-    let cwd = match &args.chdir {
+/// The directory the command runs in: `-C DIR` made absolute, or the current one.
+pub fn work_dir(chdir: Option<&Path>) -> Result<PathBuf> {
+    match chdir {
         Some(d) => std::fs::canonicalize(d)
-            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+            .with_context(|| format!("-C {}: cannot use this directory", d.display())),
+        None => std::env::current_dir().context("cannot read the current directory"),
+    }
+}
+
+/// The sandbox's HOME (None: the caller's) and its environment, resolved from `policy`
+/// over `host`.
+pub fn sandbox_env(
+    policy: &Policy,
+    host: impl IntoIterator<Item = (OsString, OsString)>,
+) -> (Option<PathBuf>, env::ResolvedEnv) {
+    let home = sandbox_home(policy);
+    let overrides: Vec<(&str, OsString)> = home
+        .iter()
+        .map(|h| ("HOME", h.clone().into_os_string()))
+        .collect();
+    let env = env::resolve(&policy.env, host, &overrides);
+    (home, env)
+}
+
+pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
+    let cwd = work_dir(args.chdir.as_deref())?;
     let policy = resolve_policy(&args.policy, order, &cwd)?;
 
     let requested = match args.backend.as_str() {
@@ -172,12 +192,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         }
     };
 
-    let home = sandbox_home(&policy);
-    let overrides: Vec<(&str, OsString)> = home
-        .iter()
-        .map(|h| ("HOME", h.clone().into_os_string()))
-        .collect();
-    let env = env::resolve(&policy.env, std::env::vars_os(), &overrides);
+    let (home, env) = sandbox_env(&policy, std::env::vars_os());
     let ctx = Context {
         cwd: cwd.clone(),
         home,

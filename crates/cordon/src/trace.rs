@@ -22,11 +22,7 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
     use cordon_core::sys::ptrace;
     use cordon_core::sys::sandbox::LaunchError;
 
-    let cwd = match &args.chdir {
-        Some(d) => std::fs::canonicalize(d)
-            .with_context(|| format!("-C {}: cannot use this directory", d.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let cwd = crate::run::work_dir(args.chdir.as_deref())?;
     // The command runs in the caller's real environment: flags that would change it have
     // no meaning here, and ignoring them silently would mislead.
     let p = &args.policy;
