@@ -166,6 +166,15 @@ impl World {
         p
     }
 
+    /// Ten more files in `rel_dir`: enough entries that a read-only mirror of the directory
+    /// is one overlay (directories of at most 8 are mirrored with binds), so that a test
+    /// covers the overlay path.
+    pub fn crowd(&self, rel_dir: &str) {
+        for i in 0..10 {
+            self.write(&format!("{rel_dir}/filler{i}"), "f\n");
+        }
+    }
+
     /// Write a file (parents created), owned by the world's user.
     pub fn write(&self, rel: &str, contents: &str) -> PathBuf {
         let p = self.path(rel);

@@ -70,9 +70,7 @@ as_each_user! {
     fn hidden_file(w) {
         let secret = w.script("data/vis/secret", "#!/bin/sh\necho leaked\n");
         w.write("data/vis/visible", "v\n");
-        for i in 0..10 {
-            w.write(&format!("data/vis/filler{i}"), "f\n");
-        }
+        w.crowd("data/vis");
         let data = w.path("data");
         check(w, secret.to_str().unwrap(),
               &["--ro", data.to_str().unwrap(), "--hide", secret.to_str().unwrap()]);
@@ -84,9 +82,7 @@ as_each_user! {
     fn hidden_directory(w) {
         w.write("data/secretdir/inner", "s\n");
         w.write("data/visible", "v\n");
-        for i in 0..10 {
-            w.write(&format!("data/filler{i}"), "f\n");
-        }
+        w.crowd("data");
         let dir = w.path("data/secretdir");
         let data = w.path("data");
         check(w, dir.to_str().unwrap(),

@@ -30,9 +30,7 @@ as_each_user! {
         }
         let secret = w.write("data/vis/secret", "s\n");
         w.write("data/vis/ok", "ok\n");
-        for i in 0..10 {
-            w.write(&format!("data/vis/filler{i}"), "f\n");
-        }
+        w.crowd("data/vis");
         let scratch = w.mkdir("work/scratch");
         let data = w.path("data");
         let (secret, data, scratch_s) = (secret.to_str().unwrap(), data.to_str().unwrap(),

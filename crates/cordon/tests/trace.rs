@@ -134,9 +134,7 @@ as_each_user! {
     fn run_with_trace_records_blocked_attempts(w) {
         let secret = w.write("data/.secretrc", "token\n");
         w.write("data/ok", "ok\n");
-        for i in 0..10 {
-            w.write(&format!("data/filler{i}"), "f\n");
-        }
+        w.crowd("data");
         let data = w.path("data");
         let out = w.path("work/run.jsonl");
         let probe = w.bin("probe-static");

@@ -40,10 +40,7 @@ as_each_user! {
     fn hidden_file_in_visible_dir(w) {
         let secret = w.script("data/vis/secret.sh", "#!/bin/sh\necho leaked\n");
         w.write("data/vis/ok", "ok\n");
-        // Enough entries that the read-only mirror is an overlay (small ones use binds).
-        for i in 0..10 {
-            w.write(&format!("data/vis/filler{i}"), "f\n");
-        }
+        w.crowd("data/vis");
         let secret = secret.to_str().unwrap();
         let vis = w.path("data/vis");
         let vis = vis.to_str().unwrap();

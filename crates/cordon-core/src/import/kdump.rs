@@ -1213,7 +1213,7 @@ impl<'a> FileReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::test_support::events;
+    use crate::import::test_support::{events, POISONED_READS};
     use crate::import::{import, Format, Imported};
     use crate::trace::{Event, Process, Record};
 
@@ -1274,15 +1274,7 @@ mod tests {
     /// What both fixtures show: the same build, on OpenBSD and on FreeBSD.
     fn check_scenario(imp: &Imported) {
         assert!(imp.warnings.is_empty(), "{:#?}", imp.warnings);
-        let breaches = [
-            ("/home/u/.gitconfig", 101),
-            ("/home/u/.leakrc", 102),
-            ("/home/u/.cmake/packages/Poison/0123abcd", 103),
-            ("/home/u/.local/lib/python3.11/site-packages/leak.pth", 104),
-            ("/usr/include/zlib.h", 108),
-            ("/usr/include/stdio.h", 108),
-        ];
-        for (path, pid) in breaches {
+        for (path, pid) in POISONED_READS {
             let e = one(imp, path, Op::Read);
             assert_eq!((e.pid, e.errno), (pid, 0), "{path}");
         }

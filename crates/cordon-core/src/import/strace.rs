@@ -1599,7 +1599,7 @@ fn how_flags(how: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::test_support::{events, procs, XorShift};
+    use crate::import::test_support::{events, procs, XorShift, POISONED_READS};
     use crate::import::{Format, Imported};
     use crate::trace::{Event, Record};
 
@@ -1696,14 +1696,7 @@ mod tests {
     #[test]
     fn poisoned_breach_paths() {
         let imp = run("strace-poisoned.log", POISONED);
-        for (path, pid) in [
-            ("/home/u/.gitconfig", 101),
-            ("/home/u/.leakrc", 102),
-            ("/home/u/.cmake/packages/Poison/0123abcd", 103),
-            ("/home/u/.local/lib/python3.11/site-packages/leak.pth", 104),
-            ("/usr/include/zlib.h", 108),
-            ("/usr/include/stdio.h", 108),
-        ] {
+        for (path, pid) in POISONED_READS {
             let e = one(&imp, path, "openat");
             assert_eq!((e.pid, e.op, e.errno), (pid, Op::Read, 0), "{path}");
         }

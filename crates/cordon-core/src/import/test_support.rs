@@ -6,6 +6,17 @@ use std::collections::HashMap;
 use super::Imported;
 use crate::trace::{Event, Process, Record};
 
+/// The undeclared reads of the poisoned build that the strace and kdump fixtures record
+/// (the same build on Linux, OpenBSD and FreeBSD), with the pid that made each.
+pub(crate) const POISONED_READS: [(&str, i32); 6] = [
+    ("/home/u/.gitconfig", 101),
+    ("/home/u/.leakrc", 102),
+    ("/home/u/.cmake/packages/Poison/0123abcd", 103),
+    ("/home/u/.local/lib/python3.11/site-packages/leak.pth", 104),
+    ("/usr/include/zlib.h", 108),
+    ("/usr/include/stdio.h", 108),
+];
+
 /// The events of an import, in order.
 pub(crate) fn events(imp: &Imported) -> Vec<&Event> {
     imp.records
