@@ -1213,7 +1213,7 @@ impl<'a> FileReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::test_support::{events, POISONED_READS};
+    use crate::import::test_support::{events, XorShift, POISONED_READS};
     use crate::import::{import, Format, Imported};
     use crate::trace::{Event, Process, Record};
 
@@ -1662,13 +1662,7 @@ mod tests {
     /// 2000 deterministic random byte mutations of the fixtures: no panic.
     #[test]
     fn mutations_never_panic() {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let texts = [OPENBSD, FREEBSD, GARBAGE];
         let tokens: &[&[u8]] = &[
             b"SIG 2147483647 SIG_DFL",
@@ -1700,10 +1694,7 @@ mod tests {
             let (start, len) = if round % 10 == 0 {
                 (0, lines.len())
             } else {
-                (
-                    (next() % lines.len() as u64) as usize,
-                    20 + (next() % 60) as usize,
-                )
+                (rng.below(lines.len()), 20 + (rng.next() % 60) as usize)
             };
             let mut bytes: Vec<u8> = lines
                 .iter()
@@ -1711,25 +1702,25 @@ mod tests {
                 .take(len)
                 .flat_map(|l| l.bytes())
                 .collect();
-            let edits = 1 + (next() % 8) as usize;
+            let edits = 1 + (rng.next() % 8) as usize;
             for _ in 0..edits {
                 if bytes.is_empty() {
                     break;
                 }
-                let at = (next() % bytes.len() as u64) as usize;
-                match next() % 4 {
-                    0 => bytes[at] = (next() % 256) as u8,
+                let at = rng.below(bytes.len());
+                match rng.next() % 4 {
+                    0 => bytes[at] = (rng.next() % 256) as u8,
                     1 => {
                         bytes.remove(at);
                     }
                     2 => {
-                        let tok = tokens[(next() % tokens.len() as u64) as usize];
+                        let tok = tokens[rng.below(tokens.len())];
                         for (i, b) in tok.iter().enumerate() {
                             bytes.insert(at + i, *b);
                         }
                     }
                     _ => {
-                        let len = (next() % 64) as usize;
+                        let len = (rng.next() % 64) as usize;
                         bytes.drain(at..(at + len).min(bytes.len()));
                     }
                 }
