@@ -315,8 +315,8 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
     }
 }
 
-/// The command's side of the last fork: restore the signal mask, drop every capability,
-/// become a tracee when traced, exec.
+/// The command's side of the last fork: restore the signal mask and SIGPIPE, drop every
+/// capability, become a tracee when traced, exec.
 fn exec_command(
     spec: &Spec,
     pipes: &Pipes,
@@ -324,6 +324,7 @@ fn exec_command(
     tracing: Option<&TraceSetup<'_>>,
 ) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
+    crate::raw::default_sigpipe();
     if let Err(e) = crate::raw::drop_capabilities() {
         fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
     }

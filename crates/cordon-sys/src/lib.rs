@@ -28,3 +28,4 @@ mod raw;
 pub mod sandbox;
 
 pub use error::SysError;
+pub use raw::default_sigpipe;

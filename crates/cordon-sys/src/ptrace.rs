@@ -383,6 +383,7 @@ fn tracee_main(spec: &TraceSpec, programs: &[seccompiler::BpfProgram], err_fd: i
             126
         })
     };
+    crate::raw::default_sigpipe();
     if become_tracee(programs).is_err() {
         crate::raw::exit_now(125);
     }

@@ -148,6 +148,16 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Let SIGPIPE end the process again. Rust's runtime ignores it, and an ignored signal stays
+/// ignored across exec: a command started with it ignored would see `yes | head` fail with
+/// EPIPE instead of ending quietly, unlike anywhere else. std's `Command` resets it likewise.
+pub fn default_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_DFL installs no handler; sigaction is async-signal-safe, so this may run
+    // between fork and exec.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
 /// Signals caught by [`catch_signals`] and not yet taken, as a bit set.
 static CAUGHT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 

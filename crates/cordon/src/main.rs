@@ -39,6 +39,20 @@ fn main() {
             .map(|(_, m)| cli::FlagOrder::of(m))
             .unwrap_or_default()
     };
+    // The subcommands that only print die of a closed pipe, as other Unix tools do
+    // (`cordon report t | head`); the others keep SIGPIPE ignored, so that cordon outlives a
+    // closed pipe while it supervises or traces a command, and finishes its trace.
+    if matches!(
+        cli.command,
+        cli::Command::Report(_)
+            | cli::Command::Diff { .. }
+            | cli::Command::Export(_)
+            | cli::Command::Doctor { .. }
+            | cli::Command::Profiles { .. }
+            | cli::Command::Man { .. }
+    ) {
+        cordon_core::sys::default_sigpipe();
+    }
     let result = match cli.command {
         cli::Command::Run(args) => run::run(*args, &order()),
         cli::Command::Trace(args) => trace::trace(*args, &order()),

@@ -54,6 +54,42 @@ as_each_user! {
 }
 
 as_each_user! {
+    /// The command starts with SIGPIPE at its default, as from a shell, whether run, traced
+    /// or both: cordon's own runtime ignores it, and an ignored signal survives exec.
+    fn command_dies_of_sigpipe_as_elsewhere(w) {
+        let kill_self = ["/bin/sh", "-c", "kill -PIPE $$; echo survived"];
+        let (code, text) = status_of(w, &[], &kill_self);
+        assert_eq!(code, Some(128 + 13), "{text}");
+        let trace = w.path("work/t.jsonl");
+        let trace = trace.to_str().unwrap();
+        for how in [&["trace", "-o", trace][..], &["run", "--trace", trace][..]] {
+            let o = output(w.cordon(how.iter().chain(&["--"]).chain(&kill_self)));
+            assert_eq!(o.status.code(), Some(128 + 13), "{how:?}: {}", describe(&o));
+            assert!(!stdout(&o).contains("survived"), "{how:?}: {}", describe(&o));
+        }
+    }
+}
+
+as_each_user! {
+    /// cordon's printing subcommands end quietly on a closed pipe (`cordon report t | head`),
+    /// killed by SIGPIPE as other Unix tools are, rather than panicking on EPIPE.
+    fn printing_to_a_closed_pipe_ends_quietly(w) {
+        use std::os::unix::process::ExitStatusExt;
+        // A socket whose peer is gone fails writes as a pipe without reader does.
+        let (writer, reader) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(reader);
+        let o = w
+            .cordon(["doctor"])
+            .stdout(std::os::fd::OwnedFd::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.signal(), Some(13), "{}", describe(&o));
+        assert!(o.stderr.is_empty(), "{}", describe(&o));
+    }
+}
+
+as_each_user! {
     /// A working directory that the policy does not show is a clear error.
     fn invisible_working_directory(w) {
         let o = output({
