@@ -12,6 +12,9 @@
 //! - **Requires**: unprivileged user namespaces (or root); mount_setattr (5.12) is used when
 //!   present, with a per-mount fallback.
 //! - **Gaps**: files created directly in a writable mirrored directory live in memory only.
+//!
+//! The other backends run the command on the host's own mounts; their docs are in
+//! [`crate::direct`]: [`crate::direct::landlock`] and [`crate::direct::ptrace`].
 
 use std::fmt;
 
@@ -50,20 +53,132 @@ impl BackendKind {
     }
 
     pub fn implemented(self) -> bool {
-        self == BackendKind::Namespace
+        matches!(
+            self,
+            BackendKind::Namespace | BackendKind::Landlock | BackendKind::Ptrace
+        )
     }
 
-    /// What the backend guarantees when it runs, as printed by doctor and `--verbose`.
+    /// What the backend guarantees when it runs alone, as printed by doctor and `--verbose`.
     pub fn guarantees(self) -> &'static str {
         match self {
             BackendKind::Namespace => {
                 "enforces the whole view; hide = ENOENT, deny = EACCES; safe against a hostile build"
             }
-            BackendKind::Landlock => "enforces read/write/exec rights; hide degrades to EACCES",
+            BackendKind::Landlock => {
+                "enforces read/write/exec rights, safe against a hostile build; hide degrades to \
+                 EACCES and existence stays visible to stat; no redirect or empty"
+            }
             BackendKind::Seccomp => "hide = ENOENT and redirects; advisory (TOCTOU)",
-            BackendKind::Ptrace => "hide = ENOENT and redirects, on any kernel; slower",
+            BackendKind::Ptrace => {
+                "the whole view on every path a system call names, hide = ENOENT, redirects; \
+                 advisory against a hostile multi-threaded build (TOCTOU)"
+            }
             BackendKind::Preload => "path rewriting for dynamic binaries only; advisory",
         }
+    }
+
+    /// Whether the kernel holds the line against a hostile build.
+    pub fn enforces(self) -> bool {
+        matches!(self, BackendKind::Namespace | BackendKind::Landlock)
+    }
+
+    /// Whether `hide` makes a path absent (ENOENT) rather than unreadable.
+    pub fn hides(self) -> bool {
+        !matches!(self, BackendKind::Landlock)
+    }
+}
+
+/// The backends of one run: one alone, or Landlock (which enforces) paired with a path
+/// checker (which hides and redirects), written `landlock+ptrace`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Selection(pub Vec<BackendKind>);
+
+impl Selection {
+    /// Parse `NAME` or `landlock+NAME`.
+    pub fn parse(s: &str) -> Result<Selection, String> {
+        let kinds = s
+            .split('+')
+            .map(|n| n.parse::<BackendKind>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let sel = Selection(kinds);
+        match sel.0.as_slice() {
+            [_] => Ok(sel),
+            [BackendKind::Landlock, b]
+                if !matches!(b, BackendKind::Landlock | BackendKind::Namespace) =>
+            {
+                Ok(sel)
+            }
+            _ => Err(format!(
+                "`{s}`: only landlock pairs with another backend (landlock+seccomp, \
+                 landlock+ptrace, landlock+preload)"
+            )),
+        }
+    }
+
+    pub fn contains(&self, b: BackendKind) -> bool {
+        self.0.contains(&b)
+    }
+
+    /// Whether the kernel enforces the view against a hostile build.
+    pub fn enforces(&self) -> bool {
+        self.0.iter().any(|b| b.enforces())
+    }
+
+    /// Whether `hide` answers ENOENT.
+    pub fn hides(&self) -> bool {
+        self.0.iter().any(|b| b.hides())
+    }
+
+    /// Whether the view can show other content at a path (private tmp at /tmp, redirects).
+    pub fn rewrites(&self) -> bool {
+        self.0.iter().any(|b| {
+            matches!(
+                b,
+                BackendKind::Namespace | BackendKind::Ptrace | BackendKind::Preload
+            )
+        })
+    }
+
+    /// One line on what this selection guarantees.
+    pub fn guarantees(&self) -> String {
+        match self.0.as_slice() {
+            [one] => one.guarantees().to_string(),
+            _ => format!(
+                "Landlock enforces read/write/exec rights against a hostile build; {} hides \
+                 (ENOENT){}",
+                self.0[1],
+                if self.rewrites() {
+                    " and redirects"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+
+    /// The order `auto` tries: the strongest first.
+    pub fn auto_order() -> Vec<Selection> {
+        use BackendKind::*;
+        [
+            vec![Namespace],
+            vec![Landlock, Seccomp],
+            vec![Landlock, Ptrace],
+            vec![Landlock],
+            vec![Seccomp],
+            vec![Ptrace],
+            vec![Preload],
+        ]
+        .into_iter()
+        .map(Selection)
+        .collect()
+    }
+}
+
+impl fmt::Display for Selection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|b| b.name()).collect();
+        f.write_str(&names.join("+"))
     }
 }
 
@@ -97,35 +212,7 @@ pub fn matrix(host: &HostFacts) -> Vec<Availability> {
     BackendKind::ALL
         .into_iter()
         .map(|b| {
-            let (usable, reason) = match b {
-                BackendKind::Namespace => match &host.user_namespaces.error {
-                    None => (true, "user namespaces work for this user".to_string()),
-                    Some(e) => (false, format!("user namespaces unavailable: {e}")),
-                },
-                _ => (
-                    false,
-                    format!("not implemented in this version of cordon (kernel: {})", {
-                        match b {
-                            BackendKind::Landlock => match host.landlock_abi {
-                                Some(v) => format!("Landlock ABI {v} available"),
-                                None => "no Landlock".into(),
-                            },
-                            BackendKind::Seccomp => {
-                                if host.seccomp_user_notif {
-                                    "seccomp user notification available".into()
-                                } else {
-                                    "no seccomp user notification".into()
-                                }
-                            }
-                            BackendKind::Ptrace => match host.ptrace_scope {
-                                Some(s) => format!("ptrace scope {s}"),
-                                None => "ptrace allowed (no Yama)".into(),
-                            },
-                            _ => "LD_PRELOAD always possible".into(),
-                        }
-                    }),
-                ),
-            };
+            let (usable, reason) = availability(b, host);
             Availability {
                 backend: b,
                 usable,
@@ -135,37 +222,77 @@ pub fn matrix(host: &HostFacts) -> Vec<Availability> {
         .collect()
 }
 
-/// Choose the backend for a run: `requested` (None = auto).
-pub fn choose(requested: Option<BackendKind>, host: &HostFacts) -> Result<BackendKind, String> {
-    let m = matrix(host);
-    let status = |b: BackendKind| m.iter().find(|a| a.backend == b).cloned();
-    match requested {
-        Some(b) => {
-            let a = status(b).ok_or_else(|| format!("unknown backend `{b}`"))?;
-            if a.usable {
-                Ok(b)
-            } else if !b.implemented() {
-                Err(format!(
-                    "the {b} backend is not implemented in this version of cordon; \
-                     use --backend namespace (see `cordon doctor`)"
-                ))
+fn availability(b: BackendKind, host: &HostFacts) -> (bool, String) {
+    let (works, why) = match b {
+        BackendKind::Namespace => match &host.user_namespaces.error {
+            None => (true, "user namespaces work for this user".to_string()),
+            Some(e) => (false, format!("user namespaces unavailable: {e}")),
+        },
+        BackendKind::Landlock => match (host.landlock_abi, &host.landlock_error) {
+            (Some(v), _) => (true, format!("Landlock ABI {v}")),
+            (None, Some(e)) => (false, format!("no Landlock: {e}")),
+            (None, None) => (false, "no Landlock".to_string()),
+        },
+        BackendKind::Seccomp => {
+            if host.seccomp_user_notif {
+                (true, "seccomp user notification available".into())
             } else {
-                Err(format!("the {b} backend cannot run here: {}", a.reason))
+                (
+                    false,
+                    "no seccomp user notification (needs Linux 5.0)".into(),
+                )
             }
         }
-        None => m
-            .iter()
-            .find(|a| a.usable)
-            .map(|a| a.backend)
-            .ok_or_else(|| {
-                let ns = status(BackendKind::Namespace)
-                    .map(|a| a.reason)
-                    .unwrap_or_default();
-                format!(
-                "no backend can enforce a sandbox on this machine: {ns}; the landlock, seccomp, \
-                 ptrace and preload backends are not implemented in this version \
-                 (see `cordon doctor`)"
-            )
-            }),
+        BackendKind::Ptrace => match host.ptrace_scope {
+            Some(s) if s >= 3 => (false, format!("Yama ptrace_scope {s} forbids ptrace")),
+            Some(2) if host.uid != 0 => (
+                false,
+                "Yama ptrace_scope 2 allows ptrace to CAP_SYS_PTRACE only".into(),
+            ),
+            Some(s) => (
+                true,
+                format!("ptrace of own children (Yama ptrace_scope {s})"),
+            ),
+            None => (true, "ptrace of own children (no Yama)".into()),
+        },
+        BackendKind::Preload => (true, "LD_PRELOAD works for dynamic binaries".into()),
+    };
+    if !b.implemented() {
+        return (
+            false,
+            format!("not implemented in this version of cordon (kernel: {why})"),
+        );
     }
+    if !cfg!(target_arch = "x86_64") && b == BackendKind::Ptrace {
+        return (false, "the tracer is implemented for x86_64 only".into());
+    }
+    (works, why)
+}
+
+/// Whether every backend of `sel` can run here, and why not.
+pub fn usable(sel: &Selection, host: &HostFacts) -> Result<(), String> {
+    for &b in &sel.0 {
+        let (ok, why) = availability(b, host);
+        if !ok {
+            return Err(if b.implemented() {
+                format!("the {b} backend cannot run here: {why}")
+            } else {
+                format!("the {b} backend is not implemented in this version of cordon")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The selections `auto` may use here, strongest first, with the reason for each skipped one.
+pub fn auto_candidates(host: &HostFacts) -> (Vec<Selection>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut skipped = Vec::new();
+    for sel in Selection::auto_order() {
+        match usable(&sel, host) {
+            Ok(()) => ok.push(sel),
+            Err(why) => skipped.push(format!("{sel}: {why}")),
+        }
+    }
+    (ok, skipped)
 }

@@ -19,6 +19,7 @@ pub mod analysis;
 pub mod backend;
 pub mod bisect;
 pub mod diff;
+pub mod direct;
 pub mod doctor;
 pub mod env;
 pub mod export;
@@ -30,6 +31,7 @@ pub mod profiles;
 pub mod report;
 pub mod trace;
 pub mod tracer;
+pub mod view;
 
 /// The system-call crate, re-exported for the binary (which has no direct dependency on it).
 pub use cordon_sys as sys;

@@ -197,7 +197,7 @@ pub fn exec_candidates(argv0: &OsStr, path: Option<&OsStr>) -> Vec<PathBuf> {
 }
 
 /// Resolve symlinks in the existing part of `path`, keeping the rest as written.
-fn canonical(path: &Path) -> PathBuf {
+pub(crate) fn canonical(path: &Path) -> PathBuf {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     loop {
@@ -220,7 +220,7 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// `canonical` for the parent only: the last component names the entry itself (a symlink
 /// named by `hide` is hidden, not its target).
-fn canonical_parent(path: &Path) -> PathBuf {
+pub(crate) fn canonical_parent(path: &Path) -> PathBuf {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) => canonical(parent).join(name),
         _ => path.to_path_buf(),

@@ -289,6 +289,96 @@ const SYSCALLS: &[Syscall] = &[
         paths: &[(Some(0), 1)],
         op: Fixed(Op::Write),
     },
+    Syscall {
+        nr: 188,
+        name: "setxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 189,
+        name: "lsetxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 191,
+        name: "getxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 192,
+        name: "lgetxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 194,
+        name: "listxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 195,
+        name: "llistxattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 197,
+        name: "removexattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 198,
+        name: "lremovexattr",
+        paths: &[(None, 0)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 254,
+        name: "inotify_add_watch",
+        paths: &[(None, 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 261,
+        name: "futimesat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 303,
+        name: "name_to_handle_at",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 463,
+        name: "setxattrat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
+    Syscall {
+        nr: 464,
+        name: "getxattrat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 465,
+        name: "listxattrat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Stat),
+    },
+    Syscall {
+        nr: 466,
+        name: "removexattrat",
+        paths: &[(Some(0), 1)],
+        op: Fixed(Op::Write),
+    },
 ];
 
 /// The system calls refused while tracing, with the errno they fail with: io_uring_setup
@@ -318,6 +408,97 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A path argument of a stopped system call, for a backend that checks or rewrites it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathArg {
+    /// The argument that holds it.
+    pub arg: usize,
+    /// Absolute (against the cwd or the dirfd); `..` is kept, to be walked after symlinks.
+    pub abs: PathBuf,
+    /// Whether the call follows a symlink in the last component.
+    pub follow: bool,
+}
+
+/// A stopped file system call, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub name: &'static str,
+    pub op: Op,
+    pub paths: Vec<PathArg>,
+}
+
+/// Decode system call `nr` of the stopped `tracee`: its op and its path arguments. Paths
+/// that cannot be read or made absolute (a bad pointer, a closed dirfd) are left out: the
+/// kernel fails the call by itself.
+pub fn decode_call(tracee: &cordon_sys::ptrace::Tracee, nr: i64, args: [u64; 6]) -> Option<Call> {
+    use std::os::unix::ffi::OsStrExt;
+    let sc = SYSCALLS.iter().find(|s| s.nr == nr)?;
+    let pid = tracee.pid();
+    let open_flags = match sc.op {
+        OpFrom::OpenFlags(i) => Some(args[i]),
+        OpFrom::OpenHow(i) => Some(tracee.read_u64(args[i]).unwrap_or(0)),
+        OpFrom::Fixed(_) => None,
+    };
+    let op = match (sc.op, open_flags) {
+        (OpFrom::Fixed(op), _) => op,
+        (_, f) => op_of_open_flags(f.unwrap_or(0)),
+    };
+    const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+    const AT_SYMLINK_FOLLOW: u64 = 0x400;
+    const O_NOFOLLOW: u64 = 0o400000;
+    const O_CREAT_EXCL: u64 = 0o300;
+    const IN_DONT_FOLLOW: u64 = 0x0200_0000;
+    let at_flag = |i: usize| args[i] & AT_SYMLINK_NOFOLLOW == 0;
+    let paths = sc
+        .paths
+        .iter()
+        .enumerate()
+        .filter_map(|(n, &(dirfd, arg))| {
+            let follow = match sc.name {
+                "open" | "creat" | "openat" | "openat2" => {
+                    let f = open_flags.unwrap_or(0);
+                    f & O_NOFOLLOW == 0 && f & O_CREAT_EXCL != O_CREAT_EXCL
+                }
+                "lstat" | "readlink" | "readlinkat" | "unlink" | "unlinkat" | "rmdir" | "mkdir"
+                | "mkdirat" | "mknod" | "mknodat" | "symlink" | "symlinkat" | "rename"
+                | "renameat" | "renameat2" | "link" | "lchown" | "lsetxattr" | "lgetxattr"
+                | "llistxattr" | "lremovexattr" => false,
+                "linkat" => n == 0 && args[4] & AT_SYMLINK_FOLLOW != 0,
+                "name_to_handle_at" => args[4] & AT_SYMLINK_FOLLOW != 0,
+                "newfstatat" | "utimensat" | "faccessat2" | "fchmodat2" => at_flag(3),
+                "fchownat" | "execveat" => at_flag(4),
+                "statx" => at_flag(2),
+                "inotify_add_watch" => args[2] & IN_DONT_FOLLOW == 0,
+                "setxattrat" | "getxattrat" | "listxattrat" | "removexattrat" => at_flag(2),
+                _ => true,
+            };
+            let raw = tracee.read_cstring(args[arg])?;
+            if raw.is_empty() {
+                // AT_EMPTY_PATH: the descriptor itself, opened (and checked) before.
+                return None;
+            }
+            let p = Path::new(std::ffi::OsStr::from_bytes(&raw));
+            let abs = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                let base = match dirfd {
+                    Some(d) if args[d] as i32 != AT_FDCWD => {
+                        format!("/proc/{pid}/fd/{}", args[d] as i32)
+                    }
+                    _ => format!("/proc/{pid}/cwd"),
+                };
+                std::fs::read_link(base).ok()?.join(p)
+            };
+            Some(PathArg { arg, abs, follow })
+        })
+        .collect();
+    Some(Call {
+        name: sc.name,
+        op,
+        paths,
+    })
 }
 
 /// The op of an open with Linux `flags` (numeric).
@@ -680,6 +861,46 @@ pub fn read_trace_file(path: &Path) -> Result<(Vec<Record>, Vec<String>), String
 }
 
 #[cfg(target_arch = "x86_64")]
+impl TraceWriter<Sink> {
+    /// Note the system call `tracee` is about to make, completed by its exit.
+    pub fn record_entry(&mut self, tracee: &cordon_sys::ptrace::Tracee, nr: i64, args: [u64; 6]) {
+        let Some(sc) = self.by_nr.get(&nr).copied() else {
+            return;
+        };
+        let pid = tracee.pid();
+        let op = match sc.op {
+            OpFrom::Fixed(op) => op,
+            OpFrom::OpenFlags(i) => op_of_open_flags(args[i]),
+            OpFrom::OpenHow(i) => op_of_open_flags(tracee.read_u64(args[i]).unwrap_or(0)),
+        };
+        let paths = sc
+            .paths
+            .iter()
+            .filter_map(|&(dirfd, arg)| {
+                let raw = tracee.read_cstring(args[arg])?;
+                // An empty path with AT_EMPTY_PATH names the descriptor itself.
+                if raw.is_empty() {
+                    let fd = dirfd.map(|d| args[d] as i32)?;
+                    return std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+                        .ok()
+                        .map(|p| p.to_string_lossy().into_owned());
+                }
+                Some(self.resolve(pid, dirfd.map(|d| args[d] as i32), &raw))
+            })
+            .collect();
+        let t_ns = self.now();
+        self.pending.insert(
+            pid,
+            Pending {
+                syscall: sc,
+                op,
+                paths,
+                t_ns,
+            },
+        );
+    }
+}
+
 impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
     fn spawned(&mut self, pid: i32, parent: i32) {
         if parent == 0 {
@@ -724,41 +945,14 @@ impl cordon_sys::ptrace::Observer for TraceWriter<Sink> {
         self.emit(&Record::Process(p));
     }
 
-    fn entry(&mut self, tracee: &cordon_sys::ptrace::Tracee, nr: i64, args: [u64; 6]) {
-        let Some(sc) = self.by_nr.get(&nr).copied() else {
-            return;
-        };
-        let pid = tracee.pid();
-        let op = match sc.op {
-            OpFrom::Fixed(op) => op,
-            OpFrom::OpenFlags(i) => op_of_open_flags(args[i]),
-            OpFrom::OpenHow(i) => op_of_open_flags(tracee.read_u64(args[i]).unwrap_or(0)),
-        };
-        let paths = sc
-            .paths
-            .iter()
-            .filter_map(|&(dirfd, arg)| {
-                let raw = tracee.read_cstring(args[arg])?;
-                // An empty path with AT_EMPTY_PATH names the descriptor itself.
-                if raw.is_empty() {
-                    let fd = dirfd.map(|d| args[d] as i32)?;
-                    return std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
-                        .ok()
-                        .map(|p| p.to_string_lossy().into_owned());
-                }
-                Some(self.resolve(pid, dirfd.map(|d| args[d] as i32), &raw))
-            })
-            .collect();
-        let t_ns = self.now();
-        self.pending.insert(
-            pid,
-            Pending {
-                syscall: sc,
-                op,
-                paths,
-                t_ns,
-            },
-        );
+    fn entry(
+        &mut self,
+        tracee: &cordon_sys::ptrace::Tracee,
+        nr: i64,
+        args: [u64; 6],
+    ) -> cordon_sys::ptrace::Action {
+        self.record_entry(tracee, nr, args);
+        cordon_sys::ptrace::Action::Continue
     }
 
     fn exit(&mut self, pid: i32, ret: i64) {

@@ -19,6 +19,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod child;
+pub mod direct;
 pub mod error;
 mod mount;
 pub mod probe;

@@ -36,6 +36,10 @@ pub struct TraceSpec {
     /// System calls refused with an errno without running (io_uring_setup: a ring would
     /// carry file operations past the tracer).
     pub refused: Vec<(i64, u32)>,
+    /// Confine the command as the direct backends do (no capability, no mounts or
+    /// namespaces; see [`crate::direct`]), and refuse network sockets when `no_network`.
+    pub confine: bool,
+    pub no_network: bool,
 }
 
 /// Receives what the tracee does. Calls happen while the tracee is stopped, so the observer
@@ -45,14 +49,43 @@ pub trait Observer {
     fn spawned(&mut self, pid: i32, parent: i32);
     /// `pid` executed a new program.
     fn executed(&mut self, pid: i32);
-    /// `pid` is about to make system call `nr` with `args`.
-    fn entry(&mut self, tracee: &Tracee, nr: i64, args: [u64; 6]);
+    /// `pid` is about to make system call `nr` with `args`; the answer says whether it runs
+    /// as it is, fails, or runs with other paths.
+    fn entry(&mut self, tracee: &Tracee, nr: i64, args: [u64; 6]) -> Action;
     /// The system call `pid` entered has returned `ret` (negative: -errno).
     fn exit(&mut self, pid: i32, ret: i64);
     /// `pid` ended with `status` (exit status, or 128 + signal).
     fn ended(&mut self, pid: i32, status: i32);
     /// The traced command and all it started have ended; `status` is the command's.
     fn finished(&mut self, _status: i32) {}
+}
+
+/// What to do with a stopped system call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Let it run.
+    Continue,
+    /// Skip it; it returns -errno.
+    Fail(i32),
+    /// Run it with these arguments replaced by pointers to these NUL-free strings (written
+    /// into the tracee's stack, below the red zone).
+    Rewrite(Vec<(usize, Vec<u8>)>),
+    /// A getdents or getdents64 call: let it run, then remove from the entries it returns
+    /// those named in `drop`, and, when `keep_only` is given, those not named there.
+    FilterDirents {
+        drop: Vec<Vec<u8>>,
+        keep_only: Option<Vec<Vec<u8>>>,
+    },
+}
+
+/// A directory listing to filter at the syscall-exit stop.
+struct DirentFilter {
+    /// The buffer (getdents' second argument).
+    buf: u64,
+    /// linux_dirent64 (getdents64) rather than linux_dirent.
+    is64: bool,
+    drop: Vec<Vec<u8>>,
+    keep_only: Option<Vec<Vec<u8>>>,
 }
 
 /// A stopped tracee, whose memory can be read.
@@ -178,14 +211,30 @@ pub(crate) fn build_filters(
 /// Run `spec` under the tracer, reporting to `observer`, until the traced command and every
 /// process it started have ended. If cordon dies, PTRACE_O_EXITKILL kills the tracees.
 pub fn trace(spec: &TraceSpec, observer: &mut dyn Observer) -> Result<Outcome, LaunchError> {
+    trace_with(spec, &mut || Ok(()), observer)
+}
+
+/// [`trace`], with `before_exec` run in the tracee just before it becomes one (a Landlock
+/// ruleset is applied there); its failure ends the tracee with status 125.
+pub fn trace_with(
+    spec: &TraceSpec,
+    before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, LaunchError> {
     let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
-    let programs = filters(spec).map_err(LaunchError::Setup)?;
+    let mut programs = filters(spec).map_err(LaunchError::Setup)?;
+    if spec.confine {
+        programs.extend(
+            crate::direct::confinement_filters(true, !spec.no_network)
+                .map_err(LaunchError::Setup)?,
+        );
+    }
     let (err_read, err_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
 
     // SAFETY: cordon is single-threaded when it traces (the caller's contract, as for
     // sandbox::launch), so the child may run any code; it only makes system calls and execs.
     let child = match unsafe { nix::unistd::fork() }.map_err(setup("fork"))? {
-        ForkResult::Child => tracee_main(spec, &programs, err_write.as_raw_fd()),
+        ForkResult::Child => tracee_main(spec, &programs, before_exec, err_write.as_raw_fd()),
         ForkResult::Parent { child } => child,
     };
     drop(err_write);
@@ -260,6 +309,10 @@ fn finish_exec_errors(
 #[derive(Default)]
 struct TraceeState {
     in_syscall: bool,
+    /// The errno to return at the syscall-exit stop of a skipped call.
+    fail: Option<i32>,
+    /// Entries to remove from a listing at the syscall-exit stop.
+    dirents: Option<DirentFilter>,
     /// Seen its first stop (new tracees start with a SIGSTOP to swallow).
     started: bool,
 }
@@ -324,7 +377,21 @@ pub(crate) fn tracer_loop(
                     libc::PTRACE_EVENT_SECCOMP => {
                         if let Ok(regs) = ptrace::getregs(pid) {
                             let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-                            observer.entry(&Tracee { pid }, regs.orig_rax as i64, args);
+                            let action =
+                                observer.entry(&Tracee { pid }, regs.orig_rax as i64, args);
+                            state.dirents = match action {
+                                Action::FilterDirents {
+                                    ref drop,
+                                    ref keep_only,
+                                } => Some(DirentFilter {
+                                    buf: regs.rsi,
+                                    is64: regs.orig_rax as i64 == libc::SYS_getdents64,
+                                    drop: drop.clone(),
+                                    keep_only: keep_only.clone(),
+                                }),
+                                _ => None,
+                            };
+                            state.fail = apply(pid, regs, action);
                             state.in_syscall = true;
                         }
                         state.in_syscall
@@ -344,7 +411,14 @@ pub(crate) fn tracer_loop(
             WaitStatus::PtraceSyscall(pid) => {
                 let state = states.entry(pid).or_default();
                 if state.in_syscall {
-                    if let Ok(regs) = ptrace::getregs(pid) {
+                    if let Ok(mut regs) = ptrace::getregs(pid) {
+                        if let Some(errno) = state.fail.take() {
+                            regs.rax = (-(errno as i64)) as u64;
+                            let _ = ptrace::setregs(pid, regs);
+                        }
+                        if let Some(f) = state.dirents.take() {
+                            filter_dirents(pid, &mut regs, &f);
+                        }
                         observer.exit(pid.as_raw(), regs.rax as i64);
                     }
                     state.in_syscall = false;
@@ -367,9 +441,134 @@ pub(crate) fn tracer_loop(
     }
 }
 
+/// Carry out `action` on the stopped system call; the errno to return at its exit stop when
+/// it is skipped.
+fn apply(pid: Pid, mut regs: libc::user_regs_struct, action: Action) -> Option<i32> {
+    match action {
+        Action::Continue | Action::FilterDirents { .. } => None,
+        Action::Fail(errno) => {
+            // A system call number of -1 makes the kernel skip the call (ENOSYS, replaced at
+            // the exit stop).
+            regs.orig_rax = u64::MAX;
+            ptrace::setregs(pid, regs).ok()?;
+            Some(errno)
+        }
+        Action::Rewrite(strings) => {
+            // Below the stack pointer and the 128-byte red zone that leaf functions may use,
+            // as proot does; the memory is free until the call returns.
+            let mut at = regs.rsp.wrapping_sub(128);
+            let mut writes = Vec::new();
+            for (arg, s) in &strings {
+                at = (at - s.len() as u64 - 1) & !15;
+                let mut buf = s.clone();
+                buf.push(0);
+                writes.push((at, buf));
+                let reg = match arg {
+                    0 => &mut regs.rdi,
+                    1 => &mut regs.rsi,
+                    2 => &mut regs.rdx,
+                    3 => &mut regs.r10,
+                    4 => &mut regs.r8,
+                    _ => &mut regs.r9,
+                };
+                *reg = at;
+            }
+            for (addr, buf) in &writes {
+                if !write_memory(pid, *addr, buf) {
+                    regs.orig_rax = u64::MAX;
+                    let _ = ptrace::setregs(pid, regs);
+                    return Some(libc::ENOMEM);
+                }
+            }
+            if ptrace::setregs(pid, regs).is_err() {
+                return Some(libc::ENOMEM);
+            }
+            None
+        }
+    }
+}
+
+/// Remove entries from the listing a getdents call just returned (`regs.rax` bytes at
+/// `f.buf`). When every entry of a non-empty batch goes, the call is made again (the
+/// instruction pointer back over the 2-byte `syscall`), since 0 would mean the end.
+fn filter_dirents(pid: Pid, regs: &mut libc::user_regs_struct, f: &DirentFilter) {
+    let len = regs.rax as i64;
+    if len <= 0 {
+        return;
+    }
+    let mut buf = vec![0u8; len as usize];
+    let want = buf.len();
+    let n = process_vm_readv(
+        pid,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        &[RemoteIoVec {
+            base: f.buf as usize,
+            len: want,
+        }],
+    )
+    .unwrap_or(0);
+    if n != want {
+        return;
+    }
+    let name_at = if f.is64 { 19 } else { 18 };
+    let mut out = Vec::with_capacity(buf.len());
+    let mut at = 0usize;
+    while at + name_at <= buf.len() {
+        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        if reclen == 0 || at + reclen > buf.len() {
+            return;
+        }
+        let rec = &buf[at..at + reclen];
+        let name = &rec[name_at..];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        let keep = name == b"." || name == b".." || {
+            !f.drop.iter().any(|d| d == name)
+                && f.keep_only
+                    .as_ref()
+                    .map_or(true, |k| k.iter().any(|d| d == name))
+        };
+        if keep {
+            out.extend_from_slice(rec);
+        }
+        at += reclen;
+    }
+    if out.len() == buf.len() {
+        return;
+    }
+    if out.is_empty() {
+        regs.rip -= 2;
+        regs.rax = regs.orig_rax;
+    } else {
+        if !write_memory(pid, f.buf, &out) {
+            return;
+        }
+        regs.rax = out.len() as u64;
+    }
+    let _ = ptrace::setregs(pid, *regs);
+}
+
+/// Write `buf` at `addr` in the tracee.
+fn write_memory(pid: Pid, addr: u64, buf: &[u8]) -> bool {
+    nix::sys::uio::process_vm_writev(
+        pid,
+        &[std::io::IoSlice::new(buf)],
+        &[RemoteIoVec {
+            base: addr as usize,
+            len: buf.len(),
+        }],
+    )
+    .map(|n| n == buf.len())
+    .unwrap_or(false)
+}
+
 /// The tracee's side of the fork: ask to be traced, stop until the tracer is ready, install
 /// the filters, exec. Failures of exec go to `err_fd` as (errno, candidate index).
-fn tracee_main(spec: &TraceSpec, programs: &[seccompiler::BpfProgram], err_fd: i32) -> ! {
+fn tracee_main(
+    spec: &TraceSpec,
+    programs: &[seccompiler::BpfProgram],
+    before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    err_fd: i32,
+) -> ! {
     let fail = |errno: Errno, which: u32| -> ! {
         let mut rec = [0u8; 8];
         rec[..4].copy_from_slice(&(errno as i32).to_ne_bytes());
@@ -384,6 +583,13 @@ fn tracee_main(spec: &TraceSpec, programs: &[seccompiler::BpfProgram], err_fd: i
         })
     };
     crate::raw::default_sigpipe();
+    if spec.confine && nix::unistd::geteuid().is_root() && crate::raw::drop_capabilities().is_err()
+    {
+        crate::raw::exit_now(125);
+    }
+    if before_exec().is_err() {
+        crate::raw::exit_now(125);
+    }
     if become_tracee(programs).is_err() {
         crate::raw::exit_now(125);
     }

@@ -29,6 +29,17 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 /// nothing back), the ambient set, and the effective, permitted and inheritable sets.
 pub(crate) fn drop_capabilities() -> Result<(), Errno> {
     for cap in 0..64 {
+        // SAFETY: PR_CAPBSET_READ takes an integer argument and touches no memory of ours.
+        let held = unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) };
+        if held < 0 {
+            // Past the kernel's last capability.
+            break;
+        }
+        if held == 0 {
+            // Already out of the bounding set: nothing to drop, and dropping would need
+            // CAP_SETPCAP, which a process without capabilities lacks.
+            continue;
+        }
         // SAFETY: PR_CAPBSET_DROP takes an integer argument and touches no memory of ours.
         let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
         if r < 0 {

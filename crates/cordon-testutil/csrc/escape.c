@@ -9,14 +9,17 @@
  *
  * For every route exactly one line is printed on stdout:
  *
- *     route NAME REACHED               the route got at HIDDEN
+ *     route NAME REACHED               the route got at HIDDEN's content
+ *     route NAME EXISTS                it learnt that HIDDEN exists, no more
  *     route NAME blocked ERRNO         it did not (ERRNO of the main attempt)
  *     route NAME unsupported ERRNO     the mechanism itself is unavailable
  *
  * Nothing else goes to stdout (diagnostics go to stderr).  Exit status: 1 if
- * any route REACHED, 0 otherwise, 2 on a usage error.
+ * any route REACHED or saw that HIDDEN EXISTS, 0 otherwise, 2 on a usage
+ * error.
  *
- * Run natively (no sandbox, HIDDEN present) every route prints REACHED, so a
+ * Run natively (no sandbox, HIDDEN present) every route prints REACHED or
+ * EXISTS (those that only probe existence), so a
  * test can first prove each route works, except:
  *   - bind-mount needs CAP_SYS_ADMIN: as an unprivileged user it prints
  *     "blocked EPERM" natively (as root it REACHES);
@@ -118,7 +121,10 @@ static const char *errno_name(int err)
 /* ------------------------------------------------------------------------ */
 /* results                                                                  */
 
-enum status { BLOCKED, UNSUPPORTED, REACHED };
+/* REACHED: the target's content was read (or it ran); EXISTS: only its
+ * existence was learnt (stat, access, an O_PATH descriptor, a listing, an
+ * exec refused with EACCES). A backend that hides must prevent both. */
+enum status { BLOCKED, UNSUPPORTED, EXISTS, REACHED };
 
 struct res {
     enum status st;
@@ -128,6 +134,12 @@ struct res {
 static struct res reached(void)
 {
     struct res r = { REACHED, 0 };
+    return r;
+}
+
+static struct res exists(void)
+{
+    struct res r = { EXISTS, 0 };
     return r;
 }
 
@@ -145,13 +157,15 @@ static struct res unsupported(int err)
 
 /*
  * Combine the results of two attempts of one route: REACHED if either
- * reached; otherwise the first attempt's result, unless the first attempt's
- * mechanism was unsupported and the second one was not.
+ * reached, then EXISTS; otherwise the first attempt's result, unless the
+ * first attempt's mechanism was unsupported and the second one was not.
  */
 static struct res merge(struct res a, struct res b)
 {
     if (a.st == REACHED || b.st == REACHED)
         return reached();
+    if (a.st == EXISTS || b.st == EXISTS)
+        return exists();
     if (a.st == UNSUPPORTED && b.st != UNSUPPORTED)
         return b;
     return a;
@@ -178,7 +192,7 @@ static struct res try_stat(const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0)
-        return reached();
+        return exists();
     return blocked(errno);
 }
 
@@ -197,7 +211,7 @@ static struct res try_open_at(int dirfd, const char *path)
         fd = openat(dirfd, path, O_PATH | O_CLOEXEC);
         if (fd >= 0) {
             close(fd);
-            return reached();
+            return exists();
         }
     }
     return blocked(err);
@@ -308,7 +322,7 @@ static struct res route_lstat(void)
 {
     struct stat st;
     if (lstat(g_hidden, &st) == 0)
-        return reached();
+        return exists();
     return blocked(errno);
 }
 
@@ -316,7 +330,7 @@ static struct res route_statx(void)
 {
     struct statx stx;
     if (syscall(SYS_statx, AT_FDCWD, g_hidden, 0, STATX_BASIC_STATS, &stx) == 0)
-        return reached();
+        return exists();
     if (errno == ENOSYS)
         return unsupported(errno);
     return blocked(errno);
@@ -325,14 +339,14 @@ static struct res route_statx(void)
 static struct res route_access(void)
 {
     if (access(g_hidden, F_OK) == 0)
-        return reached();
+        return exists();
     return blocked(errno);
 }
 
 static struct res route_faccessat2(void)
 {
     if (syscall(SYS_faccessat2, AT_FDCWD, g_hidden, F_OK, 0) == 0)
-        return reached();
+        return exists();
     if (errno == ENOSYS)
         return unsupported(errno);
     return blocked(errno);
@@ -355,7 +369,7 @@ static struct res route_opendir_parent(void)
             break;
         }
         if (strcmp(de->d_name, g_base) == 0) {
-            r = reached();
+            r = exists();
             break;
         }
     }
@@ -417,13 +431,13 @@ static struct res route_hardlink(void)
     }
     err = errno;
     if (err == EXDEV)
-        return reached();
+        return exists();
     if (err != EPERM)
         return blocked(err);
     ctl = hardlink_control();
     if (ctl != 0)
         return unsupported(ctl);
-    return reached();
+    return exists();
 }
 
 static struct res proc_root_route(const char *root)
@@ -775,7 +789,7 @@ static struct res route_execve(void)
     if (n != (ssize_t)sizeof(err))
         return unsupported(EIO);
     if (err == EACCES || err == ENOEXEC || err == ETXTBSY)
-        return reached();
+        return exists();
     return blocked(err);
 }
 
@@ -846,9 +860,9 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++) {
         struct res r = ROUTES[i].fn();
-        if (r.st == REACHED) {
+        if (r.st == REACHED || r.st == EXISTS) {
             any_reached = 1;
-            printf("route %s REACHED\n", ROUTES[i].name);
+            printf("route %s %s\n", ROUTES[i].name, r.st == REACHED ? "REACHED" : "EXISTS");
         } else {
             printf("route %s %s %s\n", ROUTES[i].name,
                    r.st == BLOCKED ? "blocked" : "unsupported", errno_name(r.err));

@@ -56,9 +56,11 @@ pub struct World {
     dir: tempfile::TempDir,
     user: User,
     bin: &'static Path,
-    /// Run commands inside a user namespace whose max_user_namespaces is 0: a machine
-    /// without user namespaces, simulated.
+    /// Run commands inside a user namespace whose max_user_namespaces is 0, with every
+    /// capability dropped and no_new_privs set: a machine without user namespaces, simulated.
     no_userns: std::cell::Cell<bool>,
+    /// The backend `cordon run` uses (through CORDON_BACKEND); None: auto.
+    backend: Option<&'static str>,
 }
 
 /// One world-readable copy of cordon and the probes per test process, made before any test
@@ -110,6 +112,7 @@ impl World {
             user,
             bin: shared_bin(cordon),
             no_userns: std::cell::Cell::new(false),
+            backend: None,
         };
         for d in ["work", "home"] {
             w.mkdir(d);
@@ -119,6 +122,26 @@ impl World {
 
     pub fn user(&self) -> User {
         self.user
+    }
+
+    /// The backend this world's `cordon run` uses; None means auto.
+    pub fn backend(&self) -> Option<&'static str> {
+        self.backend
+    }
+
+    /// Whether this world's backend makes hidden paths absent (ENOENT); Landlock alone only
+    /// makes them unreadable (EACCES).
+    pub fn hides(&self) -> bool {
+        self.backend != Some("landlock")
+    }
+
+    /// The errno text a hidden path fails with under this world's backend.
+    pub fn hidden_error(&self) -> &'static str {
+        if self.hides() {
+            "No such file or directory"
+        } else {
+            "Permission denied"
+        }
     }
 
     /// From now on, run every command as on a machine without user namespaces (simulated
@@ -227,7 +250,8 @@ impl World {
                     "--map-root-user",
                     "/bin/sh",
                     "-c",
-                    "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+                    "echo 0 > /proc/sys/user/max_user_namespaces && \
+                     exec setpriv --no-new-privs --bounding-set=-all --inh-caps=-all \"$@\"",
                     "sh",
                 ]
                 .map(OsStr::new),
@@ -241,8 +265,11 @@ impl World {
             }
             None => Command::new(program.as_ref()),
         };
-        cmd.env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        cmd.env_clear();
+        if let Some(b) = self.backend {
+            cmd.env("CORDON_BACKEND", b);
+        }
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("HOME", self.home())
             .env("LANG", "C.UTF-8")
             .current_dir(self.work());
@@ -333,6 +360,58 @@ pub fn run_as(user: User, cordon: &str, body: fn(&World)) {
     }
     let w = World::new(Path::new(cordon), user);
     body(&w);
+}
+
+/// Run a scenario for one user with `cordon run` on one backend; skipped (failing in CI) when
+/// the backend cannot run on this machine.
+pub fn run_as_with(user: User, backend: &'static str, cordon: &str, body: fn(&World)) {
+    if user == User::Root && !is_root() {
+        require(false, "the root tier needs the tests to run as root");
+        return;
+    }
+    let mut w = World::new(Path::new(cordon), user);
+    w.backend = Some(backend);
+    let probe = output(w.cordon(["run", "--", "true"]));
+    if !require(
+        probe.status.success(),
+        &format!("the {backend} backend cannot run here: {}", stderr(&probe)),
+    ) {
+        return;
+    }
+    body(&w);
+}
+
+/// Expand one scenario into a test per backend and user: `NAME::BACKEND::root` and
+/// `NAME::BACKEND::nobody`. The body asks [`World::backend`] and [`World::hides`] where the
+/// backends' guarantees differ.
+#[macro_export]
+macro_rules! as_each_backend {
+    ($(#[$meta:meta])* fn $name:ident($w:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($w: &$crate::World) $body
+            $crate::as_each_backend!(@one body namespace "namespace");
+            $crate::as_each_backend!(@one body landlock "landlock");
+            $crate::as_each_backend!(@one body ptrace "ptrace");
+            $crate::as_each_backend!(@one body landlock_ptrace "landlock+ptrace");
+        }
+    };
+    (@one $body:ident $module:ident $backend:literal) => {
+        mod $module {
+            #[test]
+            fn root() {
+                $crate::run_as_with(
+                    $crate::User::Root, $backend, env!("CARGO_BIN_EXE_cordon"), super::$body);
+            }
+            #[test]
+            fn nobody() {
+                $crate::run_as_with(
+                    $crate::User::Nobody, $backend, env!("CARGO_BIN_EXE_cordon"), super::$body);
+            }
+        }
+    };
 }
 
 /// Expand one scenario into a test per user: `NAME::root` and `NAME::nobody`.

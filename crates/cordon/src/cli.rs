@@ -321,14 +321,35 @@ pub struct PolicyArgs {
     pub no_network: bool,
 }
 
+/// A guarantee `--require` asks of the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Require {
+    /// The kernel enforces the view against a hostile build (namespace, landlock).
+    Enforce,
+    /// Hidden paths are absent (ENOENT), not only unreadable.
+    Hide,
+}
+
 /// Options of `cordon run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// The sandbox mechanism: auto, namespace, landlock, seccomp, ptrace, preload.
-    #[arg(long, value_name = "NAME", default_value = "auto")]
+    /// The sandbox mechanism: auto (the strongest this machine allows), namespace, landlock,
+    /// seccomp, ptrace, preload, or landlock paired with one of the last three
+    /// (`landlock+ptrace`). `cordon doctor` shows which work here.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "auto",
+        env = "CORDON_BACKEND"
+    )]
     pub backend: String,
+    /// Refuse to run unless the backend gives this guarantee: `enforce` (the kernel holds the
+    /// view against a hostile build: namespace or landlock), `hide` (hidden paths are absent,
+    /// ENOENT, not only unreadable). Repeatable.
+    #[arg(long, value_name = "enforce|hide", value_enum)]
+    pub require: Vec<Require>,
     /// Run the command in DIR (also the `${CWD}` of policies).
     #[arg(short = 'C', long = "chdir", value_name = "DIR")]
     pub chdir: Option<PathBuf>,

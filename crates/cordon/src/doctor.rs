@@ -9,13 +9,16 @@ use cordon_core::profiles;
 pub fn doctor(json: bool) -> Result<i32> {
     let host = HostFacts::probe(true);
     let matrix = backend::matrix(&host);
-    let chosen = backend::choose(None, &host);
+    let (candidates, skipped) = backend::auto_candidates(&host);
+    let chosen = candidates.first().cloned();
     if json {
         let v = serde_json::json!({
             "host": host,
             "backends": matrix,
-            "auto": chosen.as_ref().ok().map(|b| b.name()),
-            "auto_error": chosen.as_ref().err(),
+            "auto": chosen.as_ref().map(|b| b.to_string()),
+            "auto_guarantees": chosen.as_ref().map(|b| b.guarantees()),
+            "auto_enforces": chosen.as_ref().map(|b| b.enforces()),
+            "auto_skipped": skipped,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
@@ -71,8 +74,8 @@ pub fn doctor(json: bool) -> Result<i32> {
         );
     }
     match chosen {
-        Ok(b) => println!("auto: {b} ({})", b.guarantees()),
-        Err(e) => println!("auto: none: {e}"),
+        Some(b) => println!("auto: {b} ({})", b.guarantees()),
+        None => println!("auto: none: {}", skipped.join("; ")),
     }
     Ok(0)
 }

@@ -5,14 +5,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _, Result};
 
-use cordon_core::backend::{self, BackendKind};
+use cordon_core::backend::{self, BackendKind, Selection};
+use cordon_core::direct::{self, PrepareError};
 use cordon_core::doctor::HostFacts;
 use cordon_core::env;
 use cordon_core::plan::{self, Context, Mirrors};
 use cordon_core::policy::{self, EnvRule, Home, Loader, Origin, Policy, RuleKind, Vars};
+use cordon_core::sys::error::Errno;
 use cordon_core::sys::sandbox::{self, LaunchError};
+use cordon_core::view::Mode;
 
-use crate::cli::{FlagOrder, PolicyArgs, RunArgs};
+use crate::cli::{FlagOrder, PolicyArgs, Require, RunArgs};
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_FAILURE, EXIT_NOT_FOUND};
 
 /// The caller's home directory: $HOME if absolute, else the passwd entry's.
@@ -178,18 +181,32 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
 
     let requested = match args.backend.as_str() {
         "auto" => None,
-        name => Some(name.parse::<BackendKind>().map_err(|e| {
-            anyhow!("--backend: {e} (auto, namespace, landlock, seccomp, ptrace, preload)")
+        name => Some(Selection::parse(name).map_err(|e| {
+            anyhow!(
+                "--backend: {e} (auto, namespace, landlock, seccomp, ptrace, preload, or \
+                 landlock+NAME)"
+            )
         })?),
     };
-    // Auto means the strongest backend that works; the namespace backend is tried directly,
-    // and only when it cannot start is the host probed to say why (probing forks a child).
-    let backend = match requested {
-        None | Some(BackendKind::Namespace) => BackendKind::Namespace,
-        Some(other) => {
-            let host = HostFacts::probe(false);
-            backend::choose(Some(other), &host).map_err(|e| anyhow!(e))?
+    let require = |sel: &Selection| -> Result<(), String> {
+        for r in &args.require {
+            match r {
+                Require::Enforce if !sel.enforces() => {
+                    return Err(format!(
+                        "{sel} does not enforce the view against a hostile build \
+                         (--require enforce)"
+                    ))
+                }
+                Require::Hide if !sel.hides() => {
+                    return Err(format!(
+                        "{sel} cannot make hidden paths absent, only unreadable \
+                         (--require hide)"
+                    ))
+                }
+                _ => {}
+            }
         }
+        Ok(())
     };
 
     let (home, env) = sandbox_env(&policy, std::env::vars_os());
@@ -205,10 +222,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
             Mirrors::Overlay
         },
     };
-    let mut plan = plan::compile(&policy, &ctx)?;
-
     if args.verbose || args.dry_run {
-        eprintln!("cordon: backend {backend}: {}", backend.guarantees());
         eprintln!("cordon: policy from {}", policy.sources.join(", "));
         for (name, origin) in &env.removed {
             eprintln!("cordon: unset {name} ({origin})");
@@ -216,27 +230,268 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         if env.cleared > 0 {
             eprintln!("cordon: env clear removed {} variables", env.cleared);
         }
+    }
+
+    let namespace = Selection(vec![BackendKind::Namespace]);
+    match requested {
+        // Auto means the strongest backend that works; the namespace backend is tried
+        // directly, and only when it cannot start is the host probed (probing forks a child).
+        None => match run_namespace(&args, &policy, ctx.clone(), &cwd, true)? {
+            Some(code) => Ok(code),
+            None => {
+                let host = HostFacts::probe(false);
+                let (candidates, mut skipped) = backend::auto_candidates(&host);
+                for sel in candidates {
+                    if sel == namespace {
+                        continue;
+                    }
+                    if let Err(why) = require(&sel) {
+                        skipped.push(why);
+                        continue;
+                    }
+                    match direct::prepare(&policy, &ctx, mode_of(&sel)) {
+                        Err(PrepareError::View(e)) => {
+                            skipped.push(format!("{sel}: {e}"));
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                        Ok(prepared) => {
+                            // Never a silent fallback: say which backend runs instead.
+                            eprintln!(
+                                "cordon: {}; running with the {sel} backend: {}",
+                                host.user_namespaces
+                                    .error
+                                    .as_deref()
+                                    .map(|e| format!("user namespaces unavailable: {e}"))
+                                    .unwrap_or_else(|| "the namespace sandbox failed".into()),
+                                sel.guarantees()
+                            );
+                            return run_direct(&args, &policy, &sel, prepared, &host, &cwd);
+                        }
+                    }
+                }
+                eprintln!("cordon: no backend can run this policy here:");
+                for s in skipped {
+                    eprintln!("cordon:   {s}");
+                }
+                Ok(EXIT_FAILURE)
+            }
+        },
+        Some(sel) if sel == namespace => {
+            require(&sel).map_err(|e| anyhow!(e))?;
+            Ok(run_namespace(&args, &policy, ctx, &cwd, false)?.unwrap_or(EXIT_FAILURE))
+        }
+        Some(sel) => {
+            let host = HostFacts::probe(false);
+            backend::usable(&sel, &host).map_err(|e| anyhow!("--backend {sel}: {e}"))?;
+            require(&sel).map_err(|e| anyhow!("--backend {sel}: {e}"))?;
+            let prepared = direct::prepare(&policy, &ctx, mode_of(&sel))
+                .map_err(|e| anyhow!("--backend {sel}: {e}"))?;
+            run_direct(&args, &policy, &sel, prepared, &host, &cwd)
+        }
+    }
+}
+
+/// How a selection shows paths: with rewriting (a private /tmp at /tmp) or without.
+fn mode_of(sel: &Selection) -> Mode {
+    if sel.rewrites() {
+        Mode::Rewrite
+    } else {
+        Mode::Fixed
+    }
+}
+
+/// The command's status from a launch, or cordon's own for a failure to start it.
+fn launch_status(launched: Result<sandbox::Outcome, LaunchError>, cwd: &Path) -> i32 {
+    match launched {
+        Ok(outcome) => outcome.code(),
+        Err(e @ LaunchError::NotFound { .. }) => {
+            eprintln!("cordon: {e}");
+            EXIT_NOT_FOUND
+        }
+        Err(e @ LaunchError::CannotExecute { .. }) => {
+            eprintln!("cordon: {e}");
+            EXIT_CANNOT_EXECUTE
+        }
+        Err(LaunchError::Setup(e)) if e.call == "chdir" => {
+            eprintln!(
+                "cordon: the working directory {} is not visible in the sandbox \
+                 (add --ro or --rw for it)",
+                cwd.display()
+            );
+            EXIT_FAILURE
+        }
+        Err(LaunchError::Setup(e)) => {
+            eprintln!("cordon: cannot set up the sandbox: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Run with a backend that uses the host's own mounts (landlock, ptrace, landlock+ptrace).
+fn run_direct(
+    args: &RunArgs,
+    policy: &Policy,
+    sel: &Selection,
+    prepared: direct::Prepared,
+    host: &HostFacts,
+    cwd: &Path,
+) -> Result<i32> {
+    if args.verbose || args.dry_run {
+        eprintln!("cordon: backend {sel}: {}", sel.guarantees());
+        if sel.contains(BackendKind::Landlock) {
+            if let Some(abi) = host.landlock_abi {
+                eprintln!("cordon: {}", direct::landlock::describe(abi));
+            }
+        }
+        for d in &prepared.view.degraded {
+            eprintln!("cordon: degraded: {d}");
+        }
+        if !sel.hides() {
+            eprintln!(
+                "cordon: degraded: hide is EACCES (unreadable), not ENOENT; the hidden paths \
+                 still exist for stat"
+            );
+        }
+    }
+    if args.dry_run {
+        print_rules(policy);
+        println!("# view ({sel})");
+        for e in &prepared.view.entries {
+            let host = if e.host != e.path {
+                format!(" -> {}", e.host.display())
+            } else {
+                String::new()
+            };
+            println!("{:?} {}{host}  ({})", e.access, e.path.display(), e.origin);
+        }
+        return Ok(0);
+    }
+    let mut ruleset = if sel.contains(BackendKind::Landlock) {
+        Some(direct::landlock::prepare(&prepared.view)?.ruleset)
+    } else {
+        None
+    };
+    let mut before_exec =
+        || -> Result<(), (&'static str, Errno)> { direct::landlock::restrict(&mut ruleset) };
+    let traced = sel.contains(BackendKind::Ptrace) || args.trace.is_some();
+    if !traced {
+        let launched = direct::launch(&prepared.spec, &mut before_exec);
+        return Ok(launch_status(launched, cwd));
+    }
+    trace_direct(args, policy, sel, &prepared, &mut before_exec, cwd)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn trace_direct(
+    _args: &RunArgs,
+    _policy: &Policy,
+    sel: &Selection,
+    _prepared: &direct::Prepared,
+    _before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    _cwd: &Path,
+) -> Result<i32> {
+    anyhow::bail!("{sel} with tracing: the tracer is implemented for x86_64 only")
+}
+
+/// Run under the tracer: enforcing the view when the selection has ptrace, recording when
+/// `--trace` is given.
+#[cfg(target_arch = "x86_64")]
+fn trace_direct(
+    args: &RunArgs,
+    policy: &Policy,
+    sel: &Selection,
+    prepared: &direct::Prepared,
+    before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    cwd: &Path,
+) -> Result<i32> {
+    let d = &prepared.spec;
+    let spec = cordon_core::sys::ptrace::TraceSpec {
+        cwd: d.cwd.clone(),
+        exec_candidates: d.exec_candidates.clone(),
+        argv: d.argv.clone(),
+        envp: d.envp.clone(),
+        traced: {
+            let mut t = cordon_core::tracer::traced_syscalls();
+            if sel.contains(BackendKind::Ptrace) {
+                t.extend(cordon_core::direct::ptrace::GETDENTS);
+            }
+            t
+        },
+        refused: cordon_core::tracer::refused_syscalls(),
+        confine: true,
+        no_network: d.no_network,
+    };
+    let mut writer = match &args.trace {
+        Some(path) => Some(
+            crate::trace::open_writer(
+                path,
+                &args.command,
+                cwd,
+                policy,
+                &format!("ptrace, under the {sel} backend: {}", sel.guarantees()),
+                &home_setting(policy),
+            )?
+            .with_verdicts(prepared.view.verdicts()),
+        ),
+        None => None,
+    };
+    let launched = if sel.contains(BackendKind::Ptrace) {
+        let mut enforcer =
+            cordon_core::direct::ptrace::Enforcer::new(&prepared.view, writer.as_mut());
+        cordon_core::sys::ptrace::trace_with(&spec, before_exec, &mut enforcer)
+    } else {
+        let w = writer
+            .as_mut()
+            .expect("traced without ptrace means --trace");
+        cordon_core::sys::ptrace::trace_with(&spec, before_exec, w)
+    };
+    let code = launch_status(launched, cwd);
+    if let Some(w) = writer {
+        w.finish(code).context("cannot write the trace file")?;
+    }
+    Ok(code)
+}
+
+fn home_setting(policy: &Policy) -> String {
+    match &policy.home {
+        Home::Fresh => "fresh".to_string(),
+        Home::Keep => "keep".to_string(),
+        Home::Path(p) => p.to_string_lossy().into_owned(),
+    }
+}
+
+/// Run in the namespace sandbox. `Ok(None)` when user namespaces cannot be made and `auto`
+/// may fall back (`fallback`), after which nothing has run.
+fn run_namespace(
+    args: &RunArgs,
+    policy: &Policy,
+    ctx: Context,
+    cwd: &Path,
+    fallback: bool,
+) -> Result<Option<i32>> {
+    let backend = BackendKind::Namespace;
+    let mut plan = plan::compile(policy, &ctx)?;
+
+    if args.verbose || args.dry_run {
+        eprintln!("cordon: backend {backend}: {}", backend.guarantees());
         for note in &plan.notes {
             eprintln!("cordon: note: {note}");
         }
     }
     if args.dry_run {
-        print_dry_run(&policy, &plan.spec);
-        return Ok(0);
+        print_dry_run(policy, &plan.spec);
+        return Ok(Some(0));
     }
     let mut writer = match &args.trace {
         Some(path) => Some(
             crate::trace::open_writer(
                 path,
                 &args.command,
-                &cwd,
-                &policy,
+                cwd,
+                policy,
                 "ptrace, in the namespace sandbox",
-                &match &policy.home {
-                    Home::Fresh => "fresh".to_string(),
-                    Home::Keep => "keep".to_string(),
-                    Home::Path(p) => p.to_string_lossy().into_owned(),
-                },
+                &home_setting(policy),
             )?
             .with_verdicts(cordon_core::tracer::plan_verdicts(&plan)),
         ),
@@ -258,7 +513,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
                 mirrors: Mirrors::Binds,
                 ..ctx
             };
-            plan = plan::compile(&policy, &ctx)?;
+            plan = plan::compile(policy, &ctx)?;
             launched = launch(&plan.spec);
         }
     }
@@ -268,52 +523,35 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         std::mem::forget(w);
     }
     match launched {
-        Ok(outcome) => Ok(outcome.code()),
-        Err(e @ LaunchError::NotFound { .. }) => {
-            eprintln!("cordon: {e}");
-            Ok(EXIT_NOT_FOUND)
-        }
-        Err(e @ LaunchError::CannotExecute { .. }) => {
-            eprintln!("cordon: {e}");
-            Ok(EXIT_CANNOT_EXECUTE)
-        }
-        Err(LaunchError::Setup(e)) => {
-            if e.call == "chdir" {
-                eprintln!(
-                    "cordon: the working directory {} is not visible in the sandbox \
-                     (add --ro or --rw for it)",
-                    cwd.display()
-                );
-            } else if e.call == "clone" && requested.is_none() {
-                match backend::choose(None, &HostFacts::probe(false)) {
-                    Err(why) => eprintln!("cordon: {why}"),
-                    Ok(_) => eprintln!("cordon: cannot create the sandbox's namespaces: {e}"),
-                }
-            } else if e.call == "clone" {
-                eprintln!(
-                    "cordon: cannot create the sandbox's namespaces: {e} \
-                     (user namespaces unavailable? see `cordon doctor`)"
-                );
-            } else if e.call == "write"
-                && e.arg.ends_with("uid_map")
-                && cordon_core::sys::probe::euid() == 0
-            {
-                // Mapping uid 0 into a new user namespace needs CAP_SETFCAP (Linux 5.12),
-                // which a sandboxed root (cordon inside cordon) no longer has.
-                eprintln!(
-                    "cordon: cannot set up the sandbox: {e}: uid 0 without capabilities (as \
-                     inside another sandbox) cannot map itself into a new user namespace; \
-                     run cordon as a non-root user there"
-                );
-            } else {
-                eprintln!("cordon: cannot set up the sandbox: {e}");
+        Err(LaunchError::Setup(e)) if e.call == "clone" => {
+            if fallback {
+                return Ok(None);
             }
-            Ok(EXIT_FAILURE)
+            eprintln!(
+                "cordon: cannot create the sandbox's namespaces: {e} \
+                 (user namespaces unavailable? see `cordon doctor`)"
+            );
+            Ok(Some(EXIT_FAILURE))
         }
+        Err(LaunchError::Setup(e))
+            if e.call == "write"
+                && e.arg.ends_with("uid_map")
+                && cordon_core::sys::probe::euid() == 0 =>
+        {
+            // Mapping uid 0 into a new user namespace needs CAP_SETFCAP (Linux 5.12),
+            // which a sandboxed root (cordon inside cordon) no longer has.
+            eprintln!(
+                "cordon: cannot set up the sandbox: {e}: uid 0 without capabilities (as \
+                 inside another sandbox) cannot map itself into a new user namespace; \
+                 run cordon as a non-root user there"
+            );
+            Ok(Some(EXIT_FAILURE))
+        }
+        other => Ok(Some(launch_status(other, cwd))),
     }
 }
 
-fn print_dry_run(policy: &Policy, spec: &sandbox::Spec) {
+fn print_rules(policy: &Policy) {
     println!("# rules (longest prefix wins; later wins for the same path)");
     for r in &policy.rules {
         let extra = match &r.kind {
@@ -330,6 +568,10 @@ fn print_dry_run(policy: &Policy, spec: &sandbox::Spec) {
     }
     println!("home     {:?}", policy.home);
     println!("network  {}", if policy.network { "on" } else { "off" });
+}
+
+fn print_dry_run(policy: &Policy, spec: &sandbox::Spec) {
+    print_rules(policy);
     println!("# mount plan");
     for op in &spec.ops {
         println!("{op:?}");

@@ -111,6 +111,8 @@ pub fn trace_spec(
         }))?,
         traced: tracer::traced_syscalls(),
         refused: tracer::refused_syscalls(),
+        confine: false,
+        no_network: false,
     })
 }
 

@@ -1,7 +1,7 @@
 //! `cordon doctor`, backend selection, and a machine without user namespaces (simulated inside
 //! a user namespace whose max_user_namespaces is 0).
 
-use cordon_testutil::{as_each_user, describe, output, stderr, stdout, World};
+use cordon_testutil::{as_each_user, describe, output, stderr, stdout};
 
 fn doctor_json(o: &std::process::Output) -> serde_json::Value {
     assert_eq!(o.status.code(), Some(0), "{}", describe(o));
@@ -17,78 +17,82 @@ fn backend<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no backend {name} in {v}"))
 }
 
-/// `sh -c SCRIPT` inside a new user namespace where no further user namespace can be made.
-fn without_userns(w: &World, script: &str) -> std::process::Output {
-    output({
-        let mut c = w.command("unshare");
-        c.args([
-            "--user",
-            "--map-root-user",
-            "/bin/sh",
-            "-c",
-            &format!("echo 0 > /proc/sys/user/max_user_namespaces && {script}"),
-        ]);
-        c
-    })
-}
-
 as_each_user! {
     fn doctor_reports_this_machine(w) {
         let v = doctor_json(&output(w.cordon(["doctor", "--json"])));
         assert_eq!(backend(&v, "namespace")["usable"], true, "{v}");
         assert_eq!(v["auto"], "namespace");
         assert!(v["host"]["kernel"].as_str().unwrap().len() > 2);
-        for b in ["landlock", "seccomp", "ptrace", "preload"] {
-            let reason = backend(&v, b)["reason"].as_str().unwrap();
-            assert!(reason.contains("not implemented"), "{b}: {reason}");
+        // This machine's kernel has Landlock and no Yama restriction on ptrace.
+        for b in ["landlock", "ptrace"] {
+            assert_eq!(backend(&v, b)["usable"], true, "{b}: {v}");
         }
+        assert!(backend(&v, "landlock")["reason"].as_str().unwrap().contains("ABI"), "{v}");
         let text = output(w.cordon(["doctor"]));
         assert!(stdout(&text).contains("namespace"), "{}", describe(&text));
     }
 }
 
 as_each_user! {
-    /// Without user namespaces, run refuses with a reason (never runs unsandboxed), and
-    /// doctor says why.
+    /// Without user namespaces (and without capabilities, with no_new_privs), auto picks
+    /// Landlock with ptrace and says so; the run still isolates; asking for the namespace
+    /// backend by name is refused; doctor says why; tracing still records.
     fn no_user_namespaces(w) {
-        let cordon = w.bin("cordon");
-        let o = without_userns(w, &format!("{} run -- /bin/echo ran", cordon.display()));
-        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
-        assert!(!stdout(&o).contains("ran"));
+        w.write("home/.gitconfig", "[user]\n\tname = Poison\n");
+        w.without_user_namespaces();
+        let o = w.run_in_sandbox(&[], &["/bin/sh", "-c",
+            "cat ~/.gitconfig; echo status=$?; grep -c CapEff:.0000000000000000 /proc/self/status"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert!(stdout(&o).contains("status=1"), "{}", describe(&o));
+        assert!(stdout(&o).ends_with("1\n"), "capabilities left: {}", describe(&o));
+        assert!(!stdout(&o).contains("Poison"), "{}", describe(&o));
+        assert!(stderr(&o).contains("No such file"), "{}", describe(&o));
         assert!(stderr(&o).contains("max_user_namespaces"), "{}", describe(&o));
+        assert!(stderr(&o).contains("running with the landlock+ptrace backend"),
+                "{}", describe(&o));
+        // The fallback enforces, so --require enforce is met.
+        let o = w.run_in_sandbox(&["--require", "enforce"], &["/bin/true"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
 
-        let o = without_userns(w, &format!("{} run --backend namespace -- /bin/echo ran",
-                                           cordon.display()));
+        let o = output(w.cordon(["run", "--backend", "namespace", "--", "/bin/echo", "ran"]));
         assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
         assert!(!stdout(&o).contains("ran"));
 
         // Tracing needs no user namespace: it still records.
         let trace = w.path("work/t.jsonl");
-        let o = without_userns(w, &format!("{} trace -o {} -- cat /etc/hostname && {} report {}",
-            cordon.display(), trace.display(), cordon.display(), trace.display()));
+        let o = output(w.cordon(["trace", "-o", trace.to_str().unwrap(), "--", "cat",
+                                 "/etc/hostname"]));
         assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
         let text = std::fs::read_to_string(&trace).unwrap();
         assert!(text.contains("\"path\":\"/etc/hostname\""), "{text}");
 
-        let v = doctor_json(&without_userns(w, &format!("{} doctor --json", cordon.display())));
+        let v = doctor_json(&output(w.cordon(["doctor", "--json"])));
         let ns = backend(&v, "namespace");
         assert_eq!(ns["usable"], false, "{v}");
         assert!(ns["reason"].as_str().unwrap().contains("max_user_namespaces"), "{v}");
-        assert!(v["auto"].is_null(), "{v}");
+        assert_eq!(v["auto"], "landlock+ptrace", "{v}");
+        assert_eq!(v["auto_enforces"], true, "{v}");
     }
 }
 
 as_each_user! {
-    /// A backend that does not exist yet is a clear error, never a fake.
-    fn unimplemented_backends_are_refused(w) {
-        for b in ["landlock", "seccomp", "ptrace", "preload"] {
-            let o = w.run_in_sandbox(&["--backend", b], &["/bin/echo", "ran"]);
-            assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
-            assert!(!stdout(&o).contains("ran"));
-            assert!(stderr(&o).contains("not implemented"), "{}", describe(&o));
-        }
-        let o = w.run_in_sandbox(&["--backend", "magic"], &["true"]);
-        assert_eq!(o.status.code(), Some(125));
-        assert!(stderr(&o).contains("unknown backend"), "{}", describe(&o));
+    /// --require refuses a backend that cannot give the guarantee, before running anything.
+    fn require_refuses_weaker_backends(w) {
+        let o = w.run_in_sandbox(&["--backend", "ptrace", "--require", "enforce"],
+                                 &["/bin/echo", "ran"]);
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(!stdout(&o).contains("ran"));
+        assert!(stderr(&o).contains("does not enforce"), "{}", describe(&o));
+        let o = w.run_in_sandbox(&["--backend", "landlock", "--require", "hide"],
+                                 &["/bin/echo", "ran"]);
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(stderr(&o).contains("cannot make hidden paths absent"), "{}", describe(&o));
+        let o = w.run_in_sandbox(&["--backend", "landlock", "--redirect", "/etc/hostname=/etc/hosts"],
+                                 &["/bin/echo", "ran"]);
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(stderr(&o).contains("cannot show other content"), "{}", describe(&o));
+        let o = output(w.cordon(["run", "--backend", "landlock+namespace", "--", "true"]));
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(stderr(&o).contains("only landlock pairs"), "{}", describe(&o));
     }
 }

@@ -1,0 +1,146 @@
+//! Backends that run the command on the host's own mounts, without namespaces: what they share
+//! is the [`View`](crate::view::View), a private directory for the run, and the launch spec.
+
+pub mod landlock;
+#[cfg(target_arch = "x86_64")]
+pub mod ptrace;
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+pub use cordon_sys::direct::{launch, DirectSpec};
+
+use crate::plan::{exec_candidates, Context};
+use crate::policy::Policy;
+use crate::view::{Mode, View, ViewError};
+
+/// Why a direct backend cannot prepare a run.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    View(#[from] ViewError),
+    #[error("cannot create the run's private directory {path}: {source}")]
+    Private {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a path or variable contains a NUL byte: {0}")]
+    Nul(String),
+    #[error("no command given")]
+    NoCommand,
+}
+
+/// A directory that only this run uses (fresh home, private tmp, empty files), removed when
+/// dropped.
+#[derive(Debug)]
+pub struct PrivateDir {
+    pub path: PathBuf,
+}
+
+impl PrivateDir {
+    /// A new directory, mode 0700, under $TMPDIR or /tmp.
+    pub fn create() -> Result<PrivateDir, PrepareError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let base = std::env::var_os("TMPDIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = base.join(format!(".cordon-{}-{nanos:08x}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|source| PrepareError::Private {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(PrivateDir {
+            path: crate::plan::canonical(&path),
+        })
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A run prepared for a direct backend.
+#[derive(Debug)]
+pub struct Prepared {
+    pub view: View,
+    pub spec: DirectSpec,
+    pub private: PrivateDir,
+}
+
+/// Compile `policy` into a view for a backend in `mode`, create the private directory and
+/// its contents, and resolve the command.
+pub fn prepare(policy: &Policy, ctx: &Context, mode: Mode) -> Result<Prepared, PrepareError> {
+    let private = PrivateDir::create()?;
+    let view = View::compile(policy, ctx.home.as_deref(), &private.path, mode)?;
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PrepareError + '_ {
+        move |source| PrepareError::Private {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+    for d in &view.make_dirs {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    for f in &view.make_files {
+        std::fs::write(f, b"").map_err(io(f))?;
+    }
+    let mut envp: Vec<(OsString, OsString)> = ctx
+        .envp
+        .iter()
+        .filter(|(k, _)| !view.env.iter().any(|(name, _)| k == name.as_str()))
+        .cloned()
+        .collect();
+    for (name, value) in &view.env {
+        envp.push((name.into(), value.clone().into_os_string()));
+    }
+    let spec = spec_for(ctx, &envp, !policy.network)?;
+    Ok(Prepared {
+        view,
+        spec,
+        private,
+    })
+}
+
+fn cstr(s: &OsStr) -> Result<CString, PrepareError> {
+    CString::new(s.as_bytes()).map_err(|_| PrepareError::Nul(s.to_string_lossy().into()))
+}
+
+fn spec_for(
+    ctx: &Context,
+    envp: &[(OsString, OsString)],
+    no_network: bool,
+) -> Result<DirectSpec, PrepareError> {
+    let argv0 = ctx.argv.first().ok_or(PrepareError::NoCommand)?;
+    let path_var = envp.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    Ok(DirectSpec {
+        cwd: cstr(ctx.cwd.as_os_str())?,
+        exec_candidates: exec_candidates(argv0, path_var.map(|v| v.as_os_str()))
+            .iter()
+            .map(|p| cstr(p.as_os_str()))
+            .collect::<Result<_, _>>()?,
+        argv: ctx.argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?,
+        envp: envp
+            .iter()
+            .map(|(k, v)| {
+                let mut kv = k.clone();
+                kv.push("=");
+                kv.push(v);
+                cstr(&kv)
+            })
+            .collect::<Result<_, _>>()?,
+        confine_namespaces: true,
+        no_network,
+    })
+}
