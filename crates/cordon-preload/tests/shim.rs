@@ -15,12 +15,20 @@ fn unique(name: &str) -> String {
     format!("cordon-preload-{}-{n}-{name}", std::process::id())
 }
 
-/// The shim, written once per test process.
+/// The shim, written once under a name derived from its content (FNV-1a), so that test runs
+/// share one file instead of leaving one each behind.
 fn shim_path() -> &'static Path {
     static SHIM_PATH: OnceLock<PathBuf> = OnceLock::new();
     SHIM_PATH.get_or_init(|| {
-        let p = std::env::temp_dir().join(format!("{}.so", unique("shim")));
-        std::fs::write(&p, SHIM).unwrap();
+        let hash = SHIM.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let p = std::env::temp_dir().join(format!("cordon-preload-shim-{hash:016x}.so"));
+        if std::fs::read(&p).ok().as_deref() != Some(SHIM) {
+            let tmp = std::env::temp_dir().join(format!("{}.so", unique("shim")));
+            std::fs::write(&tmp, SHIM).unwrap();
+            std::fs::rename(&tmp, &p).unwrap();
+        }
         p
     })
 }
