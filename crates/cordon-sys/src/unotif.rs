@@ -622,21 +622,43 @@ fn answer_one(listener: BorrowedFd<'_>, sup: &mut dyn Supervisor) {
             Err(e) => (0, -(e as i32), 0),
         },
     };
+    match send_reply(listener, req.id, val, error, flags) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        // A reply this kernel refuses (Continue before Linux 5.5 is EINVAL) would leave the
+        // caller suspended for ever: fail its call instead.
+        Err(_) => {
+            let _ = send_reply(listener, req.id, 0, -libc::ENOSYS, 0);
+        }
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_SEND. ENOENT: the caller is gone.
+fn send_reply(
+    listener: BorrowedFd<'_>,
+    id: u64,
+    val: i64,
+    error: i32,
+    flags: u32,
+) -> Result<(), Errno> {
     let mut resp = libc::seccomp_notif_resp {
-        id: req.id,
+        id,
         val,
         error,
         flags,
     };
     // SAFETY: SEND reads one seccomp_notif_resp (size checked above) through a valid pointer
-    // (the kernel may write it too, hence the mutable pointer). ENOENT: the caller is gone.
-    let _ = unsafe {
+    // (the kernel may write it too, hence the mutable pointer).
+    let r = unsafe {
         libc::ioctl(
             listener.as_raw_fd(),
             libc::SECCOMP_IOCTL_NOTIF_SEND,
             &mut resp as *mut libc::seccomp_notif_resp,
         )
     };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
 }
 
 /// SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND: install `fd` in the caller and
