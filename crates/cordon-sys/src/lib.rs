@@ -2,9 +2,10 @@
 //!
 //! # Overview
 //! Small safe interfaces over the Linux system calls cordon needs: launching a command in new
-//! namespaces on a root built from a list of mount operations ([`sandbox`]), and probing what this
-//! kernel and user allow ([`probe`]). Policy decisions live in `cordon-core`; this crate only
-//! executes a plan it is given.
+//! namespaces on a root built from a list of mount operations ([`sandbox`]), tracing a command
+//! (`ptrace`), supervising its system calls through seccomp user notification (`unotif`), and
+//! probing what this kernel and user allow ([`probe`]). Policy decisions live in `cordon-core`;
+//! this crate only executes a plan it is given.
 //!
 //! # Process model
 //! `cordon` (the supervisor) clones an *init* process into new user, mount, pid, ipc and uts
@@ -27,6 +28,8 @@ pub mod probe;
 pub mod ptrace;
 mod raw;
 pub mod sandbox;
+#[cfg(target_arch = "x86_64")]
+pub mod unotif;
 
 pub use error::SysError;
 pub use raw::default_sigpipe;

@@ -101,35 +101,7 @@ impl Tracee {
     /// The NUL-terminated string at `addr` in the tracee (at most 4096 bytes), read page by
     /// page so that a string near the end of a mapping does not fail the whole read.
     pub fn read_cstring(&self, addr: u64) -> Option<Vec<u8>> {
-        if addr == 0 {
-            return None;
-        }
-        const PAGE: u64 = 4096;
-        let mut out = Vec::new();
-        let mut at = addr;
-        while out.len() < 4096 {
-            let chunk = (PAGE - at % PAGE) as usize;
-            let mut buf = vec![0u8; chunk];
-            let n = process_vm_readv(
-                self.pid,
-                &mut [std::io::IoSliceMut::new(&mut buf)],
-                &[RemoteIoVec {
-                    base: at as usize,
-                    len: chunk,
-                }],
-            )
-            .ok()?;
-            if let Some(end) = buf[..n].iter().position(|&b| b == 0) {
-                out.extend_from_slice(&buf[..end]);
-                return Some(out);
-            }
-            out.extend_from_slice(&buf[..n]);
-            if n < chunk {
-                return None;
-            }
-            at += n as u64;
-        }
-        None
+        read_cstring(self.pid, addr)
     }
 
     /// A native-endian u64 at `addr` in the tracee.
@@ -146,6 +118,40 @@ impl Tracee {
         .ok()?;
         (n == 8).then(|| u64::from_ne_bytes(buf))
     }
+}
+
+/// The NUL-terminated string at `addr` in process `pid` (at most 4096 bytes), read page by
+/// page so that a string near the end of a mapping does not fail the whole read.
+pub(crate) fn read_cstring(pid: Pid, addr: u64) -> Option<Vec<u8>> {
+    if addr == 0 {
+        return None;
+    }
+    const PAGE: u64 = 4096;
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < 4096 {
+        let chunk = (PAGE - at % PAGE) as usize;
+        let mut buf = vec![0u8; chunk];
+        let n = process_vm_readv(
+            pid,
+            &mut [std::io::IoSliceMut::new(&mut buf)],
+            &[RemoteIoVec {
+                base: at as usize,
+                len: chunk,
+            }],
+        )
+        .ok()?;
+        if let Some(end) = buf[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&buf[..end]);
+            return Some(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+        if n < chunk {
+            return None;
+        }
+        at += n as u64;
+    }
+    None
 }
 
 /// newfstatat and statx with AT_EMPTY_PATH are fstat on a descriptor (glibc's fstat since
@@ -242,7 +248,12 @@ pub fn trace_with(
     start_tracing(child).map_err(LaunchError::Setup)?;
     observer.spawned(child.as_raw(), 0);
     let outcome = tracer_loop(child, observer, &mut || {});
-    finish_exec_errors(spec, err_read.as_raw_fd(), outcome)
+    finish_exec_errors(
+        &spec.exec_candidates,
+        &spec.argv,
+        err_read.as_raw_fd(),
+        outcome,
+    )
 }
 
 /// Wait for a new tracee's SIGSTOP (it stops itself after PTRACE_TRACEME), set the tracing
@@ -275,9 +286,11 @@ pub(crate) fn start_tracing(child: Pid) -> Result<(), SysError> {
     Ok(())
 }
 
-/// An exec failure of the command itself is reported like the sandbox does.
-fn finish_exec_errors(
-    spec: &TraceSpec,
+/// An exec failure of the command itself (a record of [`exec_candidates`] on `err_fd`) is
+/// reported like the sandbox does.
+pub(crate) fn finish_exec_errors(
+    exec_candidates: &[CString],
+    argv: &[CString],
     err_fd: i32,
     outcome: Outcome,
 ) -> Result<Outcome, LaunchError> {
@@ -286,15 +299,13 @@ fn finish_exec_errors(
     if n == 8 {
         let errno = Errno::from_raw(i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]));
         let which = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
-        let path = spec
-            .exec_candidates
+        let path = exec_candidates
             .get(which)
             .map(|c| c.to_string_lossy().into_owned())
             .unwrap_or_default();
         return Err(match errno {
             Errno::ENOENT | Errno::ENOTDIR => LaunchError::NotFound {
-                command: spec
-                    .argv
+                command: argv
                     .first()
                     .map(|a| a.to_string_lossy().into_owned())
                     .unwrap_or_default(),
@@ -569,19 +580,6 @@ fn tracee_main(
     before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
     err_fd: i32,
 ) -> ! {
-    let fail = |errno: Errno, which: u32| -> ! {
-        let mut rec = [0u8; 8];
-        rec[..4].copy_from_slice(&(errno as i32).to_ne_bytes());
-        rec[4..].copy_from_slice(&which.to_ne_bytes());
-        // SAFETY: err_fd is the write end of a pipe this process owns until exec or exit.
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(err_fd) };
-        let _ = nix::unistd::write(fd.as_fd(), &rec);
-        crate::raw::exit_now(if matches!(errno, Errno::ENOENT) {
-            127
-        } else {
-            126
-        })
-    };
     crate::raw::default_sigpipe();
     if spec.confine && nix::unistd::geteuid().is_root() && crate::raw::drop_capabilities().is_err()
     {
@@ -596,10 +594,34 @@ fn tracee_main(
     if nix::unistd::chdir(spec.cwd.as_c_str()).is_err() {
         crate::raw::exit_now(125);
     }
+    exec_candidates(&spec.exec_candidates, &spec.argv, &spec.envp, err_fd)
+}
+
+/// Exec the first candidate that can be executed, searching like execvp(3). On failure write
+/// (errno, candidate index) to `err_fd` for [`finish_exec_errors`] and exit 127 or 126.
+pub(crate) fn exec_candidates(
+    candidates: &[CString],
+    argv: &[CString],
+    envp: &[CString],
+    err_fd: i32,
+) -> ! {
+    let fail = |errno: Errno, which: u32| -> ! {
+        let mut rec = [0u8; 8];
+        rec[..4].copy_from_slice(&(errno as i32).to_ne_bytes());
+        rec[4..].copy_from_slice(&which.to_ne_bytes());
+        // SAFETY: err_fd is the write end of a pipe this process owns until exec or exit.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(err_fd) };
+        let _ = nix::unistd::write(fd.as_fd(), &rec);
+        crate::raw::exit_now(if matches!(errno, Errno::ENOENT) {
+            127
+        } else {
+            126
+        })
+    };
     let mut denied: Option<u32> = None;
-    for (i, cand) in spec.exec_candidates.iter().enumerate() {
+    for (i, cand) in candidates.iter().enumerate() {
         let cand: &CStr = cand.as_c_str();
-        let e = match nix::unistd::execve(cand, &spec.argv, &spec.envp) {
+        let e = match nix::unistd::execve(cand, argv, envp) {
             Err(e) => e,
             Ok(never) => match never {},
         };

@@ -25,9 +25,8 @@ const _: () = assert!(std::mem::size_of::<CapHeader>() == 8);
 const _: () = assert!(std::mem::size_of::<CapData>() == 12);
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
-/// Drop every capability: the bounding set (so that exec as uid 0 inside the namespace gains
-/// nothing back), the ambient set, and the effective, permitted and inheritable sets.
-pub(crate) fn drop_capabilities() -> Result<(), Errno> {
+/// Empty the capability bounding set and the ambient set.
+fn drop_bounding_and_ambient() -> Result<(), Errno> {
     for cap in 0..64 {
         // SAFETY: PR_CAPBSET_READ takes an integer argument and touches no memory of ours.
         let held = unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) };
@@ -63,6 +62,13 @@ pub(crate) fn drop_capabilities() -> Result<(), Errno> {
     if r < 0 && Errno::last() != Errno::EINVAL {
         return Err(Errno::last());
     }
+    Ok(())
+}
+
+/// Drop every capability: the bounding set (so that exec as uid 0 inside the namespace gains
+/// nothing back), the ambient set, and the effective, permitted and inheritable sets.
+pub(crate) fn drop_capabilities() -> Result<(), Errno> {
+    drop_bounding_and_ambient()?;
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
@@ -74,6 +80,49 @@ pub(crate) fn drop_capabilities() -> Result<(), Errno> {
     }; 2];
     // SAFETY: header and data are valid, properly sized kernel structs (checked above) that
     // live for the duration of the call; version 3 reads exactly two CapData.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// Make the next exec give no capability while keeping the current ones until then (a
+/// root-owned working directory or a Landlock ruleset may still need them): lock
+/// SECBIT_NOROOT, so that exec as uid 0 grants no file capabilities (capabilities(7), "Root
+/// and capabilities"), empty the bounding set and clear the ambient and inheritable sets. Exec
+/// then computes empty permitted and effective sets. Needs CAP_SETPCAP.
+pub(crate) fn drop_capabilities_at_exec() -> Result<(), Errno> {
+    // SAFETY: PR_GET_SECUREBITS takes no pointer and returns the bits.
+    let bits = unsafe { libc::prctl(libc::PR_GET_SECUREBITS, 0, 0, 0, 0) };
+    if bits < 0 {
+        return Err(Errno::last());
+    }
+    let bits = bits | libc::SECBIT_NOROOT | libc::SECBIT_NOROOT_LOCKED;
+    // SAFETY: PR_SET_SECUREBITS takes an integer argument and touches no memory of ours.
+    if unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits as libc::c_ulong, 0, 0, 0) } < 0 {
+        return Err(Errno::last());
+    }
+    drop_bounding_and_ambient()?;
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are valid, properly sized kernel structs (checked above) that
+    // live for the duration of the call; version 3 writes exactly two CapData.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    for d in &mut data {
+        d.inheritable = 0;
+    }
+    // SAFETY: as for capget; capset only reads header and the two CapData.
     let r = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
     if r < 0 {
         return Err(Errno::last());
