@@ -55,7 +55,11 @@ impl BackendKind {
     pub fn implemented(self) -> bool {
         matches!(
             self,
-            BackendKind::Namespace | BackendKind::Landlock | BackendKind::Ptrace
+            BackendKind::Namespace
+                | BackendKind::Landlock
+                | BackendKind::Ptrace
+                | BackendKind::Seccomp
+                | BackendKind::Preload
         )
     }
 
@@ -69,7 +73,11 @@ impl BackendKind {
                 "enforces read/write/exec rights, safe against a hostile build; hide degrades to \
                  EACCES and existence stays visible to stat; no redirect or empty"
             }
-            BackendKind::Seccomp => "hide = ENOENT and redirects; advisory (TOCTOU)",
+            BackendKind::Seccomp => {
+                "hide = ENOENT, deny = EACCES, read-only paths, on every path a system call \
+                 names; no redirect, empty or private /tmp; advisory against a hostile \
+                 multi-threaded build (TOCTOU)"
+            }
             BackendKind::Ptrace => {
                 "the whole view on every path a system call names, hide = ENOENT, redirects; \
                  advisory against a hostile multi-threaded build (TOCTOU)"
@@ -162,11 +170,11 @@ impl Selection {
         use BackendKind::*;
         [
             vec![Namespace],
-            vec![Landlock, Seccomp],
             vec![Landlock, Ptrace],
+            vec![Landlock, Seccomp],
             vec![Landlock],
-            vec![Seccomp],
             vec![Ptrace],
+            vec![Seccomp],
             vec![Preload],
         ]
         .into_iter()

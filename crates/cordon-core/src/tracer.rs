@@ -410,6 +410,27 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The memory of a process stopped in a system call (a tracee, or a seccomp notification's
+/// caller), for [`decode_call`].
+pub trait CallMemory {
+    fn pid(&self) -> i32;
+    /// The NUL-terminated string at `addr`.
+    fn read_cstring(&self, addr: u64) -> Option<Vec<u8>>;
+    fn read_u64(&self, addr: u64) -> Option<u64>;
+}
+
+impl CallMemory for cordon_sys::ptrace::Tracee {
+    fn pid(&self) -> i32 {
+        cordon_sys::ptrace::Tracee::pid(self)
+    }
+    fn read_cstring(&self, addr: u64) -> Option<Vec<u8>> {
+        cordon_sys::ptrace::Tracee::read_cstring(self, addr)
+    }
+    fn read_u64(&self, addr: u64) -> Option<u64> {
+        cordon_sys::ptrace::Tracee::read_u64(self, addr)
+    }
+}
+
 /// A path argument of a stopped system call, for a backend that checks or rewrites it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathArg {
@@ -432,7 +453,7 @@ pub struct Call {
 /// Decode system call `nr` of the stopped `tracee`: its op and its path arguments. Paths
 /// that cannot be read or made absolute (a bad pointer, a closed dirfd) are left out: the
 /// kernel fails the call by itself.
-pub fn decode_call(tracee: &cordon_sys::ptrace::Tracee, nr: i64, args: [u64; 6]) -> Option<Call> {
+pub fn decode_call(tracee: &dyn CallMemory, nr: i64, args: [u64; 6]) -> Option<Call> {
     use std::os::unix::ffi::OsStrExt;
     let sc = SYSCALLS.iter().find(|s| s.nr == nr)?;
     let pid = tracee.pid();

@@ -261,7 +261,54 @@ impl View {
             }
         }
         view.entries = out;
+        view.settle_private_areas();
         Ok(view)
+    }
+
+    /// A private area (a tmpfs, a fresh home) starts empty, as the namespace sandbox's tmpfs
+    /// does: a hide or deny inside it has nothing of the host's to act on and would only stop
+    /// the build from creating that path, so it goes; and each directory on the way to a
+    /// visible path inside it is made there, as the namespace sandbox makes mount points.
+    fn settle_private_areas(&mut self) {
+        let private = self.private.clone();
+        let is_private = |e: &Entry| e.host != e.path && e.host.starts_with(&private);
+        let nearest_above = |entries: &[Entry], path: &Path| -> Option<usize> {
+            let mut p = path.parent();
+            while let Some(q) = p {
+                if let Ok(i) = entries.binary_search_by(|e| e.path.as_path().cmp(q)) {
+                    return Some(i);
+                }
+                p = q.parent();
+            }
+            None
+        };
+        let entries = self.entries.clone();
+        self.entries = entries
+            .iter()
+            .filter(|e| {
+                !matches!(e.access, Access::Hide | Access::Deny)
+                    || !nearest_above(&entries, &e.path).is_some_and(|i| is_private(&entries[i]))
+            })
+            .cloned()
+            .collect();
+        for e in &self.entries {
+            if !matches!(e.access, Access::Ro | Access::Rw) {
+                continue;
+            }
+            let Some(i) = nearest_above(&self.entries, &e.path) else {
+                continue;
+            };
+            let area = &self.entries[i];
+            if !is_private(area) {
+                continue;
+            }
+            for anc in e.path.ancestors().skip(1) {
+                if anc == area.path {
+                    break;
+                }
+                self.make_dirs.push(Self::host_of(area, anc));
+            }
+        }
     }
 
     /// The entry that decides `path`: the longest one that is a prefix of it.
@@ -566,6 +613,35 @@ mod tests {
         };
         assert!(v.make_files.contains(&host));
         assert!(v.degraded.is_empty());
+    }
+
+    #[test]
+    fn a_private_area_holds_the_way_to_visible_paths_and_no_hides() {
+        let t = tempfile::tempdir().unwrap();
+        let d = canonical(t.path());
+        let mut p = policy(&[
+            ("/", RuleKind::Ro),
+            (d.join("home/.gnupg").to_str().unwrap(), RuleKind::Hide),
+            (d.join("scratch").to_str().unwrap(), RuleKind::Tmpfs),
+            (d.join("scratch/a/b/work").to_str().unwrap(), RuleKind::Rw),
+        ]);
+        p.home = Home::Fresh;
+        let private = d.join("private");
+        let v = View::compile(&p, Some(&d.join("home")), &private, Mode::Rewrite).unwrap();
+        // The build may make ~/.gnupg in its fresh home.
+        let Resolved::Allowed { writable, .. } = v.resolve(&d.join("home/.gnupg"), true, 1) else {
+            panic!("{:?}", v.entries)
+        };
+        assert!(writable);
+        // The directories leading to the work directory exist in the private tmpfs.
+        let made: Vec<String> = v
+            .make_dirs
+            .iter()
+            .filter_map(|m| m.strip_prefix(&private).ok())
+            .map(|m| m.display().to_string())
+            .collect();
+        assert!(made.iter().any(|m| m.ends_with("tmpfs/a/b")), "{made:?}");
+        assert!(made.iter().any(|m| m.ends_with("tmpfs/a")), "{made:?}");
     }
 
     #[test]

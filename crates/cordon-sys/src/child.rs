@@ -208,13 +208,8 @@ fn trace_command(command: Pid, observer: &mut dyn crate::ptrace::Observer) -> ! 
         exit(125);
     }
     observer.spawned(command.as_raw(), 0);
-    let forwarded: Vec<Signal> = crate::sandbox::FORWARDED.to_vec();
-    let _ = crate::raw::catch_signals(&forwarded);
-    let outcome = crate::ptrace::tracer_loop(command, observer, &mut || {
-        for sig in crate::raw::take_caught() {
-            let _ = kill(command, sig);
-        }
-    });
+    let _ = crate::raw::forward_signals(command.as_raw(), &crate::sandbox::FORWARDED);
+    let outcome = crate::ptrace::tracer_loop(command, observer);
     exit(outcome.code())
 }
 

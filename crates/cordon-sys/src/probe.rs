@@ -95,3 +95,16 @@ pub fn landlock_abi() -> Result<u32, Errno> {
 pub fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()
 }
+
+/// Whether this process holds any capability in its effective set (read from
+/// /proc/self/status; false when it cannot be read).
+pub fn has_capabilities() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps != 0)
+}

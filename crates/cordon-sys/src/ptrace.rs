@@ -247,7 +247,10 @@ pub fn trace_with(
 
     start_tracing(child).map_err(LaunchError::Setup)?;
     observer.spawned(child.as_raw(), 0);
-    let outcome = tracer_loop(child, observer, &mut || {});
+    // Signals sent to cordon (kill, a batch system's TERM) go to the command, whose handler
+    // decides; a terminal's ^C reaches it directly (same process group).
+    let _ = crate::raw::forward_signals(child.as_raw(), &crate::sandbox::FORWARDED);
+    let outcome = tracer_loop(child, observer);
     finish_exec_errors(
         &spec.exec_candidates,
         &spec.argv,
@@ -328,13 +331,8 @@ struct TraceeState {
     started: bool,
 }
 
-/// Follow every tracee until all have ended. `on_interrupt` runs when waiting was interrupted
-/// by a signal (the sandbox's init forwards signals from there).
-pub(crate) fn tracer_loop(
-    root: Pid,
-    observer: &mut dyn Observer,
-    on_interrupt: &mut dyn FnMut(),
-) -> Outcome {
+/// Follow every tracee until all have ended.
+pub(crate) fn tracer_loop(root: Pid, observer: &mut dyn Observer) -> Outcome {
     let mut states: HashMap<Pid, TraceeState> = HashMap::new();
     states.insert(
         root,
@@ -347,10 +345,7 @@ pub(crate) fn tracer_loop(
     loop {
         let status = match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)) {
             Ok(s) => s,
-            Err(Errno::EINTR) => {
-                on_interrupt();
-                continue;
-            }
+            Err(Errno::EINTR) => continue,
             Err(_) => {
                 // ECHILD: every tracee is gone.
                 observer.finished(root_outcome.code());

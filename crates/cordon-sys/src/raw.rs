@@ -218,41 +218,33 @@ pub fn default_sigpipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
-/// Signals caught by [`catch_signals`] and not yet taken, as a bit set.
-static CAUGHT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// The process [`forward_signals`] sends to.
+static FORWARD_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
-extern "C" fn note_signal(sig: libc::c_int) {
-    // Async-signal-safe: one atomic OR.
-    CAUGHT.fetch_or(
-        1u64 << (sig as u64 & 63),
-        std::sync::atomic::Ordering::SeqCst,
-    );
+extern "C" fn forward_signal(sig: libc::c_int) {
+    let pid = FORWARD_TO.load(std::sync::atomic::Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe and takes no pointer.
+        unsafe { libc::kill(pid, sig) };
+    }
 }
 
-/// Catch `signals` with a handler that only notes them (without SA_RESTART, so a blocking
-/// waitpid returns EINTR), and unblock them.
-pub(crate) fn catch_signals(signals: &[nix::sys::signal::Signal]) -> Result<(), Errno> {
+/// Send each of `signals` that this process receives on to `pid`, from the handler itself:
+/// no window where a signal is noted but not yet forwarded while the caller blocks in
+/// waitpid. SA_RESTART keeps the caller's calls going.
+pub(crate) fn forward_signals(pid: i32, signals: &[nix::sys::signal::Signal]) -> Result<(), Errno> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
+    FORWARD_TO.store(pid, std::sync::atomic::Ordering::SeqCst);
     let action = SigAction::new(
-        SigHandler::Handler(note_signal),
-        SaFlags::empty(),
+        SigHandler::Handler(forward_signal),
+        SaFlags::SA_RESTART,
         SigSet::empty(),
     );
     let mut set = SigSet::empty();
     for &sig in signals {
-        // SAFETY: the handler only performs an atomic OR, which is async-signal-safe, and the
-        // process is single-threaded.
+        // SAFETY: the handler only loads an atomic and calls kill, both async-signal-safe.
         unsafe { sigaction(sig, &action) }?;
         set.add(sig);
     }
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None)
-}
-
-/// The signals caught since the last call.
-pub(crate) fn take_caught() -> Vec<nix::sys::signal::Signal> {
-    let bits = CAUGHT.swap(0, std::sync::atomic::Ordering::SeqCst);
-    (1..64)
-        .filter(|n| bits & (1u64 << n) != 0)
-        .filter_map(|n| nix::sys::signal::Signal::try_from(n).ok())
-        .collect()
 }

@@ -68,6 +68,10 @@ pub struct NotifySpec {
     /// As root: lock SECBIT_NOROOT, empty the bounding set and clear the ambient and
     /// inheritable sets before exec, so that the command runs as uid 0 without any capability.
     pub drop_capabilities: bool,
+    /// Refuse mounts and namespaces as the direct backends do ([`crate::direct`]).
+    pub confine: bool,
+    /// Refuse IPv4, IPv6 and packet sockets.
+    pub no_network: bool,
 }
 
 /// One suspended system call.
@@ -185,6 +189,10 @@ fn build_filters(spec: &NotifySpec) -> Result<Vec<seccompiler::BpfProgram>, SysE
     }
     let mut programs = crate::ptrace::build_filters(&spec.notified, &spec.refused)?;
     to_user_notif(&mut programs[0]);
+    programs.extend(crate::direct::confinement_filters(
+        spec.confine,
+        !spec.no_network,
+    )?);
     Ok(programs)
 }
 
@@ -793,6 +801,8 @@ mod tests {
             notified: notified.to_vec(),
             refused: Vec::new(),
             drop_capabilities: false,
+            confine: false,
+            no_network: false,
         }
     }
 

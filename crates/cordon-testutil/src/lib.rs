@@ -136,6 +136,17 @@ impl World {
     }
 
     /// The errno text a hidden path fails with under this world's backend.
+    /// Whether this world's backend can show a private directory or other content at a
+    /// path (a private /tmp, a fresh HOME at the home's path, redirect, empty).
+    pub fn rewrites(&self) -> bool {
+        matches!(
+            self.backend,
+            None | Some(
+                "namespace" | "ptrace" | "preload" | "landlock+ptrace" | "landlock+preload"
+            )
+        )
+    }
+
     pub fn hidden_error(&self) -> &'static str {
         if self.hides() {
             "No such file or directory"
@@ -395,7 +406,10 @@ macro_rules! as_each_backend {
             $crate::as_each_backend!(@one body namespace "namespace");
             $crate::as_each_backend!(@one body landlock "landlock");
             $crate::as_each_backend!(@one body ptrace "ptrace");
+            $crate::as_each_backend!(@one body seccomp "seccomp");
+            $crate::as_each_backend!(@one body preload "preload");
             $crate::as_each_backend!(@one body landlock_ptrace "landlock+ptrace");
+            $crate::as_each_backend!(@one body landlock_seccomp "landlock+seccomp");
         }
     };
     (@one $body:ident $module:ident $backend:literal) => {

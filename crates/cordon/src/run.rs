@@ -1,6 +1,7 @@
 //! `cordon run`: flags + policy files + profiles -> one Policy -> the backend's plan -> run.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _, Result};
@@ -333,7 +334,7 @@ fn run_direct(
     args: &RunArgs,
     policy: &Policy,
     sel: &Selection,
-    prepared: direct::Prepared,
+    mut prepared: direct::Prepared,
     host: &HostFacts,
     cwd: &Path,
 ) -> Result<i32> {
@@ -368,18 +369,92 @@ fn run_direct(
         return Ok(0);
     }
     let mut ruleset = if sel.contains(BackendKind::Landlock) {
-        Some(direct::landlock::prepare(&prepared.view)?.ruleset)
+        let filtered = sel.contains(BackendKind::Ptrace);
+        Some(direct::landlock::prepare(&prepared.view, filtered)?.ruleset)
     } else {
         None
     };
     let mut before_exec =
         || -> Result<(), (&'static str, Errno)> { direct::landlock::restrict(&mut ruleset) };
-    let traced = sel.contains(BackendKind::Ptrace) || args.trace.is_some();
-    if !traced {
-        let launched = direct::launch(&prepared.spec, &mut before_exec);
-        return Ok(launch_status(launched, cwd));
+    if sel.contains(BackendKind::Seccomp) {
+        return supervise_direct(args, sel, &prepared, &mut before_exec, cwd);
     }
-    trace_direct(args, policy, sel, &prepared, &mut before_exec, cwd)
+    let preload = if sel.contains(BackendKind::Preload) {
+        let setup = direct::preload::setup(&prepared.view, &prepared.private.path)?;
+        for (name, value) in &setup.env {
+            prepared.set_env(name, value.as_os_str(), name == "LD_PRELOAD")?;
+        }
+        // cordon itself starts the command, without the shim: apply the view to it here.
+        let candidates = direct::preload::command_candidates(&prepared.view, &prepared.spec);
+        direct::preload::note_command(&setup, &candidates);
+        prepared.spec.exec_candidates = candidates
+            .iter()
+            .filter_map(|c| std::ffi::CString::new(c.as_os_str().as_bytes()).ok())
+            .collect();
+        Some(setup)
+    } else {
+        None
+    };
+    let traced = sel.contains(BackendKind::Ptrace) || args.trace.is_some();
+    let code = if traced {
+        trace_direct(args, policy, sel, &prepared, &mut before_exec, cwd)?
+    } else {
+        launch_status(direct::launch(&prepared.spec, &mut before_exec), cwd)
+    };
+    if let Some(setup) = &preload {
+        // The shim cannot follow a static program: say which ran outside the view.
+        for gap in direct::preload::gaps(setup) {
+            eprintln!("cordon: preload gap: {gap} ran outside the view");
+        }
+    }
+    Ok(code)
+}
+
+/// Run with every file system call checked by the seccomp supervisor.
+#[cfg(target_arch = "x86_64")]
+fn supervise_direct(
+    args: &RunArgs,
+    sel: &Selection,
+    prepared: &direct::Prepared,
+    before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    cwd: &Path,
+) -> Result<i32> {
+    if args.trace.is_some() {
+        anyhow::bail!(
+            "--trace cannot be combined with the {sel} backend (a seccomp notification \
+             comes before the tracer's stop); use --backend ptrace or landlock+ptrace"
+        );
+    }
+    let d = &prepared.spec;
+    let spec = cordon_core::sys::unotif::NotifySpec {
+        cwd: d.cwd.clone(),
+        exec_candidates: d.exec_candidates.clone(),
+        argv: d.argv.clone(),
+        envp: d.envp.clone(),
+        notified: cordon_core::tracer::traced_syscalls(),
+        refused: cordon_core::tracer::refused_syscalls(),
+        drop_capabilities: cordon_core::sys::probe::euid() == 0
+            && cordon_core::sys::probe::has_capabilities(),
+        confine: true,
+        no_network: d.no_network,
+    };
+    let mut checker = cordon_core::direct::seccomp::Checker {
+        view: &prepared.view,
+    };
+    let mut hook = || before_exec().map_err(|(_, e)| e);
+    let launched = cordon_core::sys::unotif::supervise(&spec, &mut hook, &mut checker);
+    Ok(launch_status(launched, cwd))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn supervise_direct(
+    _args: &RunArgs,
+    sel: &Selection,
+    _prepared: &direct::Prepared,
+    _before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
+    _cwd: &Path,
+) -> Result<i32> {
+    anyhow::bail!("the {sel} backend is implemented for x86_64 only")
 }
 
 #[cfg(not(target_arch = "x86_64"))]

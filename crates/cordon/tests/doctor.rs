@@ -91,6 +91,10 @@ as_each_user! {
                                  &["/bin/echo", "ran"]);
         assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
         assert!(stderr(&o).contains("cannot show other content"), "{}", describe(&o));
+        let o = output(w.cordon(["run", "--backend", "seccomp", "--trace", "t.jsonl", "--",
+                                 "true"]));
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(stderr(&o).contains("--trace cannot be combined"), "{}", describe(&o));
         let o = output(w.cordon(["run", "--backend", "landlock+namespace", "--", "true"]));
         assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
         assert!(stderr(&o).contains("only landlock pairs"), "{}", describe(&o));

@@ -51,7 +51,11 @@ pub struct LandlockRule {
 /// its children, recursively, and keeps the right to list its own entries. An entry shown from
 /// elsewhere (a private directory, a redirect) grants its host path and hides its own, so that
 /// a path-rewriting backend paired with Landlock cannot be walked around.
-pub fn rules(view: &View) -> Vec<LandlockRule> {
+///
+/// With `listings_filtered` (paired with a backend that drops hidden names from listings),
+/// a directory with a hidden directory beneath may still be listed: Landlock then guarantees
+/// the hidden content, and the pair hides the names.
+pub fn rules(view: &View, listings_filtered: bool) -> Vec<LandlockRule> {
     let mut host: Vec<(PathBuf, Access)> = Vec::new();
     for e in &view.entries {
         if e.host != e.path {
@@ -67,7 +71,7 @@ pub fn rules(view: &View) -> Vec<LandlockRule> {
             Access::Rw => true,
             Access::Hide | Access::Deny => continue,
         };
-        carve(&host, path, write, &mut out);
+        carve(&host, path, write, listings_filtered, &mut out);
     }
     out
 }
@@ -100,7 +104,13 @@ fn is_file(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn carve(host: &[(PathBuf, Access)], path: &Path, write: bool, out: &mut Vec<LandlockRule>) {
+fn carve(
+    host: &[(PathBuf, Access)],
+    path: &Path,
+    write: bool,
+    listings_filtered: bool,
+    out: &mut Vec<LandlockRule>,
+) {
     if !weaker_inside(host, path, write) {
         out.push(LandlockRule {
             path: path.to_path_buf(),
@@ -111,7 +121,7 @@ fn carve(host: &[(PathBuf, Access)], path: &Path, write: bool, out: &mut Vec<Lan
     }
     // Listing is granted to everything beneath a rule: keep it only when no hidden or
     // denied directory is beneath, whose names would then be listed.
-    if !hidden_dir_inside(host, path) {
+    if listings_filtered || !hidden_dir_inside(host, path) {
         out.push(LandlockRule {
             path: path.to_path_buf(),
             write: false,
@@ -127,7 +137,7 @@ fn carve(host: &[(PathBuf, Access)], path: &Path, write: bool, out: &mut Vec<Lan
         if host.binary_search_by(|e| e.0.as_path().cmp(&p)).is_ok() {
             continue;
         }
-        carve(host, &p, write, out);
+        carve(host, &p, write, listings_filtered, out);
     }
 }
 
@@ -143,7 +153,7 @@ pub struct Prepared {
 pub struct LandlockError(String);
 
 /// Build the ruleset for `view` (in the supervisor, before the fork).
-pub fn prepare(view: &View) -> Result<Prepared, LandlockError> {
+pub fn prepare(view: &View, listings_filtered: bool) -> Result<Prepared, LandlockError> {
     let all = AccessFs::from_all(ABI_USED);
     let read = AccessFs::from_read(ABI_USED);
     let err = |e: &dyn std::fmt::Display| LandlockError(e.to_string());
@@ -152,7 +162,7 @@ pub fn prepare(view: &View) -> Result<Prepared, LandlockError> {
         .map_err(|e| err(&e))?
         .create()
         .map_err(|e| err(&e))?;
-    let rules = rules(view);
+    let rules = rules(view, listings_filtered);
     let mut n = 0;
     for r in &rules {
         let Ok(fd) = PathFd::new(&r.path) else {
@@ -245,7 +255,7 @@ mod tests {
                 .unwrap();
             }
             let v = View::compile(&p, None, &d.join("b/private"), Mode::Fixed).unwrap();
-            let mut got: Vec<(String, bool, bool)> = rules(&v)
+            let mut got: Vec<(String, bool, bool)> = rules(&v, false)
                 .into_iter()
                 .map(|r| {
                     let rel = r.path.strip_prefix(&d).unwrap().display().to_string();

@@ -2,8 +2,11 @@
 //! is the [`View`](crate::view::View), a private directory for the run, and the launch spec.
 
 pub mod landlock;
+pub mod preload;
 #[cfg(target_arch = "x86_64")]
 pub mod ptrace;
+#[cfg(target_arch = "x86_64")]
+pub mod seccomp;
 
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -111,6 +114,39 @@ pub fn prepare(policy: &Policy, ctx: &Context, mode: Mode) -> Result<Prepared, P
         spec,
         private,
     })
+}
+
+impl Prepared {
+    /// Set `name` in the command's environment; `prepend` puts `value` before an existing
+    /// value with a `:` (as LD_PRELOAD takes a list).
+    pub fn set_env(
+        &mut self,
+        name: &str,
+        value: &OsStr,
+        prepend: bool,
+    ) -> Result<(), PrepareError> {
+        let prefix = format!("{name}=");
+        let old = self
+            .spec
+            .envp
+            .iter()
+            .position(|kv| kv.as_bytes().starts_with(prefix.as_bytes()));
+        let mut kv = prefix.into_bytes();
+        kv.extend_from_slice(value.as_bytes());
+        if let (Some(i), true) = (old, prepend) {
+            let rest = &self.spec.envp[i].as_bytes()[name.len() + 1..];
+            if !rest.is_empty() {
+                kv.push(b':');
+                kv.extend_from_slice(rest);
+            }
+        }
+        let kv = cstr(OsStr::from_bytes(&kv))?;
+        match old {
+            Some(i) => self.spec.envp[i] = kv,
+            None => self.spec.envp.push(kv),
+        }
+        Ok(())
+    }
 }
 
 fn cstr(s: &OsStr) -> Result<CString, PrepareError> {
