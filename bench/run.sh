@@ -13,8 +13,12 @@ round, interleaved round-robin, then measures start-up latency with hyperfine.
 
 Options:
   --rounds N        build rounds (default 5)
-  --only LIST       comma-separated variants to build with, from:
-                    native,cordon,bwrap,fakechroot,proot,strace (default: all)
+  --only LIST       comma-separated variants to build with, from: native,
+                    cordon (auto: namespace), cordon-landlock, cordon-seccomp,
+                    cordon-preload, cordon-ptrace, cordon-landlock-seccomp,
+                    cordon-landlock-ptrace, cordon-trace, cordon-run-trace,
+                    cordon-landlock-run-trace, bwrap, fakechroot, proot, strace
+                    (default: all)
   --jobs N          make -jN (default 2)
   --build           (re)build cordon with `cargo build --release -p cordon` first
   --as-user         run every variant as uid/gid 65534 via setpriv (needs root)
@@ -39,7 +43,9 @@ RUNS_DIR=$WORK/runs
 SRC_PARENT=$WORK/src
 NOBODY=65534
 
-ALL_VARIANTS=(native cordon cordon-trace cordon-run-trace bwrap fakechroot proot strace)
+ALL_VARIANTS=(native cordon cordon-landlock cordon-seccomp cordon-preload cordon-ptrace
+	cordon-landlock-seccomp cordon-landlock-ptrace cordon-trace cordon-run-trace
+	cordon-landlock-run-trace bwrap fakechroot proot strace)
 ROUNDS=5
 JOBS=2
 ONLY=""
@@ -313,6 +319,16 @@ wrap() {
 	case $v in
 	native) CMD=("$@") ;;
 	cordon) CMD=("$CORDON_EXE" run -- "$@") ;;
+	# The same policy with each backend that needs no user namespace.
+	cordon-landlock) CMD=("$CORDON_EXE" run --backend landlock -- "$@") ;;
+	cordon-seccomp) CMD=("$CORDON_EXE" run --backend seccomp -- "$@") ;;
+	cordon-preload) CMD=("$CORDON_EXE" run --backend preload -- "$@") ;;
+	cordon-ptrace) CMD=("$CORDON_EXE" run --backend ptrace -- "$@") ;;
+	cordon-landlock-seccomp) CMD=("$CORDON_EXE" run --backend landlock+seccomp -- "$@") ;;
+	cordon-landlock-ptrace) CMD=("$CORDON_EXE" run --backend landlock+ptrace -- "$@") ;;
+	cordon-landlock-run-trace)
+		CMD=("$CORDON_EXE" run --backend landlock --trace "$dir.trace.jsonl.zst" -- "$@")
+		;;
 	# The tracer alone (no sandbox), and the sandbox with the tracer; compressed traces,
 	# written next to the scratch dir.
 	cordon-trace) CMD=("$CORDON_EXE" trace -o "$dir.trace.jsonl.zst" -- "$@") ;;
@@ -334,7 +350,7 @@ wrap() {
 variant_tool() {
 	case $1 in
 	native) echo sh ;;
-	cordon) echo cordon ;;
+	cordon*) echo cordon ;;
 	*) echo "$1" ;;
 	esac
 }

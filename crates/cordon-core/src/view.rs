@@ -74,6 +74,12 @@ pub struct View {
     pub degraded: Vec<String>,
     /// Directories and files to create under `private` before the run.
     pub make_dirs: Vec<PathBuf>,
+    /// What readlink said of host paths under read-only entries, which the build cannot
+    /// change: most lookups (headers, libraries, tools) walk the same system directories.
+    links: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    /// Resolutions that went only through read-only entries (or directories the view does
+    /// not show), by (path, follow_last): they cannot change during the run.
+    resolved: std::cell::RefCell<std::collections::HashMap<(PathBuf, bool), Resolved>>,
     pub make_files: Vec<PathBuf>,
 }
 
@@ -109,6 +115,8 @@ impl View {
             degraded: Vec::new(),
             make_dirs: Vec::new(),
             make_files: Vec::new(),
+            links: Default::default(),
+            resolved: Default::default(),
         };
         let mut entries: Vec<Entry> = Vec::new();
         let mut add = |path: PathBuf, access: Access, host: PathBuf, origin: &str| {
@@ -346,6 +354,26 @@ impl View {
     /// each component and following symlinks (the last one only when `follow_last`).
     /// `path` must be absolute; `/proc/self` means `pid`'s entry.
     pub fn resolve(&self, path: &Path, follow_last: bool, pid: i32) -> Resolved {
+        let key = (path.to_path_buf(), follow_last);
+        if let Some(r) = self.resolved.borrow().get(&key) {
+            return r.clone();
+        }
+        let (r, fixed) = self.walk(path, follow_last, pid);
+        if fixed {
+            self.resolved.borrow_mut().insert(key, r.clone());
+        }
+        r
+    }
+
+    /// [`View::resolve`], and whether the answer can be kept: every step went through a
+    /// read-only entry or a directory the view does not show, and not through /proc.
+    fn walk(&self, path: &Path, follow_last: bool, pid: i32) -> (Resolved, bool) {
+        let mut fixed = !path.starts_with("/proc");
+        let r = self.walk_inner(path, follow_last, pid, &mut fixed);
+        (r, fixed)
+    }
+
+    fn walk_inner(&self, path: &Path, follow_last: bool, pid: i32, fixed: &mut bool) -> Resolved {
         let mut todo: VecDeque<OsString> = components(path);
         let mut at = PathBuf::from("/");
         let mut links = 0;
@@ -379,7 +407,20 @@ impl View {
             if last && !follow_last {
                 break;
             }
-            let Ok(target) = std::fs::read_link(&host) else {
+            let ro = entry.is_some_and(|e| e.access == Access::Ro);
+            if at.starts_with("/proc") || entry.is_some_and(|e| e.access != Access::Ro) {
+                *fixed = false;
+            }
+            let target = if ro {
+                let mut links = self.links.borrow_mut();
+                links
+                    .entry(host)
+                    .or_insert_with_key(|h| std::fs::read_link(h).ok())
+                    .clone()
+            } else {
+                std::fs::read_link(&host).ok()
+            };
+            let Some(target) = target else {
                 continue;
             };
             links += 1;
