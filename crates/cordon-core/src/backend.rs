@@ -74,9 +74,9 @@ impl BackendKind {
                  EACCES and existence stays visible to stat; no redirect or empty"
             }
             BackendKind::Seccomp => {
-                "hide = ENOENT, deny = EACCES, read-only paths, on every path a system call \
-                 names; no redirect, empty or private /tmp; advisory against a hostile \
-                 multi-threaded build (TOCTOU)"
+                "hide = ENOENT, deny = EACCES, read-only paths, redirect and empty for opens \
+                 and stats, on every path a system call names; no private /tmp; advisory \
+                 against a hostile multi-threaded build (TOCTOU)"
             }
             BackendKind::Ptrace => {
                 "the whole view on every path a system call names, hide = ENOENT, redirects; \
@@ -156,7 +156,7 @@ impl Selection {
                 "Landlock enforces read/write/exec rights against a hostile build; {} hides \
                  (ENOENT){}",
                 self.0[1],
-                if self.rewrites() {
+                if self.rewrites() || self.contains(BackendKind::Seccomp) {
                     " and redirects"
                 } else {
                     ""
@@ -213,6 +213,8 @@ pub struct Availability {
     pub usable: bool,
     /// Why not, or what it relies on.
     pub reason: String,
+    /// What it guarantees when it runs.
+    pub guarantees: &'static str,
 }
 
 /// The availability of every backend on this host.
@@ -225,6 +227,7 @@ pub fn matrix(host: &HostFacts) -> Vec<Availability> {
                 backend: b,
                 usable,
                 reason,
+                guarantees: b.guarantees(),
             }
         })
         .collect()
@@ -303,4 +306,47 @@ pub fn auto_candidates(host: &HostFacts) -> (Vec<Selection>, Vec<String>) {
         }
     }
     (ok, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_parse_and_pair_only_with_landlock() {
+        let s = Selection::parse("landlock+ptrace").unwrap();
+        assert_eq!(s.to_string(), "landlock+ptrace");
+        assert!(s.enforces() && s.hides() && s.rewrites());
+        let s = Selection::parse("landlock+seccomp").unwrap();
+        assert!(s.enforces() && s.hides() && !s.rewrites());
+        let s = Selection::parse("landlock").unwrap();
+        assert!(s.enforces() && !s.hides());
+        let s = Selection::parse("preload").unwrap();
+        assert!(!s.enforces() && s.hides() && s.rewrites());
+        for bad in [
+            "ptrace+landlock",
+            "landlock+namespace",
+            "landlock+landlock",
+            "bogus",
+        ] {
+            assert!(Selection::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn auto_tries_the_strongest_first() {
+        let order: Vec<String> = Selection::auto_order()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(order[0], "namespace");
+        // Each selection that enforces comes before every one that does not.
+        let first_advisory = Selection::auto_order()
+            .iter()
+            .position(|s| !s.enforces())
+            .unwrap();
+        assert!(Selection::auto_order()[first_advisory..]
+            .iter()
+            .all(|s| !s.enforces()));
+    }
 }

@@ -409,7 +409,11 @@ pub fn render_markdown(r: &Report) -> String {
     let _ = writeln!(s, "<details><summary>Coverage</summary>\n");
     let _ = writeln!(s, "- tracer: {}", r.coverage.tracer);
     for g in &r.coverage.gaps {
-        let _ = writeln!(s, "- not seen: {g}");
+        if g.starts_with("the view differs") {
+            let _ = writeln!(s, "- {g}");
+        } else {
+            let _ = writeln!(s, "- not seen: {g}");
+        }
     }
     for w in &r.coverage.warnings {
         let _ = writeln!(s, "- warning: {w}");

@@ -47,7 +47,13 @@ pub struct Entry {
 /// Whether the backend can show one host path at another path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Every path of every call can be rewritten (ptrace, preload).
     Rewrite,
+    /// Opens, stats and access checks can be answered from another file (the seccomp
+    /// supervisor opens it and hands over the descriptor), but a build cannot create files
+    /// through them: `redirect` and `empty` work, `tmpfs` and a fresh HOME are as in `Fixed`.
+    Inject,
+    /// Nothing can be shown from elsewhere (landlock).
     Fixed,
 }
 
@@ -143,7 +149,7 @@ impl View {
                     let dir = private_dir(&mut view, "home");
                     add(h, Access::Rw, dir, "home = fresh");
                 }
-                (_, Mode::Fixed) => {
+                (_, Mode::Fixed | Mode::Inject) => {
                     let dir = private_dir(&mut view, "home");
                     view.degraded.push(format!(
                         "home = fresh: HOME is the private directory {}; the real home {} \
@@ -206,7 +212,7 @@ impl View {
                             let dir = private_dir(&mut view, "tmpfs");
                             add(at, Access::Rw, dir, &origin);
                         }
-                        Mode::Fixed => {
+                        Mode::Fixed | Mode::Inject => {
                             if at == Path::new("/tmp") {
                                 let dir = private_dir(&mut view, "tmp");
                                 view.env.push(("TMPDIR".into(), dir));
@@ -227,7 +233,8 @@ impl View {
                 RuleKind::Empty | RuleKind::Redirect { .. } if mode == Mode::Fixed => {
                     return Err(refuse(
                         "this backend cannot show other content at a path; use the \
-                         namespace, ptrace or preload backend (see `cordon doctor`)",
+                         namespace, seccomp, ptrace or preload backend, alone or paired with \
+                         landlock (see `cordon doctor`)",
                     ));
                 }
                 RuleKind::Empty => {

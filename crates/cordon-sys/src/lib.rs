@@ -22,6 +22,7 @@
 mod child;
 pub mod direct;
 pub mod error;
+pub mod hostfs;
 mod mount;
 pub mod probe;
 #[cfg(target_arch = "x86_64")]

@@ -72,6 +72,7 @@ pub fn doctor(json: bool) -> Result<i32> {
             if a.usable { "yes" } else { "no" },
             a.reason
         );
+        println!("                  {}", a.guarantees);
     }
     match chosen {
         Some(b) => println!("auto: {b} ({})", b.guarantees()),

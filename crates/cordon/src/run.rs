@@ -293,10 +293,13 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
     }
 }
 
-/// How a selection shows paths: with rewriting (a private /tmp at /tmp) or without.
+/// How a selection shows paths: with rewriting (a private /tmp at /tmp), by answering from
+/// another file (seccomp), or neither (landlock).
 fn mode_of(sel: &Selection) -> Mode {
     if sel.rewrites() {
         Mode::Rewrite
+    } else if sel.contains(BackendKind::Seccomp) {
+        Mode::Inject
     } else {
         Mode::Fixed
     }
@@ -497,15 +500,20 @@ fn trace_direct(
         confine: true,
         no_network: d.no_network,
     };
+    let mut notes = prepared.view.degraded.clone();
+    if !sel.hides() {
+        notes.push("hide is EACCES (unreadable), not ENOENT; hidden paths exist for stat".into());
+    }
     let mut writer = match &args.trace {
         Some(path) => Some(
-            crate::trace::open_writer(
+            crate::trace::open_writer_noting(
                 path,
                 &args.command,
                 cwd,
                 policy,
                 &format!("ptrace, under the {sel} backend: {}", sel.guarantees()),
                 &home_setting(policy),
+                &notes,
             )?
             .with_verdicts(prepared.view.verdicts()),
         ),
@@ -565,7 +573,10 @@ fn run_namespace(
                 &args.command,
                 cwd,
                 policy,
-                "ptrace, in the namespace sandbox",
+                &format!(
+                    "ptrace, under the namespace backend: {}",
+                    backend.guarantees()
+                ),
                 &home_setting(policy),
             )?
             .with_verdicts(cordon_core::tracer::plan_verdicts(&plan)),

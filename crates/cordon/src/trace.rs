@@ -132,6 +132,20 @@ pub fn open_writer(
     tracer: &str,
     home_setting: &str,
 ) -> Result<TraceWriter<tracer::Sink>> {
+    open_writer_noting(out, command, cwd, policy, tracer, home_setting, &[])
+}
+
+/// [`open_writer`], with `notes` on how the run's view differs from the policy (a backend
+/// without namespaces) added to the header's coverage gaps.
+pub fn open_writer_noting(
+    out: &std::path::Path,
+    command: &[std::ffi::OsString],
+    cwd: &std::path::Path,
+    policy: &cordon_core::policy::Policy,
+    tracer: &str,
+    home_setting: &str,
+    notes: &[String],
+) -> Result<TraceWriter<tracer::Sink>> {
     let sink = tracer::Sink::create(out)
         .with_context(|| format!("cannot create the trace file {}", out.display()))?;
     let compressed = sink.is_compressed();
@@ -153,7 +167,10 @@ pub fn open_writer(
                 .into(),
             "io_uring is refused (ENOSYS) while tracing, so programs fall back to plain calls"
                 .into(),
-        ],
+        ]
+        .into_iter()
+        .chain(notes.iter().map(|n| format!("the view differs: {n}")))
+        .collect(),
         home: std::env::var("HOME").unwrap_or_default(),
         home_setting: home_setting.to_string(),
         xdg_config_home: std::env::var("XDG_CONFIG_HOME").unwrap_or_default(),

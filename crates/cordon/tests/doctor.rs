@@ -100,3 +100,29 @@ as_each_user! {
         assert!(stderr(&o).contains("only landlock pairs"), "{}", describe(&o));
     }
 }
+
+as_each_user! {
+    /// A run says which backend ran and how its view differs from the policy: on stderr with
+    /// --verbose, and in the trace (header) and the report (coverage) with --trace.
+    fn runs_record_the_backend_and_its_guarantees(w) {
+        let o = w.run_in_sandbox(&["--backend", "landlock", "--verbose"], &["/bin/true"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        for said in ["backend landlock:", "Landlock ABI", "degraded: tmpfs /tmp",
+                     "degraded: hide is EACCES"] {
+            assert!(stderr(&o).contains(said), "{said}: {}", describe(&o));
+        }
+        let trace = w.path("work/t.jsonl");
+        let t = trace.to_str().unwrap();
+        let o = w.run_in_sandbox(&["--backend", "landlock", "--trace", t], &["/bin/cat",
+                                                                          "/etc/hostname"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let header = std::fs::read_to_string(&trace).unwrap();
+        let header = header.lines().next().unwrap().to_string();
+        assert!(header.contains("under the landlock backend"), "{header}");
+        assert!(header.contains("the view differs: tmpfs /tmp"), "{header}");
+        let r = output(w.cordon(["report", "--format", "markdown", t]));
+        assert_eq!(r.status.code(), Some(0), "{}", describe(&r));
+        assert!(stdout(&r).contains("under the landlock backend"), "{}", describe(&r));
+        assert!(stdout(&r).contains("- the view differs: hide is EACCES"), "{}", describe(&r));
+    }
+}

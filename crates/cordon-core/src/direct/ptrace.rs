@@ -74,10 +74,13 @@ impl<'a> Enforcer<'a> {
             return Action::Continue;
         };
         let writes = matches!(call.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
+        // A denied path is present: only its content is refused.
+        let looks = matches!(call.op, Op::Stat | Op::Probe | Op::Readlink);
         let mut rewrites = Vec::new();
         for p in &call.paths {
             match self.view.resolve(&p.abs, p.follow, tracee.pid()) {
                 Resolved::Hidden => return Action::Fail(libc_errno::ENOENT),
+                Resolved::Denied if looks => {}
                 Resolved::Denied => return Action::Fail(libc_errno::EACCES),
                 Resolved::Loop => return Action::Fail(libc_errno::ELOOP),
                 Resolved::Allowed {

@@ -1,7 +1,7 @@
 //! The seccomp backend: every file system call of the command's process tree is suspended
 //! (seccomp user notification) while cordon walks its paths through the view, then answered
 //! ENOENT for a hidden path, EACCES for a denied one, EROFS for a write under a read-only
-//! one, or let through as it is.
+//! one, answered from another file at a `redirect` or `empty` path, or let through as it is.
 //!
 //! # Enforces
 //! `hide` as ENOENT, `deny` as EACCES and read-only paths, on every path a system call names,
@@ -19,11 +19,16 @@
 //! - Advisory: a call let through runs with the path as it is in the caller's memory, which
 //!   another thread may change after the check (time of check to time of use). Pair it with
 //!   Landlock (`landlock+seccomp`) for a guarantee.
-//! - Cannot rewrite paths: a `tmpfs` keeps the host's directory, a fresh HOME is a private
-//!   directory named by $HOME (the real home is hidden), `redirect` and `empty` are refused.
+//! - Cannot rewrite paths, only answer for them: at a `redirect` or `empty` path, opens get a
+//!   descriptor of the other file (injected, Linux 5.14), and stat, access and readlink are
+//!   answered from it; any other call there fails with EACCES (exec included). A `tmpfs`
+//!   keeps the host's directory and a fresh HOME is a private directory named by $HOME (the
+//!   real home is hidden), since a build creates files there.
 //! - Directory listings still show hidden names (stat and open of them fail).
 //! - Processes that outlive a killed cordon keep the filter, and their file system calls fail
 //!   with ENOSYS.
+
+use std::path::Path;
 
 use cordon_sys::unotif::{Memory, Reply, Request, Supervisor};
 
@@ -61,16 +66,115 @@ impl Supervisor for Checker<'_> {
             return Reply::Continue;
         };
         let writes = matches!(call.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
+        // A denied path is present: only its content is refused.
+        let looks = matches!(call.op, Op::Stat | Op::Probe | Op::Readlink);
+        let mut moved = None;
         for p in &call.paths {
             let errno = match self.view.resolve(&p.abs, p.follow, req.pid) {
-                Resolved::Hidden => 2,
-                Resolved::Denied => 13,
-                Resolved::Loop => 40,
-                Resolved::Allowed { writable, .. } if writes && !writable => 30,
+                Resolved::Hidden => ENOENT,
+                Resolved::Denied if looks => continue,
+                Resolved::Denied => EACCES,
+                Resolved::Loop => ELOOP,
+                Resolved::Allowed { writable, .. } if writes && !writable => EROFS,
+                Resolved::Allowed {
+                    host, moved: true, ..
+                } => {
+                    moved = Some(host);
+                    continue;
+                }
                 Resolved::Allowed { .. } => continue,
             };
             return Reply::Errno(errno);
         }
-        Reply::Continue
+        match moved {
+            None => Reply::Continue,
+            // Shown from elsewhere (redirect, empty): answered from that file.
+            Some(host) if call.paths.len() == 1 => answer_from(&host, call.name, req, mem),
+            Some(_) => Reply::Errno(EXDEV),
+        }
+    }
+}
+
+const ENOENT: i32 = 2;
+const EACCES: i32 = 13;
+const EXDEV: i32 = 18;
+const EROFS: i32 = 30;
+const ELOOP: i32 = 40;
+
+/// Carry out call `name` on `host` (the file the view shows at the caller's path) and answer
+/// with its result: opens hand over the descriptor, stats and access checks are made on it,
+/// readlink reads it. Any other call on such a path fails with EACCES: the kernel would act
+/// on the original path.
+fn answer_from(host: &Path, name: &str, req: &Request, mem: &Memory) -> Reply {
+    use cordon_sys::hostfs;
+    let a = req.args;
+    let errno = |e: cordon_sys::error::Errno| Reply::Errno(e as i32);
+    // Written into the caller's memory only while its call is still pending.
+    let write = |addr: u64, bytes: &[u8], value: i64| {
+        if mem.valid() && mem.write(addr, bytes) {
+            Reply::Value(value)
+        } else {
+            Reply::Errno(14) // EFAULT
+        }
+    };
+    const O_CLOEXEC: u64 = 0o2000000;
+    const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+    let open = |flags: u64, mode: u64| match hostfs::open(host, flags as i32, mode as u32) {
+        Ok(fd) => Reply::SendFd {
+            fd,
+            cloexec: flags & O_CLOEXEC != 0,
+        },
+        Err(e) => errno(e),
+    };
+    match name {
+        "open" => open(a[1], a[2]),
+        "creat" => open(0o1101, a[1]),
+        "openat" => open(a[2], a[3]),
+        "openat2" => match mem.read(a[2], 16) {
+            Some(how) => {
+                let flags = u64::from_ne_bytes(how[0..8].try_into().unwrap_or([0; 8]));
+                let mode = u64::from_ne_bytes(how[8..16].try_into().unwrap_or([0; 8]));
+                open(flags, mode)
+            }
+            None => Reply::Errno(14),
+        },
+        "stat" | "lstat" | "newfstatat" => {
+            let (buf, follow) = match name {
+                "stat" => (a[1], true),
+                "lstat" => (a[1], false),
+                _ => (a[2], a[3] & AT_SYMLINK_NOFOLLOW == 0),
+            };
+            match hostfs::stat_bytes(host, follow) {
+                Ok(bytes) => write(buf, &bytes, 0),
+                Err(e) => errno(e),
+            }
+        }
+        "statx" => match hostfs::statx_bytes(host, a[2] as i32, a[3] as u32) {
+            Ok(bytes) => write(a[4], &bytes, 0),
+            Err(e) => errno(e),
+        },
+        "access" | "faccessat" | "faccessat2" => {
+            let mode = if name == "access" { a[1] } else { a[2] };
+            match hostfs::access(host, mode as i32) {
+                Ok(()) => Reply::Value(0),
+                Err(e) => errno(e),
+            }
+        }
+        "readlink" | "readlinkat" => {
+            let (buf, size) = if name == "readlink" {
+                (a[1], a[2])
+            } else {
+                (a[2], a[3])
+            };
+            match std::fs::read_link(host) {
+                Ok(t) => {
+                    let t = t.as_os_str().as_encoded_bytes();
+                    let n = t.len().min(size as usize);
+                    write(buf, &t[..n], n as i64)
+                }
+                Err(e) => Reply::Errno(e.raw_os_error().unwrap_or(22)),
+            }
+        }
+        _ => Reply::Errno(EACCES),
     }
 }
