@@ -238,8 +238,8 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         // Auto means the strongest backend that works; the namespace backend is tried
         // directly, and only when it cannot start is the host probed (probing forks a child).
         None => match run_namespace(&args, &policy, ctx.clone(), &cwd, true)? {
-            Some(code) => Ok(code),
-            None => {
+            Ok(code) => Ok(code),
+            Err(why) => {
                 let host = HostFacts::probe(false);
                 let (candidates, mut skipped) = backend::auto_candidates(&host);
                 for sel in candidates {
@@ -264,7 +264,9 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
                                     .error
                                     .as_deref()
                                     .map(|e| format!("user namespaces unavailable: {e}"))
-                                    .unwrap_or_else(|| "the namespace sandbox failed".into()),
+                                    .unwrap_or_else(|| format!(
+                                        "the namespace sandbox cannot be set up: {why}"
+                                    )),
                                 sel.guarantees()
                             );
                             return run_direct(&args, &policy, &sel, prepared, &host, &cwd);
@@ -544,15 +546,17 @@ fn home_setting(policy: &Policy) -> String {
     }
 }
 
-/// Run in the namespace sandbox. `Ok(None)` when user namespaces cannot be made and `auto`
-/// may fall back (`fallback`), after which nothing has run.
+/// Run in the namespace sandbox. `Ok(Err(why))` when the sandbox cannot be set up and
+/// `auto` may fall back (`fallback`): nothing has run then. User namespaces may be refused
+/// outright (clone), or made without the rights to build a root in them (Ubuntu's AppArmor
+/// restriction fails the first mount).
 fn run_namespace(
     args: &RunArgs,
     policy: &Policy,
     ctx: Context,
     cwd: &Path,
     fallback: bool,
-) -> Result<Option<i32>> {
+) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
     let mut plan = plan::compile(policy, &ctx)?;
 
@@ -564,7 +568,7 @@ fn run_namespace(
     }
     if args.dry_run {
         print_dry_run(policy, &plan.spec);
-        return Ok(Some(0));
+        return Ok(Ok(0));
     }
     let mut writer = match &args.trace {
         Some(path) => Some(
@@ -609,15 +613,15 @@ fn run_namespace(
         std::mem::forget(w);
     }
     match launched {
+        // Nothing ran: a setup failure other than the policy's own (an invisible working
+        // directory) means this machine's namespaces cannot hold the sandbox.
+        Err(LaunchError::Setup(e)) if fallback && e.call != "chdir" => Ok(Err(e.to_string())),
         Err(LaunchError::Setup(e)) if e.call == "clone" => {
-            if fallback {
-                return Ok(None);
-            }
             eprintln!(
                 "cordon: cannot create the sandbox's namespaces: {e} \
                  (user namespaces unavailable? see `cordon doctor`)"
             );
-            Ok(Some(EXIT_FAILURE))
+            Ok(Ok(EXIT_FAILURE))
         }
         Err(LaunchError::Setup(e))
             if e.call == "write"
@@ -631,9 +635,9 @@ fn run_namespace(
                  inside another sandbox) cannot map itself into a new user namespace; \
                  run cordon as a non-root user there"
             );
-            Ok(Some(EXIT_FAILURE))
+            Ok(Ok(EXIT_FAILURE))
         }
-        other => Ok(Some(launch_status(other, cwd))),
+        other => Ok(Ok(launch_status(other, cwd))),
     }
 }
 

@@ -126,3 +126,21 @@ as_each_user! {
         assert!(stdout(&r).contains("- the view differs: hide is EACCES"), "{}", describe(&r));
     }
 }
+
+as_each_user! {
+    /// cordon inside cordon: the inner run gets a sandbox too. An unprivileged user nests
+    /// namespaces; root without capabilities cannot map uid 0 again, and falls back (out
+    /// loud) to a backend that needs no namespace.
+    fn cordon_inside_cordon(w) {
+        w.write("home/.gitconfig", "[user]\n\tname = Poison\n");
+        let inner = w.bin("cordon");
+        let o = w.run_in_sandbox(&[], &[inner.to_str().unwrap(), "run", "--", "/bin/sh", "-c",
+                                        "echo inner ran; cat ~/.gitconfig"]);
+        assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+        assert!(stdout(&o).contains("inner ran"), "{}", describe(&o));
+        assert!(!stdout(&o).contains("Poison"), "{}", describe(&o));
+        if stderr(&o).contains("cannot be set up") {
+            assert!(stderr(&o).contains("running with the"), "{}", describe(&o));
+        }
+    }
+}
