@@ -50,6 +50,7 @@ impl PrivateDir {
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
             .unwrap_or_else(|| PathBuf::from("/tmp"));
+        remove_stale(&base);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -65,6 +66,30 @@ impl PrivateDir {
         Ok(PrivateDir {
             path: crate::plan::canonical(&path),
         })
+    }
+}
+
+/// Remove the private directories of runs whose cordon is gone (killed before it could clean
+/// up): `.cordon-PID-*` with no process PID, owned by this user.
+fn remove_stale(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(dir) = std::fs::read_dir(base) else {
+        return;
+    };
+    let me = cordon_sys::probe::euid();
+    for e in dir.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".cordon-"))
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let mine = e.metadata().map(|m| m.uid() == me).unwrap_or(false);
+        if mine && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -179,4 +204,26 @@ fn spec_for(
         confine_namespaces: true,
         no_network,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_private_directories_of_dead_runs_are_removed() {
+        let t = tempfile::tempdir().unwrap();
+        // pid_max is at most 2^22: this pid cannot exist.
+        let dead = t.path().join(".cordon-99999999-1234abcd");
+        let live = t
+            .path()
+            .join(format!(".cordon-{}-1234abcd", std::process::id()));
+        let other = t.path().join("unrelated");
+        for d in [&dead, &live, &other] {
+            std::fs::create_dir_all(d.join("1-home")).unwrap();
+        }
+        remove_stale(t.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
+    }
 }
