@@ -4,15 +4,15 @@
 //! A [`policy::Policy`] is data: ordered path rules, environment rules, a home and a network
 //! setting, loaded from built-in profiles, TOML files and command-line flags
 //! ([`policy::Loader`]). A backend compiles it into its own plan ([`plan`] for the namespace
-//! backend) and runs the command; it never re-reads flags.
+//! backend, [`view`] for the others) and runs the command; it never re-reads flags.
 //!
 //! # Process model
 //! Everything here runs in the supervisor, before any namespace exists; the only code that runs
 //! inside the sandbox is in `cordon-sys`.
 //!
 //! # Limitations
-//! Only the namespace backend exists in this version; the others are named so that asking for
-//! them gives a clear error (see [`backend`]).
+//! The backends without namespaces ([`direct`]) cannot mount: they show a private /tmp and a
+//! fresh HOME by rewriting paths (ptrace, preload) or degrade them, and say so ([`view`]).
 #![forbid(unsafe_code)]
 
 pub mod analysis;

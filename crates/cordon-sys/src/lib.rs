@@ -2,9 +2,11 @@
 //!
 //! # Overview
 //! Small safe interfaces over the Linux system calls cordon needs: launching a command in new
-//! namespaces on a root built from a list of mount operations ([`sandbox`]), tracing a command
-//! (`ptrace`), supervising its system calls through seccomp user notification (`unotif`), and
-//! probing what this kernel and user allow ([`probe`]). Policy decisions live in `cordon-core`;
+//! namespaces on a root built from a list of mount operations ([`sandbox`]); launching it
+//! confined without namespaces ([`direct`]), under the tracer (`ptrace`, which also fails
+//! calls, rewrites their paths and filters listings) or under a seccomp user-notification
+//! supervisor (`unotif`, with [`hostfs`] for the calls made on a suspended process's behalf);
+//! and probing what this kernel and user allow ([`probe`]). Policy decisions live in `cordon-core`;
 //! this crate only executes a plan it is given.
 //!
 //! # Process model
