@@ -409,7 +409,7 @@ fn run_direct(
     if let Some(setup) = &preload {
         // The shim cannot follow a static program: say which ran outside the view.
         for gap in direct::preload::gaps(setup) {
-            eprintln!("cordon: preload gap: {gap} ran outside the view");
+            eprintln!("cordon: preload gap, outside the view: {gap}");
         }
     }
     Ok(code)

@@ -144,3 +144,22 @@ as_each_user! {
         }
     }
 }
+
+as_each_user! {
+    /// Under Landlock alone a hidden directory is only unreadable, so a PATH entry inside it
+    /// (~/.pyenv/shims behind the fresh home) would still be found by a PATH search, and fail
+    /// to run: such entries leave PATH, and --verbose says so.
+    fn landlock_drops_path_entries_it_cannot_hide(w) {
+        let tool = w.script("home/bin/mytool", "#!/bin/sh\necho ran\n");
+        let dir = tool.parent().unwrap().to_str().unwrap().to_string();
+        let mut c = w.cordon(["run", "--backend", "landlock", "--verbose", "--", "/bin/sh",
+                              "-c", "command -v mytool || echo not-found; echo PATH=$PATH"]);
+        c.env("PATH", format!("{dir}:/usr/bin:/bin"));
+        let o = output(c);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert!(stdout(&o).contains("not-found"), "{}", describe(&o));
+        assert!(stdout(&o).contains("PATH=/usr/bin:/bin\n"), "{}", describe(&o));
+        assert!(stderr(&o).contains(&format!("PATH: removed entries that hide makes unreadable: {dir}")),
+                "{}", describe(&o));
+    }
+}

@@ -96,7 +96,7 @@ fn check(w: &World, target: &str, rules: &[&str]) {
             if w.backend() == Some("preload") && bin == "escape-static" {
                 // Not followed, but never silently: the run names the static program.
                 assert!(
-                    stderr(&o).contains("preload gap: static executable")
+                    stderr(&o).contains("preload gap, outside the view: static executable")
                         && stderr(&o).contains(bin),
                     "{}",
                     describe(&o)

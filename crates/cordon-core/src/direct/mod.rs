@@ -133,6 +133,10 @@ pub fn prepare(policy: &Policy, ctx: &Context, mode: Mode) -> Result<Prepared, P
     for (name, value) in &view.env {
         envp.push((name.into(), value.clone().into_os_string()));
     }
+    let mut view = view;
+    if mode == Mode::Fixed {
+        drop_unreachable_path_entries(&mut view, &mut envp);
+    }
     let spec = spec_for(ctx, &envp, !policy.network)?;
     Ok(Prepared {
         view,
@@ -172,6 +176,41 @@ impl Prepared {
         }
         Ok(())
     }
+}
+
+/// Where hidden means unreadable (Landlock alone), a PATH entry in a hidden directory (say
+/// `~/.pyenv/shims` behind a fresh home) still looks executable to a PATH search by stat or
+/// access, which Landlock does not mediate, and then fails to run, or is recorded by tools
+/// such as Python's venv. Such entries are removed from PATH, and the run says so.
+fn drop_unreachable_path_entries(view: &mut View, envp: &mut [(OsString, OsString)]) {
+    use crate::view::Resolved;
+    let Some((_, path)) = envp.iter_mut().find(|(k, _)| k == "PATH") else {
+        return;
+    };
+    let me = std::process::id() as i32;
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
+    for entry in path.as_bytes().split(|&b| b == b':') {
+        let p = Path::new(OsStr::from_bytes(entry));
+        let unreachable = p.is_absolute()
+            && matches!(
+                view.resolve(p, true, me),
+                Resolved::Hidden | Resolved::Denied
+            );
+        if unreachable {
+            dropped.push(p.display().to_string());
+        } else {
+            kept.push(entry);
+        }
+    }
+    if dropped.is_empty() {
+        return;
+    }
+    *path = OsString::from(OsStr::from_bytes(&kept.join(&b':')));
+    view.degraded.push(format!(
+        "PATH: removed entries that hide makes unreadable: {}",
+        dropped.join(", ")
+    ));
 }
 
 fn cstr(s: &OsStr) -> Result<CString, PrepareError> {
