@@ -76,7 +76,13 @@ pub enum Action {
         drop: Vec<Vec<u8>>,
         keep_only: Option<Vec<Vec<u8>>>,
     },
+    /// A getcwd call: let it run, then replace a leading `from` (whole components) in the
+    /// directory it returns with `to`, for the first pair that matches.
+    TranslateCwd(PrefixPairs),
 }
+
+/// Prefix pairs `(from, to)` of [`Action::TranslateCwd`].
+type PrefixPairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// A directory listing to filter at the syscall-exit stop.
 struct DirentFilter {
@@ -327,6 +333,8 @@ struct TraceeState {
     fail: Option<i32>,
     /// Entries to remove from a listing at the syscall-exit stop.
     dirents: Option<DirentFilter>,
+    /// getcwd's buffer, its size, and the prefixes to translate at the syscall-exit stop.
+    cwd: Option<(u64, u64, PrefixPairs)>,
     /// Seen its first stop (new tracees start with a SIGSTOP to swallow).
     started: bool,
 }
@@ -397,6 +405,12 @@ pub(crate) fn tracer_loop(root: Pid, observer: &mut dyn Observer) -> Outcome {
                                 }),
                                 _ => None,
                             };
+                            state.cwd = match action {
+                                Action::TranslateCwd(ref pairs) => {
+                                    Some((regs.rdi, regs.rsi, pairs.clone()))
+                                }
+                                _ => None,
+                            };
                             state.fail = apply(pid, regs, action);
                             state.in_syscall = true;
                         }
@@ -425,6 +439,9 @@ pub(crate) fn tracer_loop(root: Pid, observer: &mut dyn Observer) -> Outcome {
                         if let Some(f) = state.dirents.take() {
                             filter_dirents(pid, &mut regs, &f);
                         }
+                        if let Some((buf, size, pairs)) = state.cwd.take() {
+                            translate_cwd(pid, &mut regs, buf, size, &pairs);
+                        }
                         observer.exit(pid.as_raw(), regs.rax as i64);
                     }
                     state.in_syscall = false;
@@ -451,7 +468,7 @@ pub(crate) fn tracer_loop(root: Pid, observer: &mut dyn Observer) -> Outcome {
 /// it is skipped.
 fn apply(pid: Pid, mut regs: libc::user_regs_struct, action: Action) -> Option<i32> {
     match action {
-        Action::Continue | Action::FilterDirents { .. } => None,
+        Action::Continue | Action::FilterDirents { .. } | Action::TranslateCwd(_) => None,
         Action::Fail(errno) => {
             // A system call number of -1 makes the kernel skip the call (ENOSYS, replaced at
             // the exit stop).
@@ -551,6 +568,56 @@ fn filter_dirents(pid: Pid, regs: &mut libc::user_regs_struct, f: &DirentFilter)
         regs.rax = out.len() as u64;
     }
     let _ = ptrace::setregs(pid, *regs);
+}
+
+/// Replace a leading host prefix in the directory getcwd just returned (`regs.rax` bytes,
+/// its NUL included, at `buf`), so that the tracee sees its working directory by the path the
+/// view shows it at. ERANGE when the translation does not fit in `size`.
+fn translate_cwd(
+    pid: Pid,
+    regs: &mut libc::user_regs_struct,
+    buf: u64,
+    size: u64,
+    pairs: &[(Vec<u8>, Vec<u8>)],
+) {
+    let len = regs.rax as i64;
+    if len <= 1 {
+        return;
+    }
+    let Some(cwd) = read_bytes(pid, buf, len as usize - 1) else {
+        return;
+    };
+    let Some(out) = pairs.iter().find_map(|(from, to)| {
+        let rest = cwd.strip_prefix(from.as_slice())?;
+        (rest.is_empty() || rest[0] == b'/').then(|| [to.as_slice(), rest].concat())
+    }) else {
+        return;
+    };
+    let mut out = if out.is_empty() { b"/".to_vec() } else { out };
+    out.push(0);
+    if out.len() as u64 > size {
+        regs.rax = (-(libc::ERANGE as i64)) as u64;
+    } else if write_memory(pid, buf, &out) {
+        regs.rax = out.len() as u64;
+    } else {
+        return;
+    }
+    let _ = ptrace::setregs(pid, *regs);
+}
+
+/// `len` bytes at `addr` in the tracee.
+fn read_bytes(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let n = process_vm_readv(
+        pid,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        &[RemoteIoVec {
+            base: addr as usize,
+            len,
+        }],
+    )
+    .ok()?;
+    (n == len).then_some(buf)
 }
 
 /// Write `buf` at `addr` in the tracee.

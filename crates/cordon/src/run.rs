@@ -495,6 +495,7 @@ fn trace_direct(
             let mut t = cordon_core::tracer::traced_syscalls();
             if sel.contains(BackendKind::Ptrace) {
                 t.extend(cordon_core::direct::ptrace::GETDENTS);
+                t.push(cordon_core::direct::ptrace::GETCWD);
             }
             t
         },

@@ -295,3 +295,18 @@ as_each_user! {
                    "absent\nFOO=unset\n");
     }
 }
+
+as_each_backend! {
+    /// The working directory keeps the name the command gave it, also inside a private /tmp
+    /// or home that a backend without namespaces keeps elsewhere on the host.
+    fn working_directory_keeps_its_name(w) {
+        // TMPDIR is set where /tmp is the host's (Landlock, seccomp); the world's own /tmp
+        // entries make /tmp one that Landlock can only carve, not create entries in.
+        let o = w.run_in_sandbox(&[], &["/bin/sh", "-c",
+            "t=${TMPDIR:-/tmp}/cwd-test-$$; mkdir -p $t/sub && cd $t/sub && \
+             test \"$(/bin/pwd)\" = $t/sub && echo tmp-ok && rm -r $t && \
+             cd && test \"$(/bin/pwd)\" = \"$HOME\" && echo home-ok"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert_eq!(stdout(&o), "tmp-ok\nhome-ok\n", "{}", describe(&o));
+    }
+}

@@ -22,8 +22,9 @@
 //! - Advisory against a hostile multi-threaded program: another thread can change a path in
 //!   memory between the check and the kernel's own read of it (time of check to time of use).
 //!   Pair it with Landlock (`landlock+ptrace`) where the kernel has it.
-//! - The kernel reports real paths: getcwd and /proc links inside a private directory show
-//!   the private directory's own path (which leads back to the same place).
+//! - getcwd is translated back to the view's path, but /proc links (`/proc/self/cwd`, fd
+//!   links) inside a private directory show the private directory's own path (which leads
+//!   back to the same place).
 //! - Directory listings drop hidden entries (getdents is stopped at for that), but the
 //!   entries' inode numbers and offsets are the host's.
 //! - Descriptors inherited from outside the run, and those passed over sockets, are not paths
@@ -41,9 +42,16 @@ use crate::view::{Resolved, View};
 /// show. The backend stops at them besides the tracer's file system calls.
 pub const GETDENTS: [i64; 2] = [78, 217];
 
+/// getcwd (x86_64): the directory it returns is translated back from a private directory
+/// to the path the view shows it at.
+pub const GETCWD: i64 = 79;
+
 /// The tracer's observer that enforces `view`, and records into `trace` when given.
 pub struct Enforcer<'a> {
     view: &'a View,
+    /// (host prefix, path in the view) of each entry shown from elsewhere, longest host
+    /// first, for getcwd.
+    cwd_pairs: Vec<(Vec<u8>, Vec<u8>)>,
     trace: Option<&'a mut TraceWriter<Sink>>,
     /// Accesses refused or rewritten, for `--verbose`.
     pub refused: u64,
@@ -52,8 +60,21 @@ pub struct Enforcer<'a> {
 
 impl<'a> Enforcer<'a> {
     pub fn new(view: &'a View, trace: Option<&'a mut TraceWriter<Sink>>) -> Self {
+        let mut cwd_pairs: Vec<(Vec<u8>, Vec<u8>)> = view
+            .entries
+            .iter()
+            .filter(|e| e.host != e.path)
+            .map(|e| {
+                (
+                    e.host.as_os_str().as_bytes().to_vec(),
+                    e.path.as_os_str().as_bytes().to_vec(),
+                )
+            })
+            .collect();
+        cwd_pairs.sort_by_key(|(host, _)| std::cmp::Reverse(host.len()));
         Enforcer {
             view,
+            cwd_pairs,
             trace,
             refused: 0,
             rewritten: 0,
@@ -62,6 +83,13 @@ impl<'a> Enforcer<'a> {
 
     /// The answer for one stopped call.
     pub fn decide(&self, tracee: &Tracee, nr: i64, args: [u64; 6]) -> Action {
+        if nr == GETCWD {
+            return if self.cwd_pairs.is_empty() {
+                Action::Continue
+            } else {
+                Action::TranslateCwd(self.cwd_pairs.clone())
+            };
+        }
         if GETDENTS.contains(&nr) {
             let fd = args[0] as i32;
             let dir = std::fs::read_link(format!("/proc/{}/fd/{fd}", tracee.pid()));
@@ -134,7 +162,9 @@ impl Observer for Enforcer<'_> {
         match action {
             Action::Continue => {}
             Action::Fail(_) => self.refused += 1,
-            Action::Rewrite(_) | Action::FilterDirents { .. } => self.rewritten += 1,
+            Action::Rewrite(_) | Action::FilterDirents { .. } | Action::TranslateCwd(_) => {
+                self.rewritten += 1
+            }
         }
         action
     }
