@@ -168,6 +168,8 @@ make_scratch() {
 
 rm -rf -- "$RUNS_DIR" || die "cannot clean $RUNS_DIR"
 mkdir -p -- "$RUNS_DIR"
+# The trace variants write their trace next to the scratch directory.
+if ((AS_USER)); then chmod 1777 "$RUNS_DIR"; fi
 
 # ---------------------------------------------------------------- zlib source
 
