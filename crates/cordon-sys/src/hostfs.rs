@@ -82,6 +82,81 @@ pub fn access(path: &Path, mode: i32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The entries of a getdents64 (`is64`) or getdents buffer without those named in `drop`,
+/// and, with `keep_only`, without those not named there (`.` and `..` always stay). None
+/// when the buffer is malformed.
+pub fn filter_dirents(
+    buf: &[u8],
+    is64: bool,
+    drop: &[Vec<u8>],
+    keep_only: Option<&[Vec<u8>]>,
+) -> Option<Vec<u8>> {
+    // linux_dirent64: ino (8), off (8), reclen (2), type (1), name; linux_dirent: no type.
+    let name_at = if is64 { 19 } else { 18 };
+    let mut out = Vec::with_capacity(buf.len());
+    let mut at = 0usize;
+    while at + name_at <= buf.len() {
+        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        if reclen < name_at || at + reclen > buf.len() {
+            return None;
+        }
+        let rec = &buf[at..at + reclen];
+        let name = &rec[name_at..];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        let keep = name == b"." || name == b".." || {
+            !drop.iter().any(|d| d == name)
+                && keep_only.map_or(true, |k| k.iter().any(|d| d == name))
+        };
+        if keep {
+            out.extend_from_slice(rec);
+        }
+        at += reclen;
+    }
+    Some(out)
+}
+
+/// getdents64 on descriptor `fd` of process `pid` (a copy of it, taken with pidfd_getfd,
+/// Linux 5.6, which shares its offset): up to `count` bytes of entries, read as the process
+/// itself would have read them.
+pub fn getdents64_of(pid: i32, fd: i32, count: usize) -> Result<Vec<u8>, Errno> {
+    // SAFETY: integer arguments only; the result is a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: pidfd was just returned and is owned by nobody else.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    // SAFETY: integer arguments only; the result is a new descriptor or -1.
+    let dup = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            std::os::fd::AsRawFd::as_raw_fd(&pidfd),
+            fd,
+            0,
+        )
+    };
+    if dup < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: dup was just returned and is owned by nobody else.
+    let dup = unsafe { OwnedFd::from_raw_fd(dup as i32) };
+    let mut buf = vec![0u8; count.min(1 << 20)];
+    // SAFETY: buf is writable for its whole length, which is what the kernel is told.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            std::os::fd::AsRawFd::as_raw_fd(&dup),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +178,23 @@ mod tests {
         let stx = statx_bytes(&me, 0, libc::STATX_BASIC_STATS).unwrap();
         assert_eq!(stx.len(), std::mem::size_of::<libc::statx>());
         assert!(access(&me, libc::X_OK).is_ok());
+        // This process's own descriptor of a directory, listed through pidfd_getfd.
+        let t = std::env::temp_dir().join(format!("hostfs-test-{}", std::process::id()));
+        std::fs::create_dir_all(t.join("keep")).unwrap();
+        std::fs::create_dir_all(t.join("secret")).unwrap();
+        let dir = open(&t, libc::O_RDONLY | libc::O_DIRECTORY, 0).unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&dir);
+        let raw = getdents64_of(std::process::id() as i32, fd, 4096).unwrap();
+        let names = |b: &[u8]| -> usize { filter_dirents(b, true, &[], None).unwrap().len() };
+        let all = names(&raw);
+        let kept = filter_dirents(&raw, true, &[b"secret".to_vec()], None).unwrap();
+        assert!(kept.len() < all && !kept.windows(6).any(|w| w == b"secret"));
+        assert!(kept.windows(4).any(|w| w == b"keep"));
+        // The offset is shared: the next read is at the end.
+        assert!(getdents64_of(std::process::id() as i32, fd, 4096)
+            .unwrap()
+            .is_empty());
+        std::fs::remove_dir_all(&t).unwrap();
         assert_eq!(
             access(Path::new("/no/such"), libc::F_OK).unwrap_err(),
             Errno::ENOENT

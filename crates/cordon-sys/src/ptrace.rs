@@ -533,28 +533,10 @@ fn filter_dirents(pid: Pid, regs: &mut libc::user_regs_struct, f: &DirentFilter)
     if n != want {
         return;
     }
-    let name_at = if f.is64 { 19 } else { 18 };
-    let mut out = Vec::with_capacity(buf.len());
-    let mut at = 0usize;
-    while at + name_at <= buf.len() {
-        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-        if reclen == 0 || at + reclen > buf.len() {
-            return;
-        }
-        let rec = &buf[at..at + reclen];
-        let name = &rec[name_at..];
-        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-        let keep = name == b"." || name == b".." || {
-            !f.drop.iter().any(|d| d == name)
-                && f.keep_only
-                    .as_ref()
-                    .map_or(true, |k| k.iter().any(|d| d == name))
-        };
-        if keep {
-            out.extend_from_slice(rec);
-        }
-        at += reclen;
-    }
+    let Some(out) = crate::hostfs::filter_dirents(&buf, f.is64, &f.drop, f.keep_only.as_deref())
+    else {
+        return;
+    };
     if out.len() == buf.len() {
         return;
     }

@@ -374,7 +374,7 @@ fn run_direct(
         return Ok(0);
     }
     let mut ruleset = if sel.contains(BackendKind::Landlock) {
-        let filtered = sel.contains(BackendKind::Ptrace);
+        let filtered = sel.contains(BackendKind::Ptrace) || sel.contains(BackendKind::Seccomp);
         Some(direct::landlock::prepare(&prepared.view, filtered)?.ruleset)
     } else {
         None
@@ -436,7 +436,11 @@ fn supervise_direct(
         exec_candidates: d.exec_candidates.clone(),
         argv: d.argv.clone(),
         envp: d.envp.clone(),
-        notified: cordon_core::tracer::traced_syscalls(),
+        notified: {
+            let mut n = cordon_core::tracer::traced_syscalls();
+            n.push(cordon_core::direct::seccomp::GETDENTS64);
+            n
+        },
         refused: cordon_core::tracer::refused_syscalls(),
         drop_capabilities: cordon_core::sys::probe::euid() == 0
             && cordon_core::sys::probe::has_capabilities(),

@@ -24,7 +24,9 @@
 //!   answered from it; any other call there fails with EACCES (exec included). A `tmpfs`
 //!   keeps the host's directory and a fresh HOME is a private directory named by $HOME (the
 //!   real home is hidden), since a build creates files there.
-//! - Directory listings still show hidden names (stat and open of them fail).
+//! - Listings of directories with hidden entries are made by cordon (through a copy of the
+//!   caller's descriptor, Linux 5.6), with the hidden names left out; the old getdents call
+//!   (not getdents64) still shows them.
 //! - Processes that outlive a killed cordon keep the filter, and their file system calls fail
 //!   with ENOSYS.
 
@@ -61,6 +63,9 @@ impl CallMemory for Caller<'_> {
 
 impl Supervisor for Checker<'_> {
     fn decide(&mut self, req: &Request, mem: &Memory) -> Reply {
+        if req.nr == GETDENTS64 {
+            return self.listing(req, mem);
+        }
         let caller = Caller { pid: req.pid, mem };
         let Some(call) = decode_call(&caller, req.nr, req.args) else {
             return Reply::Continue;
@@ -95,6 +100,44 @@ impl Supervisor for Checker<'_> {
     }
 }
 
+/// getdents64 (x86_64): listings of directories with hidden entries are made by cordon.
+pub const GETDENTS64: i64 = 217;
+
+impl Checker<'_> {
+    /// A listing: when the directory holds hidden entries, read it through a copy of the
+    /// caller's descriptor (same offset), drop them, and answer with the rest.
+    fn listing(&self, req: &Request, mem: &Memory) -> Reply {
+        use cordon_sys::hostfs;
+        let (fd, buf, count) = (req.args[0] as i32, req.args[1], req.args[2] as usize);
+        let dir = std::fs::read_link(format!("/proc/{}/fd/{fd}", req.pid));
+        let Some((drop, keep_only)) = dir.ok().and_then(|d| self.view.listing_filter(&d)) else {
+            return Reply::Continue;
+        };
+        loop {
+            let raw = match hostfs::getdents64_of(req.pid, fd, count) {
+                Ok(raw) => raw,
+                Err(e) => return Reply::Errno(e as i32),
+            };
+            if raw.is_empty() {
+                return Reply::Value(0);
+            }
+            let Some(kept) = hostfs::filter_dirents(&raw, true, &drop, keep_only.as_deref()) else {
+                return Reply::Errno(EIO);
+            };
+            // A batch of hidden names only: read on, since 0 would mean the end.
+            if kept.is_empty() {
+                continue;
+            }
+            return if mem.valid() && mem.write(buf, &kept) {
+                Reply::Value(kept.len() as i64)
+            } else {
+                Reply::Errno(14)
+            };
+        }
+    }
+}
+
+const EIO: i32 = 5;
 const ENOENT: i32 = 2;
 const EACCES: i32 = 13;
 const EXDEV: i32 = 18;
