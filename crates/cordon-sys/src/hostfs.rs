@@ -82,6 +82,21 @@ pub fn access(path: &Path, mode: i32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Whether the file system holding `path` is mounted noexec (where a preloaded library cannot
+/// be mapped executable).
+pub fn is_noexec(path: &Path) -> Result<bool, Errno> {
+    let p = cpath(path)?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // SAFETY: p is a valid C string and st points to writable memory of the struct's size.
+    let r = unsafe { libc::statvfs(p.as_ptr(), st.as_mut_ptr()) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: statvfs succeeded, so the struct is initialised.
+    let st = unsafe { st.assume_init() };
+    Ok(st.f_flag & libc::ST_NOEXEC != 0)
+}
+
 /// The entries of a getdents64 (`is64`) or getdents buffer without those named in `drop`,
 /// and, with `keep_only`, without those not named there (`.` and `..` always stay). None
 /// when the buffer is malformed.
@@ -178,6 +193,8 @@ mod tests {
         let stx = statx_bytes(&me, 0, libc::STATX_BASIC_STATS).unwrap();
         assert_eq!(stx.len(), std::mem::size_of::<libc::statx>());
         assert!(access(&me, libc::X_OK).is_ok());
+        // The test binary runs, so its file system is not noexec.
+        assert_eq!(is_noexec(&me), Ok(false));
         // This process's own descriptor of a directory, listed through pidfd_getfd.
         let t = std::env::temp_dir().join(format!("hostfs-test-{}", std::process::id()));
         std::fs::create_dir_all(t.join("keep")).unwrap();

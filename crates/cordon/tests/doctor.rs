@@ -163,3 +163,25 @@ as_each_user! {
                 "{}", describe(&o));
     }
 }
+
+as_each_user! {
+    /// The preload backend refuses a private directory on a noexec file system, where the
+    /// loader would skip the shim and run the program outside the view.
+    fn preload_refuses_a_noexec_tmpdir(w) {
+        let mnt = w.mkdir("noexec");
+        let script = format!(
+            "mount -t tmpfs -o noexec tmpfs {m} && TMPDIR={m} {c} run --backend preload -- \
+             /bin/echo ran",
+            m = mnt.display(),
+            c = w.bin("cordon").display()
+        );
+        let o = output({
+            let mut c = w.command("unshare");
+            c.args(["--user", "--map-root-user", "--mount", "/bin/sh", "-c", &script]);
+            c
+        });
+        assert_eq!(o.status.code(), Some(125), "{}", describe(&o));
+        assert!(!stdout(&o).contains("ran"), "{}", describe(&o));
+        assert!(stderr(&o).contains("noexec"), "{}", describe(&o));
+    }
+}

@@ -39,6 +39,11 @@ pub struct Setup {
 pub enum PreloadError {
     #[error("the preload backend cannot show this path: {0}")]
     Encode(#[from] cordon_preload::EncodeError),
+    #[error(
+        "the shim cannot be loaded from {0}: its file system is mounted noexec; set TMPDIR to \
+         a directory where programs may run"
+    )]
+    Noexec(String),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -64,6 +69,11 @@ pub fn setup(view: &View, dir: &Path) -> Result<Setup, PreloadError> {
         })
         .collect();
     let text = cordon_preload::encode(&rules)?;
+    // The loader maps the shim executable: on a noexec file system it would print a warning
+    // and run the program without it, outside the view.
+    if cordon_sys::hostfs::is_noexec(dir).unwrap_or(false) {
+        return Err(PreloadError::Noexec(dir.display().to_string()));
+    }
     let write = |name: &str, data: &[u8]| -> Result<PathBuf, PreloadError> {
         let path = dir.join(name);
         std::fs::write(&path, data).map_err(|source| PreloadError::Write {
