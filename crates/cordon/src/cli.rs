@@ -316,7 +316,8 @@ pub struct PolicyArgs {
     /// Start from an empty environment (then --env-keep and --env-set apply).
     #[arg(long)]
     pub env_clear: bool,
-    /// No network: only a private loopback interface.
+    /// No network: only a private loopback interface (namespace backend), or IPv4, IPv6 and
+    /// packet sockets refused (the backends without namespaces).
     #[arg(long)]
     pub no_network: bool,
 }

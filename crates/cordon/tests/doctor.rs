@@ -185,3 +185,27 @@ as_each_user! {
         assert!(stderr(&o).contains("noexec"), "{}", describe(&o));
     }
 }
+
+as_each_user! {
+    /// --no-network without a network namespace: IPv4 and IPv6 sockets are refused, Unix
+    /// sockets still work, on each backend that runs without namespaces.
+    fn no_network_without_namespaces(w) {
+        let script = "import socket\n\
+            for fam in (socket.AF_INET, socket.AF_INET6):\n\
+            \x20   try:\n\
+            \x20       socket.socket(fam); print('inet-open')\n\
+            \x20   except PermissionError: print('inet-refused')\n\
+            socket.socket(socket.AF_UNIX); print('unix-ok')\n";
+        for backend in ["landlock", "seccomp", "ptrace", "preload"] {
+            let o = w.run_in_sandbox(&["--backend", backend, "--no-network"],
+                                     &["/usr/bin/python3", "-c", script]);
+            assert_eq!(o.status.code(), Some(0), "{backend}: {}", describe(&o));
+            assert_eq!(stdout(&o), "inet-refused\ninet-refused\nunix-ok\n", "{backend}: {}",
+                       describe(&o));
+            // And without the flag the network is there.
+            let o = w.run_in_sandbox(&["--backend", backend], &["/usr/bin/python3", "-c", script]);
+            assert_eq!(stdout(&o), "inet-open\ninet-open\nunix-ok\n", "{backend}: {}",
+                       describe(&o));
+        }
+    }
+}
