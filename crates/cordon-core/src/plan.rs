@@ -138,27 +138,11 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let cstr = |p: &OsStr| {
         CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
     };
-    let argv0 = ctx.argv.first().ok_or(PlanError::NoCommand)?;
-    let path_var = ctx
-        .envp
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
-    let exec_candidates = exec_candidates(argv0, path_var.as_deref())
-        .iter()
-        .map(|p| cstr(p.as_os_str()))
-        .collect::<Result<_, _>>()?;
-    let argv = ctx.argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?;
-    let envp = ctx
-        .envp
-        .iter()
-        .map(|(k, v)| {
-            let mut kv = k.clone();
-            kv.push("=");
-            kv.push(v);
-            cstr(&kv)
-        })
-        .collect::<Result<_, _>>()?;
+    let CCommand {
+        exec_candidates,
+        argv,
+        envp,
+    } = c_command(&ctx.argv, &ctx.envp)?;
     Ok(Plan {
         spec: Spec {
             unshare_net: !policy.network,
@@ -178,6 +162,41 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
         denied,
         redirected,
         dev,
+    })
+}
+
+/// A command as the C strings exec takes.
+#[derive(Debug, Clone)]
+pub struct CCommand {
+    /// The paths to try, in order (the `PATH` search of `envp`, done in advance).
+    pub exec_candidates: Vec<CString>,
+    pub argv: Vec<CString>,
+    /// `NAME=VALUE` strings.
+    pub envp: Vec<CString>,
+}
+
+/// `argv` and `envp` as C strings, with the exec candidates of `argv[0]`.
+pub fn c_command(argv: &[OsString], envp: &[(OsString, OsString)]) -> Result<CCommand, PlanError> {
+    let cstr = |p: &OsStr| {
+        CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
+    };
+    let argv0 = argv.first().ok_or(PlanError::NoCommand)?;
+    let path_var = envp.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    Ok(CCommand {
+        exec_candidates: exec_candidates(argv0, path_var.map(|v| v.as_os_str()))
+            .iter()
+            .map(|p| cstr(p.as_os_str()))
+            .collect::<Result<_, _>>()?,
+        argv: argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?,
+        envp: envp
+            .iter()
+            .map(|(k, v)| {
+                let mut kv = k.clone();
+                kv.push("=");
+                kv.push(v);
+                cstr(&kv)
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 

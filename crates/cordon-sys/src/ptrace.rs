@@ -519,20 +519,9 @@ fn filter_dirents(pid: Pid, regs: &mut libc::user_regs_struct, f: &DirentFilter)
     if len <= 0 {
         return;
     }
-    let mut buf = vec![0u8; len as usize];
-    let want = buf.len();
-    let n = process_vm_readv(
-        pid,
-        &mut [std::io::IoSliceMut::new(&mut buf)],
-        &[RemoteIoVec {
-            base: f.buf as usize,
-            len: want,
-        }],
-    )
-    .unwrap_or(0);
-    if n != want {
+    let Some(buf) = read_bytes(pid, f.buf, len as usize) else {
         return;
-    }
+    };
     let Some(out) = crate::hostfs::filter_dirents(&buf, f.is64, &f.drop, f.keep_only.as_deref())
     else {
         return;
@@ -587,8 +576,8 @@ fn translate_cwd(
     let _ = ptrace::setregs(pid, *regs);
 }
 
-/// `len` bytes at `addr` in the tracee.
-fn read_bytes(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
+/// `len` bytes at `addr` in process `pid`; None unless all of them could be read.
+pub(crate) fn read_bytes(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; len];
     let n = process_vm_readv(
         pid,
@@ -602,8 +591,8 @@ fn read_bytes(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
     (n == len).then_some(buf)
 }
 
-/// Write `buf` at `addr` in the tracee.
-fn write_memory(pid: Pid, addr: u64, buf: &[u8]) -> bool {
+/// Write `buf` at `addr` in process `pid`; true when all of it was written.
+pub(crate) fn write_memory(pid: Pid, addr: u64, buf: &[u8]) -> bool {
     nix::sys::uio::process_vm_writev(
         pid,
         &[std::io::IoSlice::new(buf)],

@@ -43,7 +43,6 @@ use nix::sys::socket::{
     recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
     SockFlag, SockType,
 };
-use nix::sys::uio::{process_vm_readv, process_vm_writev, RemoteIoVec};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
@@ -115,30 +114,12 @@ impl Memory {
 
     /// `len` bytes at `addr`; None unless all of them could be read.
     pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; len];
-        let n = process_vm_readv(
-            self.pid,
-            &mut [std::io::IoSliceMut::new(&mut buf)],
-            &[RemoteIoVec {
-                base: addr as usize,
-                len,
-            }],
-        )
-        .ok()?;
-        (n == len).then_some(buf)
+        crate::ptrace::read_bytes(self.pid, addr, len)
     }
 
     /// Write `data` at `addr` (process_vm_writev); true when all of it was written.
     pub fn write(&self, addr: u64, data: &[u8]) -> bool {
-        let n = process_vm_writev(
-            self.pid,
-            &[std::io::IoSlice::new(data)],
-            &[RemoteIoVec {
-                base: addr as usize,
-                len: data.len(),
-            }],
-        );
-        n == Ok(data.len())
+        crate::ptrace::write_memory(self.pid, addr, data)
     }
 
     /// The request is still pending (SECCOMP_IOCTL_NOTIF_ID_VALID): the caller did not die and

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use cordon_sys::direct::{launch, DirectSpec};
 
-use crate::plan::{exec_candidates, Context};
+use crate::plan::{c_command, Context, PlanError};
 use crate::policy::Policy;
 use crate::view::{Mode, View, ViewError};
 
@@ -222,24 +222,16 @@ fn spec_for(
     envp: &[(OsString, OsString)],
     no_network: bool,
 ) -> Result<DirectSpec, PrepareError> {
-    let argv0 = ctx.argv.first().ok_or(PrepareError::NoCommand)?;
-    let path_var = envp.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    let c = c_command(&ctx.argv, envp).map_err(|e| match e {
+        PlanError::Nul(s) => PrepareError::Nul(s),
+        // c_command fails only with those two.
+        _ => PrepareError::NoCommand,
+    })?;
     Ok(DirectSpec {
         cwd: cstr(ctx.cwd.as_os_str())?,
-        exec_candidates: exec_candidates(argv0, path_var.map(|v| v.as_os_str()))
-            .iter()
-            .map(|p| cstr(p.as_os_str()))
-            .collect::<Result<_, _>>()?,
-        argv: ctx.argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?,
-        envp: envp
-            .iter()
-            .map(|(k, v)| {
-                let mut kv = k.clone();
-                kv.push("=");
-                kv.push(v);
-                cstr(&kv)
-            })
-            .collect::<Result<_, _>>()?,
+        exec_candidates: c.exec_candidates,
+        argv: c.argv,
+        envp: c.envp,
         confine_namespaces: true,
         no_network,
     })
