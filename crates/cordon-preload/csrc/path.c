@@ -68,6 +68,10 @@ static int base_view(int dirfd, char *view, size_t *vlen) {
     return 0;
 }
 
+hidden int cp_fd_view(int fd, char *view, size_t *vlen) {
+    return base_view(fd, view, vlen);
+}
+
 static void pop(char *v, size_t *vlen) {
     size_t n = *vlen;
     while (n > 1 && v[n - 1] != '/')

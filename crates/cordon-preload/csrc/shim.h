@@ -57,7 +57,7 @@ struct cp_path {
     X(euidaccess) X(opendir) X(scandir) X(readlinkat) X(mkdirat) X(rmdir)      \
     X(unlinkat) X(renameat2) X(linkat) X(symlinkat) X(chdir) X(fchmodat)       \
     X(fchownat) X(truncate) X(utime) X(utimes) X(utimensat) X(mknodat)         \
-    X(execve) X(posix_spawn) X(dlopen) X(getcwd) X(realpath)
+    X(execve) X(posix_spawn) X(dlopen) X(getcwd) X(realpath) X(readdir)
 
 struct cp_reals {
 #define CP_FIELD(name) __typeof__(name) *name;
@@ -83,6 +83,8 @@ hidden int cp_resolve(int dirfd, const char *path, int flags,
                       struct cp_path *r);
 hidden int cp_exists(const char *host);
 hidden size_t cp_view_of(const char *host, char *view);
+/* The path, as the program sees it, of the directory open as `fd`: 0 or errno. */
+hidden int cp_fd_view(int fd, char *view, size_t *vlen);
 
 /* wrap_exec.c */
 hidden int cp_is_static(const char *host);

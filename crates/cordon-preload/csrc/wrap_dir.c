@@ -1,6 +1,9 @@
-/* opendir and scandir. Entries are listed as the host has them: a hidden
- * file still shows up in its directory's listing (a gap; stat of it fails). */
+/* opendir, scandir and readdir. readdir leaves out the entries the view hides
+ * (and those no rule shows); scandir lists as the host has them (a gap: stat
+ * of a hidden entry fails). */
 #include "shim.h"
+
+#include <string.h>
 
 static int dir_resolve(const char *path, struct cp_path *p) {
     return cp_resolve(AT_FDCWD, path, 0, p);
@@ -38,4 +41,40 @@ export int scandir64(const char *path, struct dirent64 ***list,
                      int (*f)(const struct dirent64 *),
                      int (*c)(const struct dirent64 **, const struct dirent64 **)) {
     return do_scandir(path, (struct dirent ***)list, (cp_filter)f, (cp_compar)c);
+}
+
+/* Whether `name` in the directory open as `fd` is hidden by the view. */
+static int entry_hidden(int fd, const char *name) {
+    char view[PATH_MAX], host[PATH_MAX];
+    size_t vlen, nlen = strlen(name);
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+        return 0;
+    if (cp_fd_view(fd, view, &vlen) != 0)
+        return 0;
+    if (vlen + 1 + nlen >= sizeof view)
+        return 0;
+    if (vlen > 1)
+        view[vlen++] = '/';
+    memcpy(view + vlen, name, nlen + 1);
+    enum cp_access a = cp_match(view, vlen + nlen, host);
+    return a == CP_HIDE || a == CP_NONE;
+}
+
+export struct dirent *readdir(DIR *dir) {
+    CP_ENTER();
+    for (;;) {
+        struct dirent *e = cp_real.readdir(dir);
+        if (!e || !cp_active)
+            return e;
+        int saved = errno;
+        int hide = entry_hidden(dirfd(dir), e->d_name);
+        errno = saved;
+        if (!hide)
+            return e;
+    }
+}
+
+/* LP64: struct dirent64 is struct dirent. */
+export struct dirent64 *readdir64(DIR *dir) {
+    return (struct dirent64 *)readdir(dir);
 }

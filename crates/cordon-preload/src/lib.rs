@@ -30,8 +30,8 @@
 //!
 //! # Gaps
 //! Static executables (recorded in the gaps file), the dynamic loader's own opens, bare-name
-//! `dlopen` searches (recorded), directory listings (a hidden file still appears in `readdir`),
-//! calls glibc makes internally (`system`, `popen` run `/bin/sh` from `environ` as is), a script's
+//! `dlopen` searches (recorded), listings through `scandir` or raw `getdents64` (`readdir`
+//! leaves hidden entries out), calls glibc makes internally (`system`, `popen` run `/bin/sh` from `environ` as is), a script's
 //! `#!` interpreter, `fexecve`/`execveat`, and paths in `posix_spawn_file_actions_addopen`.
 #![forbid(unsafe_code)]
 

@@ -61,7 +61,7 @@ fn hidden_answer(w: &World, op: &str) -> Option<&'static str> {
 fn filters_listings(w: &World) -> bool {
     matches!(
         w.backend().unwrap_or("namespace"),
-        "namespace" | "ptrace" | "seccomp" | "landlock+ptrace" | "landlock+seccomp"
+        "namespace" | "ptrace" | "seccomp" | "preload" | "landlock+ptrace" | "landlock+seccomp"
     )
 }
 

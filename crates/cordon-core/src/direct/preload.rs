@@ -17,7 +17,8 @@
 //! # Gaps
 //! - Static executables run outside the view: each one is reported (`CORDON_PRELOAD_STRICT=1`
 //!   refuses them instead).
-//! - Directory listings still show hidden names; the loader's own library search, a script's
+//! - `readdir` leaves hidden names out, but `scandir` and raw getdents do not; the loader's
+//!   own library search, a script's
 //!   `#!` interpreter, `system()`/`popen()`'s environment and the calls it does not wrap
 //!   (xattrs, statfs, mkstemp's internals) are not checked.
 
