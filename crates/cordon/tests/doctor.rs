@@ -28,8 +28,12 @@ as_each_user! {
             assert_eq!(backend(&v, b)["usable"], true, "{b}: {v}");
         }
         assert!(backend(&v, "landlock")["reason"].as_str().unwrap().contains("ABI"), "{v}");
+        // Landlock's weaker hide is stated where the backends are listed.
+        let landlock = backend(&v, "landlock")["guarantees"].as_str().unwrap();
+        assert!(landlock.contains("hide degrades to EACCES"), "{v}");
         let text = output(w.cordon(["doctor"]));
         assert!(stdout(&text).contains("namespace"), "{}", describe(&text));
+        assert!(stdout(&text).contains("hide degrades to EACCES"), "{}", describe(&text));
     }
 }
 
