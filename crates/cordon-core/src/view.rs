@@ -30,6 +30,9 @@ pub enum Access {
     Hide,
     /// Present but unreadable: EACCES.
     Deny,
+    /// A symlink on the way to a visible path (`/lib` -> `usr/lib` on merged-/usr systems):
+    /// the link itself is shown, and where it leads is decided there.
+    Link,
 }
 
 /// One path of the view.
@@ -180,6 +183,17 @@ impl View {
                     };
                     let real = canonical(&rule.path);
                     add(real.clone(), access, real, &origin);
+                    // The symlinks on the rule's own path stay walkable by that path: the
+                    // loader opens /lib64/ld-linux-x86-64.so.2 by that name.
+                    for anc in rule.path.ancestors() {
+                        let is_link = std::fs::symlink_metadata(anc)
+                            .map(|m| m.file_type().is_symlink())
+                            .unwrap_or(false);
+                        if is_link {
+                            let at = canonical_parent(anc);
+                            add(at.clone(), Access::Link, at, &origin);
+                        }
+                    }
                 }
                 RuleKind::Hide => {
                     let at = canonical_parent(&rule.path);
@@ -271,6 +285,8 @@ impl View {
         let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
         for e in entries {
             match out.last_mut() {
+                // A link noted on the way to a rule yields to any rule for that very path.
+                Some(last) if last.path == e.path && e.access == Access::Link => {}
                 Some(last) if last.path == e.path => *last = e,
                 _ => out.push(e),
             }
@@ -307,7 +323,7 @@ impl View {
             .cloned()
             .collect();
         for e in &self.entries {
-            if !matches!(e.access, Access::Ro | Access::Rw) {
+            if !matches!(e.access, Access::Ro | Access::Rw | Access::Link) {
                 continue;
             }
             let Some(i) = nearest_above(&self.entries, &e.path) else {
@@ -345,7 +361,7 @@ impl View {
         self.entries[start..]
             .iter()
             .take_while(|e| e.path.starts_with(path))
-            .any(|e| matches!(e.access, Access::Ro | Access::Rw))
+            .any(|e| matches!(e.access, Access::Ro | Access::Rw | Access::Link))
     }
 
     /// Where `path` (absolute, as the command names it) really is, through `entry`.
@@ -414,8 +430,8 @@ impl View {
             if last && !follow_last {
                 break;
             }
-            let ro = entry.is_some_and(|e| e.access == Access::Ro);
-            if at.starts_with("/proc") || entry.is_some_and(|e| e.access != Access::Ro) {
+            let ro = entry.is_some_and(|e| matches!(e.access, Access::Ro | Access::Link));
+            if at.starts_with("/proc") || (entry.is_some() && !ro) {
                 *fixed = false;
             }
             let target = if ro {
@@ -470,7 +486,7 @@ impl View {
         let shown = matches!(
             self.entry_for(dir),
             Some(Entry {
-                access: Access::Ro | Access::Rw,
+                access: Access::Ro | Access::Rw | Access::Link,
                 ..
             })
         );
@@ -491,7 +507,12 @@ impl View {
             (!drop.is_empty()).then_some((drop, None))
         } else {
             let keep: Vec<Vec<u8>> = inside
-                .filter(|e| matches!(e.access, Access::Ro | Access::Rw | Access::Deny))
+                .filter(|e| {
+                    matches!(
+                        e.access,
+                        Access::Ro | Access::Rw | Access::Link | Access::Deny
+                    )
+                })
                 .filter_map(first)
                 .collect();
             Some((Vec::new(), Some(keep)))
@@ -661,6 +682,41 @@ mod tests {
         };
         assert!(v.make_files.contains(&host));
         assert!(v.degraded.is_empty());
+    }
+
+    #[test]
+    fn a_rule_reached_through_a_symlink_keeps_the_link_walkable() {
+        let t = tempfile::tempdir().unwrap();
+        let d = canonical(t.path());
+        std::fs::create_dir_all(d.join("usr/lib/triplet")).unwrap();
+        std::fs::write(d.join("usr/lib/triplet/libc.so"), "x").unwrap();
+        std::fs::write(d.join("usr/lib/other"), "x").unwrap();
+        std::os::unix::fs::symlink("usr/lib", d.join("lib")).unwrap();
+        // As a learned policy names it: by the symlinked path.
+        let p = policy(&[(d.join("lib/triplet").to_str().unwrap(), RuleKind::Ro)]);
+        let v = View::compile(&p, None, &d.join("private"), Mode::Fixed).unwrap();
+        assert!(matches!(
+            v.resolve(&d.join("lib/triplet/libc.so"), true, 1),
+            Resolved::Allowed { host, .. } if host == d.join("usr/lib/triplet/libc.so")
+        ));
+        // The link is shown; what it leads to is still decided where it lands.
+        assert!(matches!(
+            v.resolve(&d.join("lib"), false, 1),
+            Resolved::Allowed { .. }
+        ));
+        assert_eq!(v.resolve(&d.join("lib/other"), true, 1), Resolved::Hidden);
+        assert_eq!(
+            v.resolve(&d.join("usr/lib/other"), true, 1),
+            Resolved::Hidden
+        );
+        // Landlock grants the target, not the link's whole directory.
+        let rules = crate::direct::landlock::rules(&v, false);
+        assert!(
+            rules
+                .iter()
+                .all(|r| r.path != d.join("lib") && r.path != d.join("usr/lib")),
+            "{rules:?}"
+        );
     }
 
     #[test]

@@ -271,7 +271,7 @@ pub struct TraceArgs {
 }
 
 /// The policy: profiles, files, and rules and variables as flags (shared by run and trace).
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct PolicyArgs {
     /// Load a policy file (TOML); repeatable, later files win.
     #[arg(long = "policy", value_name = "FILE")]
@@ -332,7 +332,7 @@ pub enum Require {
 }
 
 /// Options of `cordon run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,

@@ -212,6 +212,16 @@ pub fn run_under(
         Ok(o) => o.code(),
         Err(LaunchError::NotFound { .. }) => 127,
         Err(LaunchError::CannotExecute { .. }) => 126,
+        // Nothing ran: on a machine whose namespaces cannot hold the sandbox, run it the way
+        // `cordon run` would fall back.
+        Err(LaunchError::Setup(e)) if e.call != "chdir" => {
+            let args = crate::cli::RunArgs {
+                backend: "auto".into(),
+                command: command.to_vec(),
+                ..Default::default()
+            };
+            crate::run::fall_back(&args, policy, &ctx, cwd, &e.to_string(), &|_| Ok(()))?
+        }
         Err(LaunchError::Setup(e)) => bail!("cannot set up the sandbox: {e}"),
     })
 }

@@ -239,46 +239,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
         // directly, and only when it cannot start is the host probed (probing forks a child).
         None => match run_namespace(&args, &policy, ctx.clone(), &cwd, true)? {
             Ok(code) => Ok(code),
-            Err(why) => {
-                let host = HostFacts::probe(false);
-                let (candidates, mut skipped) = backend::auto_candidates(&host);
-                for sel in candidates {
-                    if sel == namespace {
-                        continue;
-                    }
-                    if let Err(why) = require(&sel) {
-                        skipped.push(why);
-                        continue;
-                    }
-                    match direct::prepare(&policy, &ctx, mode_of(&sel)) {
-                        Err(PrepareError::View(e)) => {
-                            skipped.push(format!("{sel}: {e}"));
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                        Ok(prepared) => {
-                            // Never a silent fallback: say which backend runs instead.
-                            eprintln!(
-                                "cordon: {}; running with the {sel} backend: {}",
-                                host.user_namespaces
-                                    .error
-                                    .as_deref()
-                                    .map(|e| format!("user namespaces unavailable: {e}"))
-                                    .unwrap_or_else(|| format!(
-                                        "the namespace sandbox cannot be set up: {why}"
-                                    )),
-                                sel.guarantees()
-                            );
-                            return run_direct(&args, &policy, &sel, prepared, &host, &cwd);
-                        }
-                    }
-                }
-                eprintln!("cordon: no backend can run this policy here:");
-                for s in skipped {
-                    eprintln!("cordon:   {s}");
-                }
-                Ok(EXIT_FAILURE)
-            }
+            Err(why) => fall_back(&args, &policy, &ctx, &cwd, &why, &require),
         },
         Some(sel) if sel == namespace => {
             require(&sel).map_err(|e| anyhow!(e))?;
@@ -293,6 +254,57 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
             run_direct(&args, &policy, &sel, prepared, &host, &cwd)
         }
     }
+}
+
+/// `auto` after the namespace sandbox could not be set up (`why`; nothing ran): the strongest
+/// other selection that this machine allows, that `require` accepts and that can show the
+/// policy, announced on stderr. Status 125 with the reasons when none can.
+pub fn fall_back(
+    args: &RunArgs,
+    policy: &Policy,
+    ctx: &Context,
+    cwd: &Path,
+    why: &str,
+    require: &dyn Fn(&Selection) -> Result<(), String>,
+) -> Result<i32> {
+    let host = HostFacts::probe(false);
+    let (candidates, mut skipped) = backend::auto_candidates(&host);
+    for sel in candidates {
+        if sel.contains(BackendKind::Namespace) {
+            continue;
+        }
+        if let Err(why) = require(&sel) {
+            skipped.push(why);
+            continue;
+        }
+        match direct::prepare(policy, ctx, mode_of(&sel)) {
+            Err(PrepareError::View(e)) => {
+                skipped.push(format!("{sel}: {e}"));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+            Ok(prepared) => {
+                // Never a silent fallback: say which backend runs instead.
+                eprintln!(
+                    "cordon: {}; running with the {sel} backend: {}",
+                    host.user_namespaces
+                        .error
+                        .as_deref()
+                        .map(|e| format!("user namespaces unavailable: {e}"))
+                        .unwrap_or_else(|| format!(
+                            "the namespace sandbox cannot be set up: {why}"
+                        )),
+                    sel.guarantees()
+                );
+                return run_direct(args, policy, &sel, prepared, &host, cwd);
+            }
+        }
+    }
+    eprintln!("cordon: no backend can run this policy here:");
+    for s in skipped {
+        eprintln!("cordon:   {s}");
+    }
+    Ok(EXIT_FAILURE)
 }
 
 /// How a selection shows paths: with rewriting (a private /tmp at /tmp), by answering from

@@ -6,6 +6,20 @@ use cordon_testutil::{as_each_user, describe, output, stdout};
 
 as_each_user! {
     fn finds_the_poisoned_file_and_variable(w) {
+        finds(w);
+    }
+}
+
+as_each_user! {
+    /// The same on a machine without user namespaces.
+    fn finds_the_poisoned_file_and_variable_without_user_namespaces(w) {
+        w.without_user_namespaces();
+        finds(w);
+    }
+}
+
+fn finds(w: &cordon_testutil::World) {
+    {
         for i in 0..20 {
             w.write(&format!("home/.tool{i:02}rc"), "setting = ordinary\n");
         }
@@ -20,14 +34,23 @@ as_each_user! {
         let out = stdout(&o);
         let rules: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(rules.len(), 2, "{out}");
-        assert!(rules.iter().any(|r| r.starts_with(&format!("hide {}/.tool13rc", w.home().display()))), "{out}");
+        assert!(
+            rules
+                .iter()
+                .any(|r| r.starts_with(&format!("hide {}/.tool13rc", w.home().display()))),
+            "{out}"
+        );
         assert!(rules.contains(&"env unset PIP_INDEX_URL"), "{out}");
         // "# 2 of 21 candidates fix it (N runs):": all twenty dotfiles and the variable were
         // candidates, and the runs are logarithmic, not one per candidate.
         let header = out.lines().next().unwrap();
         assert!(header.starts_with("# 2 of 21 candidates"), "{header}");
-        let runs: usize = header.split('(').nth(1).and_then(|s| s.split(' ').next())
-            .and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{header}"));
+        let runs: usize = header
+            .split('(')
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{header}"));
         assert!(runs < 21, "{runs} runs for 21 candidates: {header}");
     }
 }

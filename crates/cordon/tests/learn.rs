@@ -16,6 +16,21 @@ fn project(w: &World) {
 
 as_each_user! {
     fn learns_a_small_build(w) {
+        learns(w);
+    }
+}
+
+as_each_user! {
+    /// The same on a machine without user namespaces: the verifying run and the final run
+    /// fall back to a backend that needs none.
+    fn learns_a_small_build_without_user_namespaces(w) {
+        w.without_user_namespaces();
+        learns(w);
+    }
+}
+
+fn learns(w: &World) {
+    {
         project(w);
         let policy = w.mkdir("out").join("policy.toml");
         let mut c = w.cordon(["learn", "-o", policy.to_str().unwrap(), "--", "make", "-s"]);
@@ -24,10 +39,16 @@ as_each_user! {
         assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
         assert!(stderr(&o).contains("left the same"), "{}", describe(&o));
         let text = std::fs::read_to_string(&policy).unwrap();
-        let rules = text.lines().filter(|l| l.trim_start().starts_with("{ ")).count();
+        let rules = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("{ "))
+            .count();
         assert!((3..=30).contains(&rules), "{rules} rules:\n{text}");
         assert!(!text.contains("ro = \"/\""), "a blanket / rule:\n{text}");
-        assert!(text.contains("# Verification: re-run in a fresh copy"), "{text}");
+        assert!(
+            text.contains("# Verification: re-run in a fresh copy"),
+            "{text}"
+        );
         // The variables that steer the build are named.
         assert!(text.contains("#   CFLAGS=-O2"), "{text}");
         // The work tree itself was not touched: learn works on copies.
@@ -35,7 +56,10 @@ as_each_user! {
         // The policy alone runs the build.
         let o = w.run_in_sandbox(&["--policy", policy.to_str().unwrap()], &["make", "-s"]);
         assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-        assert_eq!(std::fs::read_to_string(w.path("work/out.txt")).unwrap(), "hi\n");
+        assert_eq!(
+            std::fs::read_to_string(w.path("work/out.txt")).unwrap(),
+            "hi\n"
+        );
     }
 }
 

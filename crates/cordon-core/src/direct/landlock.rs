@@ -58,6 +58,10 @@ pub struct LandlockRule {
 pub fn rules(view: &View, listings_filtered: bool) -> Vec<LandlockRule> {
     let mut host: Vec<(PathBuf, Access)> = Vec::new();
     for e in &view.entries {
+        // Landlock does not check the symlinks a walk follows, only where it lands.
+        if e.access == Access::Link {
+            continue;
+        }
         if e.host != e.path {
             host.push((e.path.clone(), Access::Hide));
         }
@@ -69,7 +73,7 @@ pub fn rules(view: &View, listings_filtered: bool) -> Vec<LandlockRule> {
         let write = match access {
             Access::Ro => false,
             Access::Rw => true,
-            Access::Hide | Access::Deny => continue,
+            Access::Hide | Access::Deny | Access::Link => continue,
         };
         carve(&host, path, write, listings_filtered, &mut out);
     }
@@ -85,7 +89,7 @@ fn weaker_inside(host: &[(PathBuf, Access)], path: &Path, write: bool) -> bool {
         .any(|e| match e.1 {
             Access::Hide | Access::Deny => true,
             Access::Ro => write,
-            Access::Rw => false,
+            Access::Rw | Access::Link => false,
         })
 }
 

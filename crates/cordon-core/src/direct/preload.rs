@@ -61,7 +61,8 @@ pub fn setup(view: &View, dir: &Path) -> Result<Setup, PreloadError> {
         .iter()
         .map(|e| {
             let access = match e.access {
-                Access::Ro => A::Ro,
+                // The shim follows the link itself and checks where it lands.
+                Access::Ro | Access::Link => A::Ro,
                 Access::Rw => A::Rw,
                 Access::Hide => A::Hide,
                 Access::Deny => A::Deny,
