@@ -58,6 +58,11 @@ pub trait Observer {
     fn ended(&mut self, pid: i32, status: i32);
     /// The traced command and all it started have ended; `status` is the command's.
     fn finished(&mut self, _status: i32) {}
+    /// Whether [`Observer::exit`] must see every call's result (a recorder), or only those
+    /// whose [`Action`] changes it (an enforcer that records nothing).
+    fn wants_exit(&self) -> bool {
+        true
+    }
 }
 
 /// What to do with a stopped system call.
@@ -411,8 +416,12 @@ pub(crate) fn tracer_loop(root: Pid, observer: &mut dyn Observer) -> Outcome {
                                 }
                                 _ => None,
                             };
+                            // The exit stop is only needed to record the result or to
+                            // change it; without it the call runs at full speed.
+                            let at_exit = observer.wants_exit()
+                                || !matches!(action, Action::Continue | Action::Rewrite(_));
                             state.fail = apply(pid, regs, action);
-                            state.in_syscall = true;
+                            state.in_syscall = at_exit;
                         }
                         state.in_syscall
                     }

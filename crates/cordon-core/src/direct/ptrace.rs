@@ -181,6 +181,10 @@ impl Observer for Enforcer<'_> {
         }
     }
 
+    fn wants_exit(&self) -> bool {
+        self.trace.is_some()
+    }
+
     fn finished(&mut self, status: i32) {
         if let Some(t) = self.trace.as_deref_mut() {
             t.finished(status);
