@@ -40,15 +40,20 @@ fn main() {
         .cargo_warnings(false)
         .get_compiler();
     let mut cmd = Command::new(compiler.path());
-    cmd.args(FLAGS)
-        .arg(format!(
-            "-Wl,--version-script={}",
-            csrc.join("exports.map").display()
-        ))
-        .arg("-o")
-        .arg(&so)
-        .args(&c_files)
-        .arg("-ldl");
+    cmd.args(FLAGS);
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        // The fast path's stub is reached with a `call` from inline assembly, whose return
+        // address must not land on a leaf function's red zone.
+        cmd.arg("-mno-red-zone");
+    }
+    cmd.arg(format!(
+        "-Wl,--version-script={}",
+        csrc.join("exports.map").display()
+    ))
+    .arg("-o")
+    .arg(&so)
+    .args(&c_files)
+    .arg("-ldl");
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", compiler.path().display()));

@@ -33,7 +33,8 @@ static char gaps_path[PATH_MAX];
 /* "NAME=value" of each contract variable present at start, for execve. */
 static const char *const env_names[] = {"LD_PRELOAD", "CORDON_PRELOAD_RULES",
                                         "CORDON_PRELOAD_GAPS",
-                                        "CORDON_PRELOAD_STRICT"};
+                                        "CORDON_PRELOAD_STRICT",
+                                        "CORDON_PRELOAD_FASTPATH"};
 #define CP_NENV (sizeof env_names / sizeof env_names[0])
 static char env_saved[CP_NENV][PATH_MAX + 32];
 
@@ -166,6 +167,7 @@ hidden void cp_init(void) {
         cp_active = 1;
         load_rules(file);
     }
+    cp_map_stub();
 }
 
 __attribute__((constructor)) static void cp_ctor(void) { cp_init(); }

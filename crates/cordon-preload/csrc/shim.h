@@ -39,6 +39,7 @@ enum cp_access { CP_NONE, CP_RO, CP_RW, CP_HIDE, CP_DENY };
 #define CP_WRITE 2    /* modifies the file system: EROFS under ro */
 #define CP_CREATE 4   /* writes only if the target does not exist yet */
 #define CP_DATA 8     /* writes data only: allowed on devices, fifos, sockets */
+#define CP_LOOK 16    /* only looks (stat, access, readlink): a denied path is present */
 
 /* A resolved path. `path`/`dirfd` are what to hand to the real function:
  * the host path (and AT_FDCWD), or the caller's own arguments when the shim
@@ -76,7 +77,17 @@ hidden int cp_strict(void);
 hidden size_t cp_env_count(char *const *envp);
 hidden char *const *cp_fix_env(char *const *envp, size_t n, char **out,
                                char *ld, size_t ldcap);
-#define CP_ENV_EXTRA 4 /* contract variables cp_fix_env may add */
+#define CP_ENV_EXTRA 5 /* contract variables cp_fix_env may add */
+
+/* The fast path (with the seccomp backend): the shim's own path walks make
+ * their system calls from one `syscall; ret` stub at this fixed address, which
+ * cordon's seccomp filter lets through without a notification. Keep in step
+ * with cordon_preload::FAST_PATH_IP (the address after the instruction). */
+#define CP_STUB_ADDR 0x7c0de0000000UL
+/* A raw system call: through the stub when it is mapped, else syscall(2).
+ * -1 with errno on failure, as syscall(2). */
+hidden long cp_sys(long nr, long a, long b, long c, long d);
+hidden void cp_map_stub(void);
 
 /* path.c */
 hidden int cp_resolve(int dirfd, const char *path, int flags,

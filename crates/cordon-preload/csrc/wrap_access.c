@@ -3,7 +3,7 @@
 #include "shim.h"
 
 static int access_flags(int mode, int flags) {
-    return (mode & W_OK ? CP_WRITE | CP_DATA : 0) |
+    return CP_LOOK | (mode & W_OK ? CP_WRITE | CP_DATA : 0) |
            (flags & AT_SYMLINK_NOFOLLOW ? CP_NOFOLLOW : 0);
 }
 

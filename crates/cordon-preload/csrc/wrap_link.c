@@ -16,7 +16,7 @@ static ssize_t do_readlinkat(int dirfd, const char *path, char *buf,
     CP_ENTER();
     int saved = errno;
     struct cp_path p;
-    int e = cp_resolve(dirfd, path, CP_NOFOLLOW, &p);
+    int e = cp_resolve(dirfd, path, CP_LOOK | CP_NOFOLLOW, &p);
     CP_CHECK(e, saved, -1);
     if (!cp_active)
         return cp_real.readlinkat(p.dirfd, p.path, buf, size);

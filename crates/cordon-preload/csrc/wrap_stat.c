@@ -15,7 +15,7 @@ static int do_fstatat(int dirfd, const char *path, void *st, int flags) {
         return cp_real.fstatat(dirfd, path, st, flags);
     int saved = errno;
     struct cp_path p;
-    int e = cp_resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW ? CP_NOFOLLOW : 0, &p);
+    int e = cp_resolve(dirfd, path, CP_LOOK | (flags & AT_SYMLINK_NOFOLLOW ? CP_NOFOLLOW : 0), &p);
     CP_CHECK(e, saved, -1);
     return cp_real.fstatat(p.dirfd, p.path, st, flags);
 }
@@ -85,7 +85,7 @@ export int statx(int dirfd, const char *path, int flags, unsigned mask,
         return cp_real.statx(dirfd, path, flags, mask, stx);
     int saved = errno;
     struct cp_path p;
-    int e = cp_resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW ? CP_NOFOLLOW : 0, &p);
+    int e = cp_resolve(dirfd, path, CP_LOOK | (flags & AT_SYMLINK_NOFOLLOW ? CP_NOFOLLOW : 0), &p);
     CP_CHECK(e, saved, -1);
     return cp_real.statx(p.dirfd, p.path, flags, mask, stx);
 }

@@ -67,6 +67,10 @@ pub struct NotifySpec {
     /// As root: lock SECBIT_NOROOT, empty the bounding set and clear the ambient and
     /// inheritable sets before exec, so that the command runs as uid 0 without any capability.
     pub drop_capabilities: bool,
+    /// Let system calls made from this instruction pointer (the address after a `syscall`
+    /// instruction) through without a notification: the preload shim's stub, from which it
+    /// makes its own path walks' calls (see `cordon_preload::FAST_PATH_IP`).
+    pub allow_ip: Option<u64>,
     /// Refuse mounts and namespaces as the direct backends do ([`crate::direct`]).
     pub confine: bool,
     /// Refuse IPv4, IPv6 and packet sockets.
@@ -170,11 +174,33 @@ fn build_filters(spec: &NotifySpec) -> Result<Vec<seccompiler::BpfProgram>, SysE
     }
     let mut programs = crate::ptrace::build_filters(&spec.notified, &spec.refused)?;
     to_user_notif(&mut programs[0]);
+    if let Some(ip) = spec.allow_ip {
+        allow_from(&mut programs[0], ip);
+    }
     programs.extend(crate::direct::confinement_filters(
         spec.confine,
         !spec.no_network,
     )?);
     Ok(programs)
+}
+
+/// Prepend to `program`: a call whose instruction pointer is `ip` is allowed. The rest of
+/// the program keeps its relative jumps, and reloads what it reads.
+fn allow_from(program: &mut seccompiler::BpfProgram, ip: u64) {
+    use seccompiler::sock_filter;
+    const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+                             // struct seccomp_data: nr (4), arch (4), instruction_pointer (8, little-endian here).
+    let ins = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+    let head = [
+        ins(LD_W_ABS, 0, 0, 8),
+        ins(JEQ_K, 0, 3, ip as u32),
+        ins(LD_W_ABS, 0, 0, 12),
+        ins(JEQ_K, 0, 1, (ip >> 32) as u32),
+        ins(RET_K, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ];
+    program.splice(0..0, head);
 }
 
 /// seccompiler 0.5 has no user-notification action: the tracer's filter is built with
@@ -782,6 +808,7 @@ mod tests {
             notified: notified.to_vec(),
             refused: Vec::new(),
             drop_capabilities: false,
+            allow_ip: None,
             confine: false,
             no_network: false,
         }

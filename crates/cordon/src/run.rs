@@ -394,7 +394,7 @@ fn run_direct(
     let mut before_exec =
         || -> Result<(), (&'static str, Errno)> { direct::landlock::restrict(&mut ruleset) };
     if sel.contains(BackendKind::Seccomp) {
-        return supervise_direct(args, sel, &prepared, &mut before_exec, cwd);
+        return supervise_direct(args, sel, &mut prepared, &mut before_exec, cwd);
     }
     let preload = if sel.contains(BackendKind::Preload) {
         let setup = direct::preload::setup(&prepared.view, &prepared.private.path)?;
@@ -432,7 +432,7 @@ fn run_direct(
 fn supervise_direct(
     args: &RunArgs,
     sel: &Selection,
-    prepared: &direct::Prepared,
+    prepared: &mut direct::Prepared,
     before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
     cwd: &Path,
 ) -> Result<i32> {
@@ -442,6 +442,25 @@ fn supervise_direct(
              comes before the tracer's stop); use --backend ptrace or landlock+ptrace"
         );
     }
+    // The fast path: dynamic programs get the preload shim, which walks paths itself (glibc's
+    // realpath makes a readlink per component) from a stub the filter lets through; the
+    // supervisor still answers every call the program makes. Without the shim (a noexec
+    // TMPDIR) every call goes to the supervisor: slower, the same answers.
+    let fast = match direct::preload::setup(&prepared.view, &prepared.private.path) {
+        Ok(setup) => {
+            for (name, value) in &setup.env {
+                prepared.set_env(name, value.as_os_str(), name == "LD_PRELOAD")?;
+            }
+            prepared.set_env("CORDON_PRELOAD_FASTPATH", std::ffi::OsStr::new("1"), false)?;
+            true
+        }
+        Err(e) => {
+            if args.verbose {
+                eprintln!("cordon: note: no fast path for the seccomp backend: {e}");
+            }
+            false
+        }
+    };
     let d = &prepared.spec;
     let spec = cordon_core::sys::unotif::NotifySpec {
         cwd: d.cwd.clone(),
@@ -456,6 +475,7 @@ fn supervise_direct(
         refused: cordon_core::tracer::refused_syscalls(),
         drop_capabilities: cordon_core::sys::probe::euid() == 0
             && cordon_core::sys::probe::has_capabilities(),
+        allow_ip: fast.then_some(cordon_core::direct::preload::FAST_PATH_IP),
         confine: true,
         no_network: d.no_network,
     };
@@ -471,7 +491,7 @@ fn supervise_direct(
 fn supervise_direct(
     _args: &RunArgs,
     sel: &Selection,
-    _prepared: &direct::Prepared,
+    _prepared: &mut direct::Prepared,
     _before_exec: &mut dyn FnMut() -> Result<(), (&'static str, Errno)>,
     _cwd: &Path,
 ) -> Result<i32> {

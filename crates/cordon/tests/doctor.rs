@@ -213,3 +213,27 @@ as_each_user! {
         }
     }
 }
+
+as_each_user! {
+    /// The seccomp backend's fast path: dynamic programs carry the preload shim's stub (its own
+    /// path walks skip the supervisor), and what they see is still the view.
+    fn seccomp_fast_path_is_in_use_and_answers_the_same(w) {
+        let secret = w.write("home/.gitconfig", "[user]\n\tname = Poison\n");
+        let script = format!(
+            "grep -c '^7c0de0000000-' /proc/self/maps; \
+             realpath -e {s} || echo no-realpath; cat {s} || true; \
+             python3 -c \"import os; print(os.path.realpath('/etc/hostname'))\"",
+            s = secret.display()
+        );
+        let o = w.run_in_sandbox(&["--backend", "seccomp"], &["/bin/sh", "-c", &script]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let out = stdout(&o);
+        assert!(out.starts_with("1\n"), "no stub mapped: {}", describe(&o));
+        assert!(out.contains("no-realpath") && !out.contains("Poison"), "{}", describe(&o));
+        assert!(out.contains("/etc/hostname"), "{}", describe(&o));
+        // The plain preload backend maps no stub.
+        let o = w.run_in_sandbox(&["--backend", "preload"], &["/bin/sh", "-c",
+            "grep -c '^7c0de0000000-' /proc/self/maps || true"]);
+        assert_eq!(stdout(&o), "0\n", "{}", describe(&o));
+    }
+}

@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 
 use crate::view::{Access, View};
 
+pub use cordon_preload::FAST_PATH_IP;
+
 /// Files of the preload run: the shim and its rules, written into the private directory.
 #[derive(Debug)]
 pub struct Setup {
