@@ -582,8 +582,8 @@ pub type VerdictFn = Box<dyn Fn(&str, i32) -> Verdict>;
 /// it fail at that path (ENOENT where it hides what the host has, EACCES where it denies) was
 /// the sandbox's doing; an access under a redirect was redirected.
 pub fn plan_verdicts(plan: &crate::plan::Plan) -> VerdictFn {
-    const ENOENT: i32 = 2;
-    const EACCES: i32 = 13;
+    const ENOENT: i32 = cordon_sys::error::Errno::ENOENT as i32;
+    const EACCES: i32 = cordon_sys::error::Errno::EACCES as i32;
     let (hidden, denied, redirected) = (
         plan.hidden.clone(),
         plan.denied.clone(),

@@ -87,8 +87,9 @@ pub struct View {
     /// change: most lookups (headers, libraries, tools) walk the same system directories.
     links: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
     /// Resolutions that went only through read-only entries (or directories the view does
-    /// not show), by (path, follow_last): they cannot change during the run.
-    resolved: std::cell::RefCell<std::collections::HashMap<(PathBuf, bool), Resolved>>,
+    /// not show), by path, one map for `follow_last` false and one for true: they cannot
+    /// change during the run. Looked up by the borrowed path, so a hit allocates nothing.
+    resolved: [std::cell::RefCell<std::collections::HashMap<PathBuf, Resolved>>; 2],
     pub make_files: Vec<PathBuf>,
 }
 
@@ -377,13 +378,13 @@ impl View {
     /// each component and following symlinks (the last one only when `follow_last`).
     /// `path` must be absolute; `/proc/self` means `pid`'s entry.
     pub fn resolve(&self, path: &Path, follow_last: bool, pid: i32) -> Resolved {
-        let key = (path.to_path_buf(), follow_last);
-        if let Some(r) = self.resolved.borrow().get(&key) {
+        let cache = &self.resolved[usize::from(follow_last)];
+        if let Some(r) = cache.borrow().get(path) {
             return r.clone();
         }
         let (r, fixed) = self.walk(path, follow_last, pid);
         if fixed {
-            self.resolved.borrow_mut().insert(key, r.clone());
+            cache.borrow_mut().insert(path.to_path_buf(), r.clone());
         }
         r
     }
@@ -524,8 +525,8 @@ impl View {
     /// from elsewhere was redirected.
     pub fn verdicts(&self) -> crate::tracer::VerdictFn {
         use crate::trace::Verdict;
-        const ENOENT: i32 = 2;
-        const EACCES: i32 = 13;
+        const ENOENT: i32 = cordon_sys::error::Errno::ENOENT as i32;
+        const EACCES: i32 = cordon_sys::error::Errno::EACCES as i32;
         let view = self.clone();
         Box::new(move |path, errno| match view.entry_for(Path::new(path)) {
             None if errno == ENOENT => Verdict::Hidden,
@@ -534,6 +535,41 @@ impl View {
             Some(e) if e.host != e.path => Verdict::Redirected,
             _ => Verdict::Allowed,
         })
+    }
+}
+
+impl View {
+    /// What the view says of a decoded system call, path by path as the kernel would walk
+    /// them: the errno it fails with (a hidden path ENOENT, a denied one EACCES unless the
+    /// call only looks at it, a write under a read-only path EROFS), or the paths shown from
+    /// elsewhere, as (argument, host path), which the backend rewrites or answers for.
+    pub fn judge(
+        &self,
+        call: &crate::tracer::Call,
+        pid: i32,
+    ) -> Result<Vec<(usize, PathBuf)>, cordon_sys::error::Errno> {
+        use crate::trace::Op;
+        use cordon_sys::error::Errno;
+        let writes = matches!(call.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
+        // A denied path is present: only its content is refused.
+        let looks = matches!(call.op, Op::Stat | Op::Probe | Op::Readlink);
+        let mut moved = Vec::new();
+        for p in &call.paths {
+            match self.resolve(&p.abs, p.follow, pid) {
+                Resolved::Hidden => return Err(Errno::ENOENT),
+                Resolved::Denied if looks => {}
+                Resolved::Denied => return Err(Errno::EACCES),
+                Resolved::Loop => return Err(Errno::ELOOP),
+                Resolved::Allowed { writable, .. } if writes && !writable => {
+                    return Err(Errno::EROFS)
+                }
+                Resolved::Allowed {
+                    host, moved: true, ..
+                } => moved.push((p.arg, host)),
+                Resolved::Allowed { .. } => {}
+            }
+        }
+        Ok(moved)
     }
 }
 

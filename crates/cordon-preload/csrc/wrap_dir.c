@@ -43,16 +43,16 @@ export int scandir64(const char *path, struct dirent64 ***list,
     return do_scandir(path, (struct dirent ***)list, (cp_filter)f, (cp_compar)c);
 }
 
-/* Whether `name` in the directory open as `fd` is hidden by the view. */
-static int entry_hidden(int fd, const char *name) {
+/* Whether `name` in the directory whose view path is `dir` (length `dlen`) is
+ * hidden by the view. */
+static int entry_hidden(const char *dir, size_t dlen, const char *name) {
     char view[PATH_MAX], host[PATH_MAX];
-    size_t vlen, nlen = strlen(name);
+    size_t vlen = dlen, nlen = strlen(name);
     if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
-        return 0;
-    if (cp_fd_view(fd, view, &vlen) != 0)
         return 0;
     if (vlen + 1 + nlen >= sizeof view)
         return 0;
+    memcpy(view, dir, vlen);
     if (vlen > 1)
         view[vlen++] = '/';
     memcpy(view + vlen, name, nlen + 1);
@@ -62,16 +62,20 @@ static int entry_hidden(int fd, const char *name) {
 
 export struct dirent *readdir(DIR *dir) {
     CP_ENTER();
-    for (;;) {
-        struct dirent *e = cp_real.readdir(dir);
-        if (!e || !cp_active)
-            return e;
-        int saved = errno;
-        int hide = entry_hidden(dirfd(dir), e->d_name);
-        errno = saved;
-        if (!hide)
-            return e;
-    }
+    struct dirent *e = cp_real.readdir(dir);
+    if (!e || !cp_active)
+        return e;
+    /* The directory's own path, once per call (one readlink), not once per entry. */
+    int saved = errno;
+    char view[PATH_MAX];
+    size_t vlen;
+    int known = cp_fd_view(dirfd(dir), view, &vlen) == 0;
+    errno = saved;
+    if (!known)
+        return e;
+    while (e && entry_hidden(view, vlen, e->d_name))
+        e = cp_real.readdir(dir);
+    return e;
 }
 
 /* LP64: struct dirent64 is struct dirent. */

@@ -142,29 +142,32 @@ pub fn note_command(setup: &Setup, candidates: &[PathBuf]) {
 /// Whether `exe` is an ELF file without a program interpreter (PT_INTERP): a static
 /// executable, which LD_PRELOAD cannot enter.
 pub fn is_static(exe: &Path) -> bool {
-    let Ok(data) = std::fs::read(exe) else {
+    use std::os::unix::fs::FileExt;
+    // The ELF header, then the program headers only: never the whole binary.
+    let Ok(f) = std::fs::File::open(exe) else {
         return false;
     };
-    let u16_at = |o: usize| data.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |o: usize| {
-        data.get(o..o + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let u64_at = |o: usize| {
-        data.get(o..o + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes)
-    };
-    // 64-bit little-endian ELF only (the shim's own platforms).
-    if data.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
+    let mut eh = [0u8; 64];
+    if f.read_exact_at(&mut eh, 0).is_err() {
         return false;
     }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38))
-    else {
+    // 64-bit little-endian ELF only (the shim's own platforms).
+    if eh[..6] != [0x7f, b'E', b'L', b'F', 2, 1] {
         return false;
-    };
+    }
+    let phoff = u64::from_le_bytes(eh[0x20..0x28].try_into().unwrap_or([0; 8]));
+    let phentsize = u16::from_le_bytes([eh[0x36], eh[0x37]]) as usize;
+    let phnum = u16::from_le_bytes([eh[0x38], eh[0x39]]) as usize;
+    if phentsize < 4 {
+        return false;
+    }
+    let mut ph = vec![0u8; phentsize * phnum];
+    if f.read_exact_at(&mut ph, phoff).is_err() {
+        return false;
+    }
     const PT_INTERP: u32 = 3;
-    !(0..phnum as usize).any(|i| u32_at(phoff as usize + i * phentsize as usize) == Some(PT_INTERP))
+    !ph.chunks(phentsize)
+        .any(|h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]) == PT_INTERP)
 }
 
 /// What the shim could not follow during the run, one line each.
@@ -177,4 +180,19 @@ pub fn gaps(setup: &Setup) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_is_told_from_dynamic_by_the_program_headers() {
+        // This test binary is dynamic; /bin/sh too.
+        assert!(!is_static(&std::env::current_exe().unwrap()));
+        assert!(!is_static(Path::new("/bin/sh")));
+        // Not ELF, or missing: not a static executable either.
+        assert!(!is_static(Path::new("/etc/hostname")));
+        assert!(!is_static(Path::new("/no/such/file")));
+    }
 }

@@ -30,13 +30,12 @@
 //! - Descriptors inherited from outside the run, and those passed over sockets, are not paths
 //!   and are not checked.
 
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use cordon_sys::ptrace::{Action, Observer, Tracee};
 
-use crate::trace::Op;
 use crate::tracer::{decode_call, Sink, TraceWriter};
-use crate::view::{Resolved, View};
+use crate::view::View;
 
 /// getdents and getdents64 (x86_64): listings are filtered so that hidden entries do not
 /// show. The backend stops at them besides the tracer's file system calls.
@@ -101,44 +100,17 @@ impl<'a> Enforcer<'a> {
         let Some(call) = decode_call(tracee, nr, args) else {
             return Action::Continue;
         };
-        let writes = matches!(call.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
-        // A denied path is present: only its content is refused.
-        let looks = matches!(call.op, Op::Stat | Op::Probe | Op::Readlink);
-        let mut rewrites = Vec::new();
-        for p in &call.paths {
-            match self.view.resolve(&p.abs, p.follow, tracee.pid()) {
-                Resolved::Hidden => return Action::Fail(libc_errno::ENOENT),
-                Resolved::Denied if looks => {}
-                Resolved::Denied => return Action::Fail(libc_errno::EACCES),
-                Resolved::Loop => return Action::Fail(libc_errno::ELOOP),
-                Resolved::Allowed {
-                    host,
-                    writable,
-                    moved,
-                } => {
-                    if writes && !writable {
-                        return Action::Fail(libc_errno::EROFS);
-                    }
-                    if moved {
-                        rewrites.push((p.arg, host.as_os_str().as_bytes().to_vec()));
-                    }
-                }
-            }
-        }
-        if rewrites.is_empty() {
-            Action::Continue
-        } else {
-            Action::Rewrite(rewrites)
+        match self.view.judge(&call, tracee.pid()) {
+            Err(errno) => Action::Fail(errno as i32),
+            Ok(moved) if moved.is_empty() => Action::Continue,
+            Ok(moved) => Action::Rewrite(
+                moved
+                    .into_iter()
+                    .map(|(arg, host)| (arg, host.into_os_string().into_vec()))
+                    .collect(),
+            ),
         }
     }
-}
-
-/// The errno values the enforcer answers with (Linux numbers).
-mod libc_errno {
-    pub const ENOENT: i32 = 2;
-    pub const EACCES: i32 = 13;
-    pub const EROFS: i32 = 30;
-    pub const ELOOP: i32 = 40;
 }
 
 impl Observer for Enforcer<'_> {

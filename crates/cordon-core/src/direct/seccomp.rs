@@ -32,11 +32,11 @@
 
 use std::path::Path;
 
+use cordon_sys::error::Errno;
 use cordon_sys::unotif::{Memory, Reply, Request, Supervisor};
 
-use crate::trace::Op;
 use crate::tracer::{decode_call, CallMemory};
-use crate::view::{Resolved, View};
+use crate::view::View;
 
 /// The supervisor that answers for `view`.
 pub struct Checker<'a> {
@@ -70,32 +70,14 @@ impl Supervisor for Checker<'_> {
         let Some(call) = decode_call(&caller, req.nr, req.args) else {
             return Reply::Continue;
         };
-        let writes = matches!(call.op, Op::Write | Op::Create | Op::Delete | Op::Rename);
-        // A denied path is present: only its content is refused.
-        let looks = matches!(call.op, Op::Stat | Op::Probe | Op::Readlink);
-        let mut moved = None;
-        for p in &call.paths {
-            let errno = match self.view.resolve(&p.abs, p.follow, req.pid) {
-                Resolved::Hidden => ENOENT,
-                Resolved::Denied if looks => continue,
-                Resolved::Denied => EACCES,
-                Resolved::Loop => ELOOP,
-                Resolved::Allowed { writable, .. } if writes && !writable => EROFS,
-                Resolved::Allowed {
-                    host, moved: true, ..
-                } => {
-                    moved = Some(host);
-                    continue;
-                }
-                Resolved::Allowed { .. } => continue,
-            };
-            return Reply::Errno(errno);
-        }
-        match moved {
-            None => Reply::Continue,
-            // Shown from elsewhere (redirect, empty): answered from that file.
-            Some(host) if call.paths.len() == 1 => answer_from(&host, call.name, req, mem),
-            Some(_) => Reply::Errno(EXDEV),
+        match self.view.judge(&call, req.pid) {
+            Err(errno) => Reply::Errno(errno as i32),
+            Ok(moved) => match moved.as_slice() {
+                [] => Reply::Continue,
+                // Shown from elsewhere (redirect, empty): answered from that file.
+                [(_, host)] if call.paths.len() == 1 => answer_from(host, call.name, req, mem),
+                _ => Reply::Errno(Errno::EXDEV as i32),
+            },
         }
     }
 }
@@ -118,16 +100,14 @@ impl Checker<'_> {
                 Ok(raw) => raw,
                 // No pidfd_getfd (before Linux 5.6) or not allowed to use it: the listing
                 // goes through unfiltered rather than failing the build.
-                Err(cordon_sys::error::Errno::ENOSYS | cordon_sys::error::Errno::EPERM) => {
-                    return Reply::Continue
-                }
+                Err(Errno::ENOSYS | Errno::EPERM) => return Reply::Continue,
                 Err(e) => return Reply::Errno(e as i32),
             };
             if raw.is_empty() {
                 return Reply::Value(0);
             }
             let Some(kept) = hostfs::filter_dirents(&raw, true, &drop, keep_only.as_deref()) else {
-                return Reply::Errno(EIO);
+                return Reply::Errno(Errno::EIO as i32);
             };
             // A batch of hidden names only: read on, since 0 would mean the end.
             if kept.is_empty() {
@@ -136,18 +116,11 @@ impl Checker<'_> {
             return if mem.valid() && mem.write(buf, &kept) {
                 Reply::Value(kept.len() as i64)
             } else {
-                Reply::Errno(14)
+                Reply::Errno(Errno::EFAULT as i32)
             };
         }
     }
 }
-
-const EIO: i32 = 5;
-const ENOENT: i32 = 2;
-const EACCES: i32 = 13;
-const EXDEV: i32 = 18;
-const EROFS: i32 = 30;
-const ELOOP: i32 = 40;
 
 /// Carry out call `name` on `host` (the file the view shows at the caller's path) and answer
 /// with its result: opens hand over the descriptor, stats and access checks are made on it,
@@ -156,13 +129,13 @@ const ELOOP: i32 = 40;
 fn answer_from(host: &Path, name: &str, req: &Request, mem: &Memory) -> Reply {
     use cordon_sys::hostfs;
     let a = req.args;
-    let errno = |e: cordon_sys::error::Errno| Reply::Errno(e as i32);
+    let errno = |e: Errno| Reply::Errno(e as i32);
     // Written into the caller's memory only while its call is still pending.
     let write = |addr: u64, bytes: &[u8], value: i64| {
         if mem.valid() && mem.write(addr, bytes) {
             Reply::Value(value)
         } else {
-            Reply::Errno(14) // EFAULT
+            Reply::Errno(Errno::EFAULT as i32)
         }
     };
     const O_CLOEXEC: u64 = 0o2000000;
@@ -184,7 +157,7 @@ fn answer_from(host: &Path, name: &str, req: &Request, mem: &Memory) -> Reply {
                 let mode = u64::from_ne_bytes(how[8..16].try_into().unwrap_or([0; 8]));
                 open(flags, mode)
             }
-            None => Reply::Errno(14),
+            None => Reply::Errno(Errno::EFAULT as i32),
         },
         "stat" | "lstat" | "newfstatat" => {
             let (buf, follow) = match name {
@@ -220,9 +193,9 @@ fn answer_from(host: &Path, name: &str, req: &Request, mem: &Memory) -> Reply {
                     let n = t.len().min(size as usize);
                     write(buf, &t[..n], n as i64)
                 }
-                Err(e) => Reply::Errno(e.raw_os_error().unwrap_or(22)),
+                Err(e) => Reply::Errno(e.raw_os_error().unwrap_or(Errno::EINVAL as i32)),
             }
         }
-        _ => Reply::Errno(EACCES),
+        _ => Reply::Errno(Errno::EACCES as i32),
     }
 }
