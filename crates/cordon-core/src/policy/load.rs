@@ -173,9 +173,15 @@ impl Loader {
                 message: format!("`extends` forms a cycle: {}", chain.join(" -> ")),
             });
         }
+        // Every rule and variable carries its line: find the line starts once, not per item.
+        let newlines: Vec<usize> = text
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'\n').then_some(i))
+            .collect();
         let at = |span: Option<std::ops::Range<usize>>| Origin {
             source: source.to_string(),
-            line: span.map(|s| line_of(text, s.start)),
+            line: span.map(|s| line_of(&newlines, s.start)),
         };
         let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
             origin: at(e.span()),
@@ -340,9 +346,9 @@ fn check_env_pattern(pattern: &str) -> Result<(), String> {
     check_env_name(name)
 }
 
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// 1-based line of a byte offset, given the offsets of the text's newlines.
+fn line_of(newlines: &[usize], offset: usize) -> usize {
+    newlines.partition_point(|&n| n < offset) + 1
 }
 
 impl fmt::Debug for Loader {
