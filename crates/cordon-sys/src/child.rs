@@ -181,15 +181,29 @@ pub(crate) fn init_main(
         fail(pipes, KIND_SETUP, "chdir", spec.cwd.to_bytes(), e);
     }
 
-    // SAFETY: this process is single-threaded (it is a fork-like clone of a single-threaded
-    // supervisor), so the child of this fork may run any code.
-    let pid = match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => {
-            nix::sys::stat::umask(umask);
-            exec_command(spec, pipes, old_mask, tracing.as_ref())
+    let exec = ExecArrays::new(spec);
+    let pid = if tracing.is_some() {
+        // A tracee stops for its tracer before exec, so the tracer cannot wait for the exec.
+        // SAFETY: this process is single-threaded (it is a fork-like clone of a
+        // single-threaded supervisor), so the child of this fork may run any code.
+        match unsafe { nix::unistd::fork() } {
+            Ok(ForkResult::Child) => {
+                nix::sys::stat::umask(umask);
+                exec_command(spec, pipes, old_mask, tracing.as_ref(), &exec)
+            }
+            Ok(ForkResult::Parent { child }) => child,
+            Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
         }
-        Ok(ForkResult::Parent { child }) => child,
-        Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
+    } else {
+        // Up to exec, the command's side only makes system calls on prepared data.
+        let spawned = crate::raw::spawn_shared(|| {
+            nix::sys::stat::umask(umask);
+            exec_command(spec, pipes, old_mask, None, &exec)
+        });
+        match spawned {
+            Ok(pid) => Pid::from_raw(pid),
+            Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
+        }
     };
     let _ = nix::unistd::close(pipes.err_write.as_raw_fd());
     match tracing {
@@ -310,13 +324,37 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
     }
 }
 
+/// `argv` and `envp` as execve(2) takes them, built before the command's process starts: it
+/// may not allocate.
+struct ExecArrays {
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+impl ExecArrays {
+    fn new(spec: &Spec) -> Self {
+        let array = |v: &[std::ffi::CString]| {
+            v.iter()
+                .map(|s| s.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect()
+        };
+        ExecArrays {
+            argv: array(&spec.argv),
+            envp: array(&spec.envp),
+        }
+    }
+}
+
 /// The command's side of the last fork: restore the signal mask and SIGPIPE, drop every
-/// capability, become a tracee when traced, exec.
+/// capability, become a tracee when traced, exec. Only system calls on prepared data, since it
+/// may run on the init's memory.
 fn exec_command(
     spec: &Spec,
     pipes: &Pipes,
     old_mask: &SigSet,
     tracing: Option<&TraceSetup<'_>>,
+    exec: &ExecArrays,
 ) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
     crate::raw::default_sigpipe();
@@ -339,10 +377,10 @@ fn exec_command(
     // on, any other error stops it.
     let mut denied: Option<&CStr> = None;
     for cand in &spec.exec_candidates {
-        let e = match nix::unistd::execve(cand.as_c_str(), &spec.argv, &spec.envp) {
-            Err(e) => e,
-            Ok(never) => match never {},
-        };
+        // SAFETY: the path and both arrays are NUL-terminated C strings and null-terminated
+        // pointer arrays into `spec`, which outlives this call; execve returns only on error.
+        unsafe { libc::execve(cand.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr()) };
+        let e = Errno::last();
         match e {
             Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
             Errno::EACCES => denied = denied.or(Some(cand.as_c_str())),
