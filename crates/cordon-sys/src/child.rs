@@ -1,13 +1,13 @@
 //! The init process: runs in the child after `clone`, never returns.
 //!
-//! Between clone and exec: no locks, no panics, and no allocation while the root is built:
-//! every path is a prepared `CStr`, failures go to the supervisor as one fixed-size
-//! [`ErrorRecord`] on a pipe. (execve's argument arrays and the tracer, when tracing, do
-//! allocate; that is safe because the process was forked from a single-threaded one, so no
-//! other thread can hold the allocator's lock.)
+//! No locks, no panics and no allocation: every path is a prepared `CStr`, execve's arrays
+//! are built in advance ([`ExecArrays`]), failures go to the supervisor as one fixed-size
+//! [`ErrorRecord`] on a pipe. An untraced init shares the supervisor's memory and runs
+//! alongside it (see `sandbox::launch`), so this is a requirement, not a style. A traced init
+//! is a fork, and its tracer allocates; that is safe because it was forked from a
+//! single-threaded process, so no other thread can hold the allocator's lock.
 
 use std::ffi::CStr;
-use std::os::fd::{AsFd, AsRawFd};
 
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -17,7 +17,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{chdir, pivot_root, ForkResult, Pid};
 
 use crate::mount as m;
-use crate::sandbox::{forwarded_set, LaunchError, MountOp, Pipes, Spec, NEWROOT, STAGING};
+use crate::sandbox::{forwarded_set, InitFds, LaunchError, MountOp, Spec, NEWROOT, STAGING};
 use crate::SysError;
 
 pub(crate) const RECORD_LEN: usize = 256;
@@ -119,9 +119,11 @@ fn copy_truncated(dst: &mut [u8], src: &[u8]) {
 }
 
 /// Report `call path: errno` to the supervisor and exit.
-fn fail(pipes: &Pipes, kind: u32, call: &str, detail: &[u8], errno: Errno) -> ! {
+fn fail(pipes: &InitFds, kind: u32, call: &str, detail: &[u8], errno: Errno) -> ! {
     let rec = ErrorRecord::new(kind, call, detail, errno).encode();
-    let _ = nix::unistd::write(pipes.err_write.as_fd(), &rec);
+    // SAFETY: err_write stays open in this process until it exits.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(pipes.err_write) };
+    let _ = nix::unistd::write(fd, &rec);
     exit(if kind == KIND_EXEC && matches!(errno, Errno::ENOENT) {
         127
     } else if kind == KIND_EXEC {
@@ -150,22 +152,23 @@ pub(crate) struct TraceSetup<'a> {
 /// trace) it.
 pub(crate) fn init_main(
     spec: &Spec,
-    pipes: &Pipes,
+    pipes: &InitFds,
     old_mask: &SigSet,
+    exec: &ExecArrays,
     tracing: Option<TraceSetup<'_>>,
 ) -> ! {
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
     }
-    let _ = nix::unistd::close(pipes.go_write.as_raw_fd());
-    let _ = nix::unistd::close(pipes.err_read.as_raw_fd());
+    let _ = nix::unistd::close(pipes.go_write);
+    let _ = nix::unistd::close(pipes.err_read);
     let mut byte = [0u8; 1];
-    match nix::unistd::read(pipes.go_read.as_raw_fd(), &mut byte) {
+    match nix::unistd::read(pipes.go_read, &mut byte) {
         Ok(1) => {}
         _ => exit(125),
     }
-    let _ = nix::unistd::close(pipes.go_read.as_raw_fd());
+    let _ = nix::unistd::close(pipes.go_read);
 
     // Modes of what the init creates are exact; the command gets the caller's umask back.
     let umask = nix::sys::stat::umask(Mode::empty());
@@ -181,7 +184,6 @@ pub(crate) fn init_main(
         fail(pipes, KIND_SETUP, "chdir", spec.cwd.to_bytes(), e);
     }
 
-    let exec = ExecArrays::new(spec);
     let pid = if tracing.is_some() {
         // A tracee stops for its tracer before exec, so the tracer cannot wait for the exec.
         // SAFETY: this process is single-threaded (it is a fork-like clone of a
@@ -189,7 +191,7 @@ pub(crate) fn init_main(
         match unsafe { nix::unistd::fork() } {
             Ok(ForkResult::Child) => {
                 nix::sys::stat::umask(umask);
-                exec_command(spec, pipes, old_mask, tracing.as_ref(), &exec)
+                exec_command(spec, pipes, old_mask, tracing.as_ref(), exec)
             }
             Ok(ForkResult::Parent { child }) => child,
             Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
@@ -198,14 +200,14 @@ pub(crate) fn init_main(
         // Up to exec, the command's side only makes system calls on prepared data.
         let spawned = crate::raw::spawn_shared(|| {
             nix::sys::stat::umask(umask);
-            exec_command(spec, pipes, old_mask, None, &exec)
+            exec_command(spec, pipes, old_mask, None, exec)
         });
         match spawned {
             Ok(pid) => Pid::from_raw(pid),
             Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
         }
     };
-    let _ = nix::unistd::close(pipes.err_write.as_raw_fd());
+    let _ = nix::unistd::close(pipes.err_write);
     match tracing {
         #[cfg(target_arch = "x86_64")]
         Some(t) => trace_command(pid, t.observer),
@@ -324,15 +326,15 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
     }
 }
 
-/// `argv` and `envp` as execve(2) takes them, built before the command's process starts: it
-/// may not allocate.
-struct ExecArrays {
+/// `argv` and `envp` as execve(2) takes them, built before the init starts: neither the init
+/// nor the command may allocate when they run on the supervisor's memory.
+pub(crate) struct ExecArrays {
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
 }
 
 impl ExecArrays {
-    fn new(spec: &Spec) -> Self {
+    pub(crate) fn new(spec: &Spec) -> Self {
         let array = |v: &[std::ffi::CString]| {
             v.iter()
                 .map(|s| s.as_ptr())
@@ -351,7 +353,7 @@ impl ExecArrays {
 /// may run on the init's memory.
 fn exec_command(
     spec: &Spec,
-    pipes: &Pipes,
+    pipes: &InitFds,
     old_mask: &SigSet,
     tracing: Option<&TraceSetup<'_>>,
     exec: &ExecArrays,

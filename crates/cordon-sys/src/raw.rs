@@ -249,10 +249,65 @@ pub(crate) fn forward_signals(pid: i32, signals: &[nix::sys::signal::Signal]) ->
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None)
 }
 
-/// The stack of a [`spawn_shared`] child: enough for the checks before exec and the error
-/// record, with a guard page below so that an overflow faults instead of writing into the
-/// parent's memory.
-const SPAWN_STACK: usize = 128 * 1024;
+/// The stack of a process that shares this one's memory, with a guard page below it so
+/// that an overflow faults instead of writing into the memory of the process it shares.
+pub(crate) struct ChildStack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl ChildStack {
+    const PAGE: usize = 4096;
+
+    pub(crate) fn new(size: usize) -> Result<Self, Errno> {
+        let len = size + Self::PAGE;
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        let stack = ChildStack { base, len };
+        // SAFETY: the lowest page of the mapping made above becomes the guard page.
+        if unsafe { libc::mprotect(base, Self::PAGE, libc::PROT_NONE) } < 0 {
+            return Err(Errno::last());
+        }
+        Ok(stack)
+    }
+
+    /// One past the highest byte: where a downward-growing stack starts (16-byte aligned).
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping is in bounds for pointer arithmetic.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; its owner outlives every process that used it.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// The entry point of a child started by [`spawn_shared`] or [`clone_shared`]: run the
+/// closure in `arg`, and exit should it return.
+extern "C" fn start_child<F: FnOnce()>(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points to the `Option<F>` the parent keeps alive for the child's whole
+    // life (see the callers); only the child touches it.
+    let slot = unsafe { &mut *arg.cast::<Option<F>>() };
+    if let Some(f) = slot.take() {
+        f();
+    }
+    exit_now(125)
+}
 
 /// Run `child` in a new process that shares this one's memory while this one waits, as
 /// posix_spawn(3) does (clone with CLONE_VM and CLONE_VFORK): no page table is copied and no
@@ -264,57 +319,70 @@ const SPAWN_STACK: usize = 128 * 1024;
 /// unwind, only make system calls on data prepared in advance. Signal handlers are not
 /// shared (no CLONE_SIGHAND).
 pub(crate) fn spawn_shared<F: FnOnce()>(child: F) -> Result<i32, Errno> {
-    extern "C" fn start<F: FnOnce()>(arg: *mut libc::c_void) -> libc::c_int {
-        // SAFETY: `arg` is the `slot` of the parent's frame below, which stays alive and
-        // untouched while the parent is suspended by CLONE_VFORK.
-        let slot = unsafe { &mut *arg.cast::<Option<F>>() };
-        if let Some(f) = slot.take() {
-            f();
-        }
-        exit_now(125)
-    }
-    let page = 4096;
-    // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            SPAWN_STACK + page,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
-            -1,
-            0,
-        )
-    };
-    if base == libc::MAP_FAILED {
-        return Err(Errno::last());
-    }
-    // SAFETY: the lowest page of the mapping made above becomes the guard page.
-    if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } < 0 {
-        let e = Errno::last();
-        // SAFETY: unmapping exactly the mapping made above, which nothing else uses.
-        unsafe { libc::munmap(base, SPAWN_STACK + page) };
-        return Err(e);
-    }
+    let stack = ChildStack::new(128 * 1024)?;
     let mut slot = Some(child);
-    // SAFETY: the end of the mapping made above (one past its last byte, 16-byte aligned as
-    // the ABI wants a stack top).
-    let top = unsafe { base.cast::<u8>().add(SPAWN_STACK + page) };
-    // SAFETY: the stack grows down from `top` into the mapping; CLONE_VFORK suspends this
-    // thread until the child has executed or exited, so the child has `slot` and the stack to
-    // itself; `start` never returns.
+    // SAFETY: CLONE_VFORK suspends this thread until the child has executed or exited, so the
+    // child has `slot` and the stack to itself while it runs on them; `start_child` never
+    // returns.
     let pid = unsafe {
         libc::clone(
-            start::<F>,
-            top.cast(),
+            start_child::<F>,
+            stack.top(),
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             std::ptr::addr_of_mut!(slot).cast(),
         )
     };
-    let e = Errno::last();
-    // SAFETY: the child no longer runs on this stack (it executed or exited, or never began).
-    unsafe { libc::munmap(base, SPAWN_STACK + page) };
     if pid < 0 {
-        return Err(e);
+        return Err(Errno::last());
     }
     Ok(pid)
+}
+
+/// A process started by [`clone_shared`], with the stack and closure it runs on.
+pub(crate) struct SharedChild<F> {
+    pub pid: i32,
+    _stack: ChildStack,
+    _entry: Box<Option<F>>,
+}
+
+/// Start `child` in a new process that shares this one's memory and runs alongside it
+/// (clone with CLONE_VM, plus `flags`: namespaces), on a stack of `stack_size` bytes. Unlike
+/// a fork, nothing of this process is copied, so the clone costs the same whatever this
+/// process holds. Should `child` return, the child exits with 125.
+///
+/// # Safety
+///
+/// Both processes use the same memory and the same thread-local storage (errno included),
+/// with no lock between them:
+/// - the returned value must be kept until the child has been reaped, and so must
+///   everything `child` borrows;
+/// - `child` must not allocate, take locks or unwind, and must leave the memory this process
+///   uses alone; this process must not change what `child` reads while it runs;
+/// - this process must be single-threaded.
+pub(crate) unsafe fn clone_shared<F: FnOnce()>(
+    flags: libc::c_int,
+    stack_size: usize,
+    child: F,
+) -> Result<SharedChild<F>, Errno> {
+    let stack = ChildStack::new(stack_size)?;
+    let mut entry = Box::new(Some(child));
+    let arg: *mut Option<F> = &mut *entry;
+    // SAFETY: the stack and `entry` are kept in the returned value, which the caller keeps
+    // until the child is gone; `start_child` never returns.
+    let pid = unsafe {
+        libc::clone(
+            start_child::<F>,
+            stack.top(),
+            libc::CLONE_VM | flags,
+            arg.cast(),
+        )
+    };
+    if pid < 0 {
+        return Err(Errno::last());
+    }
+    Ok(SharedChild {
+        pid,
+        _stack: stack,
+        _entry: entry,
+    })
 }

@@ -5,7 +5,7 @@
 //! [`launch`] runs it and returns how the command ended.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -174,6 +174,16 @@ pub(crate) fn forwarded_set() -> SigSet {
     set
 }
 
+/// The init's ends of [`Pipes`], as plain descriptor numbers: the init may run on the
+/// supervisor's memory, where the `OwnedFd`s are moved and dropped.
+#[derive(Clone, Copy)]
+pub(crate) struct InitFds {
+    pub go_read: RawFd,
+    pub go_write: RawFd,
+    pub err_read: RawFd,
+    pub err_write: RawFd,
+}
+
 /// Pipes shared by the supervisor, the init and the command.
 pub(crate) struct Pipes {
     /// The supervisor writes one byte when the id maps are written; EOF means it died.
@@ -183,6 +193,17 @@ pub(crate) struct Pipes {
     /// without a record means the command was executed.
     pub err_read: OwnedFd,
     pub err_write: OwnedFd,
+}
+
+impl Pipes {
+    fn raw(&self) -> InitFds {
+        InitFds {
+            go_read: self.go_read.as_raw_fd(),
+            go_write: self.go_write.as_raw_fd(),
+            err_read: self.err_read.as_raw_fd(),
+            err_write: self.err_write.as_raw_fd(),
+        }
+    }
 }
 
 /// Trace the sandboxed command (x86_64): the init becomes the tracer of the command's whole
@@ -266,32 +287,56 @@ fn launch_blocked(
     }
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
-
-    // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child gets a
-    // copy of the address space. The process is single-threaded (checked above), so no lock is
-    // held by another thread at this point, and the child only runs `child::init_main`, which
-    // never returns.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    if ret < 0 {
-        return Err(LaunchError::Setup(SysError::new(
+    let exec = child::ExecArrays::new(spec);
+    let fds = pipes.raw();
+    let clone_failed = |e: Errno| {
+        LaunchError::Setup(SysError::new(
             "clone",
             "new user, mount, pid, ipc and uts namespaces",
-            Errno::last(),
-        )));
-    }
-    if ret == 0 {
-        child::init_main(spec, &pipes, old_mask, tracing);
-    }
-    let init = Pid::from_raw(ret as i32);
+            e,
+        ))
+    };
+
+    // An untraced init shares this process's memory instead of copying it: the clone then
+    // costs the same however much cordon holds, and neither side takes copy-on-write faults.
+    // A traced init is a fork, since its tracer allocates.
+    let mut shared = None;
+    let init = if tracing.is_none() {
+        // SAFETY: this process is single-threaded (checked above). The init only makes system
+        // calls on `spec`, `exec`, `old_mask` and its own copy of `fds`, which this process
+        // leaves alone until it has reaped the init; `shared` (its stack) lives as long.
+        let child = unsafe {
+            crate::raw::clone_shared(flags | libc::SIGCHLD, INIT_STACK, move || {
+                child::init_main(spec, &fds, old_mask, &exec, None)
+            })
+        }
+        .map_err(clone_failed)?;
+        let pid = Pid::from_raw(child.pid);
+        shared = Some(child);
+        pid
+    } else {
+        // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
+        // gets a copy of the address space. The process is single-threaded (checked above),
+        // so no lock is held by another thread at this point, and the child only runs
+        // `child::init_main`, which never returns.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (flags | libc::SIGCHLD) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        if ret < 0 {
+            return Err(clone_failed(Errno::last()));
+        }
+        if ret == 0 {
+            child::init_main(spec, &fds, old_mask, &exec, tracing);
+        }
+        Pid::from_raw(ret as i32)
+    };
     let Pipes {
         go_read,
         go_write,
@@ -301,13 +346,38 @@ fn launch_blocked(
     // The parent's copies of the child's ends: closing them lets EOF mean what it should.
     drop(go_read);
     drop(err_write);
+    let outcome = start_and_wait(init, uid, gid, spec, go_write, err_read, &sfd);
+    // Only now, with the init reaped, may its stack and what it borrowed go.
+    drop(shared);
+    outcome
+}
 
-    if let Err(e) = write_id_maps(init, uid, gid, spec.id_map) {
+/// The init's stack when it shares cordon's memory: building the root needs a few pages
+/// (PATH_MAX buffers), the rest is margin above the guard page.
+const INIT_STACK: usize = 256 * 1024;
+
+/// Write the init's id maps, let it go, wait for the command to be executed (or for a
+/// record of what failed) and then for it to end. Returns only once the init is reaped.
+fn start_and_wait(
+    init: Pid,
+    uid: u32,
+    gid: u32,
+    spec: &Spec,
+    go_write: OwnedFd,
+    err_read: OwnedFd,
+    sfd: &SignalFd,
+) -> Result<Outcome, LaunchError> {
+    let abort = |e: SysError| {
         let _ = kill(init, Signal::SIGKILL);
         let _ = waitpid(init, None);
-        return Err(LaunchError::Setup(e));
+        Err(LaunchError::Setup(e))
+    };
+    if let Err(e) = write_id_maps(init, uid, gid, spec.id_map) {
+        return abort(e);
     }
-    nix::unistd::write(go_write.as_fd(), b"g").map_err(setup("write"))?;
+    if let Err(e) = nix::unistd::write(go_write.as_fd(), b"g") {
+        return abort(SysError::new("write", "", e));
+    }
     // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
     drop(go_write);
 
@@ -316,11 +386,10 @@ fn launch_blocked(
     let n = read_full(err_read.as_raw_fd(), &mut buf);
     drop(err_read);
     if n == child::RECORD_LEN {
-        let status = wait_init(init, &sfd);
-        let _ = status;
+        let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(spec));
     }
-    Ok(wait_forwarding(init, &sfd))
+    Ok(wait_forwarding(init, sfd))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.
