@@ -11,7 +11,8 @@ use nix::sys::statvfs::{statvfs, FsFlags};
 
 const PATH_MAX: usize = 4096;
 
-/// `mkdir -p`; existing directories are fine.
+/// `mkdir -p`; existing directories are fine. Tries the whole path first, then walks back
+/// to the deepest existing ancestor: most mount points' parents exist already.
 pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
     let bytes = path.to_bytes();
     if bytes.len() >= PATH_MAX {
@@ -19,15 +20,35 @@ pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
     }
     let mut buf = [0u8; PATH_MAX];
     buf[..bytes.len()].copy_from_slice(bytes);
-    for end in (1..=bytes.len()).filter(|&i| i == bytes.len() || bytes[i] == b'/') {
+    // Where each prefix ends (the whole path last).
+    let ends = (1..=bytes.len()).filter(|&i| i == bytes.len() || bytes[i] == b'/');
+    let mut mkdir_at = |end: usize| -> Result<bool, Errno> {
         let saved = buf[end];
         buf[end] = 0;
         let prefix = CStr::from_bytes_until_nul(&buf[..=end]).map_err(|_| Errno::EINVAL)?;
-        match nix::unistd::mkdir(prefix, Mode::from_bits_truncate(0o755)) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(e),
-        }
+        let r = nix::unistd::mkdir(prefix, Mode::from_bits_truncate(0o755));
         buf[end] = saved;
+        match r {
+            Ok(()) | Err(Errno::EEXIST) => Ok(true),
+            Err(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(e),
+        }
+    };
+    // Walk back until a prefix can be made (or exists), then forward from there.
+    let mut first_missing = None;
+    for end in ends.clone().rev() {
+        if mkdir_at(end)? {
+            break;
+        }
+        first_missing = Some(end);
+    }
+    let Some(from) = first_missing else {
+        return Ok(());
+    };
+    for end in ends.filter(|&e| e >= from) {
+        if !mkdir_at(end)? {
+            return Err(Errno::ENOENT);
+        }
     }
     Ok(())
 }
@@ -225,4 +246,33 @@ pub(crate) fn remount_readonly(dst: &CStr) -> Result<(), Errno> {
 /// Bring up `lo` in a new network namespace, as bubblewrap does.
 pub(crate) fn loopback_up() -> Result<(), Errno> {
     crate::raw::set_interface_up(c"lo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    #[test]
+    fn mkdir_p_makes_what_is_missing_and_no_more() {
+        let t = std::env::temp_dir().join(format!("mkdir-p-test-{}", std::process::id()));
+        let c = |rel: &str| CString::new(format!("{}/{rel}", t.display())).unwrap();
+        std::fs::create_dir_all(&t).unwrap();
+        // Every level missing, then the same path again, then one more level.
+        mkdir_p(&c("a/b/c")).unwrap();
+        assert!(t.join("a/b/c").is_dir());
+        mkdir_p(&c("a/b/c")).unwrap();
+        mkdir_p(&c("a/b/c/d")).unwrap();
+        assert!(t.join("a/b/c/d").is_dir());
+        // A file on the way is an error, not a loop.
+        std::fs::write(t.join("file"), "").unwrap();
+        assert_eq!(mkdir_p(&c("file/x/y")), Err(Errno::ENOTDIR));
+        assert!(
+            mkdir_p(&c("file")).is_ok(),
+            "EEXIST of the last component is fine"
+        );
+        let long = CString::new(vec![b'a'; PATH_MAX]).unwrap();
+        assert_eq!(mkdir_p(&long), Err(Errno::ENAMETOOLONG));
+        std::fs::remove_dir_all(&t).unwrap();
+    }
 }
