@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{CString, OsStr, OsString};
 use std::ops::Bound;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use cordon_sys::sandbox::{IdMap, MountOp, Spec, NEWROOT, OLDROOT};
@@ -647,9 +647,14 @@ fn emit(
                     }
                     // An overlay mount costs about as much as a dozen binds: small
                     // directories are mirrored with binds either way.
-                    let small = std::fs::read_dir(src)
-                        .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
-                        .unwrap_or(true);
+                    // A directory has a link for each subdirectory (on most file systems):
+                    // many links settle it without listing, which costs more on large ones.
+                    let many_subdirs =
+                        std::fs::metadata(src).is_ok_and(|m| m.nlink() > SMALL_DIR as u64 + 2);
+                    let small = !many_subdirs
+                        && std::fs::read_dir(src)
+                            .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
+                            .unwrap_or(true);
                     if *writable || small || mirrors == Mirrors::Binds {
                         emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
                         if !*writable {
@@ -967,7 +972,13 @@ struct Mountinfo {
 
 impl Mountinfo {
     fn read() -> Self {
-        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        // One large read: the kernel formats mountinfo again for every read call, and
+        // read_to_string would start with small ones.
+        let mut text = String::with_capacity(64 * 1024);
+        if let Ok(mut f) = std::fs::File::open("/proc/self/mountinfo") {
+            use std::io::Read;
+            let _ = f.read_to_string(&mut text);
+        }
         let points = text
             .lines()
             .filter_map(|l| l.split(' ').nth(4))
