@@ -31,7 +31,7 @@ pub enum Command {
     /// fails (bad policy, sandbox cannot be set up), 126 when the command cannot be executed,
     /// 127 when it is not found.
     #[command(after_help = RUN_EXAMPLES)]
-    Run(Box<RunArgs>),
+    Run(Deferred<RunArgs>),
     /// Record every file access of a command and its whole process tree, unsandboxed.
     ///
     /// The command runs in the caller's real environment; the tracer (ptrace, with a seccomp
@@ -39,10 +39,10 @@ pub enum Command {
     /// and the dynamic loader's opens, and records each access with its result. The trace is
     /// written as JSON Lines while the command runs, so a killed run leaves a readable trace.
     /// Exit status: the command's own, as for `run`.
-    Trace(Box<TraceArgs>),
+    Trace(Deferred<TraceArgs>),
     /// Classify a trace's accesses and report the breaches: what was reached for outside the
     /// declared view, by which process, owned by which package, and the rule that fixes it.
-    Report(ReportArgs),
+    Report(Deferred<ReportArgs>),
     /// Trace a command and write the smallest readable policy that lets it run, then verify.
     ///
     /// The command runs in a copy of the working directory under the tracer; the paths it
@@ -51,7 +51,7 @@ pub enum Command {
     /// runs again, in a fresh copy, under that policy alone, and learn says whether it
     /// behaved the same (exit status and files produced). Exit status: 0 when it did, 1 when
     /// it did not.
-    Learn(Box<LearnArgs>),
+    Learn(Deferred<LearnArgs>),
     /// Find the few breaches (files, variables) that make a command behave differently in the
     /// real environment than in the sandbox, and print the rules that fix it.
     ///
@@ -60,7 +60,7 @@ pub enum Command {
     /// the candidates. Delta debugging then re-runs it, each time in a fresh copy of the work
     /// tree with the system visible and only some candidates hidden or unset, until the
     /// smallest set that reproduces the sandbox's outcome (or passes --check) is found.
-    Bisect(Box<BisectArgs>),
+    Bisect(Deferred<BisectArgs>),
     /// The inputs that differ between two traces of the same build, the telling ones first.
     ///
     /// Paths read, executed or listed on one side only, ranked by what they are: a breach
@@ -82,13 +82,13 @@ pub enum Command {
     /// strace (`-f` in one file or `-ff` per-pid files, with or without `-tt`/`-ttt`, `-T`,
     /// `-y`/`-yy`, `-s`), fs_usage (`-w`), dtruss (`-f`), kdump (OpenBSD and FreeBSD, with
     /// NAMI records). Lines that cannot be read are warnings naming the file and line.
-    Import(Box<ImportArgs>),
+    Import(Deferred<ImportArgs>),
     /// Write the policy as another sandbox's native configuration.
     ///
     /// bwrap: a shell script running bubblewrap with the same view (hides included, as
     /// mirrors). unveil: an OpenBSD C program. sandbox-exec: a macOS profile. landlock: a Linux
     /// C program. Each opens with a comment on what could not be expressed.
-    Export(Box<ExportArgs>),
+    Export(Deferred<ExportArgs>),
     /// Show what this kernel and user allow and which backends can run.
     Doctor {
         /// Print the facts as JSON.
@@ -106,6 +106,47 @@ pub enum Command {
         /// A subcommand, for its own page (cordon-run).
         subcommand: Option<String>,
     },
+}
+
+/// A subcommand's options, defined to clap only when that subcommand is used: building every
+/// subcommand's arguments took more of `cordon run`'s start than parsing its own.
+#[derive(Debug)]
+pub struct Deferred<T>(pub Box<T>);
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(|t| Deferred(Box::new(t)))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(keep_texts::<T>)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(keep_texts::<T>)
+    }
+}
+
+/// `T::augment_args`, keeping the texts the subcommand's own definition gave (the options
+/// struct's doc comment would replace them, as it does not when clap builds it eagerly).
+fn keep_texts<T: Args>(cmd: clap::Command) -> clap::Command {
+    use clap::builder::Resettable;
+    let text = |t: Option<&clap::builder::StyledStr>| {
+        t.cloned().map_or(Resettable::Reset, Resettable::Value)
+    };
+    let about = text(cmd.get_about());
+    let long_about = text(cmd.get_long_about());
+    let after_help = text(cmd.get_after_help());
+    let after_long_help = text(cmd.get_after_long_help());
+    T::augment_args(cmd)
+        .about(about)
+        .long_about(long_about)
+        .after_help(after_help)
+        .after_long_help(after_long_help)
 }
 
 const RUN_EXAMPLES: &str = "\

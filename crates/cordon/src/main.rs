@@ -54,14 +54,14 @@ fn main() {
         cordon_core::sys::default_sigpipe();
     }
     let result = match cli.command {
-        cli::Command::Run(args) => run::run(*args, &order()),
-        cli::Command::Trace(args) => trace::trace(*args, &order()),
-        cli::Command::Report(args) => report::report(args),
+        cli::Command::Run(cli::Deferred(args)) => run::run(*args, &order()),
+        cli::Command::Trace(cli::Deferred(args)) => trace::trace(*args, &order()),
+        cli::Command::Report(cli::Deferred(args)) => report::report(*args),
         cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),
-        cli::Command::Bisect(args) => bisect::bisect(*args, &order()),
-        cli::Command::Learn(args) => learn::learn(*args, &order()),
-        cli::Command::Import(args) => import::import(*args, &order()),
-        cli::Command::Export(args) => export::export(*args, &order()),
+        cli::Command::Bisect(cli::Deferred(args)) => bisect::bisect(*args, &order()),
+        cli::Command::Learn(cli::Deferred(args)) => learn::learn(*args, &order()),
+        cli::Command::Import(cli::Deferred(args)) => import::import(*args, &order()),
+        cli::Command::Export(cli::Deferred(args)) => export::export(*args, &order()),
         cli::Command::Doctor { json } => doctor::doctor(json),
         cli::Command::Profiles { name } => doctor::profiles(name.as_deref()),
         cli::Command::Man { subcommand } => man(subcommand.as_deref()),
