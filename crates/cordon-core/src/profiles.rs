@@ -1,15 +1,8 @@
-//! The built-in profiles, as TOML data kept in the repository's `profiles/` directory.
+//! The built-in profiles, as TOML data kept in the repository's `profiles/` directory (their
+//! parsed form comes from build.rs; see `policy::load`).
 
-const PROFILES: &[(&str, &str)] = &[
-    ("build", include_str!("../../../profiles/build.toml")),
-    ("git", include_str!("../../../profiles/git.toml")),
-    ("gpg", include_str!("../../../profiles/gpg.toml")),
-    ("cmake", include_str!("../../../profiles/cmake.toml")),
-    ("python", include_str!("../../../profiles/python.toml")),
-    ("pip", include_str!("../../../profiles/pip.toml")),
-    ("ssh", include_str!("../../../profiles/ssh.toml")),
-    ("npm", include_str!("../../../profiles/npm.toml")),
-];
+// The list of profiles is build.rs's, which also parses them.
+include!(concat!(env!("OUT_DIR"), "/profile_texts.rs"));
 
 /// The TOML text of a built-in profile.
 pub fn get(name: &str) -> Option<&'static str> {

@@ -69,43 +69,9 @@ impl Vars {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    #[allow(dead_code)]
-    description: Option<String>,
-    extends: Option<Vec<Spanned<String>>>,
-    home: Option<Spanned<String>>,
-    network: Option<bool>,
-    rules: Option<Vec<Spanned<RawRule>>>,
-    env: Option<RawEnv>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    ro: Option<String>,
-    rw: Option<String>,
-    hide: Option<String>,
-    deny: Option<String>,
-    empty: Option<String>,
-    redirect: Option<String>,
-    to: Option<String>,
-    tmpfs: Option<String>,
-    dev: Option<String>,
-    proc: Option<String>,
-    class: Option<Class>,
-    why: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEnv {
-    clear: Option<bool>,
-    unset: Option<Vec<Spanned<String>>>,
-    keep: Option<Vec<Spanned<String>>>,
-    set: Option<BTreeMap<String, String>>,
-}
+// The raw TOML shapes, shared with build.rs, which parses the built-in profiles at build time.
+include!("raw.rs");
+include!(concat!(env!("OUT_DIR"), "/raw_profiles.rs"));
 
 /// Loads profiles and files into one [`Policy`], in order; detects `extends` cycles.
 pub struct Loader {
@@ -135,7 +101,8 @@ impl Loader {
                 profiles::names().join(", ")
             ),
         })?;
-        self.load_text(text, &format!("profile {name}"), None, into)
+        let raw = raw_profile(name).expect("build.rs parsed every built-in profile");
+        self.load_raw(raw, text, &format!("profile {name}"), None, into)
     }
 
     /// Load a policy file.
@@ -162,6 +129,25 @@ impl Loader {
         dir: Option<&Path>,
         into: &mut Policy,
     ) -> Result<(), PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
+            origin: Origin {
+                source: source.to_string(),
+                line: e.span().map(|s| line_of(&newlines_of(text), s.start)),
+            },
+            message: e.message().trim_end().to_string(),
+        })?;
+        self.load_raw(raw, text, source, dir, into)
+    }
+
+    /// Load a parsed policy; `text` gives the lines of its spans.
+    fn load_raw(
+        &mut self,
+        raw: RawPolicy,
+        text: &str,
+        source: &str,
+        dir: Option<&Path>,
+        into: &mut Policy,
+    ) -> Result<(), PolicyError> {
         if self.stack.iter().any(|s| s == source) {
             let mut chain = self.stack.clone();
             chain.push(source.to_string());
@@ -174,19 +160,11 @@ impl Loader {
             });
         }
         // Every rule and variable carries its line: find the line starts once, not per item.
-        let newlines: Vec<usize> = text
-            .bytes()
-            .enumerate()
-            .filter_map(|(i, b)| (b == b'\n').then_some(i))
-            .collect();
+        let newlines = newlines_of(text);
         let at = |span: Option<std::ops::Range<usize>>| Origin {
             source: source.to_string(),
             line: span.map(|s| line_of(&newlines, s.start)),
         };
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
-            origin: at(e.span()),
-            message: e.message().trim_end().to_string(),
-        })?;
 
         self.stack.push(source.to_string());
         for ext in raw.extends.iter().flatten() {
@@ -344,6 +322,14 @@ fn check_env_pattern(pattern: &str) -> Result<(), String> {
         return Ok(());
     }
     check_env_name(name)
+}
+
+/// The offsets of the newlines in `text`.
+fn newlines_of(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect()
 }
 
 /// 1-based line of a byte offset, given the offsets of the text's newlines.

@@ -996,3 +996,27 @@ fn profile_paths_follow_home_and_xdg() {
     assert_eq!(kind_at(&p, "/xdg/git/config"), Some(&RuleKind::Hide));
     assert!(p.rule_for(Path::new("/home/u/.gitconfig")).is_none());
 }
+
+#[test]
+fn built_in_profiles_load_as_their_text_parses() {
+    // build.rs turns each profile into code; that code must give what parsing the text
+    // at run time gives, lines and all.
+    for name in profiles::names() {
+        let mut built = Policy::default();
+        loader().load_profile(name, &mut built).unwrap();
+        let mut parsed = Policy::default();
+        loader()
+            .load_text(
+                profiles::get(name).unwrap(),
+                &format!("profile {name}"),
+                None,
+                &mut parsed,
+            )
+            .unwrap();
+        assert_eq!(built, parsed, "profile {name}");
+        assert!(
+            !built.rules.is_empty() || !built.env.rules.is_empty(),
+            "{name}"
+        );
+    }
+}
