@@ -7,7 +7,8 @@
 //! a bind of each entry except the hidden ones. Mirrors also give a place to paths that a rule
 //! names but the host lacks, so nothing is ever created on the host.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::{CString, OsStr, OsString};
 use std::ops::Bound;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -120,9 +121,10 @@ impl Kind {
 /// Compile `policy` for a run in `ctx`.
 pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let mut notes = Vec::new();
-    let mut nodes = nodes_from_rules(policy, ctx, &mut notes)?;
-    add_mirrors(&mut nodes, &mut notes)?;
-    let ops = emit(&nodes, ctx.mirrors, &mut notes)?;
+    let host = Host::default();
+    let mut nodes = nodes_from_rules(policy, ctx, &host, &mut notes)?;
+    add_mirrors(&mut nodes, &host, &mut notes)?;
+    let ops = emit(&nodes, ctx.mirrors, &host, &mut notes)?;
     let with_kind = |f: &dyn Fn(&Node) -> bool| -> Vec<PathBuf> {
         nodes
             .iter()
@@ -246,9 +248,74 @@ pub(crate) fn canonical_parent(path: &Path) -> PathBuf {
     }
 }
 
+/// What the plan asks of the host's file system, each question asked once per compile: the
+/// profiles name many paths under the same few directories, and most do not exist.
+#[derive(Default)]
+struct Host {
+    lstat: RefCell<HashMap<PathBuf, Option<std::fs::Metadata>>>,
+    stat: RefCell<HashMap<PathBuf, Option<std::fs::Metadata>>>,
+    canonical: RefCell<HashMap<PathBuf, PathBuf>>,
+}
+
+impl Host {
+    /// lstat(2). A path whose parent is missing is missing, without asking the kernel: one
+    /// answer covers `~/.local/lib/python3.6` to `python3.14t`.
+    fn lstat(&self, p: &Path) -> Option<std::fs::Metadata> {
+        if let Some(m) = self.lstat.borrow().get(p) {
+            return m.clone();
+        }
+        let parent_missing = p
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .is_some_and(|parent| self.lstat(parent).is_none());
+        let m = if parent_missing {
+            None
+        } else {
+            std::fs::symlink_metadata(p).ok()
+        };
+        self.lstat.borrow_mut().insert(p.to_path_buf(), m.clone());
+        m
+    }
+
+    fn exists(&self, p: &Path) -> bool {
+        self.lstat(p).is_some()
+    }
+
+    /// stat(2), following symlinks.
+    fn stat(&self, p: &Path) -> Option<std::fs::Metadata> {
+        if let Some(m) = self.stat.borrow().get(p) {
+            return m.clone();
+        }
+        let m = std::fs::metadata(p).ok();
+        self.stat.borrow_mut().insert(p.to_path_buf(), m.clone());
+        m
+    }
+
+    /// [`canonical`], remembered.
+    fn canonical(&self, p: &Path) -> PathBuf {
+        if let Some(c) = self.canonical.borrow().get(p) {
+            return c.clone();
+        }
+        let c = canonical(p);
+        self.canonical
+            .borrow_mut()
+            .insert(p.to_path_buf(), c.clone());
+        c
+    }
+
+    /// [`canonical_parent`], remembered.
+    fn canonical_parent(&self, path: &Path) -> PathBuf {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => self.canonical(parent).join(name),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
 fn nodes_from_rules(
     policy: &Policy,
     ctx: &Context,
+    host: &Host,
     notes: &mut Vec<String>,
 ) -> Result<BTreeMap<PathBuf, Node>, PlanError> {
     let mut nodes: BTreeMap<PathBuf, Node> = BTreeMap::new();
@@ -281,13 +348,11 @@ fn nodes_from_rules(
         // each symlinked ancestor in the view.
         if kind != RuleKind::Hide {
             for anc in path.ancestors().skip(1) {
-                let is_link = std::fs::symlink_metadata(anc)
-                    .map(|m| m.file_type().is_symlink())
-                    .unwrap_or(false);
+                let is_link = host.lstat(anc).is_some_and(|m| m.file_type().is_symlink());
                 if !is_link {
                     continue;
                 }
-                let at = canonical_parent(anc);
+                let at = host.canonical_parent(anc);
                 if let (false, Ok(target)) = (nodes.contains_key(&at), std::fs::read_link(anc)) {
                     nodes.insert(
                         at,
@@ -310,17 +375,17 @@ fn nodes_from_rules(
                     .range::<Path, _>((Bound::Excluded(path.as_path()), Bound::Unbounded))
                     .next()
                     .is_some_and(|p| p.starts_with(&path));
-                if !has_inside && std::fs::symlink_metadata(&path).is_err() {
+                if !has_inside && !host.exists(&path) {
                     continue;
                 }
-                (canonical_parent(&path), Kind::Hide)
+                (host.canonical_parent(&path), Kind::Hide)
             }
             RuleKind::Ro | RuleKind::Rw => {
                 let writable = kind == RuleKind::Rw;
-                let link = std::fs::symlink_metadata(&path)
-                    .map(|m| m.file_type().is_symlink())
-                    .unwrap_or(false);
-                let at = canonical_parent(&path);
+                let link = host
+                    .lstat(&path)
+                    .is_some_and(|m| m.file_type().is_symlink());
+                let at = host.canonical_parent(&path);
                 if link && path != Path::new("/") {
                     // Show the link where it is and its target as the rule says.
                     if let Ok(target) = std::fs::read_link(&at) {
@@ -335,8 +400,8 @@ fn nodes_from_rules(
                         );
                     }
                 }
-                let real = canonical(&path);
-                if std::fs::symlink_metadata(&real).is_err() {
+                let real = host.canonical(&path);
+                if !host.exists(&real) {
                     notes.push(format!(
                         "{origin}: {keyword} {}: does not exist on this machine, skipped",
                         path.display()
@@ -352,7 +417,7 @@ fn nodes_from_rules(
                 )
             }
             RuleKind::Redirect { to } => {
-                if std::fs::symlink_metadata(&to).is_err() {
+                if !host.exists(&to) {
                     return Err(PlanError::Rule {
                         origin,
                         keyword,
@@ -361,18 +426,18 @@ fn nodes_from_rules(
                     });
                 }
                 (
-                    canonical(&path),
+                    host.canonical(&path),
                     Kind::Bind {
-                        src: canonical(&to),
+                        src: host.canonical(&to),
                         writable: false,
                     },
                 )
             }
-            RuleKind::Tmpfs => (canonical(&path), Kind::Tmpfs),
-            RuleKind::Dev => (canonical(&path), Kind::Dev),
-            RuleKind::Proc => (canonical(&path), Kind::Proc),
-            RuleKind::Empty => (canonical(&path), Kind::Empty),
-            RuleKind::Deny => (canonical(&path), Kind::Deny),
+            RuleKind::Tmpfs => (host.canonical(&path), Kind::Tmpfs),
+            RuleKind::Dev => (host.canonical(&path), Kind::Dev),
+            RuleKind::Proc => (host.canonical(&path), Kind::Proc),
+            RuleKind::Empty => (host.canonical(&path), Kind::Empty),
+            RuleKind::Deny => (host.canonical(&path), Kind::Deny),
         };
         nodes.insert(
             path,
@@ -434,13 +499,10 @@ fn host_source(node_path: &Path, node: &Node, path: &Path) -> Option<PathBuf> {
     }
 }
 
-fn exists(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok()
-}
-
 /// Decide which host directories are mirrored, and what each mirror hides or adds.
 fn add_mirrors(
     nodes: &mut BTreeMap<PathBuf, Node>,
+    host: &Host,
     notes: &mut Vec<String>,
 ) -> Result<(), PlanError> {
     let paths: Vec<PathBuf> = nodes.keys().cloned().collect();
@@ -461,7 +523,7 @@ fn add_mirrors(
         };
         let node = &nodes[&path];
         if node.kind == Kind::Hide {
-            if exists(&src) && matches!(anc.kind, Kind::Bind { writable: true, .. }) {
+            if host.exists(&src) && matches!(anc.kind, Kind::Bind { writable: true, .. }) {
                 // Mirroring a writable directory would keep files created directly in it in
                 // memory only (a build's outputs!); the entry is made unreadable instead.
                 notes.push(format!(
@@ -476,7 +538,7 @@ fn add_mirrors(
                 }
                 continue;
             }
-            if exists(&src) {
+            if host.exists(&src) {
                 let parent = path.parent().unwrap_or(Path::new("/")).to_path_buf();
                 let name = path.file_name().unwrap_or_default().to_os_string();
                 mirror_at(nodes, &parent, &anc_path, &anc)
@@ -485,7 +547,7 @@ fn add_mirrors(
             }
             continue;
         }
-        if exists(&src) {
+        if host.exists(&src) {
             continue; // the mount point is there
         }
         if matches!(node.kind, Kind::Deny) {
@@ -502,13 +564,15 @@ fn add_mirrors(
         let mut existing = path.parent().map(Path::to_path_buf);
         while let Some(dir) = existing.clone() {
             let dir_src = host_source(&anc_path, &anc, &dir);
-            if dir.starts_with(&anc_path) && dir_src.as_deref().map(exists).unwrap_or(false) {
+            if dir.starts_with(&anc_path)
+                && dir_src.as_deref().map(|p| host.exists(p)).unwrap_or(false)
+            {
                 break;
             }
             existing = dir.parent().map(Path::to_path_buf);
         }
         let Some(dir) = existing else { continue };
-        let is_dir = wants_dir(&node.kind);
+        let is_dir = wants_dir(&node.kind, host);
         let rel = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
         mirror_at(nodes, &dir, &anc_path, &anc)
             .added
@@ -517,9 +581,9 @@ fn add_mirrors(
     Ok(())
 }
 
-fn wants_dir(kind: &Kind) -> bool {
+fn wants_dir(kind: &Kind, host: &Host) -> bool {
     match kind {
-        Kind::Bind { src, .. } => std::fs::metadata(src).map(|m| m.is_dir()).unwrap_or(true),
+        Kind::Bind { src, .. } => host.stat(src).map_or(true, |m| m.is_dir()),
         _ => true,
     }
 }
@@ -573,6 +637,7 @@ const DENY_FILE: &str = "/.cordon/deny";
 fn emit(
     nodes: &BTreeMap<PathBuf, Node>,
     mirrors: Mirrors,
+    host: &Host,
     notes: &mut Vec<String>,
 ) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = vec![
@@ -604,8 +669,8 @@ fn emit(
             Some((_, p)) => !p.kind.is_host() || p.mirror.is_some(),
         };
         let anc_src = parent_node(nodes, path).and_then(|(ap, a)| host_source(ap, a, path));
-        let needs_point =
-            path != Path::new("/") && (ours || !anc_src.as_deref().map(exists).unwrap_or(false));
+        let needs_point = path != Path::new("/")
+            && (ours || !anc_src.as_deref().map(|p| host.exists(p)).unwrap_or(false));
         let point = |is_dir: bool| -> Result<MountOp, PlanError> {
             Ok(if is_dir {
                 MountOp::Mkdir { path: dst.clone() }
@@ -616,7 +681,7 @@ fn emit(
                 }
             })
         };
-        let host_is_file = |p: &Path| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false);
+        let host_is_file = |p: &Path| host.stat(p).is_some_and(|m| !m.is_dir());
         // What the host has at this path, seen through the enclosing bind (a redirect shows
         // another path); outside any bind, the path itself.
         let host_path = anc_src.clone().unwrap_or_else(|| path.clone());
@@ -656,13 +721,13 @@ fn emit(
                             .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
                             .unwrap_or(true);
                     if *writable || small || mirrors == Mirrors::Binds {
-                        emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo)?;
+                        emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo, host)?;
                         if !*writable {
                             readonly_last.push(dst.clone());
                         }
                     } else {
                         layers += 1;
-                        emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers)?;
+                        emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers, host)?;
                     }
                     if *writable {
                         notes.push(format!(
@@ -690,8 +755,8 @@ fn emit(
                     ops.push(point(true)?);
                 }
                 // Keep the host's mode (1777 for /tmp), so other users can use it as usual.
-                let mode = std::fs::metadata(&host_path)
-                    .ok()
+                let mode = host
+                    .stat(&host_path)
                     .filter(|m| m.is_dir())
                     .map(|m| m.permissions().mode() & 0o7777)
                     .unwrap_or(0o755);
@@ -707,7 +772,7 @@ fn emit(
                 if needs_point {
                     ops.push(point(true)?);
                 }
-                emit_dev(&mut ops, path)?;
+                emit_dev(&mut ops, path, host)?;
                 readonly_last.push(dst);
             }
             Kind::Empty | Kind::Deny => {
@@ -758,13 +823,14 @@ fn emit_overlay(
     mirror: &Mirror,
     mountinfo: &Mountinfo,
     n: usize,
+    host: &Host,
 ) -> Result<(), PlanError> {
     let layer = PathBuf::from(format!("/.cordon/layers/{n}"));
     let lower = Path::new(OLDROOT).join(src.strip_prefix("/").unwrap_or(src));
     // overlayfs splits its options on ',' and its layers on ':'; such paths get the mirror.
     let unsafe_chars = |p: &Path| p.as_os_str().as_bytes().iter().any(|b| b",:\\".contains(b));
     if unsafe_chars(&lower) {
-        return emit_mirror(ops, path, src, false, mirror, mountinfo);
+        return emit_mirror(ops, path, src, false, mirror, mountinfo, host);
     }
     let entry = |name: &Path| c(layer.join(name));
     let whiteouts = mirror
@@ -837,11 +903,12 @@ fn emit_mirror(
     writable: bool,
     mirror: &Mirror,
     mountinfo: &Mountinfo,
+    host: &Host,
 ) -> Result<(), PlanError> {
     let dst = under(NEWROOT, path)?;
-    let mode = std::fs::metadata(src)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o755);
+    let mode = host
+        .stat(src)
+        .map_or(0o755, |m| m.permissions().mode() & 0o7777);
     ops.push(MountOp::Tmpfs {
         dst: dst.clone(),
         mode,
@@ -913,14 +980,14 @@ fn emit_mirror(
 
 /// A minimal /dev, as bubblewrap's `--dev`: a tmpfs with the harmless device nodes bound from
 /// the host, a private devpts, a private shm and the usual symlinks.
-fn emit_dev(ops: &mut Vec<MountOp>, path: &Path) -> Result<(), PlanError> {
+fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), PlanError> {
     ops.push(MountOp::Tmpfs {
         dst: under(NEWROOT, path)?,
         mode: 0o755,
     });
     for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
-        let host = Path::new("/dev").join(dev);
-        if !exists(&host) {
+        let dev_path = Path::new("/dev").join(dev);
+        if !host.exists(&dev_path) {
             continue;
         }
         let d = under(NEWROOT, &path.join(dev))?;
@@ -929,7 +996,7 @@ fn emit_dev(ops: &mut Vec<MountOp>, path: &Path) -> Result<(), PlanError> {
             mode: 0o666,
         });
         ops.push(MountOp::Bind {
-            src: under(OLDROOT, &host)?,
+            src: under(OLDROOT, &dev_path)?,
             dst: d,
             recursive: false,
             readonly: false,
