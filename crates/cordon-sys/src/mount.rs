@@ -4,9 +4,9 @@
 use std::ffi::CStr;
 
 use nix::errno::Errno;
-use nix::fcntl::{open, OFlag};
+
 use nix::mount::{mount, MsFlags};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, SFlag};
 use nix::sys::statvfs::{statvfs, FsFlags};
 
 const PATH_MAX: usize = 4096;
@@ -57,16 +57,11 @@ pub(crate) fn mkdir_p(path: &CStr) -> Result<(), Errno> {
 /// existing one is left as it is (it may be on a read-only mount). The init runs with umask 0,
 /// so `mode` is exact.
 pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
-    match open(
-        path,
-        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
-        Mode::from_bits_truncate(mode),
-    ) {
-        Ok(fd) => {
-            let _ = nix::unistd::close(fd);
-            Ok(())
-        }
-        Err(Errno::EEXIST) => Ok(()),
+    // mknod of a regular file: one call where open and close are two; like O_EXCL, it never
+    // follows a symlink in the last component.
+    let make = || nix::sys::stat::mknod(path, SFlag::S_IFREG, Mode::from_bits_truncate(mode), 0);
+    match make() {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
         // A file mount point in a directory not made yet: make it, then the file.
         Err(Errno::ENOENT) => match path.to_bytes().iter().rposition(|&b| b == b'/') {
             Some(slash) if slash > 0 => {
@@ -77,13 +72,10 @@ pub(crate) fn touch(path: &CStr, mode: u32) -> Result<(), Errno> {
                 buf[..slash].copy_from_slice(&path.to_bytes()[..slash]);
                 let parent = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
                 mkdir_p(parent)?;
-                let fd = open(
-                    path,
-                    OFlag::O_CREAT | OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
-                    Mode::from_bits_truncate(mode),
-                )?;
-                let _ = nix::unistd::close(fd);
-                Ok(())
+                match make() {
+                    Ok(()) | Err(Errno::EEXIST) => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
             _ => Err(Errno::ENOENT),
         },
