@@ -141,10 +141,17 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
         CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
     };
     let CCommand {
-        exec_candidates,
+        mut exec_candidates,
         argv,
         envp,
     } = c_command(&ctx.argv, &ctx.envp)?;
+    // PATH entries the view does not have (`~/.cargo/bin` in a fresh home) need no exec.
+    exec_candidates.retain(|c| {
+        let dir = Path::new(OsStr::from_bytes(c.to_bytes()))
+            .parent()
+            .unwrap_or(Path::new("/"));
+        !absent_in_view(&nodes, dir)
+    });
     Ok(Plan {
         spec: Spec {
             unshare_net: !policy.network,
@@ -467,6 +474,22 @@ fn nodes_from_rules(
         }
     }
     Ok(nodes)
+}
+
+/// Whether the view certainly lacks `dir`: it lies under a hidden path, or inside a private
+/// directory of ours (tmpfs, a fresh home, an emptied directory) that no rule adds it to.
+fn absent_in_view(nodes: &BTreeMap<PathBuf, Node>, dir: &Path) -> bool {
+    if dir.is_relative() {
+        return false;
+    }
+    let nearest = dir.ancestors().find_map(|a| nodes.get_key_value(a));
+    match nearest {
+        Some((_, n)) if n.kind == Kind::Hide => true,
+        Some((at, n)) => {
+            matches!(n.kind, Kind::Tmpfs | Kind::Empty | Kind::Deny) && at.as_path() != dir
+        }
+        None => false,
+    }
 }
 
 /// The nearest node strictly above `path`, if any.

@@ -951,3 +951,49 @@ fn build_profile_plan_hides_and_creates_nothing_on_the_host() {
         }
     }
 }
+
+#[test]
+fn path_entries_the_view_lacks_are_not_exec_candidates() {
+    let (_d, tmp) = fixture_dir(false);
+    let home = tmp.join("home");
+    mkdirs(&home, &[".cargo/bin", "keep/bin"]);
+    mkdirs(&tmp, &["bin", "hidden/bin"]);
+    let keep = home.join("keep");
+    let hidden = tmp.join("hidden");
+    let mut pol = policy(&[
+        (&tmp, RuleKind::Ro),
+        (&hidden, RuleKind::Hide),
+        (&keep, RuleKind::Ro),
+    ]);
+    pol.home = Home::Fresh;
+    let mut c = ctx(&tmp);
+    c.home = Some(home.clone());
+    let path = [
+        home.join(".cargo/bin"),
+        hidden.join("bin"),
+        tmp.join("bin"),
+        keep.join("bin"),
+        home.clone(),
+        PathBuf::from("rel"),
+    ];
+    c.envp = vec![("PATH".into(), std::env::join_paths(&path).unwrap())];
+    let cands: Vec<String> = compile(&pol, &c)
+        .unwrap()
+        .spec
+        .exec_candidates
+        .iter()
+        .map(s)
+        .collect();
+    let want = |p: &Path| p.join("true").display().to_string();
+    // Inside the fresh home only what a rule adds is there; a hidden directory is absent;
+    // the home itself, host paths and relative entries are tried as execvp would.
+    assert_eq!(
+        cands,
+        vec![
+            want(&tmp.join("bin")),
+            want(&keep.join("bin")),
+            want(&home),
+            "rel/true".to_string()
+        ]
+    );
+}
