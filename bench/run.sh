@@ -20,7 +20,7 @@ Options:
                     cordon-landlock-run-trace, bwrap, fakechroot, proot, strace
                     (default: all)
   --jobs N          make -jN (default 2)
-  --build           (re)build cordon with `cargo build --release -p cordon` first
+  --build           (re)build cordon with scripts/build-release first
   --as-user         run every variant as uid/gid 65534 via setpriv (needs root)
   --no-warmup       skip the untimed native warm-up build before round 1
   --no-startup      skip the start-up latency part
@@ -29,7 +29,8 @@ Options:
   -h, --help        this text
 
 Environment:
-  CORDON=/path/to/cordon   use this binary instead of target/release/cordon
+  CORDON=/path/to/cordon   use this binary instead of the one scripts/build-release
+                           builds (target/HOST/release/cordon, statically linked)
 
 Outputs go to bench/work/ (git-ignored): the zlib source, scratch build dirs
 and logs (runs/), results-<timestamp>.tsv and startup-<timestamp>.json.
@@ -265,24 +266,27 @@ prepare_cordon() {
 			return 0
 		fi
 	else
-		bin=$ROOT/target/release/cordon
+		# The binary README installs: statically linked, built for the host's triple.
+		local host=""
+		command -v rustc >/dev/null && host=$(rustc -vV | sed -n 's/^host: //p')
+		bin=$ROOT/target/${host:-HOST}/release/cordon
 		if ((BUILD_CORDON)) || [[ ! -x $bin ]]; then
 			if ! command -v cargo >/dev/null; then
 				((BUILD_CORDON)) && die "--build given but cargo is not on PATH"
 				CORDON_NOTE="$bin is missing and cargo is not on PATH to build it"
 				return 0
 			fi
-			echo "building cordon: cargo build --release -p cordon (log: $log)"
-			if ! (cd -- "$ROOT" && cargo build --release -p cordon) >"$log" 2>&1; then
+			echo "building cordon: scripts/build-release (log: $log)"
+			if ! bin=$("$ROOT/scripts/build-release" 2>"$log"); then
 				if ((BUILD_CORDON)); then
 					tail -n 30 "$log" >&2
-					die "cargo build --release -p cordon failed (log: $log)"
+					die "scripts/build-release failed (log: $log)"
 				fi
-				CORDON_NOTE="$bin is missing and \`cargo build --release -p cordon\` failed (log: $log)"
+				CORDON_NOTE="cordon is missing and scripts/build-release failed (log: $log)"
 				return 0
 			fi
 			[[ -x $bin ]] || {
-				CORDON_NOTE="cargo build succeeded but $bin does not exist"
+				CORDON_NOTE="scripts/build-release succeeded but $bin does not exist"
 				return 0
 			}
 		fi

@@ -44,7 +44,7 @@ command -v cmake >/dev/null || missing "cmake is not installed (apt-get install 
 if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 command -v "$PYTHON" >/dev/null || missing "python3 is not installed (apt-get install python3)"
 command -v -- "$CORDON" >/dev/null ||
-	missing "cordon not found: install it (cargo install --locked --path crates/cordon) or set CORDON=/path/to/cordon"
+	missing "cordon not found: install it (scripts/install) or set CORDON=/path/to/cordon"
 
 # ------------------------------------------------------------------ output helpers
 
