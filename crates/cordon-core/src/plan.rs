@@ -298,16 +298,73 @@ impl Host {
         m
     }
 
-    /// [`canonical`], remembered.
+    /// [`canonical`], remembered, and walked with the lstat answers above: realpath(3) would
+    /// ask again about every directory on the way (`/work`, `/work/main`, ...) for each path.
     fn canonical(&self, p: &Path) -> PathBuf {
         if let Some(c) = self.canonical.borrow().get(p) {
             return c.clone();
         }
-        let c = canonical(p);
+        let c = self.walk(p).unwrap_or_else(|| canonical(p));
         self.canonical
             .borrow_mut()
             .insert(p.to_path_buf(), c.clone());
         c
+    }
+
+    /// Resolve the symlinks of `p`'s existing part, component by component, keeping the rest
+    /// as written; None for what realpath(3) should settle (a relative path, a link loop, a
+    /// link to a missing path).
+    fn walk(&self, p: &Path) -> Option<PathBuf> {
+        use std::path::Component;
+        if !p.is_absolute() {
+            return None;
+        }
+        let mut todo: Vec<OsString> = Vec::new();
+        let push_front = |todo: &mut Vec<OsString>, path: &Path| {
+            // `todo` is consumed from its end: push the components in reverse.
+            for c in path.components().rev() {
+                match c {
+                    Component::Normal(n) => todo.push(n.to_os_string()),
+                    Component::ParentDir => todo.push(OsString::from("..")),
+                    _ => {}
+                }
+            }
+        };
+        push_front(&mut todo, p);
+        let mut out = PathBuf::from("/");
+        let mut links = 0;
+        while let Some(c) = todo.pop() {
+            if c == ".." {
+                out.pop();
+                continue;
+            }
+            let next = out.join(&c);
+            match self.lstat(&next) {
+                Some(m) if m.file_type().is_symlink() => {
+                    links += 1;
+                    let target = std::fs::read_link(&next).ok()?;
+                    if links > 40 {
+                        return None;
+                    }
+                    if target.is_absolute() {
+                        out = PathBuf::from("/");
+                    }
+                    push_front(&mut todo, &target);
+                }
+                Some(_) => out = next,
+                // Under a link, realpath(3) keeps the link's own path, not where it led.
+                None if links > 0 => return None,
+                None => {
+                    // Missing from here on: the rest as written.
+                    out.push(c);
+                    while let Some(rest) = todo.pop() {
+                        out.push(rest);
+                    }
+                    return Some(out);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// [`canonical_parent`], remembered.
@@ -1104,4 +1161,43 @@ fn unescape_mountinfo(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_walk_resolves_as_realpath_does() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(t.join("real/sub")).unwrap();
+        std::fs::write(t.join("real/sub/file"), "").unwrap();
+        let link = |target: &str, at: &str| std::os::unix::fs::symlink(target, t.join(at)).unwrap();
+        link("real", "rel");
+        link(t.join("real/sub").to_str().unwrap(), "abs");
+        link("real/sub/../sub", "dotdot");
+        link("rel/sub", "chain");
+        link("nowhere", "dangling");
+        link("loop2", "loop1");
+        link("loop1", "loop2");
+        let host = Host::default();
+        for p in [
+            "real/sub/file",
+            "rel/sub/file",
+            "abs/file",
+            "dotdot/file",
+            "chain/file",
+            "chain/missing/deeper",
+            "dangling",
+            "dangling/x",
+            "loop1",
+            "loop1/x",
+            "real/sub/file/not-a-dir",
+            "missing/a/b",
+        ] {
+            let p = t.join(p);
+            assert_eq!(host.canonical(&p), canonical(&p), "{}", p.display());
+        }
+    }
 }
