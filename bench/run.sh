@@ -25,7 +25,9 @@ Options:
   --no-warmup       skip the untimed native warm-up build before round 1
   --no-startup      skip the start-up latency part
   --startup-only    only the start-up latency part (no builds)
-  --startup-runs N  hyperfine minimum runs per command (default 30, at least 30)
+  --startup-runs N  hyperfine minimum runs per command and round (default 30, at
+                    least 30)
+  --startup-rounds N  start-up rounds, each running every command in turn (default 5)
   -h, --help        this text
 
 Environment:
@@ -56,6 +58,7 @@ WARMUP=1
 DO_BUILDS=1
 DO_STARTUP=1
 STARTUP_RUNS=30
+STARTUP_ROUNDS=5
 # Upper bounds so that a hanging sandbox cannot hang the benchmark.
 SMOKE_TIMEOUT=30
 BUILD_TIMEOUT=1800
@@ -99,6 +102,11 @@ while (($#)); do
 		STARTUP_RUNS=$2
 		shift 2
 		;;
+	--startup-rounds)
+		need_num "$1" "${2:-}"
+		STARTUP_ROUNDS=$2
+		shift 2
+		;;
 	--build)
 		BUILD_CORDON=1
 		shift
@@ -131,6 +139,7 @@ while (($#)); do
 done
 
 ((STARTUP_RUNS >= 30)) || die "--startup-runs must be at least 30"
+((STARTUP_ROUNDS >= 1)) || die "--startup-rounds must be at least 1"
 ((DO_BUILDS || DO_STARTUP)) || die "--startup-only and --no-startup together leave nothing to do"
 if ((AS_USER)); then
 	((EUID == 0)) || die "--as-user needs root (it drops to uid $NOBODY with setpriv)"
@@ -551,7 +560,7 @@ run_builds() {
 
 run_startup() {
 	echo
-	echo "== start-up latency (hyperfine, warmup 3, min runs $STARTUP_RUNS)"
+	echo "== start-up latency (hyperfine, warmup 3, $STARTUP_ROUNDS rounds, min runs $STARTUP_RUNS per round)"
 	if ! command -v hyperfine >/dev/null; then
 		note "skipping start-up latency: hyperfine is not installed (apt-get install -y hyperfine)"
 		return 0
@@ -597,36 +606,51 @@ run_startup() {
 		return 0
 	}
 
-	hf=(hyperfine --warmup 3 --min-runs "$STARTUP_RUNS" --export-json "$json")
+	hf=(hyperfine --warmup 3 --min-runs "$STARTUP_RUNS")
 	if hyperfine --help 2>&1 | grep -Eq '^[[:space:]]+-N([[:space:],]|$)'; then
 		hf+=(-N)
 	else
 		note "this hyperfine has no -N; it runs commands through a shell and subtracts the shell's start-up"
 	fi
 	for i in "${!names[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
-	(cd -- "$dir" && timeout -k 10 "$BUILD_TIMEOUT" "${hf[@]}") </dev/null
+	# Rounds, each running every command in turn: a change in the machine's load then
+	# shows in every command's numbers alike, not in one command's.
+	local r jsons=()
+	for ((r = 1; r <= STARTUP_ROUNDS; r++)); do
+		jsons+=("${json%.json}-round$r.json")
+		echo "round $r/$STARTUP_ROUNDS"
+		(cd -- "$dir" && timeout -k 10 "$BUILD_TIMEOUT" "${hf[@]}" --export-json "${jsons[-1]}") \
+			</dev/null >"$dir.round$r.log" 2>&1 || {
+			tail -n 20 "$dir.round$r.log" >&2
+			die "hyperfine failed in start-up round $r (log: $dir.round$r.log)"
+		}
+	done
 
 	echo
-	echo "mean start-up, relative to plain 'true' (from $json):"
-	local means
-	if command -v jq >/dev/null; then
-		means=$(jq -r '.results[] | [.command, .mean, .stddev] | @tsv' "$json")
-	elif command -v python3 >/dev/null; then
-		means=$(python3 -c 'import json,sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    print(r["command"], r["mean"], r["stddev"] or 0, sep="\t")' "$json")
-	else
-		note "neither jq nor python3 is installed; see $json"
+	if ! command -v python3 >/dev/null; then
+		note "python3 is not installed to summarize; see ${jsons[*]}"
 		return 0
 	fi
-	printf '%s\n' "$means" | awk -F'\t' '
-	{ name[NR] = $1; mean[NR] = $2; sd[NR] = $3; if ($1 == "true") base = $2 }
-	END {
-		printf "%-78s %10s %9s %10s %8s\n", "command", "mean_ms", "sd_ms", "+ms_vs_true", "ratio"
-		for (i = 1; i <= NR; i++)
-			printf "%-78s %10.3f %9.3f %10.3f %8s\n", name[i], mean[i] * 1000, sd[i] * 1000,
-				base ? (mean[i] - base) * 1000 : 0, base ? sprintf("%.2f", mean[i] / base) : "n/a"
-	}'
+	python3 - "${jsons[@]}" <<'PY'
+import json, statistics, sys
+rounds = [json.load(open(f))["results"] for f in sys.argv[1:]]
+names = [r["command"] for r in rounds[0]]
+med = {n: statistics.median(r["median"] for rs in rounds for r in rs if r["command"] == n) * 1000 for n in names}
+mean = {n: statistics.mean(t for rs in rounds for r in rs if r["command"] == n for t in r["times"]) * 1000 for n in names}
+lo = {n: min(r["median"] for rs in rounds for r in rs if r["command"] == n) * 1000 for n in names}
+hi = {n: max(r["median"] for rs in rounds for r in rs if r["command"] == n) * 1000 for n in names}
+base = med.get("true")
+print(f"start-up: median over {len(rounds)} rounds of each round's median (and the rounds' range); "
+      "mean of every run")
+print(f"{'command':<78} {'median_ms':>9} {'range_ms':>13} {'mean_ms':>8} {'+ms_vs_true':>11}")
+for n in names:
+    extra = f"{med[n] - base:11.3f}" if base else f"{'n/a':>11}"
+    print(f"{n:<78} {med[n]:9.3f} {lo[n]:6.3f}-{hi[n]:<6.3f} {mean[n]:8.3f} {extra}")
+c, b = "cordon run -- true", "bwrap --ro-bind / / true"
+if c in med and b in med:
+    print(f"cordon run -- true / bwrap --ro-bind / / true: {med[c] / med[b]:.2f} (medians)")
+print("per-round exports:", " ".join(sys.argv[1:]))
+PY
 }
 
 # ---------------------------------------------------------------- import
