@@ -28,25 +28,24 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 /// Empty the capability bounding set and the ambient set.
 fn drop_bounding_and_ambient() -> Result<(), Errno> {
     for cap in 0..64 {
-        // SAFETY: PR_CAPBSET_READ takes an integer argument and touches no memory of ours.
-        let held = unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) };
-        if held < 0 {
-            // Past the kernel's last capability.
-            break;
-        }
-        if held == 0 {
-            // Already out of the bounding set: nothing to drop, and dropping would need
-            // CAP_SETPCAP, which a process without capabilities lacks.
+        // Drop first: one call per capability when this process may (CAP_SETPCAP), as in
+        // the sandbox's init. Only a refusal asks whether there was anything to drop.
+        // SAFETY: PR_CAPBSET_DROP takes an integer argument and touches no memory of ours.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } == 0 {
             continue;
         }
-        // SAFETY: PR_CAPBSET_DROP takes an integer argument and touches no memory of ours.
-        let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
-        if r < 0 {
-            match Errno::last() {
-                // Past the kernel's last capability.
-                Errno::EINVAL => break,
-                e => return Err(e),
-            }
+        match Errno::last() {
+            // Past the kernel's last capability.
+            Errno::EINVAL => break,
+            // Without CAP_SETPCAP (refused before the capability is even checked): fine if
+            // it is out of the set already, and the end if there is no such capability.
+            // SAFETY: PR_CAPBSET_READ takes an integer argument and touches no memory.
+            Errno::EPERM => match unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } {
+                0 => continue,
+                held if held > 0 => return Err(Errno::EPERM),
+                _ => break,
+            },
+            e => return Err(e),
         }
     }
     // SAFETY: integer arguments only. EINVAL on kernels before 4.3, which have no ambient set.
