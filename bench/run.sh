@@ -585,6 +585,13 @@ run_startup() {
 	}
 	if [[ -n $CORDON_EXE ]]; then
 		add "cordon run -- true" "$CORDON_EXE" run -- true
+		# The view of bare bwrap (the system read-only, nothing else), to tell the cost of
+		# cordon's machinery from the cost of the build profile's view.
+		local bare=$WORK/bare-view.toml
+		printf '%s\n' '# The view of `bwrap --ro-bind / /`: the system read-only, the real home.' \
+			'home = "keep"' 'rules = [ { ro = "/" } ]' >"$bare"
+		chmod 0644 "$bare"
+		add "cordon run --policy bare-view.toml -- true" "$CORDON_EXE" run --policy "$bare" -- true
 	else
 		note "skipping 'cordon run -- true': $CORDON_NOTE"
 	fi
@@ -646,9 +653,10 @@ print(f"{'command':<78} {'median_ms':>9} {'range_ms':>13} {'mean_ms':>8} {'+ms_v
 for n in names:
     extra = f"{med[n] - base:11.3f}" if base else f"{'n/a':>11}"
     print(f"{n:<78} {med[n]:9.3f} {lo[n]:6.3f}-{hi[n]:<6.3f} {mean[n]:8.3f} {extra}")
-c, b = "cordon run -- true", "bwrap --ro-bind / / true"
-if c in med and b in med:
-    print(f"cordon run -- true / bwrap --ro-bind / / true: {med[c] / med[b]:.2f} (medians)")
+b = "bwrap --ro-bind / / true"
+for c in ("cordon run -- true", "cordon run --policy bare-view.toml -- true"):
+    if c in med and b in med:
+        print(f"{c} / {b}: {med[c] / med[b]:.2f} (medians)")
 print("per-round exports:", " ".join(sys.argv[1:]))
 PY
 }
