@@ -288,12 +288,15 @@ impl Host {
         self.lstat(p).is_some()
     }
 
-    /// stat(2), following symlinks.
+    /// stat(2), following symlinks: the lstat answer unless it is a symlink.
     fn stat(&self, p: &Path) -> Option<std::fs::Metadata> {
         if let Some(m) = self.stat.borrow().get(p) {
             return m.clone();
         }
-        let m = std::fs::metadata(p).ok();
+        let m = match self.lstat(p) {
+            Some(m) if m.file_type().is_symlink() => std::fs::metadata(p).ok(),
+            m => m,
+        };
         self.stat.borrow_mut().insert(p.to_path_buf(), m.clone());
         m
     }
@@ -794,8 +797,9 @@ fn emit(
                     // directories are mirrored with binds either way.
                     // A directory has a link for each subdirectory (on most file systems):
                     // many links settle it without listing, which costs more on large ones.
-                    let many_subdirs =
-                        std::fs::metadata(src).is_ok_and(|m| m.nlink() > SMALL_DIR as u64 + 2);
+                    let many_subdirs = host
+                        .stat(src)
+                        .is_some_and(|m| m.nlink() > SMALL_DIR as u64 + 2);
                     let small = !many_subdirs
                         && std::fs::read_dir(src)
                             .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
