@@ -124,16 +124,16 @@ impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
 
 impl<T: Args> Args for Deferred<T> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.defer(keep_texts::<T>)
+        cmd.defer(keep_texts::<T, false>)
     }
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd.defer(keep_texts::<T>)
+        cmd.defer(keep_texts::<T, true>)
     }
 }
 
-/// `T::augment_args`, keeping the texts the subcommand's own definition gave (the options
+/// `T::augment_args` (or `augment_args_for_update`), keeping the texts the subcommand's own definition gave (the options
 /// struct's doc comment would replace them, as it does not when clap builds it eagerly).
-fn keep_texts<T: Args>(cmd: clap::Command) -> clap::Command {
+fn keep_texts<T: Args, const UPDATE: bool>(cmd: clap::Command) -> clap::Command {
     use clap::builder::Resettable;
     let text = |t: Option<&clap::builder::StyledStr>| {
         t.cloned().map_or(Resettable::Reset, Resettable::Value)
@@ -142,7 +142,12 @@ fn keep_texts<T: Args>(cmd: clap::Command) -> clap::Command {
     let long_about = text(cmd.get_long_about());
     let after_help = text(cmd.get_after_help());
     let after_long_help = text(cmd.get_after_long_help());
-    T::augment_args(cmd)
+    let augment = if UPDATE {
+        T::augment_args_for_update
+    } else {
+        T::augment_args
+    };
+    augment(cmd)
         .about(about)
         .long_about(long_about)
         .after_help(after_help)

@@ -174,7 +174,7 @@ pub fn trace_in(
     use cordon_core::sys::ptrace;
     let spec = crate::trace::trace_spec(command, cwd, env)?;
     let mut writer =
-        crate::trace::open_writer(trace_path, command, cwd, classify, "ptrace", "keep")?;
+        crate::trace::open_writer(trace_path, command, cwd, classify, "ptrace", "keep", &[])?;
     let status = match ptrace::trace(&spec, &mut writer) {
         Ok(o) => o.code(),
         Err(LaunchError::NotFound { command }) => bail!("{command}: command not found"),

@@ -545,7 +545,7 @@ fn trace_direct(
     }
     let mut writer = match &args.trace {
         Some(path) => Some(
-            crate::trace::open_writer_noting(
+            crate::trace::open_writer(
                 path,
                 &args.command,
                 cwd,
@@ -619,6 +619,7 @@ fn run_namespace(
                     backend.guarantees()
                 ),
                 &home_setting(policy),
+                &[],
             )?
             .with_verdicts(cordon_core::tracer::plan_verdicts(&plan)),
         ),

@@ -46,8 +46,16 @@ pub fn trace(args: TraceArgs, order: &crate::cli::FlagOrder) -> Result<i32> {
     let spec = trace_spec(&args.command, &cwd, &env)?;
 
     // The command runs in the real environment: its home is the real one.
-    let mut writer =
-        open_writer(&args.out, &args.command, &cwd, &policy, "ptrace", "keep")?.defer_end();
+    let mut writer = open_writer(
+        &args.out,
+        &args.command,
+        &cwd,
+        &policy,
+        "ptrace",
+        "keep",
+        &[],
+    )?
+    .defer_end();
 
     // The terminal's ^C reaches the command (same process group); cordon keeps tracing it
     // until it ends, as `time` does.
@@ -123,21 +131,9 @@ fn cstrings(items: impl Iterator<Item = Vec<u8>>) -> Result<Vec<CString>> {
         .collect()
 }
 
-/// The trace's writer, with its header written.
+/// The trace's writer, with its header written. `notes` say how the run's view differs from
+/// the policy (a backend without namespaces); they join the header's coverage gaps.
 pub fn open_writer(
-    out: &std::path::Path,
-    command: &[std::ffi::OsString],
-    cwd: &std::path::Path,
-    policy: &cordon_core::policy::Policy,
-    tracer: &str,
-    home_setting: &str,
-) -> Result<TraceWriter<tracer::Sink>> {
-    open_writer_noting(out, command, cwd, policy, tracer, home_setting, &[])
-}
-
-/// [`open_writer`], with `notes` on how the run's view differs from the policy (a backend
-/// without namespaces) added to the header's coverage gaps.
-pub fn open_writer_noting(
     out: &std::path::Path,
     command: &[std::ffi::OsString],
     cwd: &std::path::Path,
