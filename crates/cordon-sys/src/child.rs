@@ -163,6 +163,7 @@ pub(crate) fn init_main(
     }
     let _ = nix::unistd::close(pipes.go_write);
     let _ = nix::unistd::close(pipes.err_read);
+    let _ = nix::unistd::close(pipes.status_read);
     let mut byte = [0u8; 1];
     match nix::unistd::read(pipes.go_read, &mut byte) {
         Ok(1) => {}
@@ -211,7 +212,7 @@ pub(crate) fn init_main(
     match tracing {
         #[cfg(target_arch = "x86_64")]
         Some(t) => trace_command(pid, t.observer),
-        _ => reap(pid),
+        _ => reap(pid, pipes.status_write),
     }
 }
 
@@ -397,7 +398,7 @@ fn exec_command(
 
 /// Reap every process (orphans are re-parented to this init) and forward signals to the command
 /// until it exits; then exit with its status, which kills whatever is left in the namespace.
-fn reap(command: Pid) -> ! {
+fn reap(command: Pid, status_write: i32) -> ! {
     let set = forwarded_set();
     loop {
         let sig = match set.wait() {
@@ -410,11 +411,28 @@ fn reap(command: Pid) -> ! {
         }
         loop {
             match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) if pid == command => exit(code),
-                Ok(WaitStatus::Signaled(pid, s, _)) if pid == command => exit(128 + s as i32),
+                Ok(WaitStatus::Exited(pid, code)) if pid == command => finish(code, status_write),
+                Ok(WaitStatus::Signaled(pid, s, _)) if pid == command => {
+                    finish(128 + s as i32, status_write)
+                }
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
                 Ok(_) => continue,
             }
         }
     }
+}
+
+/// End the sandbox with the command: kill what it left running and reap everything, so that
+/// nothing of the sandbox runs once the supervisor has the status; then report the status and
+/// exit. The kernel tears the namespaces down during this exit, which the supervisor does not
+/// wait for.
+fn finish(code: i32, status_write: i32) -> ! {
+    // From the init of a pid namespace, -1 is every other process in it.
+    let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    // Until ECHILD: none left.
+    while let Ok(_) | Err(Errno::EINTR) = waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)) {}
+    // SAFETY: status_write stays open in this process until it exits.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(status_write) };
+    let _ = nix::unistd::write(fd, &code.to_ne_bytes());
+    exit(code)
 }

@@ -182,6 +182,8 @@ pub(crate) struct InitFds {
     pub go_write: RawFd,
     pub err_read: RawFd,
     pub err_write: RawFd,
+    pub status_read: RawFd,
+    pub status_write: RawFd,
 }
 
 /// Pipes shared by the supervisor, the init and the command.
@@ -193,6 +195,10 @@ pub(crate) struct Pipes {
     /// without a record means the command was executed.
     pub err_read: OwnedFd,
     pub err_write: OwnedFd,
+    /// An untraced init writes the command's status (an `i32`) once nothing else of the
+    /// sandbox runs, then exits; EOF without it means the init ended otherwise.
+    pub status_read: OwnedFd,
+    pub status_write: OwnedFd,
 }
 
 impl Pipes {
@@ -202,6 +208,8 @@ impl Pipes {
             go_write: self.go_write.as_raw_fd(),
             err_read: self.err_read.as_raw_fd(),
             err_write: self.err_write.as_raw_fd(),
+            status_read: self.status_read.as_raw_fd(),
+            status_write: self.status_write.as_raw_fd(),
         }
     }
 }
@@ -270,11 +278,14 @@ fn launch_blocked(
         SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC).map_err(setup("signalfd"))?;
     let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
     let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+    let (status_read, status_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
     let pipes = Pipes {
         go_read,
         go_write,
         err_read,
         err_write,
+        status_read,
+        status_write,
     };
 
     let mut flags = libc::CLONE_NEWUSER
@@ -342,14 +353,36 @@ fn launch_blocked(
         go_write,
         err_read,
         err_write,
+        status_read,
+        status_write,
     } = pipes;
     // The parent's copies of the child's ends: closing them lets EOF mean what it should.
     drop(go_read);
     drop(err_write);
-    let outcome = start_and_wait(init, uid, gid, spec, go_write, err_read, &sfd);
-    // Only now, with the init reaped, may its stack and what it borrowed go.
-    drop(shared);
+    drop(status_write);
+    let ends = SupervisorEnds {
+        go_write,
+        err_read,
+        status_read,
+    };
+    let outcome = start_and_wait(init, uid, gid, spec, ends, &sfd);
+    // The init's stack may go only once the init is reaped. When the status came from the
+    // status pipe the init may still be in its last instructions (or the kernel's teardown of
+    // its namespaces), so a stack it may still use is left mapped: cordon exits next.
+    if let Some(stack) = shared {
+        match waitpid(init, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::mem::forget(stack),
+            _ => drop(stack),
+        }
+    }
     outcome
+}
+
+/// The supervisor's ends of [`Pipes`].
+struct SupervisorEnds {
+    go_write: OwnedFd,
+    err_read: OwnedFd,
+    status_read: OwnedFd,
 }
 
 /// The init's stack when it shares cordon's memory: building the root needs a few pages
@@ -357,16 +390,21 @@ fn launch_blocked(
 const INIT_STACK: usize = 256 * 1024;
 
 /// Write the init's id maps, let it go, wait for the command to be executed (or for a
-/// record of what failed) and then for it to end. Returns only once the init is reaped.
+/// record of what failed) and then for it to end: for the status the init reports once
+/// nothing of the sandbox runs any more, or else for the init's own exit.
 fn start_and_wait(
     init: Pid,
     uid: u32,
     gid: u32,
     spec: &Spec,
-    go_write: OwnedFd,
-    err_read: OwnedFd,
+    ends: SupervisorEnds,
     sfd: &SignalFd,
 ) -> Result<Outcome, LaunchError> {
+    let SupervisorEnds {
+        go_write,
+        err_read,
+        status_read,
+    } = ends;
     let abort = |e: SysError| {
         let _ = kill(init, Signal::SIGKILL);
         let _ = waitpid(init, None);
@@ -389,7 +427,7 @@ fn start_and_wait(
         let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(spec));
     }
-    Ok(wait_forwarding(init, sfd))
+    Ok(wait_forwarding(init, sfd, &status_read))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.
@@ -418,15 +456,32 @@ fn wait_init(init: Pid, sfd: &SignalFd) -> Outcome {
     }
 }
 
-/// Forward signals that other processes send to cordon until the init exits. The init exits
-/// with the command's status (128 + N when it died of signal N).
-fn wait_forwarding(init: Pid, sfd: &SignalFd) -> Outcome {
+/// Forward signals that other processes send to cordon until the init reports the command's
+/// status (128 + N when it died of signal N) or exits. The report comes once the init has
+/// killed and reaped what the command left running, before the kernel tears the namespaces
+/// down; cordon does not wait for that teardown (bubblewrap's monitor does the same).
+fn wait_forwarding(init: Pid, sfd: &SignalFd, status: &OwnedFd) -> Outcome {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     loop {
-        match waitpid(init, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, c)) => return Outcome::Exited(c),
-            Ok(WaitStatus::Signaled(_, s, _)) => return Outcome::Signaled(s as i32),
+        let mut fds = [
+            PollFd::new(status.as_fd(), PollFlags::POLLIN),
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => return Outcome::Exited(125),
+            Err(_) => return wait_init(init, sfd),
+        }
+        // The status first: the init's exit follows it closely, and its SIGCHLD must not be
+        // taken for the end without the status.
+        if fds[0].any().unwrap_or(false) {
+            let mut buf = [0u8; 4];
+            return match read_full(status.as_raw_fd(), &mut buf) {
+                4 => Outcome::Exited(i32::from_ne_bytes(buf)),
+                _ => wait_init(init, sfd),
+            };
+        }
+        if !fds[1].any().unwrap_or(false) {
+            continue;
         }
         let info = match sfd.read_signal() {
             Ok(Some(info)) => info,
