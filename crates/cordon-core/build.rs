@@ -142,8 +142,9 @@ fn main() {
         "/// Each built-in profile's name and text.\nconst PROFILES: &[(&str, &str)] = &[\n",
     );
     let mut out = String::from(
-        "/// The raw form of a built-in profile, as parsing its text gives it.\n\
-         fn raw_profile(name: &str) -> Option<RawPolicy> {\n    match name {\n",
+        "/// The raw form of a built-in profile, as parsing its text gives it, and the offsets of\n\
+         /// the text's newlines (for the lines of its rules).\n\
+         fn raw_profile(name: &str) -> Option<(RawPolicy, &'static [usize])> {\n    match name {\n",
     );
     for name in PROFILES {
         let path = dir.join(format!("{name}.toml"));
@@ -158,7 +159,13 @@ fn main() {
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let raw: RawPolicy = toml::from_str(&text)
             .unwrap_or_else(|e| panic!("profile {name} ({}): {e}", path.display()));
-        writeln!(out, "        {name:?} => Some({}),", raw.code()).unwrap();
+        let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+        writeln!(
+            out,
+            "        {name:?} => Some(({}, &{newlines:?})),",
+            raw.code()
+        )
+        .unwrap();
     }
     out.push_str("        _ => None,\n    }\n}\n");
     println!("cargo:rerun-if-changed=src/policy/raw.rs");

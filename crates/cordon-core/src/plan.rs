@@ -76,6 +76,25 @@ pub struct Plan {
     pub dev: Vec<PathBuf>,
 }
 
+/// The plan's nodes by path. Keys are the bytes of a lexically normal absolute path ([`key`]),
+/// compared as bytes: a path's descendants follow it (it is their prefix), and a comparison
+/// is a memcmp rather than a walk over components.
+type Nodes = BTreeMap<OsString, Node>;
+
+/// The key of `p` in [`Nodes`]: its bytes, made lexically normal when they are not.
+fn key(p: &Path) -> OsString {
+    if crate::policy::is_normal_absolute(p.as_os_str().as_bytes()) {
+        p.as_os_str().to_os_string()
+    } else {
+        p.components().collect::<PathBuf>().into_os_string()
+    }
+}
+
+/// Whether `p` is `dir` or inside it, for lexically normal absolute paths (as `Path::starts_with`).
+fn within(p: &[u8], dir: &[u8]) -> bool {
+    p.starts_with(dir) && (p.len() == dir.len() || dir == b"/" || p[dir.len()] == b'/')
+}
+
 /// Where a node's content comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
@@ -129,7 +148,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
         nodes
             .iter()
             .filter(|(_, n)| f(n))
-            .map(|(p, _)| p.clone())
+            .map(|(p, _)| PathBuf::from(p))
             .collect()
     };
     let hidden = with_kind(&|n| n.kind == Kind::Hide);
@@ -200,10 +219,13 @@ pub fn c_command(argv: &[OsString], envp: &[(OsString, OsString)]) -> Result<CCo
         envp: envp
             .iter()
             .map(|(k, v)| {
-                let mut kv = k.clone();
-                kv.push("=");
-                kv.push(v);
-                cstr(&kv)
+                let (k, v) = (k.as_bytes(), v.as_bytes());
+                let mut kv = Vec::with_capacity(k.len() + v.len() + 2);
+                kv.extend_from_slice(k);
+                kv.push(b'=');
+                kv.extend_from_slice(v);
+                CString::new(kv)
+                    .map_err(|e| PlanError::Nul(String::from_utf8_lossy(&e.into_vec()).into()))
             })
             .collect::<Result<_, _>>()?,
     })
@@ -255,24 +277,50 @@ pub(crate) fn canonical_parent(path: &Path) -> PathBuf {
     }
 }
 
+/// `p.parent()`, by the last slash when `p` is absolute and lexically normal (as rules and
+/// canonical paths are): `Path::parent` parses components, and the plan asks often.
+fn parent_of(p: &Path) -> Option<&Path> {
+    let b = p.as_os_str().as_bytes();
+    if b.len() > 1 && b[0] == b'/' && !b.ends_with(b"/") {
+        let i = b.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        let (head, name) = (&b[..i], &b[i + 1..]);
+        // `.`, `..` and `a//b` are what Path::parent reads otherwise.
+        if name != b"." && name != b".." && !head.ends_with(b"/") {
+            let head: &[u8] = if head.is_empty() { b"/" } else { head };
+            return Some(Path::new(OsStr::from_bytes(head)));
+        }
+    }
+    p.parent()
+}
+
 /// What the plan asks of the host's file system, each question asked once per compile: the
 /// profiles name many paths under the same few directories, and most do not exist.
-#[derive(Default)]
+/// Keyed by the bytes of the path: hashing a `Path` walks its components.
 struct Host {
-    lstat: RefCell<HashMap<PathBuf, Option<std::fs::Metadata>>>,
-    stat: RefCell<HashMap<PathBuf, Option<std::fs::Metadata>>>,
-    canonical: RefCell<HashMap<PathBuf, PathBuf>>,
+    lstat: RefCell<HashMap<OsString, Option<std::fs::Metadata>>>,
+    stat: RefCell<HashMap<OsString, Option<std::fs::Metadata>>>,
+    canonical: RefCell<HashMap<OsString, PathBuf>>,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        // Room for what the built-in profiles ask, without growing.
+        Host {
+            lstat: RefCell::new(HashMap::with_capacity(128)),
+            stat: RefCell::new(HashMap::with_capacity(32)),
+            canonical: RefCell::new(HashMap::with_capacity(32)),
+        }
+    }
 }
 
 impl Host {
     /// lstat(2). A path whose parent is missing is missing, without asking the kernel: one
     /// answer covers `~/.local/lib/python3.6` to `python3.14t`.
     fn lstat(&self, p: &Path) -> Option<std::fs::Metadata> {
-        if let Some(m) = self.lstat.borrow().get(p) {
+        if let Some(m) = self.lstat.borrow().get(p.as_os_str()) {
             return m.clone();
         }
-        let parent_missing = p
-            .parent()
+        let parent_missing = parent_of(p)
             .filter(|parent| !parent.as_os_str().is_empty())
             .is_some_and(|parent| self.lstat(parent).is_none());
         let m = if parent_missing {
@@ -280,7 +328,9 @@ impl Host {
         } else {
             std::fs::symlink_metadata(p).ok()
         };
-        self.lstat.borrow_mut().insert(p.to_path_buf(), m.clone());
+        self.lstat
+            .borrow_mut()
+            .insert(p.as_os_str().to_os_string(), m.clone());
         m
     }
 
@@ -290,27 +340,29 @@ impl Host {
 
     /// stat(2), following symlinks: the lstat answer unless it is a symlink.
     fn stat(&self, p: &Path) -> Option<std::fs::Metadata> {
-        if let Some(m) = self.stat.borrow().get(p) {
+        if let Some(m) = self.stat.borrow().get(p.as_os_str()) {
             return m.clone();
         }
         let m = match self.lstat(p) {
             Some(m) if m.file_type().is_symlink() => std::fs::metadata(p).ok(),
             m => m,
         };
-        self.stat.borrow_mut().insert(p.to_path_buf(), m.clone());
+        self.stat
+            .borrow_mut()
+            .insert(p.as_os_str().to_os_string(), m.clone());
         m
     }
 
     /// [`canonical`], remembered, and walked with the lstat answers above: realpath(3) would
     /// ask again about every directory on the way (`/work`, `/work/main`, ...) for each path.
     fn canonical(&self, p: &Path) -> PathBuf {
-        if let Some(c) = self.canonical.borrow().get(p) {
+        if let Some(c) = self.canonical.borrow().get(p.as_os_str()) {
             return c.clone();
         }
         let c = self.walk(p).unwrap_or_else(|| canonical(p));
         self.canonical
             .borrow_mut()
-            .insert(p.to_path_buf(), c.clone());
+            .insert(p.as_os_str().to_os_string(), c.clone());
         c
     }
 
@@ -384,31 +436,35 @@ fn nodes_from_rules(
     ctx: &Context,
     host: &Host,
     notes: &mut Vec<String>,
-) -> Result<BTreeMap<PathBuf, Node>, PlanError> {
-    let mut nodes: BTreeMap<PathBuf, Node> = BTreeMap::new();
-    let mut rules: Vec<(PathBuf, RuleKind, String)> = policy
-        .rules
-        .iter()
-        .map(|r| (r.path.clone(), r.kind.clone(), r.origin.to_string()))
-        .collect();
+) -> Result<Nodes, PlanError> {
+    let mut nodes = Nodes::new();
     // The home directory is a rule like any other. It goes first, so that a rule for the same
     // path decides instead: running from $HOME itself (`rw ${CWD}`) keeps the real directory.
-    if let Some(home) = &ctx.home {
+    // Origins are written out only for the rules that become nodes: most hides do not.
+    let home = ctx.home.as_deref().map(|home| {
         let kind = match &policy.home {
             crate::policy::Home::Path(_) => RuleKind::Rw,
             _ => RuleKind::Tmpfs,
         };
-        rules.insert(0, (home.clone(), kind, "home".into()));
-    }
-    // Paths that rules make visible, sorted so that those under a path follow it.
-    let visible: BTreeSet<&Path> = policy
+        (home, kind, None)
+    });
+    let rules = home.into_iter().chain(
+        policy
+            .rules
+            .iter()
+            .map(|r| (r.path.as_path(), r.kind.clone(), Some(&r.origin))),
+    );
+    // Paths that rules make visible (normal: policy::normalize_absolute made them), sorted as
+    // bytes so that those under a path follow it.
+    let visible: BTreeSet<&[u8]> = policy
         .rules
         .iter()
         .filter(|r| r.kind != RuleKind::Hide)
-        .map(|r| r.path.as_path())
+        .map(|r| r.path.as_os_str().as_bytes())
         .collect();
     for (path, kind, origin) in rules {
         let keyword = kind.keyword();
+        let origin = || origin.map_or_else(|| "home".to_string(), ToString::to_string);
         // A rule reached through a symlinked directory (/lib64 -> usr/lib64 on merged-/usr
         // systems) names a path the view must also reach that way: the ELF interpreter
         // /lib64/ld-linux-x86-64.so.2 is opened by the kernel by that very name. Recreate
@@ -420,13 +476,14 @@ fn nodes_from_rules(
                     continue;
                 }
                 let at = host.canonical_parent(anc);
+                let at = key(&at);
                 if let (false, Ok(target)) = (nodes.contains_key(&at), std::fs::read_link(anc)) {
                     nodes.insert(
                         at,
                         Node {
                             kind: Kind::Link(target),
                             mirror: None,
-                            origin: origin.clone(),
+                            origin: origin(),
                             keyword,
                         },
                     );
@@ -438,39 +495,44 @@ fn nodes_from_rules(
                 // Most hides in the profiles name files a machine does not have: one lstat
                 // settles those, since an absent entry is absent by any spelling. A hide
                 // with visible paths inside is kept, to become an empty directory.
+                // Paths under `dir` are those that start with `dir/`: one run in byte order.
+                let dir = path.as_os_str().as_bytes();
+                let mut lo = dir.to_vec();
+                if dir != b"/" {
+                    lo.push(b'/');
+                }
                 let has_inside = visible
-                    .range::<Path, _>((Bound::Excluded(path.as_path()), Bound::Unbounded))
-                    .next()
-                    .is_some_and(|p| p.starts_with(&path));
-                if !has_inside && !host.exists(&path) {
+                    .range::<[u8], _>((Bound::Included(&lo[..]), Bound::Unbounded))
+                    .find(|p| **p != dir)
+                    .is_some_and(|p| p.starts_with(&lo));
+                if !has_inside && !host.exists(path) {
                     continue;
                 }
-                (host.canonical_parent(&path), Kind::Hide)
+                (host.canonical_parent(path), Kind::Hide)
             }
             RuleKind::Ro | RuleKind::Rw => {
                 let writable = kind == RuleKind::Rw;
-                let link = host
-                    .lstat(&path)
-                    .is_some_and(|m| m.file_type().is_symlink());
-                let at = host.canonical_parent(&path);
+                let link = host.lstat(path).is_some_and(|m| m.file_type().is_symlink());
+                let at = host.canonical_parent(path);
                 if link && path != Path::new("/") {
                     // Show the link where it is and its target as the rule says.
                     if let Ok(target) = std::fs::read_link(&at) {
                         nodes.insert(
-                            at.clone(),
+                            key(&at),
                             Node {
                                 kind: Kind::Link(target),
                                 mirror: None,
-                                origin: origin.clone(),
+                                origin: origin(),
                                 keyword,
                             },
                         );
                     }
                 }
-                let real = host.canonical(&path);
+                let real = host.canonical(path);
                 if !host.exists(&real) {
                     notes.push(format!(
-                        "{origin}: {keyword} {}: does not exist on this machine, skipped",
+                        "{}: {keyword} {}: does not exist on this machine, skipped",
+                        origin(),
                         path.display()
                     ));
                     continue;
@@ -486,47 +548,47 @@ fn nodes_from_rules(
             RuleKind::Redirect { to } => {
                 if !host.exists(&to) {
                     return Err(PlanError::Rule {
-                        origin,
+                        origin: origin(),
                         keyword,
                         path: path.display().to_string(),
                         problem: format!("redirect target {} does not exist", to.display()),
                     });
                 }
                 (
-                    host.canonical(&path),
+                    host.canonical(path),
                     Kind::Bind {
                         src: host.canonical(&to),
                         writable: false,
                     },
                 )
             }
-            RuleKind::Tmpfs => (host.canonical(&path), Kind::Tmpfs),
-            RuleKind::Dev => (host.canonical(&path), Kind::Dev),
-            RuleKind::Proc => (host.canonical(&path), Kind::Proc),
-            RuleKind::Empty => (host.canonical(&path), Kind::Empty),
-            RuleKind::Deny => (host.canonical(&path), Kind::Deny),
+            RuleKind::Tmpfs => (host.canonical(path), Kind::Tmpfs),
+            RuleKind::Dev => (host.canonical(path), Kind::Dev),
+            RuleKind::Proc => (host.canonical(path), Kind::Proc),
+            RuleKind::Empty => (host.canonical(path), Kind::Empty),
+            RuleKind::Deny => (host.canonical(path), Kind::Deny),
         };
         nodes.insert(
-            path,
+            key(&path),
             Node {
                 kind,
                 mirror: None,
-                origin,
+                origin: origin(),
                 keyword,
             },
         );
     }
     // A hidden directory that holds visible paths cannot be absent: it becomes empty.
-    let paths: Vec<PathBuf> = nodes.keys().cloned().collect();
+    let paths: Vec<OsString> = nodes.keys().cloned().collect();
     for p in &paths {
         if nodes[p].kind == Kind::Hide
-            && paths
-                .iter()
-                .any(|q| q != p && q.starts_with(p) && nodes[q].kind != Kind::Hide)
+            && paths.iter().any(|q| {
+                q != p && within(q.as_bytes(), p.as_bytes()) && nodes[q].kind != Kind::Hide
+            })
         {
             notes.push(format!(
                 "hide {}: has visible paths inside, shown as an empty directory holding them",
-                p.display()
+                Path::new(p).display()
             ));
             if let Some(n) = nodes.get_mut(p) {
                 n.kind = Kind::Empty;
@@ -538,31 +600,31 @@ fn nodes_from_rules(
 
 /// Whether the view certainly lacks `dir`: it lies under a hidden path, or inside a private
 /// directory of ours (tmpfs, a fresh home, an emptied directory) that no rule adds it to.
-fn absent_in_view(nodes: &BTreeMap<PathBuf, Node>, dir: &Path) -> bool {
+fn absent_in_view(nodes: &Nodes, dir: &Path) -> bool {
     if dir.is_relative() {
         return false;
     }
-    let nearest = dir.ancestors().find_map(|a| nodes.get_key_value(a));
+    let dir = key(dir);
+    let dir = Path::new(&dir);
+    let nearest = std::iter::successors(Some(dir), |d| parent_of(d))
+        .find_map(|a| nodes.get_key_value(a.as_os_str()));
     match nearest {
         Some((_, n)) if n.kind == Kind::Hide => true,
         Some((at, n)) => {
-            matches!(n.kind, Kind::Tmpfs | Kind::Empty | Kind::Deny) && at.as_path() != dir
+            matches!(n.kind, Kind::Tmpfs | Kind::Empty | Kind::Deny) && at.as_os_str() != dir
         }
         None => false,
     }
 }
 
 /// The nearest node strictly above `path`, if any.
-fn parent_node<'a>(
-    nodes: &'a BTreeMap<PathBuf, Node>,
-    path: &Path,
-) -> Option<(&'a PathBuf, &'a Node)> {
-    let mut p = path.parent();
+fn parent_node<'a>(nodes: &'a Nodes, path: &Path) -> Option<(&'a Path, &'a Node)> {
+    let mut p = parent_of(path);
     while let Some(dir) = p {
-        if let Some((k, n)) = nodes.get_key_value(dir) {
-            return Some((k, n));
+        if let Some((k, n)) = nodes.get_key_value(dir.as_os_str()) {
+            return Some((Path::new(k), n));
         }
-        p = dir.parent();
+        p = parent_of(dir);
     }
     None
 }
@@ -583,14 +645,10 @@ fn host_source(node_path: &Path, node: &Node, path: &Path) -> Option<PathBuf> {
 }
 
 /// Decide which host directories are mirrored, and what each mirror hides or adds.
-fn add_mirrors(
-    nodes: &mut BTreeMap<PathBuf, Node>,
-    host: &Host,
-    notes: &mut Vec<String>,
-) -> Result<(), PlanError> {
-    let paths: Vec<PathBuf> = nodes.keys().cloned().collect();
+fn add_mirrors(nodes: &mut Nodes, host: &Host, notes: &mut Vec<String>) -> Result<(), PlanError> {
+    let paths: Vec<PathBuf> = nodes.keys().map(PathBuf::from).collect();
     for path in paths {
-        if path == Path::new("/") || matches!(nodes[&path].kind, Kind::Link(_)) {
+        if path == Path::new("/") || matches!(nodes[path.as_os_str()].kind, Kind::Link(_)) {
             continue;
         }
         let Some((anc_path, anc)) = parent_node(nodes, &path) else {
@@ -599,12 +657,12 @@ fn add_mirrors(
         if !anc.kind.is_host() {
             continue; // inside a tmpfs of ours
         }
-        let anc_path = anc_path.clone();
+        let anc_path = anc_path.to_path_buf();
         let anc = anc.clone();
         let Some(src) = host_source(&anc_path, &anc, &path) else {
             continue;
         };
-        let node = &nodes[&path];
+        let node = &nodes[path.as_os_str()];
         if node.kind == Kind::Hide {
             if host.exists(&src) && matches!(anc.kind, Kind::Bind { writable: true, .. }) {
                 // Mirroring a writable directory would keep files created directly in it in
@@ -616,7 +674,7 @@ fn add_mirrors(
                     path.display(),
                     anc_path.display()
                 ));
-                if let Some(n) = nodes.get_mut(&path) {
+                if let Some(n) = nodes.get_mut(path.as_os_str()) {
                     n.kind = Kind::Deny;
                 }
                 continue;
@@ -639,7 +697,7 @@ fn add_mirrors(
                 node.origin,
                 path.display()
             ));
-            nodes.remove(&path);
+            nodes.remove(path.as_os_str());
             continue;
         }
         // Find the deepest existing ancestor inside the host-backed area and add the
@@ -673,13 +731,8 @@ fn wants_dir(kind: &Kind, host: &Host) -> bool {
 
 /// The mirror of the directory `dir`, creating a node for it (a copy of the host-backed
 /// ancestor's kind) when there is none.
-fn mirror_at<'a>(
-    nodes: &'a mut BTreeMap<PathBuf, Node>,
-    dir: &Path,
-    anc_path: &Path,
-    anc: &Node,
-) -> &'a mut Mirror {
-    let node = nodes.entry(dir.to_path_buf()).or_insert_with(|| {
+fn mirror_at<'a>(nodes: &'a mut Nodes, dir: &Path, anc_path: &Path, anc: &Node) -> &'a mut Mirror {
+    let node = nodes.entry(key(dir)).or_insert_with(|| {
         let kind = match &anc.kind {
             Kind::Bind { writable, .. } => Kind::Bind {
                 src: host_source(anc_path, anc, dir).unwrap_or_else(|| dir.to_path_buf()),
@@ -703,11 +756,13 @@ fn c(p: impl AsRef<OsStr>) -> Result<CString, PlanError> {
 }
 
 fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
-    let mut s = OsString::from(root);
-    if path != Path::new("/") {
-        s.push(path.as_os_str());
+    let path = path.as_os_str().as_bytes();
+    let mut s = Vec::with_capacity(root.len() + path.len() + 1);
+    s.extend_from_slice(root.as_bytes());
+    if path != b"/" {
+        s.extend_from_slice(path);
     }
-    c(s)
+    CString::new(s).map_err(|e| PlanError::Nul(String::from_utf8_lossy(&e.into_vec()).into()))
 }
 
 /// Directories with at most this many entries are mirrored with binds rather than an overlay.
@@ -718,7 +773,7 @@ const EMPTY_FILE: &str = "/.cordon/empty";
 const DENY_FILE: &str = "/.cordon/deny";
 
 fn emit(
-    nodes: &BTreeMap<PathBuf, Node>,
+    nodes: &Nodes,
     mirrors: Mirrors,
     host: &Host,
     notes: &mut Vec<String>,
@@ -737,13 +792,14 @@ fn emit(
         },
     ];
     let mut readonly_last = Vec::new();
-    if !nodes.contains_key(Path::new("/")) {
+    if !nodes.contains_key(OsStr::new("/")) {
         readonly_last.push(under(NEWROOT, Path::new("/"))?);
     }
     let mountinfo = Mountinfo::read();
     let mut layers = 0usize;
 
     for (path, node) in nodes {
+        let path = Path::new(path);
         let dst = under(NEWROOT, path)?;
         // Make the mount point when it lies on a tmpfs of ours; inside a host-backed area it
         // exists (add_mirrors made sure, or made a mirror add it).
@@ -767,7 +823,7 @@ fn emit(
         let host_is_file = |p: &Path| host.stat(p).is_some_and(|m| !m.is_dir());
         // What the host has at this path, seen through the enclosing bind (a redirect shows
         // another path); outside any bind, the path itself.
-        let host_path = anc_src.clone().unwrap_or_else(|| path.clone());
+        let host_path = anc_src.clone().unwrap_or_else(|| path.to_path_buf());
 
         match &node.kind {
             Kind::Hide => {}
@@ -1140,9 +1196,13 @@ impl Mountinfo {
 
     /// Destinations (under the new root) of the submounts of host `src` bound at `dst`.
     fn submounts(&self, src: &Path, dst: &Path) -> Result<Vec<CString>, PlanError> {
+        let src_b = src.as_os_str().as_bytes();
         self.points
             .iter()
-            .filter(|p| p.starts_with(src) && p.as_path() != src)
+            .filter(|p| {
+                let p = p.as_os_str().as_bytes();
+                p.len() > src_b.len() && within(p, src_b)
+            })
             .filter_map(|p| p.strip_prefix(src).ok())
             .map(|rel| under(NEWROOT, &dst.join(rel)))
             .collect()
@@ -1170,6 +1230,17 @@ fn unescape_mountinfo(s: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parent_of_is_path_parent() {
+        for p in [
+            "/", "/a", "/a/b", "/a/b/c", "/a/", "/a//b", "/a/.", "/a/..", "/a/./b", "a", "a/b", "",
+            ".", "/.a", "/a/.b", "/a/b.",
+        ] {
+            let p = Path::new(p);
+            assert_eq!(parent_of(p), p.parent(), "{}", p.display());
+        }
+    }
 
     #[test]
     fn host_walk_resolves_as_realpath_does() {

@@ -239,6 +239,9 @@ pub fn normalize_absolute(raw: &str) -> Result<PathBuf, String> {
                 .unwrap_or_else(|_| format!("/{raw}"))
         ));
     }
+    if is_normal_absolute(raw.as_bytes()) {
+        return Ok(PathBuf::from(raw));
+    }
     let mut out = PathBuf::from("/");
     for c in p.components() {
         match c {
@@ -251,6 +254,19 @@ pub fn normalize_absolute(raw: &str) -> Result<PathBuf, String> {
         }
     }
     Ok(out)
+}
+
+/// Whether `p` (absolute) is already as [`normalize_absolute`] would write it: no empty, `.`
+/// or `..` component and no trailing slash. Most rules are, and skip the rebuild.
+pub(crate) fn is_normal_absolute(p: &[u8]) -> bool {
+    if p == b"/" {
+        return true;
+    }
+    p.first() == Some(&b'/')
+        && p.last() != Some(&b'/')
+        && p[1..]
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
 }
 
 /// Whether an environment pattern (`NAME` or `PREFIX*`) matches `name`.
