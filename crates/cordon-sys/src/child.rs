@@ -161,6 +161,12 @@ pub(crate) fn init_main(
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
     }
+    // Empty the bounding set now, while the supervisor writes the id maps: the command
+    // inherits it, and these forty-odd calls (each commits new credentials) are off the
+    // critical path here. The init keeps its own capabilities to build the root.
+    if let Err(e) = crate::raw::drop_bounding_set() {
+        fail(pipes, KIND_SETUP, "prctl", b"PR_CAPBSET_DROP", e);
+    }
     let _ = nix::unistd::close(pipes.go_write);
     let _ = nix::unistd::close(pipes.err_read);
     let _ = nix::unistd::close(pipes.status_read);
@@ -263,8 +269,9 @@ fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
     // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
     m::bind(NEWROOT_C, NEWROOT_C, false).map_err(|e| ("bind", b"/newroot".as_slice(), e))?;
 
+    let mut scratch_dirs = 0;
     for op in &spec.ops {
-        run_op(op)?;
+        run_op(op, &mut scratch_dirs)?;
     }
 
     // Enter the new root and drop the staging root with the host's root under it.
@@ -275,7 +282,8 @@ fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
     Ok(())
 }
 
-fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
+/// Run one operation; `scratch_dirs` counts the staging directories made so far.
+fn run_op<'a>(op: &'a MountOp, scratch_dirs: &mut u32) -> Result<(), StepError<'a>> {
     match op {
         MountOp::Mkdir { path } => m::mkdir_p(path).map_err(|e| ("mkdir", path.to_bytes(), e)),
         MountOp::Touch { path, mode } => {
@@ -300,7 +308,8 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
             Ok(())
         }
         MountOp::Tmpfs { dst, mode } => {
-            m::scratch(dst, *mode).map_err(|e| ("mount", dst.to_bytes(), e))
+            *scratch_dirs += 1;
+            m::scratch(dst, *mode, *scratch_dirs).map_err(|e| ("mount", dst.to_bytes(), e))
         }
         MountOp::Proc { dst } => m::proc(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
         MountOp::Devpts { dst } => m::devpts(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
@@ -317,7 +326,7 @@ fn run_op(op: &MountOp) -> Result<(), StepError<'_>> {
                 .and_then(|()| m::overlay(dst, options))
                 .map_err(|e| ("overlay", dst.to_bytes(), e))?;
             for op in then {
-                run_op(op)?;
+                run_op(op, scratch_dirs)?;
             }
             Ok(())
         }
@@ -361,7 +370,8 @@ fn exec_command(
 ) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
     crate::raw::default_sigpipe();
-    if let Err(e) = crate::raw::drop_capabilities() {
+    // The bounding set is empty already (the init emptied its own before making this process).
+    if let Err(e) = crate::raw::clear_capabilities() {
         fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
     }
     // No setuid binary or file capability can give back what was dropped.

@@ -91,28 +91,43 @@ pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno>
     mount(Some(src), dst, None::<&CStr>, flags, None::<&CStr>)
 }
 
-/// A private, empty directory at `dst`: a directory of the staging tmpfs, at `/.cordon/t` +
-/// `dst`, bound there. All of them share the staging tmpfs, which costs one superblock for the
-/// whole sandbox instead of one per directory.
-pub(crate) fn scratch(dst: &CStr, mode: u32) -> Result<(), Errno> {
-    const PREFIX: &[u8] = b"/.cordon/t";
-    let d = dst.to_bytes();
-    if PREFIX.len() + d.len() >= PATH_MAX {
-        return Err(Errno::ENAMETOOLONG);
-    }
-    let mut buf = [0u8; PATH_MAX];
+/// A private, empty directory at `dst`: directory `n` of the staging tmpfs, `/.cordon/t/N`,
+/// bound there. All of them share the staging tmpfs, which costs one superblock for the whole
+/// sandbox instead of one per directory; numbered, each is one mkdir with its exact mode (the
+/// init's umask is 0, and Linux keeps the sticky bit).
+pub(crate) fn scratch(dst: &CStr, mode: u32, n: u32) -> Result<(), Errno> {
+    const PREFIX: &[u8] = b"/.cordon/t/";
+    let mut buf = [0u8; 32];
     buf[..PREFIX.len()].copy_from_slice(PREFIX);
-    buf[PREFIX.len()..PREFIX.len() + d.len()].copy_from_slice(d);
-    let dir = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
-    mkdir_p(dir)?;
-    // mkdir_p made it 0755 (the init's umask is 0); the mode asked for, sticky bit included.
-    nix::sys::stat::fchmodat(
-        None,
-        dir,
-        Mode::from_bits_truncate(mode),
-        nix::sys::stat::FchmodatFlags::FollowSymlink,
-    )?;
+    let len = PREFIX.len() + write_decimal(&mut buf[PREFIX.len()..], n);
+    let dir = CStr::from_bytes_until_nul(&buf[..=len]).map_err(|_| Errno::EINVAL)?;
+    let mode = Mode::from_bits_truncate(mode);
+    match nix::unistd::mkdir(dir, mode) {
+        Err(Errno::ENOENT) => {
+            mkdir_p(c"/.cordon/t")?;
+            nix::unistd::mkdir(dir, mode)?;
+        }
+        r => r?,
+    }
     bind(dir, dst, false)
+}
+
+/// Write `n` in decimal at the start of `out`; returns the digits written.
+fn write_decimal(out: &mut [u8], mut n: u32) -> usize {
+    let mut digits = [0u8; 10];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for (i, d) in digits[..len].iter().rev().enumerate() {
+        out[i] = *d;
+    }
+    len
 }
 
 /// A tmpfs with its root directory at `mode` (octal in the mount options).
@@ -243,6 +258,15 @@ pub(crate) fn loopback_up() -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_decimal_writes_digits() {
+        for n in [0u32, 7, 10, 42, 1234567890, u32::MAX] {
+            let mut buf = [0u8; 10];
+            let len = write_decimal(&mut buf, n);
+            assert_eq!(&buf[..len], n.to_string().as_bytes());
+        }
+    }
     use std::ffi::CString;
 
     #[test]

@@ -2,7 +2,9 @@
 //! hidden directory, on every backend that claims enforcement. Each route is first shown to
 //! reach the target without cordon.
 
-use cordon_testutil::{as_each_backend, describe, is_root, output, stderr, stdout, User, World};
+use cordon_testutil::{
+    as_each_backend, as_each_user, describe, is_root, output, stderr, stdout, User, World,
+};
 
 /// route name -> (outcome, errno)
 fn routes(text: &str) -> Vec<(String, String)> {
@@ -148,5 +150,23 @@ as_each_backend! {
     fn real_home_behind_fresh_home(w) {
         let secret = w.write("home/.gitconfig", "[user]\n\tname = Real\n");
         check(w, secret.to_str().unwrap(), &[]);
+    }
+}
+
+as_each_user! {
+    /// The command holds no capability in the sandbox's user namespace, and nothing it executes
+    /// gets one back: the shell below executes grep as uid 0 when cordon runs as root, which
+    /// would give grep every capability of the bounding set.
+    fn command_holds_no_capability(w) {
+        let o = w.run_in_sandbox(
+            &[],
+            &["sh", "-c", "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status"],
+        );
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5, "{}", describe(&o));
+        for line in lines {
+            assert!(line.ends_with("\t0000000000000000"), "{line}: {}", describe(&o));
+        }
     }
 }
