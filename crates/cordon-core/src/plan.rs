@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::{CString, OsStr, OsString};
 use std::ops::Bound;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use cordon_sys::sandbox::{IdMap, MountOp, Spec, NEWROOT, OLDROOT};
@@ -297,18 +297,62 @@ fn parent_of(p: &Path) -> Option<&Path> {
 /// profiles name many paths under the same few directories, and most do not exist.
 /// Keyed by the bytes of the path: hashing a `Path` walks its components.
 struct Host {
-    lstat: RefCell<HashMap<OsString, Option<std::fs::Metadata>>>,
-    stat: RefCell<HashMap<OsString, Option<std::fs::Metadata>>>,
+    lstat: RefCell<HashMap<OsString, Option<Meta>>>,
+    stat: RefCell<HashMap<OsString, Option<Meta>>>,
     canonical: RefCell<HashMap<OsString, PathBuf>>,
+    listing: RefCell<HashMap<OsString, Listing>>,
 }
+
+/// A directory's entries: names and types (readdir's d_type, no stat per entry), sorted.
+type Listing = Vec<(OsString, std::fs::FileType)>;
+
+/// What the plan reads of a stat answer (a `Metadata` is ten times the size, and the memo
+/// holds one per path asked).
+#[derive(Clone, Copy)]
+struct Meta {
+    mode: u32,
+    nlink: u64,
+}
+
+impl Meta {
+    fn of(m: &std::fs::Metadata) -> Self {
+        Meta {
+            mode: m.mode(),
+            nlink: m.nlink(),
+        }
+    }
+
+    fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+
+    fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+
+    /// The permission bits, set-id and sticky bits included.
+    fn perm(&self) -> u32 {
+        self.mode & 0o7777
+    }
+
+    fn nlink(&self) -> u64 {
+        self.nlink
+    }
+}
+
+// inode(7): the file type bits of st_mode.
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFLNK: u32 = 0o120000;
 
 impl Default for Host {
     fn default() -> Self {
         // Room for what the built-in profiles ask, without growing.
         Host {
-            lstat: RefCell::new(HashMap::with_capacity(128)),
-            stat: RefCell::new(HashMap::with_capacity(32)),
-            canonical: RefCell::new(HashMap::with_capacity(32)),
+            lstat: RefCell::new(HashMap::with_capacity(96)),
+            stat: RefCell::new(HashMap::with_capacity(16)),
+            canonical: RefCell::new(HashMap::with_capacity(16)),
+            listing: RefCell::default(),
         }
     }
 }
@@ -316,9 +360,9 @@ impl Default for Host {
 impl Host {
     /// lstat(2). A path whose parent is missing is missing, without asking the kernel: one
     /// answer covers `~/.local/lib/python3.6` to `python3.14t`.
-    fn lstat(&self, p: &Path) -> Option<std::fs::Metadata> {
+    fn lstat(&self, p: &Path) -> Option<Meta> {
         if let Some(m) = self.lstat.borrow().get(p.as_os_str()) {
-            return m.clone();
+            return *m;
         }
         let parent_missing = parent_of(p)
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -326,11 +370,11 @@ impl Host {
         let m = if parent_missing {
             None
         } else {
-            std::fs::symlink_metadata(p).ok()
+            std::fs::symlink_metadata(p).ok().map(|m| Meta::of(&m))
         };
         self.lstat
             .borrow_mut()
-            .insert(p.as_os_str().to_os_string(), m.clone());
+            .insert(p.as_os_str().to_os_string(), m);
         m
     }
 
@@ -339,17 +383,17 @@ impl Host {
     }
 
     /// stat(2), following symlinks: the lstat answer unless it is a symlink.
-    fn stat(&self, p: &Path) -> Option<std::fs::Metadata> {
+    fn stat(&self, p: &Path) -> Option<Meta> {
         if let Some(m) = self.stat.borrow().get(p.as_os_str()) {
-            return m.clone();
+            return *m;
         }
         let m = match self.lstat(p) {
-            Some(m) if m.file_type().is_symlink() => std::fs::metadata(p).ok(),
+            Some(m) if m.is_symlink() => std::fs::metadata(p).ok().map(|m| Meta::of(&m)),
             m => m,
         };
         self.stat
             .borrow_mut()
-            .insert(p.as_os_str().to_os_string(), m.clone());
+            .insert(p.as_os_str().to_os_string(), m);
         m
     }
 
@@ -395,7 +439,7 @@ impl Host {
             }
             let next = out.join(&c);
             match self.lstat(&next) {
-                Some(m) if m.file_type().is_symlink() => {
+                Some(m) if m.is_symlink() => {
                     links += 1;
                     let target = std::fs::read_link(&next).ok()?;
                     if links > 40 {
@@ -420,6 +464,31 @@ impl Host {
             }
         }
         Some(out)
+    }
+
+    /// The entries of directory `dir` (none if it cannot be read); None when there are more
+    /// than `limit`, of which only `limit + 1` are read. Remembered: whether a mirror is small
+    /// and what it holds are the same listing.
+    fn list(&self, dir: &Path, limit: usize) -> Option<Listing> {
+        if let Some(l) = self.listing.borrow().get(dir.as_os_str()) {
+            return Some(l.clone());
+        }
+        let mut entries = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.filter_map(Result::ok) {
+                if entries.len() == limit {
+                    return None;
+                }
+                if let Ok(ft) = e.file_type() {
+                    entries.push((e.file_name(), ft));
+                }
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.listing
+            .borrow_mut()
+            .insert(dir.as_os_str().to_os_string(), entries.clone());
+        Some(entries)
     }
 
     /// [`canonical_parent`], remembered.
@@ -471,7 +540,7 @@ fn nodes_from_rules(
         // each symlinked ancestor in the view.
         if kind != RuleKind::Hide {
             for anc in path.ancestors().skip(1) {
-                let is_link = host.lstat(anc).is_some_and(|m| m.file_type().is_symlink());
+                let is_link = host.lstat(anc).is_some_and(|m| m.is_symlink());
                 if !is_link {
                     continue;
                 }
@@ -512,7 +581,7 @@ fn nodes_from_rules(
             }
             RuleKind::Ro | RuleKind::Rw => {
                 let writable = kind == RuleKind::Rw;
-                let link = host.lstat(path).is_some_and(|m| m.file_type().is_symlink());
+                let link = host.lstat(path).is_some_and(|m| m.is_symlink());
                 let at = host.canonical_parent(path);
                 if link && path != Path::new("/") {
                     // Show the link where it is and its target as the rule says.
@@ -856,10 +925,7 @@ fn emit(
                     let many_subdirs = host
                         .stat(src)
                         .is_some_and(|m| m.nlink() > SMALL_DIR as u64 + 2);
-                    let small = !many_subdirs
-                        && std::fs::read_dir(src)
-                            .map(|rd| rd.take(SMALL_DIR + 1).count() <= SMALL_DIR)
-                            .unwrap_or(true);
+                    let small = !many_subdirs && host.list(src, SMALL_DIR).is_some();
                     if *writable || small || mirrors == Mirrors::Binds {
                         emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo, host)?;
                         if !*writable {
@@ -898,7 +964,7 @@ fn emit(
                 let mode = host
                     .stat(&host_path)
                     .filter(|m| m.is_dir())
-                    .map(|m| m.permissions().mode() & 0o7777)
+                    .map(|m| m.perm())
                     .unwrap_or(0o755);
                 ops.push(MountOp::Tmpfs { dst, mode });
             }
@@ -1046,22 +1112,12 @@ fn emit_mirror(
     host: &Host,
 ) -> Result<(), PlanError> {
     let dst = under(NEWROOT, path)?;
-    let mode = host
-        .stat(src)
-        .map_or(0o755, |m| m.permissions().mode() & 0o7777);
+    let mode = host.stat(src).map_or(0o755, |m| m.perm());
     ops.push(MountOp::Tmpfs {
         dst: dst.clone(),
         mode,
     });
-    // The entry types come from readdir's d_type, without a stat per entry.
-    let mut entries: Vec<_> = std::fs::read_dir(src)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let entries = host.list(src, usize::MAX).unwrap_or_default();
     for (name, ft) in entries {
         if mirror.hidden.contains(&name) {
             continue;
