@@ -71,14 +71,8 @@ pub(crate) fn drop_capabilities() -> Result<(), Errno> {
     clear_capabilities()
 }
 
-/// Empty the bounding set (and the ambient set) only; the process keeps its effective and
-/// permitted capabilities, and the children it makes from now on inherit the empty bounding set.
-pub(crate) fn drop_bounding_set() -> Result<(), Errno> {
-    drop_bounding_and_ambient()
-}
-
 /// Empty the effective, permitted and inheritable sets (and the ambient set), for a process
-/// whose bounding set is empty already ([`drop_bounding_set`]).
+/// whose bounding set is empty already (the sandbox's init empties its own).
 pub(crate) fn clear_capabilities() -> Result<(), Errno> {
     // SAFETY: integer arguments only. EINVAL on kernels before 4.3, which have no ambient set.
     let r = unsafe {
