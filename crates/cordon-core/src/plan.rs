@@ -15,7 +15,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use cordon_sys::sandbox::{IdMap, MountOp, Namespaces, Spec, NEWROOT, OLDROOT};
+use cordon_sys::sandbox::{IdMap, MountOp, Spec, NEWROOT, OLDROOT};
 
 use crate::policy::{Policy, RuleKind};
 
@@ -48,20 +48,6 @@ pub struct Context {
     pub root: bool,
     /// How read-only directories with hidden or added entries are built.
     pub mirrors: Mirrors,
-}
-
-impl Context {
-    /// The namespaces a run of `policy` in this context needs (what its plan's spec says).
-    pub fn namespaces(&self, policy: &Policy) -> Namespaces {
-        Namespaces {
-            unshare_net: !policy.network,
-            id_map: if self.root {
-                IdMap::Identity
-            } else {
-                IdMap::Own
-            },
-        }
-    }
 }
 
 /// How a read-only directory with hidden or added entries is built.
@@ -187,8 +173,12 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     });
     Ok(Plan {
         spec: Spec {
-            unshare_net: ctx.namespaces(policy).unshare_net,
-            id_map: ctx.namespaces(policy).id_map,
+            unshare_net: !policy.network,
+            id_map: if ctx.root {
+                IdMap::Identity
+            } else {
+                IdMap::Own
+            },
             ops,
             cwd: cstr(ctx.cwd.as_os_str())?,
             exec_candidates,

@@ -8,10 +8,9 @@
 //! single-threaded process, so no other thread can hold the allocator's lock.
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 use nix::errno::Errno;
-use nix::mount::{umount2, MntFlags};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -149,101 +148,32 @@ pub(crate) struct TraceSetup<'a> {
     pub _never: std::marker::PhantomData<&'a ()>,
 }
 
-/// Where the init finds what to run.
-pub(crate) enum Work<'a> {
-    /// Given at the start: a forked init has its own copy.
-    Given {
-        spec: &'a Spec,
-        exec: &'a ExecArrays,
-    },
-    /// Handed over while the init stages the root: an init that shares the supervisor's
-    /// memory starts before the supervisor has planned the root.
-    Handoff(&'a Handoff),
-}
-
-/// The plan, handed to an init that shares the supervisor's memory: stored before the
-/// supervisor's second go byte, loaded after it.
-pub(crate) struct Handoff {
-    spec: AtomicPtr<Spec>,
-    exec: AtomicPtr<ExecArrays>,
-}
-
-impl Handoff {
-    pub(crate) fn new() -> Self {
-        Handoff {
-            spec: AtomicPtr::new(std::ptr::null_mut()),
-            exec: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
-
-    /// The caller keeps `spec` and `exec` alive, unchanged, until the init has executed the
-    /// command or exited.
-    pub(crate) fn set(&self, spec: &Spec, exec: &ExecArrays) {
-        self.spec
-            .store(std::ptr::from_ref(spec).cast_mut(), Ordering::Release);
-        self.exec
-            .store(std::ptr::from_ref(exec).cast_mut(), Ordering::Release);
-    }
-
-    fn get(&self) -> Option<(&Spec, &ExecArrays)> {
-        let spec = self.spec.load(Ordering::Acquire);
-        let exec = self.exec.load(Ordering::Acquire);
-        if spec.is_null() || exec.is_null() {
-            return None;
-        }
-        // SAFETY: `set` stored it from a live reference, which its caller keeps alive and
-        // unchanged until this process has executed the command or exited.
-        let spec = unsafe { &*spec };
-        // SAFETY: as for the spec.
-        let exec = unsafe { &*exec };
-        Some((spec, exec))
-    }
-}
-
-/// The init's whole life: wait for the id maps, stage an empty root, wait for the plan, build
-/// the root, start the command, reap (or trace) it.
+/// The init's whole life: wait for the id maps, build the root, start the command, reap (or
+/// trace) it.
 pub(crate) fn init_main(
-    work: Work<'_>,
+    spec: &Spec,
     pipes: &InitFds,
     old_mask: &SigSet,
+    exec: &ExecArrays,
     tracing: Option<TraceSetup<'_>>,
 ) -> ! {
-    // Until the plan arrives, an init that shares the supervisor's memory runs alongside it,
-    // and errno (thread-local storage) is shared too: its system calls go through rustix,
-    // which returns errors without setting errno, or cannot fail.
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
-    let killed = Some(rustix::process::Signal::KILL);
-    if let Err(e) = rustix::process::set_parent_process_death_signal(killed) {
-        wait_then_fail(pipes, "prctl", b"PR_SET_PDEATHSIG", errno(e));
-    }
-    // Empty the bounding set now, while the supervisor writes the id maps: the command
-    // inherits it, and these forty-odd calls (each commits new credentials) are off the
-    // critical path here. The init keeps its own capabilities to build the root.
-    if let Err(e) = drop_bounding_set() {
-        wait_then_fail(pipes, "prctl", b"PR_CAPBSET_DROP", e);
+    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
+        fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
     }
     let _ = nix::unistd::close(pipes.go_write);
     let _ = nix::unistd::close(pipes.err_read);
     let _ = nix::unistd::close(pipes.status_read);
-    if !go(pipes) {
-        exit(125);
-    }
-    // Modes of what the init creates are exact; the command gets the caller's umask back.
-    let umask = nix::sys::stat::umask(Mode::empty());
-    let staged = stage();
-    if !go(pipes) {
-        exit(125);
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(pipes.go_read, &mut byte) {
+        Ok(1) => {}
+        _ => exit(125),
     }
     let _ = nix::unistd::close(pipes.go_read);
-    let (spec, exec) = match work {
-        Work::Given { spec, exec } => (spec, exec),
-        Work::Handoff(h) => match h.get() {
-            Some(work) => work,
-            None => exit(125),
-        },
-    };
-    // The supervisor now waits for the exec: errno is this process's own again.
-    if let Err((call, path, e)) = staged.and_then(|()| build_root(spec)) {
+
+    // Modes of what the init creates are exact; the command gets the caller's umask back.
+    let umask = nix::sys::stat::umask(Mode::empty());
+    if let Err((call, path, e)) = build_root(spec) {
         fail(pipes, KIND_SETUP, call, path, e);
     }
     if spec.unshare_net {
@@ -303,83 +233,36 @@ fn trace_command(command: Pid, observer: &mut dyn crate::ptrace::Observer) -> ! 
 /// The failed call, the path it was given, the kernel's answer.
 type StepError<'a> = (&'static str, &'a [u8], Errno);
 
-const ROOT: &CStr = c"/";
-const DOT: &CStr = c".";
-const NEWROOT_C: &CStr = c"/newroot";
-
-/// Read one go byte from the supervisor; false at EOF (it died or gave up).
-fn go(pipes: &InitFds) -> bool {
-    let mut byte = [0u8; 1];
-    matches!(nix::unistd::read(pipes.go_read, &mut byte), Ok(1))
-}
-
-/// A failure before the plan arrives: the supervisor reads records only after its second go
-/// byte, so wait for it, then report.
-fn wait_then_fail(pipes: &InitFds, call: &'static str, detail: &[u8], e: Errno) -> ! {
-    let _ = go(pipes) && go(pipes);
-    fail(pipes, KIND_SETUP, call, detail, e)
-}
-
-fn errno(e: rustix::io::Errno) -> Errno {
-    Errno::from_raw(e.raw_os_error())
-}
-
-/// Empty the bounding set (one prctl per capability; see `raw::drop_bounding_set`, which this
-/// is without errno).
-fn drop_bounding_set() -> Result<(), Errno> {
-    use rustix::thread::{remove_capability_from_bounding_set, CapabilitySet};
-    for cap in 0..64 {
-        match remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(1 << cap)) {
-            Ok(()) => {}
-            // Past the kernel's last capability.
-            Err(rustix::io::Errno::INVAL) => break,
-            Err(e) => return Err(errno(e)),
-        }
-    }
-    Ok(())
-}
-
-/// Stage the root: a private tmpfs becomes the root, with the host's root under `/oldroot` and
-/// an empty `/newroot` to assemble the sandbox's root in. The same for every plan, so it runs
-/// while the supervisor plans; through rustix (no errno), as that runs alongside.
-fn stage() -> Result<(), StepError<'static>> {
-    use rustix::fs::{mkdir, Mode as RMode};
-    use rustix::mount::{mount, mount_bind, mount_change, MountFlags, MountPropagationFlags};
-    use rustix::process::{chdir, pivot_root};
+fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
+    const ROOT: &CStr = c"/";
+    const DOT: &CStr = c".";
     const OLD: &CStr = c"oldroot";
     const NEW: &CStr = c"newroot";
     const STAGE: &CStr = c"/tmp";
+    const NEWROOT_C: &CStr = c"/newroot";
     debug_assert_eq!(STAGE.to_bytes(), STAGING.as_bytes());
     debug_assert_eq!(NEWROOT_C.to_bytes(), NEWROOT.as_bytes());
-    let at = |call: &'static str, what: &'static [u8]| move |e| (call, what, errno(e));
 
     // Nothing done here may propagate back to the host's mount namespace.
-    mount_change(
-        ROOT,
-        MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC,
-    )
-    .map_err(at("mount", b"/ (make it a slave)"))?;
     mount(
-        c"tmpfs",
-        STAGE,
-        c"tmpfs",
-        MountFlags::NOSUID | MountFlags::NODEV,
-        c"mode=0755",
+        None::<&CStr>,
+        ROOT,
+        None::<&CStr>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&CStr>,
     )
-    .map_err(at("mount", b"tmpfs on /tmp (staging)"))?;
-    chdir(STAGE).map_err(at("chdir", b"/tmp"))?;
+    .map_err(|e| ("mount", b"/ (make it a slave)".as_slice(), e))?;
+    m::tmpfs(STAGE, 0o755).map_err(|e| ("mount", b"tmpfs on /tmp (staging)".as_slice(), e))?;
+    chdir(STAGE).map_err(|e| ("chdir", b"/tmp".as_slice(), e))?;
     for d in [NEW, OLD] {
-        mkdir(d, RMode::from_raw_mode(0o755)).map_err(at("mkdir", d.to_bytes()))?;
+        nix::unistd::mkdir(d, Mode::from_bits_truncate(0o755))
+            .map_err(|e| ("mkdir", d.to_bytes(), e))?;
     }
-    pivot_root(DOT, OLD).map_err(at("pivot_root", b"staging tmpfs"))?;
-    chdir(ROOT).map_err(at("chdir", b"/"))?;
+    pivot_root(DOT, OLD).map_err(|e| ("pivot_root", b"staging tmpfs".as_slice(), e))?;
+    chdir(ROOT).map_err(|e| ("chdir", b"/".as_slice(), e))?;
     // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
-    mount_bind(NEWROOT_C, NEWROOT_C).map_err(at("bind", b"/newroot"))?;
-    Ok(())
-}
+    m::bind(NEWROOT_C, NEWROOT_C, false).map_err(|e| ("bind", b"/newroot".as_slice(), e))?;
 
-/// Build the sandbox's root on the staged one ([`stage`]) and enter it.
-fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
     let mut scratch_dirs = 0;
     for op in &spec.ops {
         run_op(op, &mut scratch_dirs)?;
@@ -481,8 +364,7 @@ fn exec_command(
 ) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
     crate::raw::default_sigpipe();
-    // The bounding set is empty already (the init emptied its own before making this process).
-    if let Err(e) = crate::raw::clear_capabilities() {
+    if let Err(e) = crate::raw::drop_capabilities() {
         fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
     }
     // No setuid binary or file capability can give back what was dropped.

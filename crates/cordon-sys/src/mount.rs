@@ -130,6 +130,24 @@ fn write_decimal(out: &mut [u8], mut n: u32) -> usize {
     len
 }
 
+/// A tmpfs with its root directory at `mode` (octal in the mount options).
+pub(crate) fn tmpfs(dst: &CStr, mode: u32) -> Result<(), Errno> {
+    let mut opts = [0u8; 16];
+    let prefix = b"mode=";
+    opts[..prefix.len()].copy_from_slice(prefix);
+    for (i, shift) in [9u32, 6, 3, 0].into_iter().enumerate() {
+        opts[prefix.len() + i] = b'0' + ((mode >> shift) & 7) as u8;
+    }
+    let opts = CStr::from_bytes_until_nul(&opts).map_err(|_| Errno::EINVAL)?;
+    mount(
+        Some(c"tmpfs"),
+        dst,
+        Some(c"tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(opts),
+    )
+}
+
 pub(crate) fn proc(dst: &CStr) -> Result<(), Errno> {
     mount(
         Some(c"proc"),

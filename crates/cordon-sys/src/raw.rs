@@ -68,25 +68,6 @@ fn drop_bounding_and_ambient() -> Result<(), Errno> {
 /// nothing back), the ambient set, and the effective, permitted and inheritable sets.
 pub(crate) fn drop_capabilities() -> Result<(), Errno> {
     drop_bounding_and_ambient()?;
-    clear_capabilities()
-}
-
-/// Empty the effective, permitted and inheritable sets (and the ambient set), for a process
-/// whose bounding set is empty already (the sandbox's init empties its own).
-pub(crate) fn clear_capabilities() -> Result<(), Errno> {
-    // SAFETY: integer arguments only. EINVAL on kernels before 4.3, which have no ambient set.
-    let r = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    };
-    if r < 0 && Errno::last() != Errno::EINVAL {
-        return Err(Errno::last());
-    }
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,

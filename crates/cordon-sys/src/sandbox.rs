@@ -225,27 +225,9 @@ pub struct Tracing<'a> {
     pub observer: &'a mut dyn crate::ptrace::Observer,
 }
 
-/// What a sandbox's namespaces need to be made: the network namespace is made with the
-/// others, and the id maps are written at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Namespaces {
-    pub unshare_net: bool,
-    pub id_map: IdMap,
-}
-
-impl Spec {
-    /// The namespaces this spec runs in.
-    pub fn namespaces(&self) -> Namespaces {
-        Namespaces {
-            unshare_net: self.unshare_net,
-            id_map: self.id_map,
-        }
-    }
-}
-
 /// Run `spec` and wait for the command. Must be called from a single-threaded process.
 pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
-    prepare(spec.namespaces())?.launch(spec)
+    launch_inner(spec, None)
 }
 
 /// Run `spec` with its command traced; see [`Tracing`].
@@ -253,141 +235,119 @@ pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
 pub fn launch_traced(spec: &Spec, tracing: Tracing<'_>) -> Result<Outcome, LaunchError> {
     let programs = crate::ptrace::build_filters(&tracing.traced, &tracing.refused)
         .map_err(LaunchError::Setup)?;
-    launch_forked(
+    launch_inner(
         spec,
-        child::TraceSetup {
+        Some(child::TraceSetup {
             programs: &programs,
             observer: tracing.observer,
-        },
+        }),
     )
 }
 
-/// What every launch sets up before the clone: signals blocked (none is lost while the sandbox
-/// starts; the init and the command restore the original mask), the signalfd that receives
-/// them, and the pipes.
-struct Start {
-    old_mask: Box<SigSet>,
-    sfd: SignalFd,
-    pipes: Pipes,
-    flags: libc::c_int,
+fn launch_inner(
+    spec: &Spec,
+    tracing: Option<child::TraceSetup<'_>>,
+) -> Result<Outcome, LaunchError> {
+    let setup = |call: &'static str, arg: &str| {
+        let arg = arg.to_string();
+        move |e: Errno| LaunchError::Setup(SysError::new(call, arg, e))
+    };
+    ensure_single_threaded().map_err(LaunchError::Setup)?;
+
+    // Block the signals we forward before the clone, so none is lost while the sandbox starts;
+    // the init and the command restore the original mask.
+    let mut old_mask = SigSet::empty();
+    nix::sys::signal::sigprocmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&forwarded_set()),
+        Some(&mut old_mask),
+    )
+    .map_err(setup("sigprocmask", ""))?;
+    let result = launch_blocked(spec, &old_mask, tracing);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    result
 }
 
-impl Start {
-    fn new(ns: Namespaces) -> Result<Self, LaunchError> {
-        let setup =
-            |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
-        ensure_single_threaded().map_err(LaunchError::Setup)?;
-        let mut old_mask = Box::new(SigSet::empty());
-        nix::sys::signal::sigprocmask(
-            SigmaskHow::SIG_BLOCK,
-            Some(&forwarded_set()),
-            Some(&mut old_mask),
-        )
-        .map_err(setup("sigprocmask"))?;
-        let restore = |e| {
-            let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
-            e
-        };
-        let sfd = SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC)
-            .map_err(setup("signalfd"))
-            .map_err(restore)?;
-        let pipe = || {
-            pipe2(OFlag::O_CLOEXEC)
-                .map_err(setup("pipe2"))
-                .map_err(restore)
-        };
-        let (go_read, go_write) = pipe()?;
-        let (err_read, err_write) = pipe()?;
-        let (status_read, status_write) = pipe()?;
-        let mut flags = libc::CLONE_NEWUSER
-            | libc::CLONE_NEWNS
-            | libc::CLONE_NEWPID
-            | libc::CLONE_NEWIPC
-            | libc::CLONE_NEWUTS;
-        if ns.unshare_net {
-            flags |= libc::CLONE_NEWNET;
-        }
-        Ok(Start {
-            old_mask,
-            sfd,
-            pipes: Pipes {
-                go_read,
-                go_write,
-                err_read,
-                err_write,
-                status_read,
-                status_write,
-            },
-            flags,
-        })
+fn launch_blocked(
+    spec: &Spec,
+    old_mask: &SigSet,
+    tracing: Option<child::TraceSetup<'_>>,
+) -> Result<Outcome, LaunchError> {
+    let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
+    let sfd =
+        SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC).map_err(setup("signalfd"))?;
+    let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+    let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+    let (status_read, status_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+    let pipes = Pipes {
+        go_read,
+        go_write,
+        err_read,
+        err_write,
+        status_read,
+        status_write,
+    };
+
+    let mut flags = libc::CLONE_NEWUSER
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS;
+    if spec.unshare_net {
+        flags |= libc::CLONE_NEWNET;
     }
-}
-
-fn clone_failed(e: Errno) -> LaunchError {
-    LaunchError::Setup(SysError::new(
-        "clone",
-        "new user, mount, pid, ipc and uts namespaces",
-        e,
-    ))
-}
-
-/// A sandbox on its way: the namespaces exist and the init stages an empty root while the
-/// caller plans what goes in it. [`Prepared::launch`] hands the plan over and runs the
-/// command; dropping a `Prepared` ends the init instead.
-///
-/// The init shares this process's memory ([`crate::raw::clone_shared`]): the plan's
-/// compilation and the init's first mounts run at the same time, and nothing is copied.
-pub struct Prepared {
-    init: Pid,
-    ns: Namespaces,
-    sfd: SignalFd,
-    go_write: Option<OwnedFd>,
-    err_read: Option<OwnedFd>,
-    status_read: Option<OwnedFd>,
-    // What the init reads, owned here until it is reaped (see Drop).
-    old_mask: Box<SigSet>,
-    handoff: Box<child::Handoff>,
-    exec: Option<Box<child::ExecArrays>>,
-    child: Option<Box<dyn std::any::Any>>,
-    /// Whether the init may still be running on what this holds.
-    reaped: bool,
-}
-
-/// Make the namespaces and start the init; see [`Prepared`]. Must be called from a
-/// single-threaded process, and the process must stay so until the launch.
-pub fn prepare(ns: Namespaces) -> Result<Prepared, LaunchError> {
-    let Start {
-        old_mask,
-        sfd,
-        pipes,
-        flags,
-    } = Start::new(ns)?;
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    let exec = child::ExecArrays::new(spec);
     let fds = pipes.raw();
-    let handoff = Box::new(child::Handoff::new());
-    let handoff_at: *const child::Handoff = &*handoff;
-    let mask_at: *const SigSet = &*old_mask;
-    let entry = move || {
-        // SAFETY: `Prepared` keeps the handoff in its box until the init is reaped, or leaks
-        // it (Drop); the supervisor only stores into its atomics.
-        let handoff = unsafe { &*handoff_at };
-        // SAFETY: as for the handoff; the mask is not changed while the init runs.
-        let mask = unsafe { &*mask_at };
-        child::init_main(child::Work::Handoff(handoff), &fds, mask, None)
+    let clone_failed = |e: Errno| {
+        LaunchError::Setup(SysError::new(
+            "clone",
+            "new user, mount, pid, ipc and uts namespaces",
+            e,
+        ))
     };
-    // SAFETY: this process is single-threaded (Start::new checked). The init reads only the
-    // handoff, the mask and its own copy of `fds` until the second go byte, then the spec and
-    // exec arrays the handoff points to; all live in boxes that `Prepared` keeps until the
-    // init is reaped (or leaks, should it outlive the call). Until the plan arrives, the
-    // init's calls do not set errno, which it shares with this process.
-    let child = unsafe { crate::raw::clone_shared(flags | libc::SIGCHLD, INIT_STACK, entry) };
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
-            return Err(clone_failed(e));
+
+    // An untraced init shares this process's memory instead of copying it: the clone then
+    // costs the same however much cordon holds, and neither side takes copy-on-write faults.
+    // A traced init is a fork, since its tracer allocates.
+    let mut shared = None;
+    let init = if tracing.is_none() {
+        // SAFETY: this process is single-threaded (checked above). The init only makes system
+        // calls on `spec`, `exec`, `old_mask` and its own copy of `fds`, which this process
+        // leaves alone until it has reaped the init; `shared` (its stack) lives as long.
+        let child = unsafe {
+            crate::raw::clone_shared(flags | libc::SIGCHLD, INIT_STACK, move || {
+                child::init_main(spec, &fds, old_mask, &exec, None)
+            })
         }
+        .map_err(clone_failed)?;
+        let pid = Pid::from_raw(child.pid);
+        shared = Some(child);
+        pid
+    } else {
+        // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
+        // gets a copy of the address space. The process is single-threaded (checked above),
+        // so no lock is held by another thread at this point, and the child only runs
+        // `child::init_main`, which never returns.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (flags | libc::SIGCHLD) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        if ret < 0 {
+            return Err(clone_failed(Errno::last()));
+        }
+        if ret == 0 {
+            child::init_main(spec, &fds, old_mask, &exec, tracing);
+        }
+        Pid::from_raw(ret as i32)
     };
-    let init = Pid::from_raw(child.pid);
     let Pipes {
         go_read,
         go_write,
@@ -397,194 +357,69 @@ pub fn prepare(ns: Namespaces) -> Result<Prepared, LaunchError> {
         status_write,
     } = pipes;
     // The parent's copies of the child's ends: closing them lets EOF mean what it should.
-    drop((go_read, err_write, status_write));
-    let mut prepared = Prepared {
-        init,
-        ns,
-        sfd,
-        go_write: Some(go_write),
-        err_read: Some(err_read),
-        status_read: Some(status_read),
-        old_mask,
-        handoff,
-        exec: None,
-        child: Some(Box::new(child)),
-        reaped: false,
-    };
-    let uid = nix::unistd::getuid().as_raw();
-    let gid = nix::unistd::getgid().as_raw();
-    let started = write_id_maps(init, uid, gid, ns.id_map).and_then(|()| prepared.go());
-    match started {
-        Ok(()) => Ok(prepared),
-        Err(e) => {
-            prepared.kill();
-            Err(LaunchError::Setup(e))
-        }
-    }
-}
-
-impl Prepared {
-    /// Let the init go on: one byte on the go pipe.
-    fn go(&self) -> Result<(), SysError> {
-        let Some(go) = &self.go_write else {
-            return Err(SysError::new("write", "go pipe", Errno::EPIPE));
-        };
-        nix::unistd::write(go.as_fd(), b"g")
-            .map(|_| ())
-            .map_err(|e| SysError::new("write", "go pipe", e))
-    }
-
-    fn kill(&mut self) {
-        let _ = kill(self.init, Signal::SIGKILL);
-        let _ = waitpid(self.init, None);
-        self.reaped = true;
-    }
-
-    /// Hand `spec` to the init, which builds the root and runs the command, and wait for the
-    /// command as [`launch`] does. `spec` must be for the namespaces this was prepared with.
-    pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
-        if spec.namespaces() != self.ns {
-            self.kill();
-            return Err(LaunchError::Setup(SysError::new(
-                "launch",
-                "a plan for other namespaces than were prepared",
-                Errno::EINVAL,
-            )));
-        }
-        let exec = self.exec.insert(Box::new(child::ExecArrays::new(spec)));
-        self.handoff.set(spec, exec);
-        if let Err(e) = self.go() {
-            self.kill();
-            return Err(LaunchError::Setup(e));
-        }
-        // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
-        self.go_write = None;
-        let (Some(err_read), Some(status_read)) = (self.err_read.take(), self.status_read.take())
-        else {
-            self.kill();
-            return Err(LaunchError::Setup(SysError::new(
-                "launch",
-                "",
-                Errno::EBADF,
-            )));
-        };
-        let outcome = wait_command(self.init, spec, err_read, &status_read, &self.sfd);
-        // The init is reaped unless the status came from the status pipe; then it may still
-        // be in its last instructions, on the stack and data this holds (see Drop).
-        self.reaped = !matches!(
-            waitpid(self.init, Some(WaitPidFlag::WNOHANG)),
-            Ok(WaitStatus::StillAlive)
-        );
-        outcome
-    }
-}
-
-impl Drop for Prepared {
-    fn drop(&mut self) {
-        if !self.reaped {
-            if self.go_write.take().is_some() {
-                // Never launched: EOF on the go pipe ends the init.
-                let _ = waitpid(self.init, None);
-                self.reaped = true;
-            } else {
-                // Launched, and the init reported the status before it exited: it may still
-                // run on its stack and read what this holds. cordon exits next; leave them.
-                let mask = *self.old_mask;
-                std::mem::forget(self.child.take());
-                std::mem::forget(self.exec.take());
-                let handoff = std::mem::replace(&mut self.handoff, Box::new(child::Handoff::new()));
-                let old_mask = std::mem::replace(&mut self.old_mask, Box::new(mask));
-                std::mem::forget((handoff, old_mask));
-            }
-        }
-        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
-    }
-}
-
-/// A traced launch: the init is a fork (its tracer allocates), given the spec at the start.
-#[cfg(target_arch = "x86_64")]
-fn launch_forked(spec: &Spec, tracing: child::TraceSetup<'_>) -> Result<Outcome, LaunchError> {
-    let Start {
-        old_mask,
-        sfd,
-        pipes,
-        flags,
-    } = Start::new(spec.namespaces())?;
-    let restore = || {
-        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
-    };
-    let exec = child::ExecArrays::new(spec);
-    let fds = pipes.raw();
-    // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
-    // gets a copy of the address space. The process is single-threaded (checked in
-    // Start::new), so no lock is held by another thread at this point, and the child only
-    // runs `child::init_main`, which never returns.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    if ret < 0 {
-        let e = Errno::last();
-        restore();
-        return Err(clone_failed(e));
-    }
-    if ret == 0 {
-        let work = child::Work::Given { spec, exec: &exec };
-        child::init_main(work, &fds, &old_mask, Some(tracing));
-    }
-    let init = Pid::from_raw(ret as i32);
-    let Pipes {
-        go_read,
+    drop(go_read);
+    drop(err_write);
+    drop(status_write);
+    let ends = SupervisorEnds {
         go_write,
         err_read,
-        err_write,
         status_read,
-        status_write,
-    } = pipes;
-    drop((go_read, err_write, status_write));
-    let uid = nix::unistd::getuid().as_raw();
-    let gid = nix::unistd::getgid().as_raw();
-    // Both go bytes at once: the plan is there already.
-    let started = write_id_maps(init, uid, gid, spec.id_map).and_then(|()| {
-        nix::unistd::write(go_write.as_fd(), b"gg")
-            .map(|_| ())
-            .map_err(|e| SysError::new("write", "go pipe", e))
-    });
-    let outcome = match started {
-        Ok(()) => {
-            drop(go_write);
-            wait_command(init, spec, err_read, &status_read, &sfd)
-        }
-        Err(e) => {
-            let _ = kill(init, Signal::SIGKILL);
-            let _ = waitpid(init, None);
-            Err(LaunchError::Setup(e))
-        }
     };
-    restore();
+    let outcome = start_and_wait(init, uid, gid, spec, ends, &sfd);
+    // The init's stack may go only once the init is reaped. When the status came from the
+    // status pipe the init may still be in its last instructions (or the kernel's teardown of
+    // its namespaces), so a stack it may still use is left mapped: cordon exits next.
+    if let Some(stack) = shared {
+        match waitpid(init, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::mem::forget(stack),
+            _ => drop(stack),
+        }
+    }
     outcome
+}
+
+/// The supervisor's ends of [`Pipes`].
+struct SupervisorEnds {
+    go_write: OwnedFd,
+    err_read: OwnedFd,
+    status_read: OwnedFd,
 }
 
 /// The init's stack when it shares cordon's memory: building the root needs a few pages
 /// (PATH_MAX buffers), the rest is margin above the guard page.
 const INIT_STACK: usize = 256 * 1024;
 
-/// Wait for the command to be executed (or for a record of what failed), then for it to end:
-/// for the status the init reports once nothing of the sandbox runs any more, or else for the
-/// init's own exit.
-fn wait_command(
+/// Write the init's id maps, let it go, wait for the command to be executed (or for a
+/// record of what failed) and then for it to end: for the status the init reports once
+/// nothing of the sandbox runs any more, or else for the init's own exit.
+fn start_and_wait(
     init: Pid,
+    uid: u32,
+    gid: u32,
     spec: &Spec,
-    err_read: OwnedFd,
-    status_read: &OwnedFd,
+    ends: SupervisorEnds,
     sfd: &SignalFd,
 ) -> Result<Outcome, LaunchError> {
+    let SupervisorEnds {
+        go_write,
+        err_read,
+        status_read,
+    } = ends;
+    let abort = |e: SysError| {
+        let _ = kill(init, Signal::SIGKILL);
+        let _ = waitpid(init, None);
+        Err(LaunchError::Setup(e))
+    };
+    if let Err(e) = write_id_maps(init, uid, gid, spec.id_map) {
+        return abort(e);
+    }
+    if let Err(e) = nix::unistd::write(go_write.as_fd(), b"g") {
+        return abort(SysError::new("write", "", e));
+    }
+    // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
+    drop(go_write);
+
+    // Wait for the command to be executed, or for a record of what failed.
     let mut buf = [0u8; child::RECORD_LEN];
     let n = read_full(err_read.as_raw_fd(), &mut buf);
     drop(err_read);
@@ -592,7 +427,7 @@ fn wait_command(
         let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(spec));
     }
-    Ok(wait_forwarding(init, sfd, status_read))
+    Ok(wait_forwarding(init, sfd, &status_read))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.

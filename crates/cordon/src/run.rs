@@ -595,10 +595,6 @@ fn run_namespace(
     fallback: bool,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
-    // An untraced run makes its namespaces first: the init stages the root while the plan
-    // compiles. (A traced init is a fork of the planned supervisor.)
-    let early =
-        (!args.dry_run && args.trace.is_none()).then(|| sandbox::prepare(ctx.namespaces(policy)));
     let mut plan = plan::compile(policy, &ctx)?;
 
     if args.verbose || args.dry_run {
@@ -629,13 +625,11 @@ fn run_namespace(
         ),
         None => None,
     };
-    type Early = Option<Result<sandbox::Prepared, LaunchError>>;
-    let mut launch = |spec: &sandbox::Spec, early: Early| match (writer.as_mut(), early) {
-        (Some(w), _) => crate::trace::launch_traced(spec, w),
-        (None, Some(prepared)) => prepared.and_then(|p| p.launch(spec)),
-        (None, None) => sandbox::launch(spec),
+    let mut launch = |spec: &sandbox::Spec| match writer.as_mut() {
+        Some(w) => crate::trace::launch_traced(spec, w),
+        None => sandbox::launch(spec),
     };
-    let mut launched = launch(&plan.spec, early);
+    let mut launched = launch(&plan.spec);
     if let Err(LaunchError::Setup(e)) = &launched {
         if e.call == "overlay" && ctx.mirrors == Mirrors::Overlay {
             // This kernel refuses overlayfs in a user namespace (before 5.11): nothing ran
@@ -648,7 +642,7 @@ fn run_namespace(
                 ..ctx
             };
             plan = plan::compile(policy, &ctx)?;
-            launched = launch(&plan.spec, None);
+            launched = launch(&plan.spec);
         }
     }
     // The init's copy of the trace writer wrote the trace; the supervisor's copy (same file,
