@@ -148,6 +148,11 @@ pub(crate) fn tmpfs(dst: &CStr, mode: u32) -> Result<(), Errno> {
     )
 }
 
+/// A procfs for the sandbox's pid namespace, with the parts that reach beyond the namespace
+/// read-only, as bubblewrap's `--proc` does: most sysctls under `/proc/sys` are global and
+/// checked by their file mode only, so uid 0 inside (the caller's root, mapped to itself)
+/// could set them even without a capability; `/proc/sysrq-trigger` and the `irq` and `bus`
+/// directories act on the machine too.
 pub(crate) fn proc(dst: &CStr) -> Result<(), Errno> {
     mount(
         Some(c"proc"),
@@ -155,7 +160,25 @@ pub(crate) fn proc(dst: &CStr) -> Result<(), Errno> {
         Some(c"proc"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&CStr>,
-    )
+    )?;
+    let d = dst.to_bytes();
+    for sub in [&b"/sys"[..], b"/sysrq-trigger", b"/irq", b"/bus"] {
+        if d.len() + sub.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut buf = [0u8; PATH_MAX];
+        buf[..d.len()].copy_from_slice(d);
+        buf[d.len()..d.len() + sub.len()].copy_from_slice(sub);
+        let path = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
+        match bind(path, path, false) {
+            Ok(()) => {}
+            // Not in this kernel's configuration (no magic SysRq, say).
+            Err(Errno::ENOENT) => continue,
+            Err(e) => return Err(e),
+        }
+        make_readonly(path, false, &[]).map_err(|(_, _, e)| e)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn devpts(dst: &CStr) -> Result<(), Errno> {

@@ -170,3 +170,45 @@ as_each_user! {
         }
     }
 }
+
+as_each_user! {
+    /// A global sysctl stays out of reach: uid 0 without capabilities may write the ones it
+    /// owns (their file mode is the only check), and the sandbox's /proc is its own. The write
+    /// puts back the value that is there, and works natively as root.
+    fn host_sysctls_stay_read_only(w) {
+        let script = "f=/proc/sys/vm/overcommit_ratio; v=$(cat $f) && \
+                      { echo \"$v\" > $f && echo WROTE || echo REFUSED; }; \
+                      for p in sys sysrq-trigger irq bus; do \
+                        [ -e /proc/$p ] && echo exists /proc/$p; done; \
+                      cut -d' ' -f5,6 /proc/self/mountinfo";
+        let native = output({
+            let mut c = w.command("sh");
+            c.args(["-c", script]);
+            c
+        });
+        let wrote_natively = stdout(&native).contains("WROTE");
+        assert_eq!(
+            wrote_natively,
+            is_root() && w.user() == User::Root,
+            "{}",
+            describe(&native)
+        );
+        let o = w.run_in_sandbox(&[], &["sh", "-c", script]);
+        let out = stdout(&o);
+        assert!(out.contains("REFUSED"), "{}", describe(&o));
+        if w.user() == User::Root {
+            assert!(stderr(&o).contains("Read-only file system"), "{}", describe(&o));
+        }
+        // Those of them this kernel has (no sysrq-trigger without magic SysRq).
+        let present: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("exists ")).collect();
+        assert!(present.contains(&"/proc/sys"), "{}", describe(&o));
+        for path in present {
+            let line = out.lines().find(|l| l.starts_with(&format!("{path} ")));
+            assert!(
+                line.is_some_and(|l| l.split(' ').nth(1).unwrap_or("").starts_with("ro")),
+                "{path} is not a read-only mount: {}",
+                describe(&o)
+            );
+        }
+    }
+}
