@@ -109,6 +109,13 @@ pub enum Resolved {
     Loop,
 }
 
+/// What a `dev` rule shows of the host's /dev without a mount namespace: the entries of the
+/// namespace backend's minimal /dev.
+const DEV_NODES: [&str; 13] = [
+    "null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "fd", "stdin",
+    "stdout", "stderr",
+];
+
 impl View {
     /// Compile `policy` for a run whose fresh HOME (if any) is `home`, with private files
     /// under `private` (which must be absolute; it is created by the caller).
@@ -204,21 +211,40 @@ impl View {
                     let at = canonical(&rule.path);
                     add(at.clone(), Access::Deny, at, &origin);
                 }
-                // The host's own: the device nodes' permissions protect them, and the run
-                // has no pid namespace of its own to show.
-                RuleKind::Dev | RuleKind::Proc => {
+                // The host's /dev, cut down to what the namespace backend's minimal /dev
+                // holds. A device node's mode does not protect it from a run as root: uid 0
+                // owns most of them, and opening one takes no capability (the kernel log in
+                // /dev/kmsg, a loop or zram device).
+                RuleKind::Dev => {
                     let at = canonical(&rule.path);
-                    add(at.clone(), Access::Rw, at, &origin);
-                    if rule.kind == RuleKind::Proc {
-                        view.degraded.push(format!(
-                            "proc {}: the host's /proc (no pid namespace: other processes \
-                             are visible)",
-                            rule.path.display()
-                        ));
-                    } else {
-                        view.degraded
-                            .push(format!("dev {}: the host's /dev", rule.path.display()));
+                    add(at.clone(), Access::Ro, at.clone(), &origin);
+                    let entries = std::fs::read_dir(&at).into_iter().flatten().flatten();
+                    for e in entries {
+                        let p = e.path();
+                        let name = e.file_name();
+                        let access = match e.file_type() {
+                            _ if !DEV_NODES.iter().any(|n| name == *n) => Access::Hide,
+                            Ok(t) if t.is_symlink() => Access::Link,
+                            _ => Access::Rw,
+                        };
+                        add(p.clone(), access, p, &origin);
                     }
+                    view.degraded.push(format!(
+                        "dev {}: the host's /dev, with only {} visible",
+                        rule.path.display(),
+                        DEV_NODES.join(", ")
+                    ));
+                }
+                // The host's /proc, read-only: most sysctls under /proc/sys are global and
+                // checked by file mode only, which uid 0 passes without a capability.
+                RuleKind::Proc => {
+                    let at = canonical(&rule.path);
+                    add(at.clone(), Access::Ro, at, &origin);
+                    view.degraded.push(format!(
+                        "proc {}: the host's /proc, read-only (no pid namespace: other \
+                         processes are visible)",
+                        rule.path.display()
+                    ));
                 }
                 RuleKind::Tmpfs => {
                     let at = canonical(&rule.path);
@@ -452,7 +478,16 @@ impl View {
                 return Resolved::Loop;
             }
             if !target.is_absolute() && at.starts_with("/proc") && is_magic(&target) {
-                // A descriptor's link to a pipe, socket or anonymous inode: not a path.
+                // A descriptor's link to a pipe, socket or anonymous inode: not a path. Opening
+                // it reopens what the descriptor holds, as its own modes allow, even in a
+                // read-only /proc (`echo > /dev/stdout` into a pipe).
+                if last {
+                    return Resolved::Allowed {
+                        host: at,
+                        writable: true,
+                        moved,
+                    };
+                }
                 break;
             }
             at.pop();
