@@ -35,4 +35,4 @@ pub mod sandbox;
 pub mod unotif;
 
 pub use error::SysError;
-pub use raw::default_sigpipe;
+pub use raw::{default_sigpipe, process_start};

@@ -217,6 +217,27 @@ pub fn default_sigpipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// What Rust's runtime does before `main`, for a binary that starts without it
+/// (`#![no_main]`): make sure descriptors 0, 1 and 2 are open (on /dev/null if not), so that
+/// no file cordon opens later takes their place and reaches the command as its output; and
+/// ignore SIGPIPE, so that a closed pipe is an error to handle rather than death.
+pub fn process_start() {
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 && Errno::last() == Errno::EBADF {
+            // SAFETY: a constant NUL-terminated path. The lowest free descriptor is `fd`.
+            let opened = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if opened != fd {
+                // No /dev/null, or another thread: nothing safe to continue on.
+                std::process::abort();
+            }
+        }
+    }
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_IGN installs no handler.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}
+
 /// The process [`forward_signals`] sends to.
 static FORWARD_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
