@@ -430,8 +430,19 @@ fn reap(command: Pid, status_write: i32) -> ! {
 /// exit. The kernel tears the namespaces down during this exit, which the supervisor does not
 /// wait for.
 fn finish(code: i32, status_write: i32) -> ! {
-    // From the init of a pid namespace, -1 is every other process in it.
-    let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    // From the init of a pid namespace, -1 is every other process in it; the kernel looks
+    // through every process of the machine for them, so ask first whether there is any
+    // (orphans are this process's children by the time the command is reaped).
+    let none_left = matches!(
+        waitpid(
+            None::<Pid>,
+            Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)
+        ),
+        Err(Errno::ECHILD)
+    );
+    if !none_left {
+        let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    }
     // Until ECHILD: none left.
     while let Ok(_) | Err(Errno::EINTR) = waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)) {}
     // SAFETY: status_write stays open in this process until it exits.
