@@ -1227,10 +1227,13 @@ fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), Plan
     Ok(())
 }
 
-/// The host's mount points, for remounting submounts read-only on kernels without
-/// mount_setattr(2).
+/// The host's mount points: those under a mirrored directory are bound on top of its
+/// overlay, and on kernels without mount_setattr(2) each submount of a read-only bind is
+/// remounted read-only by itself.
 struct Mountinfo {
     points: Vec<PathBuf>,
+    /// mount_setattr(2) makes a tree read-only at once: no submount list is needed.
+    setattr: bool,
 }
 
 impl Mountinfo {
@@ -1247,11 +1250,18 @@ impl Mountinfo {
             .filter_map(|l| l.split(' ').nth(4))
             .map(|p| PathBuf::from(OsString::from_vec(unescape_mountinfo(p))))
             .collect();
-        Mountinfo { points }
+        Mountinfo {
+            points,
+            setattr: cordon_sys::probe::mount_setattr_available(),
+        }
     }
 
-    /// Destinations (under the new root) of the submounts of host `src` bound at `dst`.
+    /// Destinations (under the new root) of the submounts of host `src` bound at `dst`, for
+    /// the remounts of a kernel without mount_setattr(2) (none on a kernel with it).
     fn submounts(&self, src: &Path, dst: &Path) -> Result<Vec<CString>, PlanError> {
+        if self.setattr {
+            return Ok(Vec::new());
+        }
         let src_b = src.as_os_str().as_bytes();
         self.points
             .iter()

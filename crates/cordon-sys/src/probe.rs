@@ -10,6 +10,12 @@ use nix::errno::Errno;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::ForkResult;
 
+/// Whether this kernel has mount_setattr(2) (Linux 5.12), which makes a whole tree of mounts
+/// read-only in one call; without it each submount is remounted by itself.
+pub fn mount_setattr_available() -> bool {
+    crate::raw::mount_setattr_exists()
+}
+
 /// Try to create user + mount namespaces in a child process. With `mount_overlay`, also try to
 /// mount an overlayfs inside them (allowed unprivileged since Linux 5.11).
 pub fn try_user_namespace(mount_overlay: bool) -> Result<(), Errno> {

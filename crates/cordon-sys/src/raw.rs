@@ -169,6 +169,30 @@ pub(crate) fn mount_setattr_readonly(path: &CStr, recursive: bool) -> Result<(),
     Ok(())
 }
 
+/// Whether this kernel has mount_setattr(2) (Linux 5.12): asked with a descriptor that
+/// cannot be valid, which only a kernel without the call answers with ENOSYS.
+pub(crate) fn mount_setattr_exists() -> bool {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: a constant NUL-terminated path and a valid struct of the size passed; the
+    // descriptor -1 makes the call fail before it changes anything.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            -1,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    !(r < 0 && Errno::last() == Errno::ENOSYS)
+}
+
 /// Set IFF_UP on an interface (SIOCSIFFLAGS), as `ip link set lo up` does.
 pub(crate) fn set_interface_up(name: &CStr) -> Result<(), Errno> {
     use std::os::fd::AsRawFd;
