@@ -159,7 +159,7 @@ fn main() {
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let raw: RawPolicy = toml::from_str(&text)
             .unwrap_or_else(|e| panic!("profile {name} ({}): {e}", path.display()));
-        let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+        let newlines = newlines_of(&text);
         writeln!(
             out,
             "        {name:?} => Some(({}, &{newlines:?})),",

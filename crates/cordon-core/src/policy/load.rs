@@ -337,12 +337,6 @@ fn check_env_pattern(pattern: &str) -> Result<(), String> {
     check_env_name(name)
 }
 
-/// The offsets of the newlines in `text`.
-fn newlines_of(text: &str) -> Vec<usize> {
-    // match_indices finds a char with memchr, a word at a time.
-    text.match_indices('\n').map(|(i, _)| i).collect()
-}
-
 /// 1-based line of a byte offset, given the offsets of the text's newlines.
 fn line_of(newlines: &[usize], offset: usize) -> usize {
     newlines.partition_point(|&n| n < offset) + 1

@@ -39,3 +39,10 @@ struct RawEnv {
     keep: Option<Vec<Spanned<String>>>,
     set: Option<BTreeMap<String, String>>,
 }
+
+/// The offsets of the newlines in `text`, from which a span's line is found: by the loader for
+/// a file, and by build.rs for each built-in profile, once.
+fn newlines_of(text: &str) -> Vec<usize> {
+    // match_indices finds a char with memchr, a word at a time.
+    text.match_indices('\n').map(|(i, _)| i).collect()
+}
