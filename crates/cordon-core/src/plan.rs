@@ -1174,6 +1174,24 @@ fn emit_mirror(
     Ok(())
 }
 
+/// The host's device nodes a minimal /dev shows: harmless to anyone who can open them.
+pub(crate) const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// The symlinks of a minimal /dev, with their targets.
+pub(crate) const DEV_LINKS: [(&str, &str); 5] = [
+    ("ptmx", "pts/ptmx"),
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+];
+/// Every entry of a minimal /dev: the nodes, its own `pts` and `shm`, and the links.
+pub(crate) fn dev_entries() -> impl Iterator<Item = &'static str> {
+    DEV_NODES
+        .into_iter()
+        .chain(["pts", "shm"])
+        .chain(DEV_LINKS.into_iter().map(|(name, _)| name))
+}
+
 /// A minimal /dev, as bubblewrap's `--dev`: a tmpfs with the harmless device nodes bound from
 /// the host, a private devpts, a private shm and the usual symlinks.
 fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), PlanError> {
@@ -1181,7 +1199,7 @@ fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), Plan
         dst: under(NEWROOT, path)?,
         mode: 0o755,
     });
-    for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
+    for dev in DEV_NODES {
         let dev_path = Path::new("/dev").join(dev);
         if !host.exists(&dev_path) {
             continue;
@@ -1212,13 +1230,7 @@ fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), Plan
         dst: under(NEWROOT, &path.join("shm"))?,
         mode: 0o1777,
     });
-    for (name, target) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
+    for (name, target) in DEV_LINKS {
         ops.push(MountOp::Symlink {
             target: c(target)?,
             path: under(NEWROOT, &path.join(name))?,

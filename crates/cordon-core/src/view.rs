@@ -109,13 +109,6 @@ pub enum Resolved {
     Loop,
 }
 
-/// What a `dev` rule shows of the host's /dev without a mount namespace: the entries of the
-/// namespace backend's minimal /dev.
-const DEV_NODES: [&str; 13] = [
-    "null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "fd", "stdin",
-    "stdout", "stderr",
-];
-
 impl View {
     /// Compile `policy` for a run whose fresh HOME (if any) is `home`, with private files
     /// under `private` (which must be absolute; it is created by the caller).
@@ -223,7 +216,7 @@ impl View {
                         let p = e.path();
                         let name = e.file_name();
                         let access = match e.file_type() {
-                            _ if !DEV_NODES.iter().any(|n| name == *n) => Access::Hide,
+                            _ if !crate::plan::dev_entries().any(|n| name == n) => Access::Hide,
                             Ok(t) if t.is_symlink() => Access::Link,
                             _ => Access::Rw,
                         };
@@ -232,7 +225,7 @@ impl View {
                     view.degraded.push(format!(
                         "dev {}: the host's /dev, with only {} visible",
                         rule.path.display(),
-                        DEV_NODES.join(", ")
+                        crate::plan::dev_entries().collect::<Vec<_>>().join(", ")
                     ));
                 }
                 // The host's /proc, read-only: most sysctls under /proc/sys are global and
@@ -857,13 +850,51 @@ mod tests {
     }
 
     #[test]
+    fn dev_shows_only_the_entries_of_a_minimal_dev() {
+        let t = tempfile::tempdir().unwrap();
+        let d = canonical(t.path());
+        for name in ["null", "kmsg", "zram0"] {
+            std::fs::write(d.join(name), "").unwrap();
+        }
+        std::os::unix::fs::symlink("/proc/self/fd/1", d.join("stdout")).unwrap();
+        let p = policy(&[("/", RuleKind::Ro), (d.to_str().unwrap(), RuleKind::Dev)]);
+        let v = View::compile(&p, None, Path::new("/nonexistent-private"), Mode::Fixed).unwrap();
+        assert_eq!(
+            v.resolve(&d.join("null"), true, 1),
+            allowed(&d.join("null"), true)
+        );
+        assert_eq!(v.resolve(&d, true, 1), allowed(&d, false));
+        for hidden in ["kmsg", "zram0"] {
+            assert_eq!(
+                v.resolve(&d.join(hidden), true, 1),
+                Resolved::Hidden,
+                "{hidden}"
+            );
+        }
+        assert!(v
+            .entries
+            .iter()
+            .any(|e| e.path == d.join("stdout") && e.access == Access::Link));
+    }
+
+    #[test]
     fn proc_self_is_the_callers_and_fd_links_to_pipes_end_the_walk() {
         let p = policy(&[("/", RuleKind::Ro), ("/proc", RuleKind::Proc)]);
         let v = View::compile(&p, None, Path::new("/nonexistent-private"), Mode::Fixed).unwrap();
         let me = std::process::id() as i32;
+        // The host's /proc is read-only: uid 0 owns the global sysctls.
         assert!(matches!(
             v.resolve(Path::new("/proc/self/status"), true, me),
-            Resolved::Allowed { host, .. } if host == Path::new(&format!("/proc/{me}/status"))
+            Resolved::Allowed { host, writable: false, .. }
+                if host == Path::new(&format!("/proc/{me}/status"))
+        ));
+        // Yet a descriptor's link to a pipe reopens the pipe, writable (`echo > /dev/stdout`).
+        let (_reader, writer) = std::io::pipe().unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&writer);
+        let link = format!("/proc/self/fd/{fd}");
+        assert!(matches!(
+            v.resolve(Path::new(&link), true, me),
+            Resolved::Allowed { writable: true, .. }
         ));
         assert!(is_magic(Path::new("pipe:[1234]")) && is_magic(Path::new("anon_inode:[eventfd]")));
         assert!(!is_magic(Path::new("usr/lib")));
