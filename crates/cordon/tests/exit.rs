@@ -248,3 +248,30 @@ as_each_user! {
         assert!(processes_with(&format!("sleep {unique}")).is_empty());
     }
 }
+
+as_each_user! {
+    /// cordon started with its standard output closed: the trace file it opens must not take
+    /// descriptor 1, which the command would inherit and write its output into.
+    fn closed_standard_output_keeps_the_trace_whole(w) {
+        let trace = w.path("work/closed-stdout.jsonl");
+        // The output, into-42, is not in the command line, which the trace records.
+        let script = format!(
+            "{} run --trace {} -- /bin/sh -c 'echo into-$((6 * 7))' >&-",
+            w.bin("cordon").display(),
+            trace.display()
+        );
+        let o = output({
+            let mut c = w.command("sh");
+            c.args(["-c", &script]);
+            c
+        });
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let bytes = std::fs::read(&trace).unwrap_or_default();
+        assert!(
+            !bytes.windows(7).any(|b| b == b"into-42"),
+            "the command wrote into the trace"
+        );
+        let r = output(w.cordon(["report", trace.to_str().unwrap(), "--format", "json"]));
+        assert_eq!(r.status.code(), Some(0), "{}", describe(&r));
+    }
+}
