@@ -2,9 +2,11 @@
  * environment the exec wrappers carry over.
  *
  * Rules file: one rule per line, `ro|rw|hide|deny TAB path TAB host LF`.
- * The longest matching path prefix (by whole components) wins; a path no
- * rule matches is hidden, except the ancestors of a visible rule, which are
- * traversable and read-only (as the directories leading to a bind mount).
+ * The longest matching path prefix (by whole components) wins, and of rules
+ * for the same path the last; a path no rule matches is hidden, except the
+ * ancestors of a visible rule, which are traversable and read-only (as the
+ * directories leading to a bind mount). The rules are kept sorted by path, so
+ * that a lookup is a few binary searches rather than a pass over them all.
  */
 #include "shim.h"
 
@@ -79,6 +81,35 @@ static size_t trim_slashes(const char *p, size_t n) {
     return n;
 }
 
+/* Byte order of two paths (not NUL-terminated). */
+static int cmp_path(const char *a, size_t an, const char *b, size_t bn) {
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* The first rule whose path is not below `p` in byte order. */
+static size_t lower_bound(const char *p, size_t n) {
+    size_t lo = 0, hi = nrules;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_path(rules[mid].path, rules[mid].plen, p, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The last rule for exactly the path `p`, or nrules. */
+static size_t find_rule(const char *p, size_t n) {
+    size_t i = lower_bound(p, n);
+    if (i == nrules || cmp_path(rules[i].path, rules[i].plen, p, n))
+        return nrules;
+    while (i + 1 < nrules && !cmp_path(rules[i + 1].path, rules[i + 1].plen, p, n))
+        i++;
+    return i;
+}
+
 static void load_rules(const char *file) {
     int fd = (int)syscall(SYS_openat, AT_FDCWD, file, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -136,7 +167,14 @@ static void load_rules(const char *file) {
         }
         r.plen = trim_slashes(r.path, strlen(r.path));
         r.hlen = trim_slashes(r.host, strlen(r.host));
-        rules[nrules++] = r;
+        /* Insertion sort, stable: the same path keeps the file's order, and
+         * cordon writes the rules nearly sorted already. */
+        size_t i = nrules++;
+        while (i > 0 && cmp_path(rules[i - 1].path, rules[i - 1].plen, r.path, r.plen) > 0) {
+            rules[i] = rules[i - 1];
+            i--;
+        }
+        rules[i] = r;
         line = end + 1;
     }
 }
@@ -201,12 +239,19 @@ static int join(char *dst, const char *base, size_t bn, const char *p,
 /* Map a canonical view path to its host path and its access; -errno when
  * the host path does not fit. */
 hidden enum cp_access cp_match(const char *view, size_t vlen, char *host) {
+    /* The view path itself, then each shorter prefix ending at a slash. */
     size_t best = nrules, blen = 0;
-    for (size_t i = 0; i < nrules; i++)
-        if (rules[i].plen >= blen && under(rules[i].path, rules[i].plen, view, vlen)) {
-            best = i;
-            blen = rules[i].plen;
+    for (size_t n = vlen; n > 0;) {
+        best = find_rule(view, n);
+        if (best < nrules) {
+            blen = n;
+            break;
         }
+        if (n == 1)
+            break;
+        while (--n > 1 && view[n] != '/')
+            ;
+    }
     enum cp_access a = best < nrules ? rules[best].access : CP_NONE;
     if (best < nrules) {
         if (join(host, rules[best].host, rules[best].hlen, view, vlen, blen))
@@ -215,8 +260,10 @@ hidden enum cp_access cp_match(const char *view, size_t vlen, char *host) {
         memcpy(host, view, vlen + 1);
     }
     if (a == CP_NONE || a == CP_HIDE) {
-        /* an ancestor of a visible rule is a read-only directory */
-        for (size_t i = 0; i < nrules; i++)
+        /* an ancestor of a visible rule is a read-only directory; the rules
+         * below `view` are among those that start with its bytes, together */
+        for (size_t i = lower_bound(view, vlen);
+             i < nrules && rules[i].plen >= vlen && !memcmp(rules[i].path, view, vlen); i++)
             if (rules[i].access != CP_HIDE && rules[i].plen > vlen &&
                 under(view, vlen, rules[i].path, rules[i].plen))
                 return CP_RO;
