@@ -144,19 +144,30 @@ const AT_RECURSIVE: libc::c_uint = 0x8000;
 /// Set MOUNT_ATTR_RDONLY on the mount at `path` (and its submounts when `recursive`).
 /// ENOSYS on kernels before 5.12.
 pub(crate) fn mount_setattr_readonly(path: &CStr, recursive: bool) -> Result<(), Errno> {
+    let flags = if recursive { AT_RECURSIVE } else { 0 };
+    setattr_readonly(libc::AT_FDCWD, path, flags)
+}
+
+/// Whether this kernel has mount_setattr(2) (Linux 5.12): asked with a descriptor that
+/// cannot be valid, which only a kernel without the call answers with ENOSYS.
+pub(crate) fn mount_setattr_exists() -> bool {
+    setattr_readonly(-1, c"", libc::AT_EMPTY_PATH as libc::c_uint) != Err(Errno::ENOSYS)
+}
+
+/// mount_setattr(2) with MOUNT_ATTR_RDONLY.
+fn setattr_readonly(dirfd: libc::c_int, path: &CStr, flags: libc::c_uint) -> Result<(), Errno> {
     let attr = MountAttr {
         attr_set: MOUNT_ATTR_RDONLY,
         attr_clr: 0,
         propagation: 0,
         userns_fd: 0,
     };
-    let flags = if recursive { AT_RECURSIVE } else { 0 };
     // SAFETY: path is a valid NUL-terminated string and attr a valid struct of the size passed;
     // both outlive the call.
     let r = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
+            dirfd,
             path.as_ptr(),
             flags,
             &attr as *const MountAttr,
@@ -167,30 +178,6 @@ pub(crate) fn mount_setattr_readonly(path: &CStr, recursive: bool) -> Result<(),
         return Err(Errno::last());
     }
     Ok(())
-}
-
-/// Whether this kernel has mount_setattr(2) (Linux 5.12): asked with a descriptor that
-/// cannot be valid, which only a kernel without the call answers with ENOSYS.
-pub(crate) fn mount_setattr_exists() -> bool {
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    // SAFETY: a constant NUL-terminated path and a valid struct of the size passed; the
-    // descriptor -1 makes the call fail before it changes anything.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            -1,
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    !(r < 0 && Errno::last() == Errno::ENOSYS)
 }
 
 /// Set IFF_UP on an interface (SIOCSIFFLAGS), as `ip link set lo up` does.
