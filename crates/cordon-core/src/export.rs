@@ -72,7 +72,6 @@ pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> Str
     let new = |p: &std::ffi::CString| strip(OsStr::from_bytes(p.to_bytes()), NEWROOT);
     let old = |p: &std::ffi::CString| strip(OsStr::from_bytes(p.to_bytes()), OLDROOT);
     let under_dev = |p: &str| plan.dev.iter().any(|d| Path::new(p).starts_with(d));
-    let mut devs_done = Vec::new();
     for op in &plan.spec.ops {
         match op {
             MountOp::Mkdir { path } => {
@@ -104,13 +103,13 @@ pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> Str
                 let flag = if *readonly { "--ro-bind" } else { "--bind" };
                 args.push(vec![flag.into(), s, d]);
             }
+            MountOp::Dev { dst } => {
+                if let Some(d) = new(dst) {
+                    args.push(vec!["--dev".into(), d]);
+                }
+            }
             MountOp::Tmpfs { dst, mode } => {
                 let Some(d) = new(dst) else { continue };
-                if let Some(dev) = plan.dev.iter().find(|dev| Path::new(&d) == dev.as_path()) {
-                    args.push(vec!["--dev".into(), dev.to_string_lossy().into_owned()]);
-                    devs_done.push(dev.clone());
-                    continue;
-                }
                 if under_dev(&d) {
                     continue;
                 }
@@ -126,7 +125,6 @@ pub fn bwrap(policy: &Policy, plan: &Plan, env: &ResolvedEnv, cwd: &Path) -> Str
                     args.push(vec!["--proc".into(), d]);
                 }
             }
-            MountOp::Devpts { .. } => {}
             MountOp::RemountReadonly { dst } => {
                 if let Some(d) = new(dst).filter(|d| !under_dev(d)) {
                     args.push(vec!["--remount-ro".into(), d]);

@@ -174,11 +174,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     Ok(Plan {
         spec: Spec {
             unshare_net: !policy.network,
-            id_map: if ctx.root {
-                IdMap::Identity
-            } else {
-                IdMap::Own
-            },
+            id_map: id_map(ctx.root),
             ops,
             cwd: cstr(ctx.cwd.as_os_str())?,
             exec_candidates,
@@ -978,7 +974,7 @@ fn emit(
                 if needs_point {
                     ops.push(point(true)?);
                 }
-                emit_dev(&mut ops, path, host)?;
+                ops.push(MountOp::Dev { dst: dst.clone() });
                 readonly_last.push(dst);
             }
             Kind::Empty | Kind::Deny => {
@@ -1174,69 +1170,24 @@ fn emit_mirror(
     Ok(())
 }
 
-/// The host's device nodes a minimal /dev shows: harmless to anyone who can open them.
-pub(crate) const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
-/// The symlinks of a minimal /dev, with their targets.
-pub(crate) const DEV_LINKS: [(&str, &str); 5] = [
-    ("ptmx", "pts/ptmx"),
-    ("fd", "/proc/self/fd"),
-    ("stdin", "/proc/self/fd/0"),
-    ("stdout", "/proc/self/fd/1"),
-    ("stderr", "/proc/self/fd/2"),
-];
+pub(crate) use cordon_sys::sandbox::{DEV_LINKS, DEV_NODES};
+
+/// How the sandbox's user namespace maps ids: root maps them all to themselves, so that
+/// ownership looks the same inside; anyone else may map only their own.
+pub fn id_map(root: bool) -> IdMap {
+    if root {
+        IdMap::Identity
+    } else {
+        IdMap::Own
+    }
+}
+
 /// Every entry of a minimal /dev: the nodes, its own `pts` and `shm`, and the links.
 pub(crate) fn dev_entries() -> impl Iterator<Item = &'static str> {
     DEV_NODES
         .into_iter()
         .chain(["pts", "shm"])
         .chain(DEV_LINKS.into_iter().map(|(name, _)| name))
-}
-
-/// A minimal /dev, as bubblewrap's `--dev`: a tmpfs with the harmless device nodes bound from
-/// the host, a private devpts, a private shm and the usual symlinks.
-fn emit_dev(ops: &mut Vec<MountOp>, path: &Path, host: &Host) -> Result<(), PlanError> {
-    ops.push(MountOp::Tmpfs {
-        dst: under(NEWROOT, path)?,
-        mode: 0o755,
-    });
-    for dev in DEV_NODES {
-        let dev_path = Path::new("/dev").join(dev);
-        if !host.exists(&dev_path) {
-            continue;
-        }
-        let d = under(NEWROOT, &path.join(dev))?;
-        ops.push(MountOp::Touch {
-            path: d.clone(),
-            mode: 0o666,
-        });
-        ops.push(MountOp::Bind {
-            src: under(OLDROOT, &dev_path)?,
-            dst: d,
-            recursive: false,
-            readonly: false,
-            submounts: Vec::new(),
-        });
-    }
-    ops.push(MountOp::Mkdir {
-        path: under(NEWROOT, &path.join("pts"))?,
-    });
-    ops.push(MountOp::Devpts {
-        dst: under(NEWROOT, &path.join("pts"))?,
-    });
-    ops.push(MountOp::Mkdir {
-        path: under(NEWROOT, &path.join("shm"))?,
-    });
-    ops.push(MountOp::Tmpfs {
-        dst: under(NEWROOT, &path.join("shm"))?,
-        mode: 0o1777,
-    });
-    for (name, target) in DEV_LINKS {
-        ops.push(MountOp::Symlink {
-            target: c(target)?,
-            path: under(NEWROOT, &path.join(name))?,
-        });
-    }
-    Ok(())
 }
 
 /// The host's mount points: those under a mirrored directory are bound on top of its

@@ -171,13 +171,13 @@ fn mount_dst(op: &MountOp) -> Option<String> {
         MountOp::Bind { dst, .. }
         | MountOp::Tmpfs { dst, .. }
         | MountOp::Proc { dst }
-        | MountOp::Devpts { dst } => Some(s(dst)),
+        | MountOp::Dev { dst } => Some(s(dst)),
         _ => None,
     }
 }
 
 /// Every Mkdir/Touch/Symlink under the new root is made on a tmpfs of ours (the staging root,
-/// or a Tmpfs op), never inside a host bind: there it would fail (read-only) or change the
+/// or a Tmpfs or Dev op), never inside a host bind: there it would fail (read-only) or change the
 /// host (read-write).
 fn assert_nothing_created_in_host_binds(ops: &[MountOp]) {
     for (i, op) in ops.iter().enumerate() {
@@ -205,7 +205,7 @@ fn assert_nothing_created_in_host_binds(ops: &[MountOp]) {
             .max_by_key(|(j, d, _)| (Path::new(d).components().count(), *j));
         if let Some((_, _, holder)) = holder {
             assert!(
-                matches!(holder, MountOp::Tmpfs { .. }),
+                matches!(holder, MountOp::Tmpfs { .. } | MountOp::Dev { .. }),
                 "op {i} {op:?} is made inside {holder:?}\nops:\n{}",
                 dump(ops)
             );

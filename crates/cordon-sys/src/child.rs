@@ -17,8 +17,12 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{chdir, pivot_root, ForkResult, Pid};
 
 use crate::mount as m;
-use crate::sandbox::{forwarded_set, InitFds, LaunchError, MountOp, Spec, NEWROOT, STAGING};
+use crate::sandbox::{
+    forwarded_set, InitFds, InitShared, Job, LaunchError, MountOp, Spec, NEWROOT,
+};
+use crate::stage::{self, StepError};
 use crate::SysError;
+use std::sync::atomic::Ordering;
 
 pub(crate) const RECORD_LEN: usize = 256;
 const CALL_LEN: usize = 24;
@@ -148,42 +152,85 @@ pub(crate) struct TraceSetup<'a> {
     pub _never: std::marker::PhantomData<&'a ()>,
 }
 
-/// The init's whole life: wait for the id maps, build the root, start the command, reap (or
-/// trace) it.
+/// The init's whole life: wait for the id maps, make the staging root and what every root
+/// has ([`crate::stage`], beside the supervisor), wait for the plan unless it is `given`,
+/// build the root, start the command, reap (or trace) it.
 pub(crate) fn init_main(
-    spec: &Spec,
-    pipes: &InitFds,
-    old_mask: &SigSet,
-    exec: &ExecArrays,
+    shared: &InitShared,
+    given: Option<&Job<'_>>,
     tracing: Option<TraceSetup<'_>>,
 ) -> ! {
+    let pipes = &shared.fds;
+    // Until the plan is there the supervisor runs beside this process on the same memory and
+    // errno: rustix's raw calls only (see `stage`).
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
-    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
-        fail(pipes, KIND_SETUP, "prctl", b"PR_SET_PDEATHSIG", e);
+    if let Err(e) =
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+    {
+        fail(
+            pipes,
+            KIND_SETUP,
+            "prctl",
+            b"PR_SET_PDEATHSIG",
+            Errno::from_raw(e.raw_os_error()),
+        );
     }
-    let _ = nix::unistd::close(pipes.go_write);
-    let _ = nix::unistd::close(pipes.err_read);
-    let _ = nix::unistd::close(pipes.status_read);
-    let mut byte = [0u8; 1];
-    match nix::unistd::read(pipes.go_read, &mut byte) {
-        Ok(1) => {}
-        _ => exit(125),
+    for fd in [pipes.go_write, pipes.err_read, pipes.status_read] {
+        // SAFETY: these are this process's copies of the supervisor's ends, which it never
+        // uses; closing them lets EOF mean what it should.
+        unsafe { rustix::io::close(fd) };
     }
-    let _ = nix::unistd::close(pipes.go_read);
+    if !go_byte(pipes) {
+        exit(125);
+    }
 
     // Modes of what the init creates are exact; the command gets the caller's umask back.
-    let umask = nix::sys::stat::umask(Mode::empty());
-    if let Err((call, path, e)) = build_root(spec) {
+    let umask = rustix::process::umask(rustix::fs::Mode::empty());
+    if let Err((call, path, e)) = stage::staging_root() {
+        fail(pipes, KIND_SETUP, call, path, e);
+    }
+    let prefab = Prefab {
+        dev: stage::dev(),
+        proc: stage::proc(),
+    };
+    let bounding = stage::drop_bounding_set();
+
+    let job = match given {
+        Some(job) => job,
+        None => {
+            if !go_byte(pipes) {
+                exit(125);
+            }
+            // SAFETY: the supervisor stored a Job that it keeps until the command has been
+            // executed, before the byte just read (Release, then the pipe; Acquire here).
+            match unsafe { shared.job.load(Ordering::Acquire).as_ref() } {
+                Some(job) => job,
+                None => exit(125),
+            }
+        }
+    };
+    // SAFETY: go_read stays open in this process until here.
+    unsafe { rustix::io::close(pipes.go_read) };
+    let spec = job.spec;
+    if let Err((call, path, e)) = bounding {
         fail(pipes, KIND_SETUP, call, path, e);
     }
     if spec.unshare_net {
+        if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+            fail(pipes, KIND_SETUP, "unshare", b"network namespace", e);
+        }
         if let Err(e) = m::loopback_up() {
             fail(pipes, KIND_SETUP, "loopback", b"lo", e);
         }
     }
+    if let Err((call, path, e)) = build_root(spec, &prefab) {
+        fail(pipes, KIND_SETUP, call, path, e);
+    }
     if let Err(e) = chdir(spec.cwd.as_c_str()) {
         fail(pipes, KIND_SETUP, "chdir", spec.cwd.to_bytes(), e);
     }
+    let umask = Mode::from_bits_truncate(umask.as_raw_mode());
+    let old_mask = &shared.old_mask;
 
     let pid = if tracing.is_some() {
         // A tracee stops for its tracer before exec, so the tracer cannot wait for the exec.
@@ -192,7 +239,7 @@ pub(crate) fn init_main(
         match unsafe { nix::unistd::fork() } {
             Ok(ForkResult::Child) => {
                 nix::sys::stat::umask(umask);
-                exec_command(spec, pipes, old_mask, tracing.as_ref(), exec)
+                exec_command(spec, pipes, old_mask, tracing.as_ref(), job.exec)
             }
             Ok(ForkResult::Parent { child }) => child,
             Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
@@ -201,7 +248,7 @@ pub(crate) fn init_main(
         // Up to exec, the command's side only makes system calls on prepared data.
         let spawned = crate::raw::spawn_shared(|| {
             nix::sys::stat::umask(umask);
-            exec_command(spec, pipes, old_mask, None, exec)
+            exec_command(spec, pipes, old_mask, None, job.exec)
         });
         match spawned {
             Ok(pid) => Pid::from_raw(pid),
@@ -214,6 +261,27 @@ pub(crate) fn init_main(
         Some(t) => trace_command(pid, t.observer),
         _ => reap(pid, pipes.status_write),
     }
+}
+
+/// Read one byte from the go pipe: false on EOF (the supervisor is gone) or an error.
+fn go_byte(pipes: &InitFds) -> bool {
+    // SAFETY: go_read stays open in this process until the init has read both bytes.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(pipes.go_read) };
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::read(fd, &mut byte) {
+            Ok(1) => return true,
+            Err(rustix::io::Errno::INTR) => continue,
+            _ => return false,
+        }
+    }
+}
+
+/// What [`crate::stage`] made before the plan was there, or why it could not: reported only
+/// if the plan uses it.
+struct Prefab {
+    dev: Result<(), StepError<'static>>,
+    proc: Result<(), StepError<'static>>,
 }
 
 /// Follow the command as its tracer until every process of the sandbox has ended, forwarding
@@ -230,42 +298,15 @@ fn trace_command(command: Pid, observer: &mut dyn crate::ptrace::Observer) -> ! 
     exit(outcome.code())
 }
 
-/// The failed call, the path it was given, the kernel's answer.
-type StepError<'a> = (&'static str, &'a [u8], Errno);
-
-fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
+fn build_root<'a>(spec: &'a Spec, prefab: &Prefab) -> Result<(), StepError<'a>> {
     const ROOT: &CStr = c"/";
     const DOT: &CStr = c".";
-    const OLD: &CStr = c"oldroot";
-    const NEW: &CStr = c"newroot";
-    const STAGE: &CStr = c"/tmp";
     const NEWROOT_C: &CStr = c"/newroot";
-    debug_assert_eq!(STAGE.to_bytes(), STAGING.as_bytes());
     debug_assert_eq!(NEWROOT_C.to_bytes(), NEWROOT.as_bytes());
-
-    // Nothing done here may propagate back to the host's mount namespace.
-    mount(
-        None::<&CStr>,
-        ROOT,
-        None::<&CStr>,
-        MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        None::<&CStr>,
-    )
-    .map_err(|e| ("mount", b"/ (make it a slave)".as_slice(), e))?;
-    m::tmpfs(STAGE, 0o755).map_err(|e| ("mount", b"tmpfs on /tmp (staging)".as_slice(), e))?;
-    chdir(STAGE).map_err(|e| ("chdir", b"/tmp".as_slice(), e))?;
-    for d in [NEW, OLD] {
-        nix::unistd::mkdir(d, Mode::from_bits_truncate(0o755))
-            .map_err(|e| ("mkdir", d.to_bytes(), e))?;
-    }
-    pivot_root(DOT, OLD).map_err(|e| ("pivot_root", b"staging tmpfs".as_slice(), e))?;
-    chdir(ROOT).map_err(|e| ("chdir", b"/".as_slice(), e))?;
-    // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
-    m::bind(NEWROOT_C, NEWROOT_C, false).map_err(|e| ("bind", b"/newroot".as_slice(), e))?;
 
     let mut scratch_dirs = 0;
     for op in &spec.ops {
-        run_op(op, &mut scratch_dirs)?;
+        run_op(op, &mut scratch_dirs, prefab)?;
     }
 
     // Enter the new root and drop the staging root with the host's root under it.
@@ -276,8 +317,29 @@ fn build_root(spec: &Spec) -> Result<(), StepError<'_>> {
     Ok(())
 }
 
+/// Move what `stage` made (at `made`, if `result` says it could) to `dst`.
+fn move_made<'a>(
+    result: &Result<(), StepError<'static>>,
+    made: &CStr,
+    dst: &'a CStr,
+) -> Result<(), StepError<'a>> {
+    (*result)?;
+    mount(
+        Some(made),
+        dst,
+        None::<&CStr>,
+        MsFlags::MS_MOVE,
+        None::<&CStr>,
+    )
+    .map_err(|e| ("mount", dst.to_bytes(), e))
+}
+
 /// Run one operation; `scratch_dirs` counts the staging directories made so far.
-fn run_op<'a>(op: &'a MountOp, scratch_dirs: &mut u32) -> Result<(), StepError<'a>> {
+fn run_op<'a>(
+    op: &'a MountOp,
+    scratch_dirs: &mut u32,
+    prefab: &Prefab,
+) -> Result<(), StepError<'a>> {
     match op {
         MountOp::Mkdir { path } => m::mkdir_p(path).map_err(|e| ("mkdir", path.to_bytes(), e)),
         MountOp::Touch { path, mode } => {
@@ -305,8 +367,8 @@ fn run_op<'a>(op: &'a MountOp, scratch_dirs: &mut u32) -> Result<(), StepError<'
             *scratch_dirs += 1;
             m::scratch(dst, *mode, *scratch_dirs).map_err(|e| ("mount", dst.to_bytes(), e))
         }
-        MountOp::Proc { dst } => m::proc(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
-        MountOp::Devpts { dst } => m::devpts(dst).map_err(|e| ("mount", dst.to_bytes(), e)),
+        MountOp::Proc { dst } => move_made(&prefab.proc, stage::PROC, dst),
+        MountOp::Dev { dst } => move_made(&prefab.dev, stage::DEV, dst),
         MountOp::Overlay {
             dst,
             layer,
@@ -320,7 +382,7 @@ fn run_op<'a>(op: &'a MountOp, scratch_dirs: &mut u32) -> Result<(), StepError<'
                 .and_then(|()| m::overlay(dst, options))
                 .map_err(|e| ("overlay", dst.to_bytes(), e))?;
             for op in then {
-                run_op(op, scratch_dirs)?;
+                run_op(op, scratch_dirs, prefab)?;
             }
             Ok(())
         }
@@ -364,7 +426,8 @@ fn exec_command(
 ) -> ! {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old_mask), None);
     crate::raw::default_sigpipe();
-    if let Err(e) = crate::raw::drop_capabilities() {
+    // The bounding set is empty already (the init's, inherited).
+    if let Err(e) = crate::raw::drop_capabilities(false) {
         fail(pipes, KIND_SETUP, "capset", b"drop all capabilities", e);
     }
     // No setuid binary or file capability can give back what was dropped.

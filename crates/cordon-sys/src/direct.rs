@@ -142,7 +142,7 @@ pub(crate) fn confine_child(
     filters: &[seccompiler::BpfProgram],
 ) -> Result<(), (&'static str, Errno)> {
     if nix::unistd::geteuid().is_root() {
-        crate::raw::drop_capabilities().map_err(|e| ("capset", e))?;
+        crate::raw::drop_capabilities(true).map_err(|e| ("capset", e))?;
     }
     nix::sys::prctl::set_no_new_privs().map_err(|e| ("prctl(PR_SET_NO_NEW_PRIVS)", e))?;
     for p in filters {

@@ -31,6 +31,7 @@ pub mod probe;
 pub mod ptrace;
 mod raw;
 pub mod sandbox;
+mod stage;
 #[cfg(target_arch = "x86_64")]
 pub mod unotif;
 

@@ -130,67 +130,6 @@ fn write_decimal(out: &mut [u8], mut n: u32) -> usize {
     len
 }
 
-/// A tmpfs with its root directory at `mode` (octal in the mount options).
-pub(crate) fn tmpfs(dst: &CStr, mode: u32) -> Result<(), Errno> {
-    let mut opts = [0u8; 16];
-    let prefix = b"mode=";
-    opts[..prefix.len()].copy_from_slice(prefix);
-    for (i, shift) in [9u32, 6, 3, 0].into_iter().enumerate() {
-        opts[prefix.len() + i] = b'0' + ((mode >> shift) & 7) as u8;
-    }
-    let opts = CStr::from_bytes_until_nul(&opts).map_err(|_| Errno::EINVAL)?;
-    mount(
-        Some(c"tmpfs"),
-        dst,
-        Some(c"tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some(opts),
-    )
-}
-
-/// A procfs for the sandbox's pid namespace, with the parts that reach beyond the namespace
-/// read-only, as bubblewrap's `--proc` does: most sysctls under `/proc/sys` are global and
-/// checked by their file mode only, so uid 0 inside (the caller's root, mapped to itself)
-/// could set them even without a capability; `/proc/sysrq-trigger` and the `irq` and `bus`
-/// directories act on the machine too.
-pub(crate) fn proc(dst: &CStr) -> Result<(), Errno> {
-    mount(
-        Some(c"proc"),
-        dst,
-        Some(c"proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&CStr>,
-    )?;
-    let d = dst.to_bytes();
-    for sub in [&b"/sys"[..], b"/sysrq-trigger", b"/irq", b"/bus"] {
-        if d.len() + sub.len() >= PATH_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        let mut buf = [0u8; PATH_MAX];
-        buf[..d.len()].copy_from_slice(d);
-        buf[d.len()..d.len() + sub.len()].copy_from_slice(sub);
-        let path = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
-        match bind(path, path, false) {
-            Ok(()) => {}
-            // Not in this kernel's configuration (no magic SysRq, say).
-            Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(e),
-        }
-        make_readonly(path, false, &[]).map_err(|(_, _, e)| e)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn devpts(dst: &CStr) -> Result<(), Errno> {
-    mount(
-        Some(c"devpts"),
-        dst,
-        Some(c"devpts"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some(c"newinstance,ptmxmode=0666,mode=620"),
-    )
-}
-
 /// Make a bind read-only, with its submounts when `recursive`. Uses mount_setattr(2)
 /// (Linux 5.12) and falls back to remounting each mount by itself on older kernels.
 pub(crate) fn make_readonly<'a>(

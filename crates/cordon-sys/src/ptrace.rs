@@ -623,7 +623,9 @@ fn tracee_main(
     err_fd: i32,
 ) -> ! {
     crate::raw::default_sigpipe();
-    if spec.confine && nix::unistd::geteuid().is_root() && crate::raw::drop_capabilities().is_err()
+    if spec.confine
+        && nix::unistd::geteuid().is_root()
+        && crate::raw::drop_capabilities(true).is_err()
     {
         crate::raw::exit_now(125);
     }

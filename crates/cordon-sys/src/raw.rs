@@ -25,9 +25,9 @@ const _: () = assert!(std::mem::size_of::<CapHeader>() == 8);
 const _: () = assert!(std::mem::size_of::<CapData>() == 12);
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
-/// Empty the capability bounding set and the ambient set.
-fn drop_bounding_and_ambient() -> Result<(), Errno> {
-    for cap in 0..64 {
+/// Empty the capability bounding set (when `bounding`) and the ambient set.
+fn drop_bounding_and_ambient(bounding: bool) -> Result<(), Errno> {
+    for cap in (0..64).take_while(|_| bounding) {
         // Drop first: one call per capability when this process may (CAP_SETPCAP), as in
         // the sandbox's init. Only a refusal asks whether there was anything to drop.
         // SAFETY: PR_CAPBSET_DROP takes an integer argument and touches no memory of ours.
@@ -64,10 +64,11 @@ fn drop_bounding_and_ambient() -> Result<(), Errno> {
     Ok(())
 }
 
-/// Drop every capability: the bounding set (so that exec as uid 0 inside the namespace gains
-/// nothing back), the ambient set, and the effective, permitted and inheritable sets.
-pub(crate) fn drop_capabilities() -> Result<(), Errno> {
-    drop_bounding_and_ambient()?;
+/// Drop every capability: the bounding set unless `bounding` is false because it is empty
+/// already (so that exec as uid 0 inside the namespace gains nothing back), the ambient set,
+/// and the effective, permitted and inheritable sets.
+pub(crate) fn drop_capabilities(bounding: bool) -> Result<(), Errno> {
+    drop_bounding_and_ambient(bounding)?;
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
@@ -102,7 +103,7 @@ pub(crate) fn drop_capabilities_at_exec() -> Result<(), Errno> {
     if unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits as libc::c_ulong, 0, 0, 0) } < 0 {
         return Err(Errno::last());
     }
-    drop_bounding_and_ambient()?;
+    drop_bounding_and_ambient(true)?;
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,

@@ -6,6 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -49,8 +50,10 @@ pub enum MountOp {
     Tmpfs { dst: CString, mode: u32 },
     /// A new procfs for the sandbox's pid namespace.
     Proc { dst: CString },
-    /// A new devpts instance (its own ptmx).
-    Devpts { dst: CString },
+    /// A minimal /dev, as bubblewrap's `--dev`: a private directory with the host's
+    /// [`DEV_NODES`] that exist bound into it, a private devpts and shm, and [`DEV_LINKS`].
+    /// It stays writable: the plan makes it read-only last, after mount points in it.
+    Dev { dst: CString },
     /// Make the mount at `dst` read-only (not its submounts). Used last, for tmpfs that had to
     /// stay writable while mount points were created in them.
     RemountReadonly { dst: CString },
@@ -71,6 +74,17 @@ pub enum MountOp {
         then: Vec<MountOp>,
     },
 }
+
+/// The host's device nodes a minimal /dev shows: harmless to anyone who can open them.
+pub const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// The symlinks of a minimal /dev, with their targets.
+pub const DEV_LINKS: [(&str, &str); 5] = [
+    ("ptmx", "pts/ptmx"),
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+];
 
 /// How to map user and group ids into the sandbox's user namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +202,8 @@ pub(crate) struct InitFds {
 
 /// Pipes shared by the supervisor, the init and the command.
 pub(crate) struct Pipes {
-    /// The supervisor writes one byte when the id maps are written; EOF means it died.
+    /// The supervisor writes one byte when the id maps are written, and an untraced init
+    /// waits for a second one, when the plan is there; EOF means the supervisor died.
     pub go_read: OwnedFd,
     pub go_write: OwnedFd,
     /// The init or the command write one [`child::ErrorRecord`] when setup or exec fails; EOF
@@ -227,7 +242,7 @@ pub struct Tracing<'a> {
 
 /// Run `spec` and wait for the command. Must be called from a single-threaded process.
 pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
-    launch_inner(spec, None)
+    Prelaunch::start(spec.id_map)?.launch(spec)
 }
 
 /// Run `spec` with its command traced; see [`Tracing`].
@@ -235,147 +250,290 @@ pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
 pub fn launch_traced(spec: &Spec, tracing: Tracing<'_>) -> Result<Outcome, LaunchError> {
     let programs = crate::ptrace::build_filters(&tracing.traced, &tracing.refused)
         .map_err(LaunchError::Setup)?;
-    launch_inner(
-        spec,
-        Some(child::TraceSetup {
-            programs: &programs,
-            observer: tracing.observer,
-        }),
-    )
+    let tracing = child::TraceSetup {
+        programs: &programs,
+        observer: tracing.observer,
+    };
+    let (old_mask, sfd, pipes) = prepare()?;
+    let result = launch_forked(spec, &old_mask, &sfd, pipes, tracing);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    result
 }
 
-fn launch_inner(
-    spec: &Spec,
-    tracing: Option<child::TraceSetup<'_>>,
-) -> Result<Outcome, LaunchError> {
-    let setup = |call: &'static str, arg: &str| {
-        let arg = arg.to_string();
-        move |e: Errno| LaunchError::Setup(SysError::new(call, arg, e))
-    };
-    ensure_single_threaded().map_err(LaunchError::Setup)?;
+/// The namespaces of the init; a network namespace, when the policy wants one, is made by the
+/// init itself (`unshare`), once it knows the plan.
+const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS;
 
-    // Block the signals we forward before the clone, so none is lost while the sandbox starts;
-    // the init and the command restore the original mask.
+fn clone_failed(e: Errno) -> LaunchError {
+    LaunchError::Setup(SysError::new(
+        "clone",
+        "new user, mount, pid, ipc and uts namespaces",
+        e,
+    ))
+}
+
+/// Check that this process is single-threaded, block the signals to forward (so none is lost
+/// while the sandbox starts; the init and the command restore the original mask, returned
+/// here), and make the signalfd and pipes.
+fn prepare() -> Result<(SigSet, SignalFd, Pipes), LaunchError> {
+    let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
+    ensure_single_threaded().map_err(LaunchError::Setup)?;
     let mut old_mask = SigSet::empty();
     nix::sys::signal::sigprocmask(
         SigmaskHow::SIG_BLOCK,
         Some(&forwarded_set()),
         Some(&mut old_mask),
     )
-    .map_err(setup("sigprocmask", ""))?;
-    let result = launch_blocked(spec, &old_mask, tracing);
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
-    result
-}
-
-fn launch_blocked(
-    spec: &Spec,
-    old_mask: &SigSet,
-    tracing: Option<child::TraceSetup<'_>>,
-) -> Result<Outcome, LaunchError> {
-    let setup = |call: &'static str| move |e: Errno| LaunchError::Setup(SysError::new(call, "", e));
-    let sfd =
-        SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC).map_err(setup("signalfd"))?;
-    let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
-    let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
-    let (status_read, status_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
-    let pipes = Pipes {
-        go_read,
-        go_write,
-        err_read,
-        err_write,
-        status_read,
-        status_write,
-    };
-
-    let mut flags = libc::CLONE_NEWUSER
-        | libc::CLONE_NEWNS
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS;
-    if spec.unshare_net {
-        flags |= libc::CLONE_NEWNET;
-    }
-    let uid = nix::unistd::getuid().as_raw();
-    let gid = nix::unistd::getgid().as_raw();
-    let exec = child::ExecArrays::new(spec);
-    let fds = pipes.raw();
-    let clone_failed = |e: Errno| {
-        LaunchError::Setup(SysError::new(
-            "clone",
-            "new user, mount, pid, ipc and uts namespaces",
-            e,
+    .map_err(setup("sigprocmask"))?;
+    let made = || -> Result<(SignalFd, Pipes), LaunchError> {
+        let sfd = SignalFd::with_flags(&forwarded_set(), SfdFlags::SFD_CLOEXEC)
+            .map_err(setup("signalfd"))?;
+        let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+        let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+        let (status_read, status_write) = pipe2(OFlag::O_CLOEXEC).map_err(setup("pipe2"))?;
+        Ok((
+            sfd,
+            Pipes {
+                go_read,
+                go_write,
+                err_read,
+                err_write,
+                status_read,
+                status_write,
+            },
         ))
     };
-
-    // An untraced init shares this process's memory instead of copying it: the clone then
-    // costs the same however much cordon holds, and neither side takes copy-on-write faults.
-    // A traced init is a fork, since its tracer allocates.
-    let mut shared = None;
-    let init = if tracing.is_none() {
-        // SAFETY: this process is single-threaded (checked above). The init only makes system
-        // calls on `spec`, `exec`, `old_mask` and its own copy of `fds`, which this process
-        // leaves alone until it has reaped the init; `shared` (its stack) lives as long.
-        let child = unsafe {
-            crate::raw::clone_shared(flags | libc::SIGCHLD, INIT_STACK, move || {
-                child::init_main(spec, &fds, old_mask, &exec, None)
-            })
-        }
-        .map_err(clone_failed)?;
-        let pid = Pid::from_raw(child.pid);
-        shared = Some(child);
-        pid
-    } else {
-        // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
-        // gets a copy of the address space. The process is single-threaded (checked above),
-        // so no lock is held by another thread at this point, and the child only runs
-        // `child::init_main`, which never returns.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (flags | libc::SIGCHLD) as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
-            )
-        };
-        if ret < 0 {
-            return Err(clone_failed(Errno::last()));
-        }
-        if ret == 0 {
-            child::init_main(spec, &fds, old_mask, &exec, tracing);
-        }
-        Pid::from_raw(ret as i32)
-    };
-    let Pipes {
-        go_read,
-        go_write,
-        err_read,
-        err_write,
-        status_read,
-        status_write,
-    } = pipes;
-    // The parent's copies of the child's ends: closing them lets EOF mean what it should.
-    drop(go_read);
-    drop(err_write);
-    drop(status_write);
-    let ends = SupervisorEnds {
-        go_write,
-        err_read,
-        status_read,
-    };
-    let outcome = start_and_wait(init, uid, gid, spec, ends, &sfd);
-    // The init's stack may go only once the init is reaped. When the status came from the
-    // status pipe the init may still be in its last instructions (or the kernel's teardown of
-    // its namespaces), so a stack it may still use is left mapped: cordon exits next.
-    if let Some(stack) = shared {
-        match waitpid(init, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) => std::mem::forget(stack),
-            _ => drop(stack),
+    match made() {
+        Ok((sfd, pipes)) => Ok((old_mask, sfd, pipes)),
+        Err(e) => {
+            let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+            Err(e)
         }
     }
-    outcome
+}
+
+impl Pipes {
+    /// Keep the supervisor's ends; the child's are closed here, so that EOF means what it
+    /// should.
+    fn supervisor_ends(self) -> SupervisorEnds {
+        SupervisorEnds {
+            go_write: self.go_write,
+            err_read: self.err_read,
+            status_read: self.status_read,
+        }
+    }
+}
+
+/// A traced init is a fork, since its tracer allocates: it gets its own copy of the plan and
+/// builds the whole root without waiting for more.
+#[cfg(target_arch = "x86_64")]
+fn launch_forked(
+    spec: &Spec,
+    old_mask: &SigSet,
+    sfd: &SignalFd,
+    pipes: Pipes,
+    tracing: child::TraceSetup<'_>,
+) -> Result<Outcome, LaunchError> {
+    let exec = child::ExecArrays::new(spec);
+    let shared = InitShared {
+        fds: pipes.raw(),
+        old_mask: *old_mask,
+        job: AtomicPtr::new(std::ptr::null_mut()),
+    };
+    let job = Job { spec, exec: &exec };
+    // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
+    // gets a copy of the address space. The process is single-threaded (checked in
+    // `prepare`), so no lock is held by another thread at this point, and the child only runs
+    // `child::init_main`, which never returns.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (NAMESPACES | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if ret < 0 {
+        return Err(clone_failed(Errno::last()));
+    }
+    if ret == 0 {
+        child::init_main(&shared, Some(&job), Some(tracing));
+    }
+    let init = Pid::from_raw(ret as i32);
+    let ends = pipes.supervisor_ends();
+    if let Err(e) = let_go(init, spec.id_map, &ends.go_write) {
+        let _ = kill(init, Signal::SIGKILL);
+        let _ = waitpid(init, None);
+        return Err(LaunchError::Setup(e));
+    }
+    // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
+    drop(ends.go_write);
+    wait_command(init, spec, ends.err_read, &ends.status_read, sfd)
+}
+
+/// What an untraced init runs on besides its stack, kept at one address by the supervisor
+/// until the init is reaped (or until cordon exits).
+pub(crate) struct InitShared {
+    pub fds: InitFds,
+    /// The mask the command gets back.
+    pub old_mask: SigSet,
+    /// The plan: set before the supervisor's second byte on the go pipe.
+    pub job: AtomicPtr<Job<'static>>,
+}
+
+/// The plan the init builds and the command it starts.
+pub(crate) struct Job<'a> {
+    pub spec: &'a Spec,
+    pub exec: &'a child::ExecArrays,
+}
+
+/// The untraced init's entry, boxed so that [`Prelaunch`] can name it.
+type InitEntry = Box<dyn FnOnce()>;
+
+/// A sandbox started before its plan is compiled. The init gets its namespaces, then, on
+/// another CPU than the caller's, the staging root and what every sandbox root has (a
+/// minimal /dev, a procfs, an empty capability bounding set), while the caller compiles the
+/// plan; [`Prelaunch::launch`] hands the plan over. Dropped unused, it kills the init.
+///
+/// The process must stay single-threaded from [`Prelaunch::start`] to the launch, and the
+/// signals cordon forwards stay blocked in between (one that arrives is forwarded then).
+pub struct Prelaunch {
+    init: Pid,
+    id_map: IdMap,
+    old_mask: SigSet,
+    sfd: SignalFd,
+    ends: Option<SupervisorEnds>,
+    /// The init's stack and entry, and what it reads; None once left to the process's exit.
+    child: Option<(crate::raw::SharedChild<InitEntry>, Box<InitShared>)>,
+    /// The CPUs the init may use again once the plan is there.
+    affinity: Option<nix::sched::CpuSet>,
+    launched: bool,
+}
+
+impl Prelaunch {
+    /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`.
+    pub fn start(id_map: IdMap) -> Result<Prelaunch, LaunchError> {
+        let (old_mask, sfd, pipes) = prepare()?;
+        let shared = Box::new(InitShared {
+            fds: pipes.raw(),
+            old_mask,
+            job: AtomicPtr::new(std::ptr::null_mut()),
+        });
+        let at: *const InitShared = &*shared;
+        let entry: InitEntry = Box::new(move || {
+            // SAFETY: `shared` is boxed and kept by the Prelaunch until the init is reaped, or
+            // leaked when the init may outlive it (see `launch`).
+            child::init_main(unsafe { &*at }, None, None)
+        });
+        // SAFETY: this process is single-threaded (checked in `prepare`). The init only makes
+        // system calls on what `shared` holds and, once the go pipe says so, on the Job it
+        // points to; this process leaves all of it alone until it has reaped the init, and
+        // the returned value (the stack) is kept as long.
+        let cloned =
+            unsafe { crate::raw::clone_shared(NAMESPACES | libc::SIGCHLD, INIT_STACK, entry) };
+        let child = match cloned {
+            Ok(child) => child,
+            Err(e) => {
+                let _ =
+                    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+                return Err(clone_failed(e));
+            }
+        };
+        let init = Pid::from_raw(child.pid);
+        let affinity = pin_elsewhere(init);
+        let pre = Prelaunch {
+            init,
+            id_map,
+            old_mask,
+            sfd,
+            ends: Some(pipes.supervisor_ends()),
+            child: Some((child, shared)),
+            affinity,
+            launched: false,
+        };
+        let go = pre.ends.as_ref().map(|e| &e.go_write);
+        if let Some(go) = go {
+            // Dropping `pre` kills and reaps the init.
+            let_go(init, id_map, go).map_err(LaunchError::Setup)?;
+        }
+        Ok(pre)
+    }
+
+    /// Build `spec`'s root in the started sandbox, run its command and wait for it.
+    pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
+        let Some(ends) = self.ends.take() else {
+            return Err(LaunchError::Setup(SysError::new(
+                "launch",
+                "",
+                Errno::EINVAL,
+            )));
+        };
+        if spec.id_map != self.id_map {
+            // Not what the init was started for: a new one.
+            drop(ends);
+            drop(self);
+            return launch(spec);
+        }
+        let exec = child::ExecArrays::new(spec);
+        let job = Job { spec, exec: &exec };
+        if let Some((_, shared)) = &self.child {
+            // The lifetime is the init's reading of it, which ends before this function
+            // returns (the command has been executed, or has failed to be, by then).
+            shared.job.store(
+                (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut(),
+                Ordering::Release,
+            );
+        }
+        if let Some(mask) = self.affinity.take() {
+            let _ = nix::sched::sched_setaffinity(self.init, &mask);
+        }
+        self.launched = true;
+        // An init that has already failed left its record in the error pipe: read below.
+        let _ = nix::unistd::write(ends.go_write.as_fd(), b"s");
+        drop(ends.go_write);
+        let outcome = wait_command(self.init, spec, ends.err_read, &ends.status_read, &self.sfd);
+        // When the status came from the status pipe the init may still be in its last
+        // instructions (or in the kernel's teardown of its namespaces), so its stack stays
+        // mapped: cordon exits next.
+        if let Ok(WaitStatus::StillAlive) = waitpid(self.init, Some(WaitPidFlag::WNOHANG)) {
+            std::mem::forget(self.child.take());
+        }
+        outcome
+    }
+}
+
+impl Drop for Prelaunch {
+    fn drop(&mut self) {
+        if !self.launched {
+            let _ = kill(self.init, Signal::SIGKILL);
+            while let Err(Errno::EINTR) = waitpid(self.init, None) {}
+        }
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
+    }
+}
+
+/// Move the just-cloned init to another CPU than this process's. The kernel starts a new
+/// process on its parent's CPU, where it would wait until the parent blocks; elsewhere it
+/// builds the staging root while this process compiles the plan. Returns the CPUs to give
+/// back, or None when there is no other CPU (or the kernel refuses: nothing is lost then).
+fn pin_elsewhere(init: Pid) -> Option<nix::sched::CpuSet> {
+    use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
+    let mask = sched_getaffinity(Pid::from_raw(0)).ok()?;
+    let here = sched_getcpu().ok()?;
+    let n = CpuSet::count();
+    let other = (1..n)
+        .map(|i| (here + i) % n)
+        .find(|&c| mask.is_set(c).unwrap_or(false))?;
+    let mut one = CpuSet::new();
+    one.set(other).ok()?;
+    sched_setaffinity(init, &one).ok()?;
+    Some(mask)
 }
 
 /// The supervisor's ends of [`Pipes`].
@@ -389,37 +547,25 @@ struct SupervisorEnds {
 /// (PATH_MAX buffers), the rest is margin above the guard page.
 const INIT_STACK: usize = 256 * 1024;
 
-/// Write the init's id maps, let it go, wait for the command to be executed (or for a
-/// record of what failed) and then for it to end: for the status the init reports once
-/// nothing of the sandbox runs any more, or else for the init's own exit.
-fn start_and_wait(
+/// Write the init's id maps and send the first byte on the go pipe: the init may build.
+fn let_go(init: Pid, id_map: IdMap, go_write: &OwnedFd) -> Result<(), SysError> {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    write_id_maps(init, uid, gid, id_map)?;
+    nix::unistd::write(go_write.as_fd(), b"g").map_err(|e| SysError::new("write", "", e))?;
+    Ok(())
+}
+
+/// Wait for the command to be executed (or for a record of what failed) and then for it to
+/// end: for the status the init reports once nothing of the sandbox runs any more, or else
+/// for the init's own exit.
+fn wait_command(
     init: Pid,
-    uid: u32,
-    gid: u32,
     spec: &Spec,
-    ends: SupervisorEnds,
+    err_read: OwnedFd,
+    status_read: &OwnedFd,
     sfd: &SignalFd,
 ) -> Result<Outcome, LaunchError> {
-    let SupervisorEnds {
-        go_write,
-        err_read,
-        status_read,
-    } = ends;
-    let abort = |e: SysError| {
-        let _ = kill(init, Signal::SIGKILL);
-        let _ = waitpid(init, None);
-        Err(LaunchError::Setup(e))
-    };
-    if let Err(e) = write_id_maps(init, uid, gid, spec.id_map) {
-        return abort(e);
-    }
-    if let Err(e) = nix::unistd::write(go_write.as_fd(), b"g") {
-        return abort(SysError::new("write", "", e));
-    }
-    // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
-    drop(go_write);
-
-    // Wait for the command to be executed, or for a record of what failed.
     let mut buf = [0u8; child::RECORD_LEN];
     let n = read_full(err_read.as_raw_fd(), &mut buf);
     drop(err_read);
@@ -427,7 +573,7 @@ fn start_and_wait(
         let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(spec));
     }
-    Ok(wait_forwarding(init, sfd, &status_read))
+    Ok(wait_forwarding(init, sfd, status_read))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.

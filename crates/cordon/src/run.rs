@@ -177,6 +177,12 @@ pub fn sandbox_env(
 }
 
 pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
+    // The namespace sandbox starts first: its init builds what every root has on another CPU
+    // while the policy and the plan are made here. A failure to start it is the launch's.
+    let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
+        && !args.dry_run
+        && args.trace.is_none())
+    .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)));
     let cwd = work_dir(args.chdir.as_deref())?;
     let policy = resolve_policy(&args.policy, order, &cwd)?;
 
@@ -237,13 +243,13 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
     match requested {
         // Auto means the strongest backend that works; the namespace backend is tried
         // directly, and only when it cannot start is the host probed (probing forks a child).
-        None => match run_namespace(&args, &policy, ctx.clone(), &cwd, true)? {
+        None => match run_namespace(&args, &policy, ctx.clone(), &cwd, true, prelaunch)? {
             Ok(code) => Ok(code),
             Err(why) => fall_back(&args, &policy, &ctx, &cwd, &why, &require),
         },
         Some(sel) if sel == namespace => {
             require(&sel).map_err(|e| anyhow!(e))?;
-            Ok(run_namespace(&args, &policy, ctx, &cwd, false)?.unwrap_or(EXIT_FAILURE))
+            Ok(run_namespace(&args, &policy, ctx, &cwd, false, prelaunch)?.unwrap_or(EXIT_FAILURE))
         }
         Some(sel) => {
             let host = HostFacts::probe(false);
@@ -593,6 +599,7 @@ fn run_namespace(
     ctx: Context,
     cwd: &Path,
     fallback: bool,
+    mut prelaunch: Option<Result<sandbox::Prelaunch, LaunchError>>,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
     let mut plan = plan::compile(policy, &ctx)?;
@@ -625,9 +632,10 @@ fn run_namespace(
         ),
         None => None,
     };
-    let mut launch = |spec: &sandbox::Spec| match writer.as_mut() {
-        Some(w) => crate::trace::launch_traced(spec, w),
-        None => sandbox::launch(spec),
+    let mut launch = |spec: &sandbox::Spec| match (writer.as_mut(), prelaunch.take()) {
+        (Some(w), _) => crate::trace::launch_traced(spec, w),
+        (None, Some(started)) => started.and_then(|p| p.launch(spec)),
+        (None, None) => sandbox::launch(spec),
     };
     let mut launched = launch(&plan.spec);
     if let Err(LaunchError::Setup(e)) = &launched {
