@@ -110,6 +110,7 @@ impl ErrorRecord {
             "prctl" => "prctl",
             "capset" => "capset",
             "loopback" => "bring up loopback",
+            "unshare" => "unshare",
             "ptrace" => "ptrace",
             _ => "setup",
         };
@@ -179,6 +180,9 @@ pub(crate) fn init_main(
         // SAFETY: these are this process's copies of the supervisor's ends, which it never
         // uses; closing them lets EOF mean what it should.
         unsafe { rustix::io::close(fd) };
+    }
+    if let Err((call, path, e)) = stage::namespaces() {
+        fail(pipes, KIND_SETUP, call, path, e);
     }
     if !go_byte(pipes) {
         exit(125);
@@ -323,7 +327,18 @@ fn move_made<'a>(
     made: &CStr,
     dst: &'a CStr,
 ) -> Result<(), StepError<'a>> {
-    (*result)?;
+    // An error at the staging path itself is reported at the path the plan wanted.
+    result.map_err(|(call, path, e)| {
+        (
+            call,
+            if path == made.to_bytes() {
+                dst.to_bytes()
+            } else {
+                path
+            },
+            e,
+        )
+    })?;
     mount(
         Some(made),
         dst,

@@ -260,20 +260,13 @@ pub fn launch_traced(spec: &Spec, tracing: Tracing<'_>) -> Result<Outcome, Launc
     result
 }
 
-/// The namespaces of the init; a network namespace, when the policy wants one, is made by the
-/// init itself (`unshare`), once it knows the plan.
-const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER
-    | libc::CLONE_NEWNS
-    | libc::CLONE_NEWPID
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUTS;
+/// The namespaces the init is cloned into: the pid namespace must be, to make it pid 1. The
+/// init makes its mount, IPC and UTS namespaces itself (`stage::namespaces`) beside the
+/// supervisor, and the network namespace, when the policy wants one, once it has the plan.
+const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER | libc::CLONE_NEWPID;
 
 fn clone_failed(e: Errno) -> LaunchError {
-    LaunchError::Setup(SysError::new(
-        "clone",
-        "new user, mount, pid, ipc and uts namespaces",
-        e,
-    ))
+    LaunchError::Setup(SysError::new("clone", "new user and pid namespaces", e))
 }
 
 /// Check that this process is single-threaded, block the signals to forward (so none is lost

@@ -55,6 +55,21 @@ fn at(call: &'static str, path: &'static CStr) -> impl Fn(rustix::io::Errno) -> 
     move |e| (call, path.to_bytes(), errno(e))
 }
 
+/// Give the init its own mount, IPC and UTS namespaces, owned by its user namespace. They
+/// are made here, not by the clone, so that their cost (the copy of the host's mount table
+/// above all) is the init's, beside the supervisor, not the supervisor's.
+pub(crate) fn namespaces() -> Result<(), StepError<'static>> {
+    use rustix::thread::UnshareFlags;
+    // SAFETY: no file descriptor table is unshared (no UnshareFlags::FILES), which is what
+    // makes unshare unsafe in rustix; the namespaces are this process's alone.
+    unsafe {
+        rustix::thread::unshare_unsafe(
+            UnshareFlags::NEWNS | UnshareFlags::NEWIPC | UnshareFlags::NEWUTS,
+        )
+    }
+    .map_err(at("unshare", c"mount, ipc and uts namespaces"))
+}
+
 /// Make the staging root and pivot into it: a tmpfs with the host's root at `/oldroot` and
 /// the new root's mount point at `/newroot`. Nothing done after this may propagate back to
 /// the host's mount namespace.
