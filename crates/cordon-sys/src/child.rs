@@ -202,19 +202,28 @@ pub(crate) fn init_main(
     let job = match given {
         Some(job) => job,
         None => {
-            if !go_byte(pipes) {
-                exit(125);
+            let mut job = if shared.spin.load(Ordering::Acquire) {
+                spin_for_job(shared)
+            } else {
+                std::ptr::null_mut()
+            };
+            if job.is_null() {
+                if !go_byte(pipes) {
+                    exit(125);
+                }
+                job = shared.job.load(Ordering::Acquire);
             }
-            // SAFETY: the supervisor stored a Job that it keeps until the command has been
-            // executed, before the byte just read (Release, then the pipe; Acquire here).
-            match unsafe { shared.job.load(Ordering::Acquire).as_ref() } {
+            // SAFETY: the supervisor stores a Job that it keeps until the command has been
+            // executed (Release there, Acquire here), before its second byte.
+            match unsafe { job.as_ref() } {
                 Some(job) => job,
                 None => exit(125),
             }
         }
     };
-    // SAFETY: go_read stays open in this process until here.
-    unsafe { rustix::io::close(pipes.go_read) };
+    // go_read stays open (the command does not inherit it: close-on-exec). Closed, it would
+    // fail the supervisor's second byte with EPIPE when this init saw the plan by spinning,
+    // and that EPIPE would land in the errno this init reads from here on.
     let spec = job.spec;
     if let Err((call, path, e)) = bounding {
         fail(pipes, KIND_SETUP, call, path, e);
@@ -264,6 +273,29 @@ pub(crate) fn init_main(
         #[cfg(target_arch = "x86_64")]
         Some(t) => trace_command(pid, t.observer),
         _ => reap(pid, pipes.status_write),
+    }
+}
+
+/// Wait for the plan on this CPU, which is not the supervisor's (`InitShared::spin`): it
+/// comes within a few hundred microseconds, and a sleeping init would be woken by an
+/// interrupt from the supervisor's CPU, which costs tens of microseconds on a virtual
+/// machine. Gives up after a bounded time (null: sleep on the go pipe then).
+fn spin_for_job(shared: &InitShared) -> *mut Job<'static> {
+    use rustix::time::{clock_gettime, ClockId};
+    const LIMIT_NS: i128 = 2_000_000;
+    let ns = |t: rustix::time::Timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+    let start = ns(clock_gettime(ClockId::Monotonic));
+    loop {
+        for _ in 0..64 {
+            let job = shared.job.load(Ordering::Acquire);
+            if !job.is_null() {
+                return job;
+            }
+            std::hint::spin_loop();
+        }
+        if ns(clock_gettime(ClockId::Monotonic)) - start > LIMIT_NS {
+            return std::ptr::null_mut();
+        }
     }
 }
 

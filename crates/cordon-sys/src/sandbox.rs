@@ -6,7 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -336,6 +336,7 @@ fn launch_forked(
         fds: pipes.raw(),
         old_mask: *old_mask,
         job: AtomicPtr::new(std::ptr::null_mut()),
+        spin: AtomicBool::new(false),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -378,6 +379,8 @@ pub(crate) struct InitShared {
     pub old_mask: SigSet,
     /// The plan: set before the supervisor's second byte on the go pipe.
     pub job: AtomicPtr<Job<'static>>,
+    /// The init runs on another CPU than the supervisor, and may spin waiting for `job`.
+    pub spin: AtomicBool,
 }
 
 /// The plan the init builds and the command it starts.
@@ -417,6 +420,7 @@ impl Prelaunch {
             fds: pipes.raw(),
             old_mask,
             job: AtomicPtr::new(std::ptr::null_mut()),
+            spin: AtomicBool::new(false),
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {
@@ -440,6 +444,8 @@ impl Prelaunch {
         };
         let init = Pid::from_raw(child.pid);
         let affinity = pin_elsewhere(init);
+        // Before the first byte, which the init reads before it looks at this.
+        shared.spin.store(affinity.is_some(), Ordering::Release);
         let pre = Prelaunch {
             init,
             id_map,
@@ -475,6 +481,9 @@ impl Prelaunch {
         }
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
+        if let Some(mask) = self.affinity.take() {
+            let _ = nix::sched::sched_setaffinity(self.init, &mask);
+        }
         if let Some((_, shared)) = &self.child {
             // The lifetime is the init's reading of it, which ends before this function
             // returns (the command has been executed, or has failed to be, by then).
@@ -483,11 +492,11 @@ impl Prelaunch {
                 Ordering::Release,
             );
         }
-        if let Some(mask) = self.affinity.take() {
-            let _ = nix::sched::sched_setaffinity(self.init, &mask);
-        }
         self.launched = true;
         // An init that has already failed left its record in the error pipe: read below.
+        // From the store above the init may be building with system calls that set errno,
+        // which it shares with this process: only calls that succeed until the error pipe
+        // answers (the init never closes its end of the go pipe, so this write does).
         let _ = nix::unistd::write(ends.go_write.as_fd(), b"s");
         drop(ends.go_write);
         let outcome = wait_command(self.init, spec, ends.err_read, &ends.status_read, &self.sfd);

@@ -182,7 +182,10 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
     let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
         && !args.dry_run
         && args.trace.is_none())
-    .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)));
+    .then(|| {
+        plan::prefetch_mounts();
+        sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0))
+    });
     let cwd = work_dir(args.chdir.as_deref())?;
     let policy = resolve_policy(&args.policy, order, &cwd)?;
 
