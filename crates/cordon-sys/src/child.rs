@@ -181,11 +181,13 @@ pub(crate) fn init_main(
         // uses; closing them lets EOF mean what it should.
         unsafe { rustix::io::close(fd) };
     }
-    if let Err((call, path, e)) = stage::namespaces() {
-        fail(pipes, KIND_SETUP, call, path, e);
-    }
+    // Nothing before the first byte: until the supervisor has moved this process to another
+    // CPU, anything it does here runs on the supervisor's CPU, in the supervisor's time.
     if !go_byte(pipes) {
         exit(125);
+    }
+    if let Err((call, path, e)) = stage::namespaces() {
+        fail(pipes, KIND_SETUP, call, path, e);
     }
 
     // Modes of what the init creates are exact; the command gets the caller's umask back.
