@@ -1197,12 +1197,12 @@ pub(crate) fn dev_entries() -> impl Iterator<Item = &'static str> {
 /// The host's mount table read ahead by [`prefetch_mounts`], for the next [`compile`].
 static PREFETCHED: std::sync::Mutex<Option<Mountinfo>> = std::sync::Mutex::new(None);
 
-/// Read the host's mount table now, for the next [`compile`] to use. Called before a
-/// namespace sandbox's init starts mounting beside the plan: reading the table takes the
-/// kernel's mount lock, which the init's mounts hold (during them the read took three times
-/// as long, and delayed them too).
-pub fn prefetch_mounts() {
-    let read = Mountinfo::read();
+/// Have the next [`compile`] use `text` as the host's mount table (`/proc/self/mountinfo`),
+/// as a namespace sandbox's init read it before it started mounting beside the plan: read
+/// during those mounts, which hold the kernel's mount lock, the table took three times as
+/// long, and delayed them too.
+pub fn use_mount_table(text: &[u8]) {
+    let read = Mountinfo::parse(text);
     *PREFETCHED.lock().unwrap_or_else(|e| e.into_inner()) = Some(read);
 }
 
@@ -1219,14 +1219,18 @@ impl Mountinfo {
     fn read() -> Self {
         // One large read: the kernel formats mountinfo again for every read call, and
         // read_to_string would start with small ones.
-        let mut text = String::with_capacity(64 * 1024);
+        let mut text = Vec::with_capacity(64 * 1024);
         if let Ok(mut f) = std::fs::File::open("/proc/self/mountinfo") {
             use std::io::Read;
-            let _ = f.read_to_string(&mut text);
+            let _ = f.read_to_end(&mut text);
         }
+        Mountinfo::parse(&text)
+    }
+
+    fn parse(text: &[u8]) -> Self {
         let points = text
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
+            .split(|&b| b == b'\n')
+            .filter_map(|l| l.split(|&b| b == b' ').nth(4))
             .map(|p| PathBuf::from(OsString::from_vec(unescape_mountinfo(p))))
             .collect();
         Mountinfo {
@@ -1255,8 +1259,7 @@ impl Mountinfo {
 }
 
 /// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_mountinfo(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
+fn unescape_mountinfo(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

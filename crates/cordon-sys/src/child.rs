@@ -18,7 +18,7 @@ use nix::unistd::{chdir, pivot_root, ForkResult, Pid};
 
 use crate::mount as m;
 use crate::sandbox::{
-    forwarded_set, InitFds, InitShared, Job, LaunchError, MountOp, Spec, NEWROOT,
+    forwarded_set, InitFds, InitShared, Job, LaunchError, MountOp, Spec, MOUNTS_FAILED, NEWROOT,
 };
 use crate::stage::{self, StepError};
 use crate::SysError;
@@ -161,9 +161,10 @@ pub(crate) fn init_main(
     given: Option<&Job<'_>>,
     tracing: Option<TraceSetup<'_>>,
 ) -> ! {
-    let pipes = &shared.fds;
     // Until the plan is there the supervisor runs beside this process on the same memory and
-    // errno: rustix's raw calls only (see `stage`).
+    // errno: rustix's raw calls only (see `stage`). First off the supervisor's CPU.
+    let pinned = shared.cpu.is_some_and(stage::pin);
+    let pipes = &shared.fds;
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) =
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
@@ -181,13 +182,19 @@ pub(crate) fn init_main(
         // uses; closing them lets EOF mean what it should.
         unsafe { rustix::io::close(fd) };
     }
-    // Nothing before the first byte: until the supervisor has moved this process to another
-    // CPU, anything it does here runs on the supervisor's CPU, in the supervisor's time.
+    if !shared.mounts.is_null() {
+        // SAFETY: the supervisor lent this buffer to this process alone until `mounts_len`
+        // says it is written (Release here, Acquire there), and keeps it as long as `shared`.
+        let buf = unsafe { std::slice::from_raw_parts_mut(shared.mounts, shared.mounts_cap) };
+        let len = stage::read_mount_table(buf).unwrap_or(MOUNTS_FAILED);
+        shared.mounts_len.store(len, Ordering::Release);
+    }
+    if let Err((call, path, e)) = stage::namespaces().and_then(|()| stage::staging_mount()) {
+        fail(pipes, KIND_SETUP, call, path, e);
+    }
+    // The id maps: the directories made from here on need them.
     if !go_byte(pipes) {
         exit(125);
-    }
-    if let Err((call, path, e)) = stage::namespaces() {
-        fail(pipes, KIND_SETUP, call, path, e);
     }
 
     // Modes of what the init creates are exact; the command gets the caller's umask back.
@@ -204,7 +211,7 @@ pub(crate) fn init_main(
     let job = match given {
         Some(job) => job,
         None => {
-            let mut job = if shared.spin.load(Ordering::Acquire) {
+            let mut job = if pinned {
                 spin_for_job(shared)
             } else {
                 std::ptr::null_mut()
@@ -278,7 +285,7 @@ pub(crate) fn init_main(
     }
 }
 
-/// Wait for the plan on this CPU, which is not the supervisor's (`InitShared::spin`): it
+/// Wait for the plan on this CPU, which is not the supervisor's (`InitShared::cpu`): it
 /// comes within a few hundred microseconds, and a sleeping init would be woken by an
 /// interrupt from the supervisor's CPU, which costs tens of microseconds on a virtual
 /// machine. Gives up after a bounded time (null: sleep on the go pipe then).

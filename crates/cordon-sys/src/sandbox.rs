@@ -6,7 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -336,7 +336,10 @@ fn launch_forked(
         fds: pipes.raw(),
         old_mask: *old_mask,
         job: AtomicPtr::new(std::ptr::null_mut()),
-        spin: AtomicBool::new(false),
+        cpu: None,
+        mounts: std::ptr::null_mut(),
+        mounts_cap: 0,
+        mounts_len: AtomicUsize::new(MOUNTS_FAILED),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -379,9 +382,19 @@ pub(crate) struct InitShared {
     pub old_mask: SigSet,
     /// The plan: set before the supervisor's second byte on the go pipe.
     pub job: AtomicPtr<Job<'static>>,
-    /// The init runs on another CPU than the supervisor, and may spin waiting for `job`.
-    pub spin: AtomicBool,
+    /// The CPU the init moves itself to first, another than the supervisor's, if any.
+    pub cpu: Option<usize>,
+    /// Where the init copies the host's mount table, for the plan, and how much it wrote:
+    /// [`MOUNTS_PENDING`] until then, [`MOUNTS_FAILED`] if it could not.
+    pub mounts: *mut u8,
+    pub mounts_cap: usize,
+    pub mounts_len: AtomicUsize,
 }
+
+pub(crate) const MOUNTS_PENDING: usize = usize::MAX;
+pub(crate) const MOUNTS_FAILED: usize = usize::MAX - 1;
+/// Room for the host's mount table: some 400 mounts.
+const MOUNTS_CAP: usize = 64 * 1024;
 
 /// The plan the init builds and the command it starts.
 pub(crate) struct Job<'a> {
@@ -409,6 +422,8 @@ pub struct Prelaunch {
     child: Option<(crate::raw::SharedChild<InitEntry>, Box<InitShared>)>,
     /// The CPUs the init may use again once the plan is there.
     affinity: Option<nix::sched::CpuSet>,
+    /// What `InitShared::mounts` points to.
+    mounts: Box<[u8]>,
     launched: bool,
 }
 
@@ -416,11 +431,19 @@ impl Prelaunch {
     /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`.
     pub fn start(id_map: IdMap) -> Result<Prelaunch, LaunchError> {
         let (old_mask, sfd, pipes) = prepare()?;
+        let (cpu, affinity) = match other_cpu() {
+            Some((cpu, mask)) => (Some(cpu), Some(mask)),
+            None => (None, None),
+        };
+        let mut mounts = vec![0u8; MOUNTS_CAP].into_boxed_slice();
         let shared = Box::new(InitShared {
             fds: pipes.raw(),
             old_mask,
             job: AtomicPtr::new(std::ptr::null_mut()),
-            spin: AtomicBool::new(false),
+            cpu,
+            mounts: mounts.as_mut_ptr(),
+            mounts_cap: mounts.len(),
+            mounts_len: AtomicUsize::new(MOUNTS_PENDING),
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {
@@ -443,9 +466,6 @@ impl Prelaunch {
             }
         };
         let init = Pid::from_raw(child.pid);
-        let affinity = pin_elsewhere(init);
-        // Before the first byte, which the init reads before it looks at this.
-        shared.spin.store(affinity.is_some(), Ordering::Release);
         let pre = Prelaunch {
             init,
             id_map,
@@ -454,14 +474,54 @@ impl Prelaunch {
             ends: Some(pipes.supervisor_ends()),
             child: Some((child, shared)),
             affinity,
+            mounts,
             launched: false,
         };
         let go = pre.ends.as_ref().map(|e| &e.go_write);
-        if let Some(go) = go {
-            // Dropping `pre` kills and reaps the init.
-            let_go(init, id_map, go).map_err(LaunchError::Setup)?;
+        if let Some(Err(e)) = go.map(|go| let_go(init, id_map, go)) {
+            // An init that failed before (its namespaces) left the reason in the error pipe.
+            let _ = kill(init, Signal::SIGKILL);
+            let _ = wait_init(init, &pre.sfd);
+            let mut pre = pre;
+            pre.launched = true;
+            let mut buf = [0u8; child::RECORD_LEN];
+            if let Some(ends) = pre.ends.take() {
+                drop(ends.go_write);
+                if read_full(ends.err_read.as_raw_fd(), &mut buf) == child::RECORD_LEN {
+                    let no_command = Spec {
+                        unshare_net: false,
+                        id_map,
+                        ops: Vec::new(),
+                        cwd: CString::default(),
+                        exec_candidates: Vec::new(),
+                        argv: Vec::new(),
+                        envp: Vec::new(),
+                    };
+                    return Err(child::ErrorRecord::decode(&buf).into_error(&no_command));
+                }
+            }
+            return Err(LaunchError::Setup(e));
         }
         Ok(pre)
+    }
+
+    /// The host's mount table (`/proc/self/mountinfo`) as the init read it before it started
+    /// mounting, or None if it could not (or is not done while the init runs on this CPU).
+    /// Read here instead, it would wait for the init's mounts, which hold the kernel's lock.
+    pub fn host_mount_table(&self) -> Option<&[u8]> {
+        let (_, shared) = self.child.as_ref()?;
+        // The init reads the table first thing; on its own CPU it is done long before the
+        // plan asks, so this waits only in the rarest cases, and briefly.
+        let limit = std::time::Instant::now() + std::time::Duration::from_millis(2);
+        loop {
+            match shared.mounts_len.load(Ordering::Acquire) {
+                MOUNTS_PENDING if shared.cpu.is_some() && std::time::Instant::now() < limit => {
+                    std::hint::spin_loop()
+                }
+                MOUNTS_PENDING | MOUNTS_FAILED => return None,
+                len => return self.mounts.get(..len),
+            }
+        }
     }
 
     /// Build `spec`'s root in the started sandbox, run its command and wait for it.
@@ -520,22 +580,19 @@ impl Drop for Prelaunch {
     }
 }
 
-/// Move the just-cloned init to another CPU than this process's. The kernel starts a new
-/// process on its parent's CPU, where it would wait until the parent blocks; elsewhere it
-/// builds the staging root while this process compiles the plan. Returns the CPUs to give
-/// back, or None when there is no other CPU (or the kernel refuses: nothing is lost then).
-fn pin_elsewhere(init: Pid) -> Option<nix::sched::CpuSet> {
-    use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
+/// A CPU for the init other than this process's, among those it may use, and those (to give
+/// back to the init once the plan is there). The kernel starts a new process on its parent's
+/// CPU, where it would wait until the parent blocks; elsewhere it builds the staging root
+/// while this process compiles the plan. None when there is no other CPU.
+fn other_cpu() -> Option<(usize, nix::sched::CpuSet)> {
+    use nix::sched::{sched_getaffinity, sched_getcpu, CpuSet};
     let mask = sched_getaffinity(Pid::from_raw(0)).ok()?;
     let here = sched_getcpu().ok()?;
     let n = CpuSet::count();
     let other = (1..n)
         .map(|i| (here + i) % n)
         .find(|&c| mask.is_set(c).unwrap_or(false))?;
-    let mut one = CpuSet::new();
-    one.set(other).ok()?;
-    sched_setaffinity(init, &one).ok()?;
-    Some(mask)
+    Some((other, mask))
 }
 
 /// The supervisor's ends of [`Pipes`].

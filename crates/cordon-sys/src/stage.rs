@@ -70,10 +70,17 @@ pub(crate) fn namespaces() -> Result<(), StepError<'static>> {
     .map_err(at("unshare", c"mount, ipc and uts namespaces"))
 }
 
-/// Make the staging root and pivot into it: a tmpfs with the host's root at `/oldroot` and
-/// the new root's mount point at `/newroot`. Nothing done after this may propagate back to
-/// the host's mount namespace.
-pub(crate) fn staging_root() -> Result<(), StepError<'static>> {
+/// Move this process to `cpu`: the first thing the init does, since it starts on the
+/// supervisor's CPU and would run there in the supervisor's time. False if the kernel refused.
+pub(crate) fn pin(cpu: usize) -> bool {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set).is_ok()
+}
+
+/// Mount the staging tmpfs on `/tmp` and enter it; nothing done from here on may propagate
+/// back to the host's mount namespace. Needs no id map (the directories made in it do).
+pub(crate) fn staging_mount() -> Result<(), StepError<'static>> {
     rustix::mount::mount_change(
         c"/",
         MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC,
@@ -87,7 +94,36 @@ pub(crate) fn staging_root() -> Result<(), StepError<'static>> {
         c"mode=0755",
     )
     .map_err(at("mount", c"tmpfs on /tmp (staging)"))?;
-    rustix::process::chdir(c"/tmp").map_err(at("chdir", c"/tmp"))?;
+    rustix::process::chdir(c"/tmp").map_err(at("chdir", c"/tmp"))
+}
+
+/// Read the host's mount table into `buf` (this process's, which is a copy of the host's
+/// until the staging mount): the supervisor's plan needs it, and reading it there would
+/// wait for this process's mounts. Returns the length, or None if it did not fit or failed.
+pub(crate) fn read_mount_table(buf: &mut [u8]) -> Option<usize> {
+    let fd = rustix::fs::open(
+        c"/proc/self/mountinfo",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut len = 0;
+    loop {
+        match rustix::io::read(&fd, &mut buf[len..]) {
+            Ok(0) => return Some(len),
+            Ok(n) => len += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return None,
+        }
+        if len == buf.len() {
+            return None;
+        }
+    }
+}
+
+/// Make the staging root's directories and pivot into it: the host's root at `/oldroot`,
+/// the new root's mount point at `/newroot`. Needs the id maps written.
+pub(crate) fn staging_root() -> Result<(), StepError<'static>> {
     for d in [c"newroot", c"oldroot", c".cordon"] {
         rustix::fs::mkdir(d, Mode::from_raw_mode(0o755)).map_err(at("mkdir", d))?;
     }

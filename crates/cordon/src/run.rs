@@ -182,10 +182,7 @@ pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
     let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
         && !args.dry_run
         && args.trace.is_none())
-    .then(|| {
-        plan::prefetch_mounts();
-        sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0))
-    });
+    .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)));
     let cwd = work_dir(args.chdir.as_deref())?;
     let policy = resolve_policy(&args.policy, order, &cwd)?;
 
@@ -605,6 +602,13 @@ fn run_namespace(
     mut prelaunch: Option<Result<sandbox::Prelaunch, LaunchError>>,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
+    if let Some(table) = prelaunch
+        .as_ref()
+        .and_then(|p| p.as_ref().ok())
+        .and_then(|p| p.host_mount_table())
+    {
+        plan::use_mount_table(table);
+    }
     let mut plan = plan::compile(policy, &ctx)?;
 
     if args.verbose || args.dry_run {
