@@ -163,7 +163,9 @@ pub(crate) fn init_main(
 ) -> ! {
     // Until the plan is there the supervisor runs beside this process on the same memory and
     // errno: rustix's raw calls only (see `stage`). First off the supervisor's CPU.
-    let pinned = shared.cpu.is_some_and(stage::pin);
+    if let Some(cpu) = shared.cpu {
+        stage::pin(cpu);
+    }
     let pipes = &shared.fds;
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) =
@@ -211,11 +213,8 @@ pub(crate) fn init_main(
     let job = match given {
         Some(job) => job,
         None => {
-            let mut job = if pinned {
-                spin_for_job(shared)
-            } else {
-                std::ptr::null_mut()
-            };
+            // Ready already when the supervisor was the faster: no sleep then.
+            let mut job = shared.job.load(Ordering::Acquire);
             if job.is_null() {
                 if !go_byte(pipes) {
                     exit(125);
@@ -282,29 +281,6 @@ pub(crate) fn init_main(
         #[cfg(target_arch = "x86_64")]
         Some(t) => trace_command(pid, t.observer),
         _ => reap(pid, pipes.status_write),
-    }
-}
-
-/// Wait for the plan on this CPU, which is not the supervisor's (`InitShared::cpu`): it
-/// comes within a few hundred microseconds, and a sleeping init would be woken by an
-/// interrupt from the supervisor's CPU, which costs tens of microseconds on a virtual
-/// machine. Gives up after a bounded time (null: sleep on the go pipe then).
-fn spin_for_job(shared: &InitShared) -> *mut Job<'static> {
-    use rustix::time::{clock_gettime, ClockId};
-    const LIMIT_NS: i128 = 2_000_000;
-    let ns = |t: rustix::time::Timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
-    let start = ns(clock_gettime(ClockId::Monotonic));
-    loop {
-        for _ in 0..64 {
-            let job = shared.job.load(Ordering::Acquire);
-            if !job.is_null() {
-                return job;
-            }
-            std::hint::spin_loop();
-        }
-        if ns(clock_gettime(ClockId::Monotonic)) - start > LIMIT_NS {
-            return std::ptr::null_mut();
-        }
     }
 }
 

@@ -506,21 +506,15 @@ impl Prelaunch {
     }
 
     /// The host's mount table (`/proc/self/mountinfo`) as the init read it before it started
-    /// mounting, or None if it could not (or is not done while the init runs on this CPU).
+    /// mounting, or None if it could not (or has not yet).
     /// Read here instead, it would wait for the init's mounts, which hold the kernel's lock.
     pub fn host_mount_table(&self) -> Option<&[u8]> {
         let (_, shared) = self.child.as_ref()?;
-        // The init reads the table first thing; on its own CPU it is done long before the
-        // plan asks, so this waits only in the rarest cases, and briefly.
-        let limit = std::time::Instant::now() + std::time::Duration::from_millis(2);
-        loop {
-            match shared.mounts_len.load(Ordering::Acquire) {
-                MOUNTS_PENDING if shared.cpu.is_some() && std::time::Instant::now() < limit => {
-                    std::hint::spin_loop()
-                }
-                MOUNTS_PENDING | MOUNTS_FAILED => return None,
-                len => return self.mounts.get(..len),
-            }
+        // The init reads the table first thing: done long before the plan asks, unless it
+        // could not run beside this process. No waiting for it, which could be on this CPU.
+        match shared.mounts_len.load(Ordering::Acquire) {
+            MOUNTS_PENDING | MOUNTS_FAILED => None,
+            len => self.mounts.get(..len),
         }
     }
 

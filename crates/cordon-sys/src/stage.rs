@@ -71,11 +71,12 @@ pub(crate) fn namespaces() -> Result<(), StepError<'static>> {
 }
 
 /// Move this process to `cpu`: the first thing the init does, since it starts on the
-/// supervisor's CPU and would run there in the supervisor's time. False if the kernel refused.
-pub(crate) fn pin(cpu: usize) -> bool {
+/// supervisor's CPU and would run there in the supervisor's time. A refusal only costs the
+/// overlap.
+pub(crate) fn pin(cpu: usize) {
     let mut set = rustix::thread::CpuSet::new();
     set.set(cpu);
-    rustix::thread::sched_setaffinity(None, &set).is_ok()
+    let _ = rustix::thread::sched_setaffinity(None, &set);
 }
 
 /// Mount the staging tmpfs on `/tmp` and enter it; nothing done from here on may propagate
