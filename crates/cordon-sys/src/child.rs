@@ -162,10 +162,7 @@ pub(crate) fn init_main(
     tracing: Option<TraceSetup<'_>>,
 ) -> ! {
     // Until the plan is there the supervisor runs beside this process on the same memory and
-    // errno: rustix's raw calls only (see `stage`). First off the supervisor's CPU.
-    if let Some(cpu) = shared.cpu {
-        stage::pin(cpu);
-    }
+    // errno: rustix's raw calls only (see `stage`).
     let pipes = &shared.fds;
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) =

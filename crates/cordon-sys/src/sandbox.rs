@@ -336,7 +336,6 @@ fn launch_forked(
         fds: pipes.raw(),
         old_mask: *old_mask,
         job: AtomicPtr::new(std::ptr::null_mut()),
-        cpu: None,
         mounts: std::ptr::null_mut(),
         mounts_cap: 0,
         mounts_len: AtomicUsize::new(MOUNTS_FAILED),
@@ -382,8 +381,6 @@ pub(crate) struct InitShared {
     pub old_mask: SigSet,
     /// The plan: set before the supervisor's second byte on the go pipe.
     pub job: AtomicPtr<Job<'static>>,
-    /// The CPU the init moves itself to first, another than the supervisor's, if any.
-    pub cpu: Option<usize>,
     /// Where the init copies the host's mount table, for the plan, and how much it wrote:
     /// [`MOUNTS_PENDING`] until then, [`MOUNTS_FAILED`] if it could not.
     pub mounts: *mut u8,
@@ -405,10 +402,12 @@ pub(crate) struct Job<'a> {
 /// The untraced init's entry, boxed so that [`Prelaunch`] can name it.
 type InitEntry = Box<dyn FnOnce()>;
 
-/// A sandbox started before its plan is compiled. The init gets its namespaces, then, on
-/// another CPU than the caller's, the staging root and what every sandbox root has (a
-/// minimal /dev, a procfs, an empty capability bounding set), while the caller compiles the
-/// plan; [`Prelaunch::launch`] hands the plan over. Dropped unused, it kills the init.
+/// A sandbox started before its plan is compiled. The init gets its namespaces, the staging
+/// root and what every sandbox root has (a minimal /dev, a procfs, an empty capability
+/// bounding set) while the caller compiles the plan, where the scheduler lets them run side
+/// by side (it is not forced: a CPU chosen for it may be busy, and then waiting for it costs
+/// more than the overlap gains); [`Prelaunch::launch`] hands the plan over. Dropped unused,
+/// it kills the init.
 ///
 /// The process must stay single-threaded from [`Prelaunch::start`] to the launch, and the
 /// signals cordon forwards stay blocked in between (one that arrives is forwarded then).
@@ -420,8 +419,6 @@ pub struct Prelaunch {
     ends: Option<SupervisorEnds>,
     /// The init's stack and entry, and what it reads; None once left to the process's exit.
     child: Option<(crate::raw::SharedChild<InitEntry>, Box<InitShared>)>,
-    /// The CPUs the init may use again once the plan is there.
-    affinity: Option<nix::sched::CpuSet>,
     /// What `InitShared::mounts` points to.
     mounts: Box<[u8]>,
     launched: bool,
@@ -431,16 +428,11 @@ impl Prelaunch {
     /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`.
     pub fn start(id_map: IdMap) -> Result<Prelaunch, LaunchError> {
         let (old_mask, sfd, pipes) = prepare()?;
-        let (cpu, affinity) = match other_cpu() {
-            Some((cpu, mask)) => (Some(cpu), Some(mask)),
-            None => (None, None),
-        };
         let mut mounts = vec![0u8; MOUNTS_CAP].into_boxed_slice();
         let shared = Box::new(InitShared {
             fds: pipes.raw(),
             old_mask,
             job: AtomicPtr::new(std::ptr::null_mut()),
-            cpu,
             mounts: mounts.as_mut_ptr(),
             mounts_cap: mounts.len(),
             mounts_len: AtomicUsize::new(MOUNTS_PENDING),
@@ -473,7 +465,6 @@ impl Prelaunch {
             sfd,
             ends: Some(pipes.supervisor_ends()),
             child: Some((child, shared)),
-            affinity,
             mounts,
             launched: false,
         };
@@ -511,7 +502,7 @@ impl Prelaunch {
     pub fn host_mount_table(&self) -> Option<&[u8]> {
         let (_, shared) = self.child.as_ref()?;
         // The init reads the table first thing: done long before the plan asks, unless it
-        // could not run beside this process. No waiting for it, which could be on this CPU.
+        // has not run yet. No waiting for it, which may need this CPU.
         match shared.mounts_len.load(Ordering::Acquire) {
             MOUNTS_PENDING | MOUNTS_FAILED => None,
             len => self.mounts.get(..len),
@@ -535,9 +526,6 @@ impl Prelaunch {
         }
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
-        if let Some(mask) = self.affinity.take() {
-            let _ = nix::sched::sched_setaffinity(self.init, &mask);
-        }
         if let Some((_, shared)) = &self.child {
             // The lifetime is the init's reading of it, which ends before this function
             // returns (the command has been executed, or has failed to be, by then).
@@ -572,21 +560,6 @@ impl Drop for Prelaunch {
         }
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
     }
-}
-
-/// A CPU for the init other than this process's, among those it may use, and those (to give
-/// back to the init once the plan is there). The kernel starts a new process on its parent's
-/// CPU, where it would wait until the parent blocks; elsewhere it builds the staging root
-/// while this process compiles the plan. None when there is no other CPU.
-fn other_cpu() -> Option<(usize, nix::sched::CpuSet)> {
-    use nix::sched::{sched_getaffinity, sched_getcpu, CpuSet};
-    let mask = sched_getaffinity(Pid::from_raw(0)).ok()?;
-    let here = sched_getcpu().ok()?;
-    let n = CpuSet::count();
-    let other = (1..n)
-        .map(|i| (here + i) % n)
-        .find(|&c| mask.is_set(c).unwrap_or(false))?;
-    Some((other, mask))
 }
 
 /// The supervisor's ends of [`Pipes`].

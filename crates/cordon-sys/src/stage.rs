@@ -3,7 +3,7 @@
 //! bounding set), made while the supervisor is still compiling the plan.
 //!
 //! The init shares the supervisor's memory and thread-local storage, errno included, and in
-//! this phase the two run at the same time on different CPUs. So every system call here goes
+//! this phase the two may run at the same time on different CPUs. So every system call here goes
 //! through rustix, whose raw calls never touch errno, and nothing allocates, locks or
 //! unwinds: paths are literals.
 
@@ -68,15 +68,6 @@ pub(crate) fn namespaces() -> Result<(), StepError<'static>> {
         )
     }
     .map_err(at("unshare", c"mount, ipc and uts namespaces"))
-}
-
-/// Move this process to `cpu`: the first thing the init does, since it starts on the
-/// supervisor's CPU and would run there in the supervisor's time. A refusal only costs the
-/// overlap.
-pub(crate) fn pin(cpu: usize) {
-    let mut set = rustix::thread::CpuSet::new();
-    set.set(cpu);
-    let _ = rustix::thread::sched_setaffinity(None, &set);
 }
 
 /// Mount the staging tmpfs on `/tmp` and enter it; nothing done from here on may propagate

@@ -177,8 +177,8 @@ pub fn sandbox_env(
 }
 
 pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
-    // The namespace sandbox starts first: its init builds what every root has on another CPU
-    // while the policy and the plan are made here. A failure to start it is the launch's.
+    // The namespace sandbox starts first: its init builds what every root has while the
+    // policy and the plan are made here. A failure to start it is the launch's.
     let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
         && !args.dry_run
         && args.trace.is_none())
