@@ -163,6 +163,8 @@ pub(crate) fn init_main(
 ) -> ! {
     // Until the plan is there the supervisor runs beside this process on the same memory and
     // errno: rustix's raw calls only (see `stage`).
+    shared.started.store(true, Ordering::Release);
+    take_back_cpus(shared);
     let pipes = &shared.fds;
     // Die with the supervisor. If it died before this line, the go pipe reads EOF below.
     if let Err(e) =
@@ -206,6 +208,7 @@ pub(crate) fn init_main(
         proc: stage::proc(),
     };
     let bounding = stage::drop_bounding_set();
+    shared.staged.store(true, Ordering::Release);
 
     let job = match given {
         Some(job) => job,
@@ -229,6 +232,8 @@ pub(crate) fn init_main(
     // go_read stays open (the command does not inherit it: close-on-exec). Closed, it would
     // fail the supervisor's second byte with EPIPE when this init saw the plan by spinning,
     // and that EPIPE would land in the errno this init reads from here on.
+    // Again, in case the supervisor moved this process since: the command inherits them.
+    take_back_cpus(shared);
     let spec = job.spec;
     if let Err((call, path, e)) = bounding {
         fail(pipes, KIND_SETUP, call, path, e);
@@ -278,6 +283,14 @@ pub(crate) fn init_main(
         #[cfg(target_arch = "x86_64")]
         Some(t) => trace_command(pid, t.observer),
         _ => reap(pid, pipes.status_write),
+    }
+}
+
+/// Allow every CPU the supervisor may use: the supervisor narrowed them to one to place this
+/// process (see `sandbox::Prelaunch::settle`).
+fn take_back_cpus(shared: &InitShared) {
+    if let Some(allowed) = &shared.allowed {
+        let _ = rustix::thread::sched_setaffinity(None, allowed);
     }
 }
 

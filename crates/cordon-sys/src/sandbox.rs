@@ -6,7 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -339,6 +339,9 @@ fn launch_forked(
         mounts: std::ptr::null_mut(),
         mounts_cap: 0,
         mounts_len: AtomicUsize::new(MOUNTS_FAILED),
+        allowed: None,
+        started: AtomicBool::new(false),
+        staged: AtomicBool::new(false),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -386,6 +389,13 @@ pub(crate) struct InitShared {
     pub mounts: *mut u8,
     pub mounts_cap: usize,
     pub mounts_len: AtomicUsize,
+    /// The CPUs the init may use, when the supervisor moved it to another CPU than its own
+    /// (see [`Prelaunch::settle`]); the init takes them back when it starts.
+    pub allowed: Option<rustix::thread::CpuSet>,
+    /// The init has started running.
+    pub started: AtomicBool,
+    /// The init has made what every root has, before the plan.
+    pub staged: AtomicBool,
 }
 
 pub(crate) const MOUNTS_PENDING: usize = usize::MAX;
@@ -421,6 +431,8 @@ pub struct Prelaunch {
     child: Option<(crate::raw::SharedChild<InitEntry>, Box<InitShared>)>,
     /// What `InitShared::mounts` points to.
     mounts: Box<[u8]>,
+    /// The init was moved to another CPU than this process's.
+    moved: bool,
     launched: bool,
 }
 
@@ -436,6 +448,9 @@ impl Prelaunch {
             mounts: mounts.as_mut_ptr(),
             mounts_cap: mounts.len(),
             mounts_len: AtomicUsize::new(MOUNTS_PENDING),
+            allowed: rustix::thread::sched_getaffinity(None).ok(),
+            started: AtomicBool::new(false),
+            staged: AtomicBool::new(false),
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {
@@ -458,6 +473,10 @@ impl Prelaunch {
             }
         };
         let init = Pid::from_raw(child.pid);
+        let moved = shared
+            .allowed
+            .as_ref()
+            .is_some_and(|allowed| move_elsewhere(init, allowed));
         let pre = Prelaunch {
             init,
             id_map,
@@ -466,6 +485,7 @@ impl Prelaunch {
             ends: Some(pipes.supervisor_ends()),
             child: Some((child, shared)),
             mounts,
+            moved,
             launched: false,
         };
         let go = pre.ends.as_ref().map(|e| &e.go_write);
@@ -509,6 +529,26 @@ impl Prelaunch {
         }
     }
 
+    /// Call before the long part of the caller's work (the plan). An init moved to another
+    /// CPU that has not started yet waits behind something else there (a parallel build):
+    /// move it back to this CPU, where it runs as soon as this process blocks, as it would
+    /// have without the move.
+    pub fn settle(&self) {
+        if let Some((_, shared)) = &self.child {
+            if self.moved && !shared.started.load(Ordering::Acquire) {
+                self.move_here();
+            }
+        }
+    }
+
+    /// Move the init to this process's CPU (it takes back the others once it has the plan).
+    fn move_here(&self) {
+        let mut here = nix::sched::CpuSet::new();
+        if here.set(rustix::thread::sched_getcpu()).is_ok() {
+            let _ = nix::sched::sched_setaffinity(self.init, &here);
+        }
+    }
+
     /// Build `spec`'s root in the started sandbox, run its command and wait for it.
     pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
         let Some(ends) = self.ends.take() else {
@@ -527,6 +567,12 @@ impl Prelaunch {
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
         if let Some((_, shared)) = &self.child {
+            if self.moved && !shared.staged.load(Ordering::Acquire) {
+                // Not done on its CPU, where something else may have taken its turn: here it
+                // runs as soon as this process blocks, and nothing else waits here. Before the
+                // plan is there, so that a failure cannot touch the errno the init then uses.
+                self.move_here();
+            }
             // The lifetime is the init's reading of it, which ends before this function
             // returns (the command has been executed, or has failed to be, by then).
             shared.job.store(
@@ -560,6 +606,26 @@ impl Drop for Prelaunch {
         }
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
     }
+}
+
+/// Move the just-cloned init, which has not run yet, to another CPU than this process's, among
+/// those `allowed`. A new process starts on its parent's CPU and waits there until the parent
+/// blocks: elsewhere it builds while this process compiles the plan. The init takes `allowed`
+/// back when it starts; if it does not start soon, [`Prelaunch::settle`] moves it back. False
+/// when there is no other CPU (or the kernel refused).
+fn move_elsewhere(init: Pid, allowed: &rustix::thread::CpuSet) -> bool {
+    use rustix::thread::CpuSet;
+    let here = rustix::thread::sched_getcpu();
+    let Some(other) = (1..CpuSet::MAX_CPU)
+        .map(|i| (here + i) % CpuSet::MAX_CPU)
+        .find(|&c| allowed.is_set(c))
+    else {
+        return false;
+    };
+    let mut one = CpuSet::new();
+    one.set(other);
+    let pid = rustix::process::Pid::from_raw(init.as_raw());
+    rustix::thread::sched_setaffinity(pid, &one).is_ok()
 }
 
 /// The supervisor's ends of [`Pipes`].

@@ -609,6 +609,9 @@ fn run_namespace(
     {
         plan::use_mount_table(table);
     }
+    if let Some(Ok(p)) = &prelaunch {
+        p.settle();
+    }
     let mut plan = plan::compile(policy, &ctx)?;
 
     if args.verbose || args.dry_run {
