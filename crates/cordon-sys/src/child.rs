@@ -230,9 +230,10 @@ pub(crate) fn init_main(
         }
     };
     // go_read stays open (the command does not inherit it: close-on-exec). Closed, it would
-    // fail the supervisor's second byte with EPIPE when this init saw the plan by spinning,
-    // and that EPIPE would land in the errno this init reads from here on.
-    // Again, in case the supervisor moved this process since: the command inherits them.
+    // fail the supervisor's second byte with EPIPE when this init saw the plan without
+    // reading that byte, and the EPIPE would land in the errno this init uses from here on.
+    // The CPUs again, in case the supervisor moved this process since: the command inherits
+    // them.
     take_back_cpus(shared);
     let spec = job.spec;
     if let Err((call, path, e)) = bounding {

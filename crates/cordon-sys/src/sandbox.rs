@@ -414,10 +414,9 @@ type InitEntry = Box<dyn FnOnce()>;
 
 /// A sandbox started before its plan is compiled. The init gets its namespaces, the staging
 /// root and what every sandbox root has (a minimal /dev, a procfs, an empty capability
-/// bounding set) while the caller compiles the plan, where the scheduler lets them run side
-/// by side (it is not forced: a CPU chosen for it may be busy, and then waiting for it costs
-/// more than the overlap gains); [`Prelaunch::launch`] hands the plan over. Dropped unused,
-/// it kills the init.
+/// bounding set) while the caller compiles the plan, on another CPU when one lets it start
+/// at once (see `move_elsewhere` and [`Prelaunch::settle`]); [`Prelaunch::launch`] hands the
+/// plan over. Dropped unused, it kills the init.
 ///
 /// The process must stay single-threaded from [`Prelaunch::start`] to the launch, and the
 /// signals cordon forwards stay blocked in between (one that arrives is forwarded then).
