@@ -204,8 +204,8 @@ pub(crate) fn init_main(
         fail(pipes, KIND_SETUP, call, path, e);
     }
     let prefab = Prefab {
-        dev: stage::dev(),
-        proc: stage::proc(),
+        dev: shared.prefabs.dev.then(stage::dev),
+        proc: shared.prefabs.proc.then(stage::proc),
     };
     let bounding = stage::drop_bounding_set();
     shared.staged.store(true, Ordering::Release);
@@ -312,8 +312,9 @@ fn go_byte(pipes: &InitFds) -> bool {
 /// What [`crate::stage`] made before the plan was there, or why it could not: reported only
 /// if the plan uses it.
 struct Prefab {
-    dev: Result<(), StepError<'static>>,
-    proc: Result<(), StepError<'static>>,
+    /// None: not made (the policy did not ask for it), made when the plan wants it.
+    dev: Option<Result<(), StepError<'static>>>,
+    proc: Option<Result<(), StepError<'static>>>,
 }
 
 /// Follow the command as its tracer until every process of the sandbox has ended, forwarding
@@ -337,8 +338,9 @@ fn build_root<'a>(spec: &'a Spec, prefab: &Prefab) -> Result<(), StepError<'a>> 
     debug_assert_eq!(NEWROOT_C.to_bytes(), NEWROOT.as_bytes());
 
     let mut scratch_dirs = 0;
+    let mut placed = Placed::default();
     for op in &spec.ops {
-        run_op(op, &mut scratch_dirs, prefab)?;
+        run_op(op, &mut scratch_dirs, prefab, &mut placed)?;
     }
 
     // Enter the new root and drop the staging root with the host's root under it.
@@ -351,7 +353,7 @@ fn build_root<'a>(spec: &'a Spec, prefab: &Prefab) -> Result<(), StepError<'a>> 
 
 /// Move what `stage` made (at `made`, if `result` says it could) to `dst`.
 fn move_made<'a>(
-    result: &Result<(), StepError<'static>>,
+    result: Result<(), StepError<'static>>,
     made: &CStr,
     dst: &'a CStr,
 ) -> Result<(), StepError<'a>> {
@@ -377,11 +379,19 @@ fn move_made<'a>(
     .map_err(|e| ("mount", dst.to_bytes(), e))
 }
 
+/// Where the first `/dev` and procfs went: the staging area has one of each.
+#[derive(Default)]
+struct Placed<'a> {
+    dev: Option<&'a CStr>,
+    proc: Option<&'a CStr>,
+}
+
 /// Run one operation; `scratch_dirs` counts the staging directories made so far.
 fn run_op<'a>(
     op: &'a MountOp,
     scratch_dirs: &mut u32,
     prefab: &Prefab,
+    placed: &mut Placed<'a>,
 ) -> Result<(), StepError<'a>> {
     match op {
         MountOp::Mkdir { path } => m::mkdir_p(path).map_err(|e| ("mkdir", path.to_bytes(), e)),
@@ -410,8 +420,21 @@ fn run_op<'a>(
             *scratch_dirs += 1;
             m::scratch(dst, *mode, *scratch_dirs).map_err(|e| ("mount", dst.to_bytes(), e))
         }
-        MountOp::Proc { dst } => move_made(&prefab.proc, stage::PROC, dst),
-        MountOp::Dev { dst } => move_made(&prefab.dev, stage::DEV, dst),
+        MountOp::Proc { dst } => match placed.proc {
+            // A second procfs (a policy with two `proc` rules): the same, bound again.
+            Some(first) => m::bind(first, dst, true).map_err(|e| ("bind", dst.to_bytes(), e)),
+            None => {
+                placed.proc = Some(dst);
+                move_made(prefab.proc.unwrap_or_else(stage::proc), stage::PROC, dst)
+            }
+        },
+        MountOp::Dev { dst } => match placed.dev {
+            Some(first) => m::bind(first, dst, true).map_err(|e| ("bind", dst.to_bytes(), e)),
+            None => {
+                placed.dev = Some(dst);
+                move_made(prefab.dev.unwrap_or_else(stage::dev), stage::DEV, dst)
+            }
+        },
         MountOp::Overlay {
             dst,
             layer,
@@ -425,7 +448,7 @@ fn run_op<'a>(
                 .and_then(|()| m::overlay(dst, options))
                 .map_err(|e| ("overlay", dst.to_bytes(), e))?;
             for op in then {
-                run_op(op, scratch_dirs, prefab)?;
+                run_op(op, scratch_dirs, prefab, placed)?;
             }
             Ok(())
         }

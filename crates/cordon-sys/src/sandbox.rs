@@ -242,7 +242,7 @@ pub struct Tracing<'a> {
 
 /// Run `spec` and wait for the command. Must be called from a single-threaded process.
 pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
-    Prelaunch::start(spec.id_map)?.launch(spec)
+    Prelaunch::start(spec.id_map, Prefabs::of(spec))?.launch(spec)
 }
 
 /// Run `spec` with its command traced; see [`Tracing`].
@@ -342,6 +342,7 @@ fn launch_forked(
         allowed: None,
         started: AtomicBool::new(false),
         staged: AtomicBool::new(false),
+        prefabs: Prefabs::of(spec),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -396,12 +397,35 @@ pub(crate) struct InitShared {
     pub started: AtomicBool,
     /// The init has made what every root has, before the plan.
     pub staged: AtomicBool,
+    /// What the init makes before the plan.
+    pub prefabs: Prefabs,
 }
 
 pub(crate) const MOUNTS_PENDING: usize = usize::MAX;
 pub(crate) const MOUNTS_FAILED: usize = usize::MAX - 1;
 /// Room for the host's mount table: some 400 mounts.
 const MOUNTS_CAP: usize = 64 * 1024;
+
+/// What the init makes before it has the plan, besides the staging root: what the plan will
+/// want, as far as the policy tells (an unwanted one would only delay the init).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prefabs {
+    /// A minimal /dev ([`MountOp::Dev`]).
+    pub dev: bool,
+    /// A procfs ([`MountOp::Proc`]).
+    pub proc: bool,
+}
+
+impl Prefabs {
+    /// What `spec` uses.
+    pub fn of(spec: &Spec) -> Prefabs {
+        let has = |f: &dyn Fn(&MountOp) -> bool| spec.ops.iter().any(f);
+        Prefabs {
+            dev: has(&|op| matches!(op, MountOp::Dev { .. })),
+            proc: has(&|op| matches!(op, MountOp::Proc { .. })),
+        }
+    }
+}
 
 /// The plan the init builds and the command it starts.
 pub(crate) struct Job<'a> {
@@ -436,8 +460,9 @@ pub struct Prelaunch {
 }
 
 impl Prelaunch {
-    /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`.
-    pub fn start(id_map: IdMap) -> Result<Prelaunch, LaunchError> {
+    /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`, and
+    /// have it make `prefabs` before the plan is there.
+    pub fn start(id_map: IdMap, prefabs: Prefabs) -> Result<Prelaunch, LaunchError> {
         let (old_mask, sfd, pipes) = prepare()?;
         let mut mounts = vec![0u8; MOUNTS_CAP].into_boxed_slice();
         let shared = Box::new(InitShared {
@@ -450,6 +475,7 @@ impl Prelaunch {
             allowed: rustix::thread::sched_getaffinity(None).ok(),
             started: AtomicBool::new(false),
             staged: AtomicBool::new(false),
+            prefabs,
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {

@@ -177,14 +177,22 @@ pub fn sandbox_env(
 }
 
 pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
-    // The namespace sandbox starts first: its init builds what every root has while the
-    // policy and the plan are made here. A failure to start it is the launch's.
+    // The namespace sandbox starts once the policy is known: its init builds the staging root
+    // and what the policy's root will have while the plan is made here. A failure to start it
+    // is the launch's.
+    let cwd = work_dir(args.chdir.as_deref())?;
+    let policy = resolve_policy(&args.policy, order, &cwd)?;
     let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
         && !args.dry_run
         && args.trace.is_none())
-    .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)));
-    let cwd = work_dir(args.chdir.as_deref())?;
-    let policy = resolve_policy(&args.policy, order, &cwd)?;
+    .then(|| {
+        let has = |kind: RuleKind| policy.rules.iter().any(|r| r.kind == kind);
+        let prefabs = sandbox::Prefabs {
+            dev: has(RuleKind::Dev),
+            proc: has(RuleKind::Proc),
+        };
+        sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0), prefabs)
+    });
 
     let requested = match args.backend.as_str() {
         "auto" => None,
