@@ -139,11 +139,24 @@ impl Kind {
 
 /// Compile `policy` for a run in `ctx`.
 pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
+    compile_with_mount_table(policy, ctx, None)
+}
+
+/// [`compile`], with the host's mount table (the text of `/proc/self/mountinfo`) given rather
+/// than read. A namespace sandbox's init reads it before it starts mounting beside the plan:
+/// read during those mounts, which hold the kernel's mount lock, the table took three times as
+/// long, and delayed them too.
+pub fn compile_with_mount_table(
+    policy: &Policy,
+    ctx: &Context,
+    mount_table: Option<&[u8]>,
+) -> Result<Plan, PlanError> {
     let mut notes = Vec::new();
     let host = Host::default();
     let mut nodes = nodes_from_rules(policy, ctx, &host, &mut notes)?;
     add_mirrors(&mut nodes, &host, &mut notes)?;
-    let ops = emit(&nodes, ctx.mirrors, &host, &mut notes)?;
+    let mountinfo = mount_table.map_or_else(Mountinfo::read, Mountinfo::parse);
+    let ops = emit(&nodes, ctx.mirrors, &host, &mountinfo, &mut notes)?;
     let with_kind = |f: &dyn Fn(&Node) -> bool| -> Vec<PathBuf> {
         nodes
             .iter()
@@ -156,9 +169,6 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
     let redirected = with_kind(&|n| n.keyword == "redirect");
     let dev = with_kind(&|n| n.kind == Kind::Dev);
 
-    let cstr = |p: &OsStr| {
-        CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
-    };
     let CCommand {
         mut exec_candidates,
         argv,
@@ -176,7 +186,7 @@ pub fn compile(policy: &Policy, ctx: &Context) -> Result<Plan, PlanError> {
             unshare_net: !policy.network,
             id_map: id_map(ctx.root),
             ops,
-            cwd: cstr(ctx.cwd.as_os_str())?,
+            cwd: c(&ctx.cwd)?,
             exec_candidates,
             argv,
             envp,
@@ -201,17 +211,14 @@ pub struct CCommand {
 
 /// `argv` and `envp` as C strings, with the exec candidates of `argv[0]`.
 pub fn c_command(argv: &[OsString], envp: &[(OsString, OsString)]) -> Result<CCommand, PlanError> {
-    let cstr = |p: &OsStr| {
-        CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
-    };
     let argv0 = argv.first().ok_or(PlanError::NoCommand)?;
     let path_var = envp.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     Ok(CCommand {
         exec_candidates: exec_candidates(argv0, path_var.map(|v| v.as_os_str()))
             .iter()
-            .map(|p| cstr(p.as_os_str()))
+            .map(c)
             .collect::<Result<_, _>>()?,
-        argv: argv.iter().map(|a| cstr(a)).collect::<Result<_, _>>()?,
+        argv: argv.iter().map(c).collect::<Result<_, _>>()?,
         envp: envp
             .iter()
             .map(|(k, v)| {
@@ -220,8 +227,7 @@ pub fn c_command(argv: &[OsString], envp: &[(OsString, OsString)]) -> Result<CCo
                 kv.extend_from_slice(k);
                 kv.push(b'=');
                 kv.extend_from_slice(v);
-                CString::new(kv)
-                    .map_err(|e| PlanError::Nul(String::from_utf8_lossy(&e.into_vec()).into()))
+                c_bytes(kv)
             })
             .collect::<Result<_, _>>()?,
     })
@@ -467,7 +473,7 @@ impl Host {
     /// and what it holds are the same listing.
     fn list(&self, dir: &Path, limit: usize) -> Option<Listing> {
         if let Some(l) = self.listing.borrow().get(dir.as_os_str()) {
-            return Some(l.clone());
+            return (l.len() <= limit).then(|| l.clone());
         }
         let mut entries = Vec::new();
         if let Ok(rd) = std::fs::read_dir(dir) {
@@ -816,8 +822,12 @@ fn mirror_at<'a>(nodes: &'a mut Nodes, dir: &Path, anc_path: &Path, anc: &Node) 
 }
 
 fn c(p: impl AsRef<OsStr>) -> Result<CString, PlanError> {
-    let p = p.as_ref();
-    CString::new(p.as_bytes()).map_err(|_| PlanError::Nul(p.to_string_lossy().into()))
+    c_bytes(p.as_ref().as_bytes().to_vec())
+}
+
+/// `bytes` as a C string; an interior NUL is an error that shows them.
+fn c_bytes(bytes: Vec<u8>) -> Result<CString, PlanError> {
+    CString::new(bytes).map_err(|e| PlanError::Nul(String::from_utf8_lossy(&e.into_vec()).into()))
 }
 
 fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
@@ -827,7 +837,7 @@ fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
     if path != b"/" {
         s.extend_from_slice(path);
     }
-    CString::new(s).map_err(|e| PlanError::Nul(String::from_utf8_lossy(&e.into_vec()).into()))
+    c_bytes(s)
 }
 
 /// Directories with at most this many entries are mirrored with binds rather than an overlay.
@@ -841,6 +851,7 @@ fn emit(
     nodes: &Nodes,
     mirrors: Mirrors,
     host: &Host,
+    mountinfo: &Mountinfo,
     notes: &mut Vec<String>,
 ) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = vec![
@@ -860,11 +871,6 @@ fn emit(
     if !nodes.contains_key(OsStr::new("/")) {
         readonly_last.push(under(NEWROOT, Path::new("/"))?);
     }
-    let mountinfo = PREFETCHED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(Mountinfo::read);
     let mut layers = 0usize;
 
     for (path, node) in nodes {
@@ -927,13 +933,13 @@ fn emit(
                         .is_some_and(|m| m.nlink() > SMALL_DIR as u64 + 2);
                     let small = !many_subdirs && host.list(src, SMALL_DIR).is_some();
                     if *writable || small || mirrors == Mirrors::Binds {
-                        emit_mirror(&mut ops, path, src, *writable, mirror, &mountinfo, host)?;
+                        emit_mirror(&mut ops, path, src, *writable, mirror, mountinfo, host)?;
                         if !*writable {
                             readonly_last.push(dst.clone());
                         }
                     } else {
                         layers += 1;
-                        emit_overlay(&mut ops, path, src, mirror, &mountinfo, layers, host)?;
+                        emit_overlay(&mut ops, path, src, mirror, mountinfo, layers, host)?;
                     }
                     if *writable {
                         notes.push(format!(
@@ -1194,18 +1200,6 @@ pub(crate) fn dev_entries() -> impl Iterator<Item = &'static str> {
         .chain(DEV_LINKS.into_iter().map(|(name, _)| name))
 }
 
-/// The host's mount table read ahead by [`prefetch_mounts`], for the next [`compile`].
-static PREFETCHED: std::sync::Mutex<Option<Mountinfo>> = std::sync::Mutex::new(None);
-
-/// Have the next [`compile`] use `text` as the host's mount table (`/proc/self/mountinfo`),
-/// as a namespace sandbox's init read it before it started mounting beside the plan: read
-/// during those mounts, which hold the kernel's mount lock, the table took three times as
-/// long, and delayed them too.
-pub fn use_mount_table(text: &[u8]) {
-    let read = Mountinfo::parse(text);
-    *PREFETCHED.lock().unwrap_or_else(|e| e.into_inner()) = Some(read);
-}
-
 /// The host's mount points: those under a mirrored directory are bound on top of its
 /// overlay, and on kernels without mount_setattr(2) each submount of a read-only bind is
 /// remounted read-only by itself.
@@ -1288,6 +1282,21 @@ mod tests {
             let p = Path::new(p);
             assert_eq!(parent_of(p), p.parent(), "{}", p.display());
         }
+    }
+
+    #[test]
+    fn host_list_keeps_its_limit_when_remembered() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            std::fs::write(d.path().join(format!("f{i}")), "").unwrap();
+        }
+        let host = Host::default();
+        assert_eq!(host.list(d.path(), usize::MAX).map(|l| l.len()), Some(10));
+        // The whole listing is remembered; a question with a smaller limit still says "more".
+        assert!(host.list(d.path(), 8).is_none());
+        assert_eq!(host.list(d.path(), 10).map(|l| l.len()), Some(10));
+        let fresh = Host::default();
+        assert!(fresh.list(d.path(), 8).is_none());
     }
 
     #[test]

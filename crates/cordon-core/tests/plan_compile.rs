@@ -3,7 +3,9 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use cordon_core::plan::{compile, exec_candidates, Context, Mirrors, Plan, PlanError};
+use cordon_core::plan::{
+    compile, compile_with_mount_table, exec_candidates, Context, Mirrors, Plan, PlanError,
+};
 use cordon_core::policy::{Home, Loader, Origin, Policy, RuleKind, Vars};
 use cordon_core::sys::sandbox::{IdMap, MountOp};
 
@@ -100,6 +102,57 @@ fn overlay_layers_match_the_bind_mirror() {
         .iter()
         .any(|op| is_bind_to(op, &nr(&tmp.join("vis/ok")))));
     assert!(!binds.iter().any(|op| matches!(op, MountOp::Overlay { .. })));
+}
+
+/// The mount table given to the plan (as the sandbox's init reads it) is the one it uses:
+/// a mount point under an overlaid directory is bound on top of the overlay, and only when
+/// the table has it. The point's name has a space, which mountinfo escapes.
+#[test]
+fn a_given_mount_table_decides_the_binds_over_an_overlay() {
+    let (_d, tmp) = fixture_dir(false);
+    mkdirs(&tmp, &["vis/m nt"]);
+    let fillers: Vec<String> = (0..10).map(|i| format!("vis/filler{i}")).collect();
+    files(
+        &tmp,
+        &fillers.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    files(&tmp, &["vis/secret"]);
+    let secret = tmp.join("vis/secret");
+    let rules = [
+        (tmp.as_path(), RuleKind::Ro),
+        (secret.as_path(), RuleKind::Hide),
+    ];
+    let overlay_ctx = Context {
+        mirrors: Mirrors::Overlay,
+        ..ctx(&tmp)
+    };
+    let point = tmp.join("vis/m nt");
+    let escaped = point.to_str().unwrap().replace(' ', "\\040");
+    let table =
+        format!("1 0 0:1 / / rw - ext4 /dev/root rw\n36 1 0:32 / {escaped} rw - tmpfs x rw\n");
+    let binds_on_point = |p: &Plan| {
+        p.spec
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                MountOp::Overlay { dst, then, .. } if s(dst) == nr(&tmp.join("vis")) => Some(then),
+                _ => None,
+            })
+            .flatten()
+            .filter(|op| is_bind_to(op, &nr(&point)))
+            .count()
+    };
+    let given = compile_with_mount_table(&policy(&rules), &overlay_ctx, Some(table.as_bytes()))
+        .unwrap_or_else(|e| panic!("compile: {e}"));
+    assert_eq!(binds_on_point(&given), 1, "{}", dump(&given.spec.ops));
+    // This machine's own table has no mount there.
+    let read = compile(&policy(&rules), &overlay_ctx).unwrap();
+    assert!(read
+        .spec
+        .ops
+        .iter()
+        .any(|op| matches!(op, MountOp::Overlay { .. })));
+    assert_eq!(binds_on_point(&read), 0, "{}", dump(&read.spec.ops));
 }
 
 /// A canonical temporary directory (under /tmp when `in_tmp`), so that paths in the plan

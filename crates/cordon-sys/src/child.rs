@@ -72,7 +72,8 @@ impl ErrorRecord {
         r
     }
 
-    pub(crate) fn into_error(self, spec: &Spec) -> LaunchError {
+    /// The error, for a command `argv` (whose name a not-found error gives).
+    pub(crate) fn into_error(self, argv: &[std::ffi::CString]) -> LaunchError {
         let text = |b: &[u8]| {
             let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
             String::from_utf8_lossy(&b[..end]).into_owned()
@@ -81,8 +82,7 @@ impl ErrorRecord {
         let detail = text(&self.detail);
         if self.kind == KIND_EXEC {
             if matches!(errno, Errno::ENOENT | Errno::ENOTDIR) {
-                let command = spec
-                    .argv
+                let command = argv
                     .first()
                     .map(|a| a.to_string_lossy().into_owned())
                     .unwrap_or_default();

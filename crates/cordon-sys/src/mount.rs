@@ -220,6 +220,7 @@ pub(crate) fn loopback_up() -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     #[test]
     fn write_decimal_writes_digits() {
@@ -229,7 +230,6 @@ mod tests {
             assert_eq!(&buf[..len], n.to_string().as_bytes());
         }
     }
-    use std::ffi::CString;
 
     #[test]
     fn mkdir_p_makes_what_is_missing_and_no_more() {

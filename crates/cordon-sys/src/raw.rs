@@ -27,7 +27,8 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
 /// Empty the capability bounding set (when `bounding`) and the ambient set.
 fn drop_bounding_and_ambient(bounding: bool) -> Result<(), Errno> {
-    for cap in (0..64).take_while(|_| bounding) {
+    let caps = if bounding { 0..64 } else { 0..0 };
+    for cap in caps {
         // Drop first: one call per capability when this process may (CAP_SETPCAP), as in
         // the sandbox's init. Only a refusal asks whether there was anything to drop.
         // SAFETY: PR_CAPBSET_DROP takes an integer argument and touches no memory of ours.

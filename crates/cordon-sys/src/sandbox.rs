@@ -445,18 +445,35 @@ type InitEntry = Box<dyn FnOnce()>;
 /// The process must stay single-threaded from [`Prelaunch::start`] to the launch, and the
 /// signals cordon forwards stay blocked in between (one that arrives is forwarded then).
 pub struct Prelaunch {
-    init: Pid,
+    /// First, so that the init is gone before what it runs on (fields drop in order).
+    guard: InitGuard,
     id_map: IdMap,
-    old_mask: SigSet,
     sfd: SignalFd,
-    ends: Option<SupervisorEnds>,
-    /// The init's stack and entry, and what it reads; None once left to the process's exit.
-    child: Option<(crate::raw::SharedChild<InitEntry>, Box<InitShared>)>,
+    ends: SupervisorEnds,
+    /// The init's stack and entry, and what it reads.
+    child: (crate::raw::SharedChild<InitEntry>, Box<InitShared>),
     /// What `InitShared::mounts` points to.
     mounts: Box<[u8]>,
     /// The init was moved to another CPU than this process's.
     moved: bool,
+}
+
+/// Kills and reaps an init that was never handed a plan, and gives the process its signal
+/// mask back.
+struct InitGuard {
+    init: Pid,
+    old_mask: SigSet,
     launched: bool,
+}
+
+impl Drop for InitGuard {
+    fn drop(&mut self) {
+        if !self.launched {
+            let _ = kill(self.init, Signal::SIGKILL);
+            while let Err(Errno::EINTR) = waitpid(self.init, None) {}
+        }
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
+    }
 }
 
 impl Prelaunch {
@@ -502,50 +519,41 @@ impl Prelaunch {
             .allowed
             .as_ref()
             .is_some_and(|allowed| move_elsewhere(init, allowed));
-        let pre = Prelaunch {
-            init,
-            id_map,
-            old_mask,
-            sfd,
-            ends: Some(pipes.supervisor_ends()),
-            child: Some((child, shared)),
-            mounts,
-            moved,
-            launched: false,
-        };
-        let go = pre.ends.as_ref().map(|e| &e.go_write);
-        if let Some(Err(e)) = go.map(|go| let_go(init, id_map, go)) {
-            // An init that failed before (its namespaces) left the reason in the error pipe.
+        let ends = pipes.supervisor_ends();
+        if let Err(e) = let_go(init, id_map, &ends.go_write) {
             let _ = kill(init, Signal::SIGKILL);
-            let _ = wait_init(init, &pre.sfd);
-            let mut pre = pre;
-            pre.launched = true;
+            let _ = wait_init(init, &sfd);
+            // The init is reaped: its stack and what it read may go.
+            drop((child, shared));
+            let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+            // An init that failed before (its namespaces) left the reason in the error pipe.
+            drop(ends.go_write);
             let mut buf = [0u8; child::RECORD_LEN];
-            if let Some(ends) = pre.ends.take() {
-                drop(ends.go_write);
-                if read_full(ends.err_read.as_raw_fd(), &mut buf) == child::RECORD_LEN {
-                    let no_command = Spec {
-                        unshare_net: false,
-                        id_map,
-                        ops: Vec::new(),
-                        cwd: CString::default(),
-                        exec_candidates: Vec::new(),
-                        argv: Vec::new(),
-                        envp: Vec::new(),
-                    };
-                    return Err(child::ErrorRecord::decode(&buf).into_error(&no_command));
-                }
+            if read_full(ends.err_read.as_raw_fd(), &mut buf) == child::RECORD_LEN {
+                return Err(child::ErrorRecord::decode(&buf).into_error(&[]));
             }
             return Err(LaunchError::Setup(e));
         }
-        Ok(pre)
+        Ok(Prelaunch {
+            guard: InitGuard {
+                init,
+                old_mask,
+                launched: false,
+            },
+            id_map,
+            sfd,
+            ends,
+            child: (child, shared),
+            mounts,
+            moved,
+        })
     }
 
     /// The host's mount table (`/proc/self/mountinfo`) as the init read it before it started
     /// mounting, or None if it could not (or has not yet).
     /// Read here instead, it would wait for the init's mounts, which hold the kernel's lock.
     pub fn host_mount_table(&self) -> Option<&[u8]> {
-        let (_, shared) = self.child.as_ref()?;
+        let (_, shared) = &self.child;
         // The init reads the table first thing: done long before the plan asks, unless it
         // has not run yet. No waiting for it, which may need this CPU.
         match shared.mounts_len.load(Ordering::Acquire) {
@@ -559,78 +567,66 @@ impl Prelaunch {
     /// move it back to this CPU, where it runs as soon as this process blocks, as it would
     /// have without the move.
     pub fn settle(&self) {
-        if let Some((_, shared)) = &self.child {
-            if self.moved && !shared.started.load(Ordering::Acquire) {
-                self.move_here();
-            }
-        }
-    }
-
-    /// Move the init to this process's CPU (it takes back the others once it has the plan).
-    fn move_here(&self) {
-        let mut here = nix::sched::CpuSet::new();
-        if here.set(rustix::thread::sched_getcpu()).is_ok() {
-            let _ = nix::sched::sched_setaffinity(self.init, &here);
+        let (_, shared) = &self.child;
+        if self.moved && !shared.started.load(Ordering::Acquire) {
+            move_here(self.guard.init);
         }
     }
 
     /// Build `spec`'s root in the started sandbox, run its command and wait for it.
-    pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
-        let Some(ends) = self.ends.take() else {
-            return Err(LaunchError::Setup(SysError::new(
-                "launch",
-                "",
-                Errno::EINVAL,
-            )));
-        };
+    pub fn launch(self, spec: &Spec) -> Result<Outcome, LaunchError> {
         if spec.id_map != self.id_map {
             // Not what the init was started for: a new one.
-            drop(ends);
             drop(self);
             return launch(spec);
         }
+        let Prelaunch {
+            mut guard,
+            sfd,
+            ends,
+            child,
+            moved,
+            ..
+        } = self;
+        let init = guard.init;
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
-        if let Some((_, shared)) = &self.child {
-            if self.moved && !shared.staged.load(Ordering::Acquire) {
-                // Not done on its CPU, where something else may have taken its turn: here it
-                // runs as soon as this process blocks, and nothing else waits here. Before the
-                // plan is there, so that a failure cannot touch the errno the init then uses.
-                self.move_here();
-            }
-            // The lifetime is the init's reading of it, which ends before this function
-            // returns (the command has been executed, or has failed to be, by then).
-            shared.job.store(
-                (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut(),
-                Ordering::Release,
-            );
+        let (_, shared) = &child;
+        if moved && !shared.staged.load(Ordering::Acquire) {
+            // Not done on its CPU, where something else may have taken its turn: here it
+            // runs as soon as this process blocks, and nothing else waits here. Before the
+            // plan is there, so that a failure cannot touch the errno the init then uses.
+            move_here(init);
         }
-        self.launched = true;
+        // The lifetime is the init's reading of it, which ends before this function returns
+        // (the command has been executed, or has failed to be, by then).
+        shared.job.store(
+            (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut(),
+            Ordering::Release,
+        );
+        guard.launched = true;
         // An init that has already failed left its record in the error pipe: read below.
         // From the store above the init may be building with system calls that set errno,
         // which it shares with this process: only calls that succeed until the error pipe
         // answers (the init never closes its end of the go pipe, so this write does).
         let _ = nix::unistd::write(ends.go_write.as_fd(), b"s");
         drop(ends.go_write);
-        let outcome = wait_command(self.init, spec, ends.err_read, &ends.status_read, &self.sfd);
+        let outcome = wait_command(init, spec, ends.err_read, &ends.status_read, &sfd);
         // When the status came from the status pipe the init may still be in its last
         // instructions (or in the kernel's teardown of its namespaces), so its stack stays
         // mapped: cordon exits next.
-        if let Ok(WaitStatus::StillAlive) = waitpid(self.init, Some(WaitPidFlag::WNOHANG)) {
-            std::mem::forget(self.child.take());
+        if let Ok(WaitStatus::StillAlive) = waitpid(init, Some(WaitPidFlag::WNOHANG)) {
+            std::mem::forget(child);
         }
         outcome
     }
 }
 
-impl Drop for Prelaunch {
-    fn drop(&mut self) {
-        if !self.launched {
-            let _ = kill(self.init, Signal::SIGKILL);
-            while let Err(Errno::EINTR) = waitpid(self.init, None) {}
-        }
-        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
-    }
+/// Move the init to this process's CPU (it takes back the others once it has the plan).
+fn move_here(init: Pid) {
+    let mut here = rustix::thread::CpuSet::new();
+    here.set(rustix::thread::sched_getcpu());
+    let _ = rustix::thread::sched_setaffinity(rustix::process::Pid::from_raw(init.as_raw()), &here);
 }
 
 /// Move the just-cloned init, which has not run yet, to another CPU than this process's, among
@@ -688,7 +684,7 @@ fn wait_command(
     drop(err_read);
     if n == child::RECORD_LEN {
         let _ = wait_init(init, sfd);
-        return Err(child::ErrorRecord::decode(&buf).into_error(spec));
+        return Err(child::ErrorRecord::decode(&buf).into_error(&spec.argv));
     }
     Ok(wait_forwarding(init, sfd, status_read))
 }

@@ -1,6 +1,6 @@
-//! The init's first phase: the staging root, and what every sandbox root gets the same way
-//! whatever the policy (a minimal /dev, a procfs with its read-only parts, an empty capability
-//! bounding set), made while the supervisor is still compiling the plan.
+//! The init's first phase, made while the supervisor is still compiling the plan: the staging
+//! root, an empty capability bounding set, and what the policy's root gets the same way
+//! whatever the rest of the plan (a minimal /dev, a procfs with its read-only parts).
 //!
 //! The init shares the supervisor's memory and thread-local storage, errno included, and in
 //! this phase the two may run at the same time on different CPUs. So every system call here goes

@@ -131,8 +131,9 @@ impl<T: Args> Args for Deferred<T> {
     }
 }
 
-/// `T::augment_args` (or `augment_args_for_update`), keeping the texts the subcommand's own definition gave (the options
-/// struct's doc comment would replace them, as it does not when clap builds it eagerly).
+/// `T::augment_args` (or `augment_args_for_update`), keeping the texts the subcommand's own
+/// definition gave (the options struct's doc comment would replace them, as it does not when
+/// clap builds it eagerly).
 fn keep_texts<T: Args, const UPDATE: bool>(cmd: clap::Command) -> clap::Command {
     use clap::builder::Resettable;
     let text = |t: Option<&clap::builder::StyledStr>| {

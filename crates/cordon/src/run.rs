@@ -610,17 +610,12 @@ fn run_namespace(
     mut prelaunch: Option<Result<sandbox::Prelaunch, LaunchError>>,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
-    if let Some(table) = prelaunch
-        .as_ref()
-        .and_then(|p| p.as_ref().ok())
-        .and_then(|p| p.host_mount_table())
-    {
-        plan::use_mount_table(table);
-    }
-    if let Some(Ok(p)) = &prelaunch {
+    let started = prelaunch.as_ref().and_then(|p| p.as_ref().ok());
+    if let Some(p) = started {
         p.settle();
     }
-    let mut plan = plan::compile(policy, &ctx)?;
+    let table = started.and_then(|p| p.host_mount_table());
+    let mut plan = plan::compile_with_mount_table(policy, &ctx, table)?;
 
     if args.verbose || args.dry_run {
         eprintln!("cordon: backend {backend}: {}", backend.guarantees());
