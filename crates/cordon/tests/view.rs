@@ -309,3 +309,45 @@ as_each_backend! {
         assert_eq!(stdout(&o), "tmp-ok\nhome-ok\n", "{}", describe(&o));
     }
 }
+
+as_each_user! {
+    /// A policy with a second `dev` and `proc` rule gets them as well as the first: the init
+    /// makes one of each ahead of the plan, and binds the second from the first. A policy with
+    /// neither (bare bwrap's view) shows the host's /dev.
+    fn second_dev_and_proc_and_none(w) {
+        let work = w.work();
+        for d in ["dev2", "proc2"] {
+            std::fs::create_dir_all(work.join(d)).unwrap();
+        }
+        let (dev2, proc2) = (work.join("dev2"), work.join("proc2"));
+        let (dev2, proc2) = (dev2.to_str().unwrap(), proc2.to_str().unwrap());
+        let policy = w.write(
+            "two.toml",
+            &format!("extends = [\"build\"]\nrules = [ {{ dev = \"{dev2}\" }}, \
+                      {{ proc = \"{proc2}\" }} ]\n"),
+        );
+        let script = format!(
+            "ls /dev | tr '\\n' ' '; echo; ls {dev2} | tr '\\n' ' '; echo; \
+             test -c {dev2}/null && echo dev2-null; \
+             test -r {proc2}/self/status && echo proc2-self; \
+             awk '$5 == \"{proc2}/sys\" {{ print \"sys\", substr($6, 1, 3) }}' /proc/self/mountinfo"
+        );
+        let o = w.run_in_sandbox(&["--policy", policy.to_str().unwrap()],
+                                 &["/bin/sh", "-c", &script]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], lines[1], "the second /dev differs from the first:\n{out}");
+        assert!(lines[0].contains("null ") && lines[0].contains("pts "), "{out}");
+        // The second /dev's nodes are the host's devices; the second procfs has its /sys
+        // read-only, as the first.
+        assert_eq!(&lines[2..], ["dev2-null", "proc2-self", "sys ro,"], "{out}");
+
+        let bare = w.write("bare.toml", "home = \"keep\"\nrules = [ { ro = \"/\" } ]\n");
+        let o = w.run_in_sandbox(&["--policy", bare.to_str().unwrap()],
+                                 &["/bin/sh", "-c", "ls /dev | wc -l"]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let host = std::fs::read_dir("/dev").unwrap().count();
+        assert_eq!(stdout(&o).trim(), host.to_string(), "{}", describe(&o));
+    }
+}
