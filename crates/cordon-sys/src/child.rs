@@ -18,7 +18,8 @@ use nix::unistd::{chdir, pivot_root, ForkResult, Pid};
 
 use crate::mount as m;
 use crate::sandbox::{
-    forwarded_set, InitFds, InitShared, Job, LaunchError, MountOp, Spec, MOUNTS_FAILED, NEWROOT,
+    forwarded_set, InitFds, InitShared, Job, LaunchError, MountOp, Prefabs, Spec, MOUNTS_FAILED,
+    NEWROOT,
 };
 use crate::stage::{self, StepError};
 use crate::SysError;
@@ -153,9 +154,9 @@ pub(crate) struct TraceSetup<'a> {
     pub _never: std::marker::PhantomData<&'a ()>,
 }
 
-/// The init's whole life: wait for the id maps, make the staging root and what every root
-/// has ([`crate::stage`], beside the supervisor), wait for the plan unless it is `given`,
-/// build the root, start the command, reap (or trace) it.
+/// The init's whole life: wait for the id maps, make the staging root, then what the policy's
+/// root has once the supervisor says which ([`crate::stage`], beside the supervisor), wait for
+/// the plan unless it is `given`, build the root, start the command, reap (or trace) it.
 pub(crate) fn init_main(
     shared: &InitShared,
     given: Option<&Job<'_>>,
@@ -194,7 +195,7 @@ pub(crate) fn init_main(
         fail(pipes, KIND_SETUP, call, path, e);
     }
     // The id maps: the directories made from here on need them.
-    if !go_byte(pipes) {
+    if go_byte(pipes).is_none() {
         exit(125);
     }
 
@@ -203,11 +204,15 @@ pub(crate) fn init_main(
     if let Err((call, path, e)) = stage::staging_root() {
         fail(pipes, KIND_SETUP, call, path, e);
     }
-    let prefab = Prefab {
-        dev: shared.prefabs.dev.then(stage::dev),
-        proc: shared.prefabs.proc.then(stage::proc),
-    };
     let bounding = stage::drop_bounding_set();
+    // What the policy's root will have: the supervisor says once it has the policy.
+    let Some(prefabs) = go_byte(pipes).map(Prefabs::from_byte) else {
+        exit(125);
+    };
+    let prefab = Prefab {
+        dev: prefabs.dev.then(stage::dev),
+        proc: prefabs.proc.then(stage::proc),
+    };
     shared.staged.store(true, Ordering::Release);
 
     let job = match given {
@@ -216,13 +221,13 @@ pub(crate) fn init_main(
             // Ready already when the supervisor was the faster: no sleep then.
             let mut job = shared.job.load(Ordering::Acquire);
             if job.is_null() {
-                if !go_byte(pipes) {
+                if go_byte(pipes).is_none() {
                     exit(125);
                 }
                 job = shared.job.load(Ordering::Acquire);
             }
             // SAFETY: the supervisor stores a Job that it keeps until the command has been
-            // executed (Release there, Acquire here), before its second byte.
+            // executed (Release there, Acquire here), before its last byte.
             match unsafe { job.as_ref() } {
                 Some(job) => job,
                 None => exit(125),
@@ -230,7 +235,7 @@ pub(crate) fn init_main(
         }
     };
     // go_read stays open (the command does not inherit it: close-on-exec). Closed, it would
-    // fail the supervisor's second byte with EPIPE when this init saw the plan without
+    // fail the supervisor's last byte with EPIPE when this init saw the plan without
     // reading that byte, and the EPIPE would land in the errno this init uses from here on.
     // The CPUs again, in case the supervisor moved this process since: the command inherits
     // them.
@@ -295,16 +300,16 @@ fn take_back_cpus(shared: &InitShared) {
     }
 }
 
-/// Read one byte from the go pipe: false on EOF (the supervisor is gone) or an error.
-fn go_byte(pipes: &InitFds) -> bool {
-    // SAFETY: go_read stays open in this process until the init has read both bytes.
+/// Read one byte from the go pipe: None on EOF (the supervisor is gone) or an error.
+fn go_byte(pipes: &InitFds) -> Option<u8> {
+    // SAFETY: go_read stays open in this process for as long as it runs.
     let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(pipes.go_read) };
     let mut byte = [0u8; 1];
     loop {
         match rustix::io::read(fd, &mut byte) {
-            Ok(1) => return true,
+            Ok(1) => return Some(byte[0]),
             Err(rustix::io::Errno::INTR) => continue,
-            _ => return false,
+            _ => return None,
         }
     }
 }

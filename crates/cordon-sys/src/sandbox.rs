@@ -202,8 +202,9 @@ pub(crate) struct InitFds {
 
 /// Pipes shared by the supervisor, the init and the command.
 pub(crate) struct Pipes {
-    /// The supervisor writes one byte when the id maps are written, and an untraced init
-    /// waits for a second one, when the plan is there; EOF means the supervisor died.
+    /// The supervisor writes one byte when the id maps are written, one that says which
+    /// [`Prefabs`] to make, and a third when an untraced init's plan is there; EOF means the
+    /// supervisor died.
     pub go_read: OwnedFd,
     pub go_write: OwnedFd,
     /// The init or the command write one [`child::ErrorRecord`] when setup or exec fails; EOF
@@ -242,7 +243,7 @@ pub struct Tracing<'a> {
 
 /// Run `spec` and wait for the command. Must be called from a single-threaded process.
 pub fn launch(spec: &Spec) -> Result<Outcome, LaunchError> {
-    Prelaunch::start(spec.id_map, Prefabs::of(spec))?.launch(spec)
+    Prelaunch::start(spec.id_map)?.launch(spec)
 }
 
 /// Run `spec` with its command traced; see [`Tracing`].
@@ -342,7 +343,6 @@ fn launch_forked(
         allowed: None,
         started: AtomicBool::new(false),
         staged: AtomicBool::new(false),
-        prefabs: Prefabs::of(spec),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -372,6 +372,7 @@ fn launch_forked(
         let _ = waitpid(init, None);
         return Err(LaunchError::Setup(e));
     }
+    Prefabs::of(spec).send(&ends.go_write);
     // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
     drop(ends.go_write);
     wait_command(init, spec, ends.err_read, &ends.status_read, sfd)
@@ -383,7 +384,7 @@ pub(crate) struct InitShared {
     pub fds: InitFds,
     /// The mask the command gets back.
     pub old_mask: SigSet,
-    /// The plan: set before the supervisor's second byte on the go pipe.
+    /// The plan: set before the supervisor's last byte on the go pipe.
     pub job: AtomicPtr<Job<'static>>,
     /// Where the init copies the host's mount table, for the plan, and how much it wrote:
     /// [`MOUNTS_PENDING`] until then, [`MOUNTS_FAILED`] if it could not.
@@ -397,8 +398,6 @@ pub(crate) struct InitShared {
     pub started: AtomicBool,
     /// The init has made what every root has, before the plan.
     pub staged: AtomicBool,
-    /// What the init makes before the plan.
-    pub prefabs: Prefabs,
 }
 
 pub(crate) const MOUNTS_PENDING: usize = usize::MAX;
@@ -425,6 +424,21 @@ impl Prefabs {
             proc: has(&|op| matches!(op, MountOp::Proc { .. })),
         }
     }
+
+    /// Send these to the init as the go pipe's second byte. A failed write means that the
+    /// init has ended; the launch reads why.
+    fn send(self, go_write: &OwnedFd) {
+        let byte = u8::from(self.dev) | u8::from(self.proc) << 1;
+        let _ = nix::unistd::write(go_write.as_fd(), &[byte]);
+    }
+
+    /// What the go pipe's second `byte` says.
+    pub(crate) fn from_byte(byte: u8) -> Prefabs {
+        Prefabs {
+            dev: byte & 1 != 0,
+            proc: byte & 2 != 0,
+        }
+    }
 }
 
 /// The plan the init builds and the command it starts.
@@ -436,11 +450,12 @@ pub(crate) struct Job<'a> {
 /// The untraced init's entry, boxed so that [`Prelaunch`] can name it.
 type InitEntry = Box<dyn FnOnce()>;
 
-/// A sandbox started before its plan is compiled. The init gets its namespaces, the staging
-/// root and what every sandbox root has (a minimal /dev, a procfs, an empty capability
-/// bounding set) while the caller compiles the plan, on another CPU when one lets it start
-/// at once (see `move_elsewhere` and [`Prelaunch::settle`]); [`Prelaunch::launch`] hands the
-/// plan over. Dropped unused, it kills the init.
+/// A sandbox started before its plan is compiled, and even before its policy is known. The
+/// init gets its namespaces, the staging root and an empty capability bounding set while the
+/// caller resolves the policy, then what [`Prelaunch::prefabs`] asks for (a minimal /dev, a
+/// procfs) while the caller compiles the plan, on another CPU when one lets it start at once
+/// (see `move_elsewhere` and [`Prelaunch::settle`]); [`Prelaunch::launch`] hands the plan
+/// over. Dropped unused, it kills the init.
 ///
 /// The process must stay single-threaded from [`Prelaunch::start`] to the launch, and the
 /// signals cordon forwards stay blocked in between (one that arrives is forwarded then).
@@ -456,6 +471,8 @@ pub struct Prelaunch {
     mounts: Box<[u8]>,
     /// The init was moved to another CPU than this process's.
     moved: bool,
+    /// [`Prelaunch::prefabs`] has told the init what to make.
+    prefabs_sent: bool,
 }
 
 /// Kills and reaps an init that was never handed a plan, and gives the process its signal
@@ -477,9 +494,8 @@ impl Drop for InitGuard {
 }
 
 impl Prelaunch {
-    /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`, and
-    /// have it make `prefabs` before the plan is there.
-    pub fn start(id_map: IdMap, prefabs: Prefabs) -> Result<Prelaunch, LaunchError> {
+    /// Start the init of a namespace sandbox whose user namespace maps ids as `id_map`.
+    pub fn start(id_map: IdMap) -> Result<Prelaunch, LaunchError> {
         let (old_mask, sfd, pipes) = prepare()?;
         let mut mounts = vec![0u8; MOUNTS_CAP].into_boxed_slice();
         let shared = Box::new(InitShared {
@@ -492,7 +508,6 @@ impl Prelaunch {
             allowed: rustix::thread::sched_getaffinity(None).ok(),
             started: AtomicBool::new(false),
             staged: AtomicBool::new(false),
-            prefabs,
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {
@@ -546,7 +561,17 @@ impl Prelaunch {
             child: (child, shared),
             mounts,
             moved,
+            prefabs_sent: false,
         })
+    }
+
+    /// Have the init make `prefabs` before the plan is there: as soon as the policy says
+    /// which (later calls are ignored). Without it, the launch asks for what its plan uses.
+    pub fn prefabs(&mut self, prefabs: Prefabs) {
+        if !self.prefabs_sent {
+            prefabs.send(&self.ends.go_write);
+            self.prefabs_sent = true;
+        }
     }
 
     /// The host's mount table (`/proc/self/mountinfo`) as the init read it before it started
@@ -562,14 +587,15 @@ impl Prelaunch {
         }
     }
 
-    /// Call before the long part of the caller's work (the plan). An init moved to another
-    /// CPU that has not started yet waits behind something else there (a parallel build):
-    /// move it back to this CPU, where it runs as soon as this process blocks, as it would
-    /// have without the move.
-    pub fn settle(&self) {
+    /// Call before each long part of the caller's work (the policy, the plan). An init moved
+    /// to another CPU that has not started yet waits behind something else there (a parallel
+    /// build): move it back to this CPU, where it runs as soon as this process blocks, as it
+    /// would have without the move.
+    pub fn settle(&mut self) {
         let (_, shared) = &self.child;
         if self.moved && !shared.started.load(Ordering::Acquire) {
             move_here(self.guard.init);
+            self.moved = false;
         }
     }
 
@@ -580,6 +606,8 @@ impl Prelaunch {
             drop(self);
             return launch(spec);
         }
+        let mut this = self;
+        this.prefabs(Prefabs::of(spec));
         let Prelaunch {
             mut guard,
             sfd,
@@ -587,7 +615,7 @@ impl Prelaunch {
             child,
             moved,
             ..
-        } = self;
+        } = this;
         let init = guard.init;
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };

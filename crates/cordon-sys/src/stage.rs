@@ -1,6 +1,7 @@
-//! The init's first phase, made while the supervisor is still compiling the plan: the staging
-//! root, an empty capability bounding set, and what the policy's root gets the same way
-//! whatever the rest of the plan (a minimal /dev, a procfs with its read-only parts).
+//! The init's first phase, made while the supervisor parses its command line, resolves the
+//! policy and compiles the plan: the staging root, an empty capability bounding set, and, once
+//! the policy says it has them, what its root gets the same way whatever the rest of the plan
+//! (a minimal /dev, a procfs with its read-only parts).
 //!
 //! The init shares the supervisor's memory and thread-local storage, errno included, and in
 //! this phase the two may run at the same time on different CPUs. So every system call here goes

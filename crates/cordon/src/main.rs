@@ -46,6 +46,8 @@ fn main() {
 
 fn cordon_main() -> ! {
     use clap::{CommandFactory, FromArgMatches};
+    // Before the parse: `cordon run`'s sandbox starts beside it.
+    let early = run::start_early();
     let parsed = cli::Cli::command()
         .try_get_matches()
         .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
@@ -80,7 +82,7 @@ fn cordon_main() -> ! {
         cordon_core::sys::default_sigpipe();
     }
     let result = match cli.command {
-        cli::Command::Run(cli::Deferred(args)) => run::run(*args, &order()),
+        cli::Command::Run(cli::Deferred(args)) => run::run(*args, &order(), early),
         cli::Command::Trace(cli::Deferred(args)) => trace::trace(*args, &order()),
         cli::Command::Report(cli::Deferred(args)) => report::report(*args),
         cli::Command::Diff { a, b, json } => report::diff(&a, &b, json),

@@ -176,22 +176,78 @@ pub fn sandbox_env(
     (home, env)
 }
 
-pub fn run(args: RunArgs, order: &FlagOrder) -> Result<i32> {
-    // The namespace sandbox starts once the policy is known: its init builds the staging root
-    // and what the policy's root will have while the plan is made here. A failure to start it
-    // is the launch's.
+/// A namespace sandbox started for `cordon run`, or why it could not be: a failure to start
+/// is the launch's to report (or to fall back from).
+pub type Started = Result<sandbox::Prelaunch, LaunchError>;
+
+/// Start the namespace sandbox of a `cordon run` from the raw command line, before it is
+/// parsed: its init makes its namespaces and staging root while clap parses (about 0.1 ms)
+/// and the policy is resolved. Only for a run whose options ask for the namespace backend (or
+/// auto) and a real run; anything else waits for the parse. A wrong guess costs an init that
+/// is killed unused.
+pub fn start_early() -> Option<Started> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    early_namespace_run(&args, std::env::var_os("CORDON_BACKEND"))
+        .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)))
+}
+
+/// Whether `args` (after the program name) are a `cordon run` in the namespace sandbox:
+/// `run` first, the command after `--`, no --dry-run, --trace or help, and --backend (or else
+/// `env_backend`, as clap reads CORDON_BACKEND) auto or namespace.
+fn early_namespace_run(args: &[OsString], env_backend: Option<OsString>) -> bool {
+    let Some((first, rest)) = args.split_first() else {
+        return false;
+    };
+    let Some(end) = rest.iter().position(|a| a == "--") else {
+        return false;
+    };
+    if first != "run" {
+        return false;
+    }
+    let mut backend = env_backend;
+    let mut options = rest[..end].iter();
+    while let Some(arg) = options.next() {
+        match arg.as_bytes() {
+            b"--backend" => backend = options.next().cloned(),
+            b"--dry-run" | b"--trace" | b"-h" | b"--help" => return false,
+            a if a.starts_with(b"--trace=") => return false,
+            a => {
+                if let Some(value) = a.strip_prefix(b"--backend=") {
+                    backend = Some(std::ffi::OsStr::from_bytes(value).to_owned());
+                }
+            }
+        }
+    }
+    match backend {
+        None => true,
+        Some(b) => b == "auto" || b == "namespace",
+    }
+}
+
+/// `cordon run`; `early` is the sandbox [`start_early`] started, if it did.
+pub fn run(args: RunArgs, order: &FlagOrder, mut early: Option<Started>) -> Result<i32> {
+    // The namespace sandbox's init builds the staging root and, once the policy says, what the
+    // policy's root will have, while the plan is made here.
+    if let Some(Ok(p)) = early.as_mut() {
+        p.settle();
+    }
     let cwd = work_dir(args.chdir.as_deref())?;
     let policy = resolve_policy(&args.policy, order, &cwd)?;
     let prelaunch = (matches!(args.backend.as_str(), "auto" | "namespace")
         && !args.dry_run
         && args.trace.is_none())
     .then(|| {
-        let has = |kind: RuleKind| policy.rules.iter().any(|r| r.kind == kind);
-        let prefabs = sandbox::Prefabs {
-            dev: has(RuleKind::Dev),
-            proc: has(RuleKind::Proc),
-        };
-        sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0), prefabs)
+        let started = early.unwrap_or_else(|| {
+            sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0))
+        });
+        started.map(|mut p| {
+            let has = |kind: RuleKind| policy.rules.iter().any(|r| r.kind == kind);
+            p.prefabs(sandbox::Prefabs {
+                dev: has(RuleKind::Dev),
+                proc: has(RuleKind::Proc),
+            });
+            p
+        })
     });
 
     let requested = match args.backend.as_str() {
@@ -610,10 +666,10 @@ fn run_namespace(
     mut prelaunch: Option<Result<sandbox::Prelaunch, LaunchError>>,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
-    let started = prelaunch.as_ref().and_then(|p| p.as_ref().ok());
-    if let Some(p) = started {
+    if let Some(Ok(p)) = prelaunch.as_mut() {
         p.settle();
     }
+    let started = prelaunch.as_ref().and_then(|p| p.as_ref().ok());
     let table = started.and_then(|p| p.host_mount_table());
     let mut plan = plan::compile_with_mount_table(policy, &ctx, table)?;
 
@@ -724,5 +780,42 @@ fn print_dry_run(policy: &Policy, spec: &sandbox::Spec) {
     println!("# mount plan");
     for op in &spec.ops {
         println!("{op:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::early_namespace_run;
+    use std::ffi::OsString;
+
+    fn early(args: &str, env: Option<&str>) -> bool {
+        let args: Vec<OsString> = args.split(' ').map(OsString::from).collect();
+        early_namespace_run(&args, env.map(OsString::from))
+    }
+
+    #[test]
+    fn the_sandbox_starts_early_only_for_a_namespace_run() {
+        assert!(early("run -- true", None));
+        assert!(early("run --hide /x -v -C /tmp -- make -j4", None));
+        assert!(early("run --backend namespace -- true", Some("ptrace")));
+        assert!(early("run --backend=auto -- true", None));
+        assert!(early("run -- true", Some("namespace")));
+        // The command's own options are not cordon's.
+        assert!(early("run -- cordon run --dry-run -- true", None));
+
+        assert!(!early("trace -- true", None));
+        assert!(!early("--verbose run -- true", None));
+        assert!(!early("run true", None));
+        assert!(!early("run --dry-run -- true", None));
+        assert!(!early("run --trace t.jsonl -- true", None));
+        assert!(!early("run --trace=t.jsonl -- true", None));
+        assert!(!early("run --help -- true", None));
+        assert!(!early("run --backend landlock -- true", None));
+        assert!(!early("run --backend=ptrace -- true", None));
+        assert!(!early("run -- true", Some("seccomp")));
+        assert!(!early(
+            "run --backend namespace --backend preload -- true",
+            None
+        ));
     }
 }

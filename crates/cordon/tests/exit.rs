@@ -195,11 +195,21 @@ as_each_backend! {
 
 /// Processes whose command line starts with `needle`.
 fn processes_with(needle: &str) -> Vec<String> {
+    processes(|cmd| cmd.starts_with(needle))
+}
+
+/// Processes whose command line contains `needle`.
+fn processes_containing(needle: &str) -> Vec<String> {
+    processes(|cmd| cmd.contains(needle))
+}
+
+/// "PID: COMMAND LINE" of the processes whose command line `matches`.
+fn processes(matches: impl Fn(&str) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
             let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.starts_with(needle) {
+            if matches(&cmd) {
                 found.push(format!("{}: {cmd}", e.file_name().to_string_lossy()));
             }
         }
@@ -232,6 +242,33 @@ as_each_user! {
             left = processes_with(&format!("sleep {unique}"));
         }
         assert!(left.is_empty(), "survivors: {left:?}");
+    }
+}
+
+as_each_user! {
+    /// `cordon run` starts its sandbox before it parses its command line: when the line turns
+    /// out wrong, or asks for help, cordon still says so as usual and leaves nothing behind.
+    fn a_sandbox_started_early_ends_with_a_wrong_command_line(w) {
+        let unique = format!("/early.{}.{}", std::process::id(), w.user() as u8);
+        let cases: [(&[&str], i32, &str); 2] = [
+            (&["--no-such-flag"], 125, "--no-such-flag"),
+            (&["-vh"], 0, "Usage:"),
+        ];
+        for (flags, code, says) in cases {
+            let mut c = w.cordon(["run", "--hide", &unique]);
+            c.args(flags).args(["--", "true"]);
+            let o = output(c);
+            assert_eq!(o.status.code(), Some(code), "{}", describe(&o));
+            assert!(describe(&o).contains(says), "{}", describe(&o));
+            // The init shares cordon's memory, so its command line is cordon's.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut left = processes_containing(&unique);
+            while !left.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                left = processes_containing(&unique);
+            }
+            assert!(left.is_empty(), "left running: {left:?}");
+        }
     }
 }
 
