@@ -620,10 +620,12 @@ impl Prelaunch {
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
         let (_, shared) = &child;
-        if moved && !shared.staged.load(Ordering::Acquire) {
-            // Not done on its CPU, where something else may have taken its turn: here it
-            // runs as soon as this process blocks, and nothing else waits here. Before the
-            // plan is there, so that a failure cannot touch the errno the init then uses.
+        if moved {
+            // Here it runs as soon as this process blocks, and nothing else waits here. Done,
+            // it sleeps until the byte below, and is moved at no cost: woken where it slept,
+            // it would wait behind whatever else runs there (a parallel build). Not done, it
+            // is moved away from what may have taken its turn there. Before the plan is
+            // there, so that a failure cannot touch the errno the init then uses.
             move_here(init);
         }
         // The lifetime is the init's reading of it, which ends before this function returns
