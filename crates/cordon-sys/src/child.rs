@@ -213,7 +213,6 @@ pub(crate) fn init_main(
         dev: prefabs.dev.then(stage::dev),
         proc: prefabs.proc.then(stage::proc),
     };
-    shared.staged.store(true, Ordering::Release);
 
     let job = match given {
         Some(job) => job,

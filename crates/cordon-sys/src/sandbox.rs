@@ -342,7 +342,6 @@ fn launch_forked(
         mounts_len: AtomicUsize::new(MOUNTS_FAILED),
         allowed: None,
         started: AtomicBool::new(false),
-        staged: AtomicBool::new(false),
     };
     let job = Job { spec, exec: &exec };
     // SAFETY: a raw clone without CLONE_VM or a new stack behaves like fork(2): the child
@@ -396,8 +395,6 @@ pub(crate) struct InitShared {
     pub allowed: Option<rustix::thread::CpuSet>,
     /// The init has started running.
     pub started: AtomicBool,
-    /// The init has made what every root has, before the plan.
-    pub staged: AtomicBool,
 }
 
 pub(crate) const MOUNTS_PENDING: usize = usize::MAX;
@@ -507,7 +504,6 @@ impl Prelaunch {
             mounts_len: AtomicUsize::new(MOUNTS_PENDING),
             allowed: rustix::thread::sched_getaffinity(None).ok(),
             started: AtomicBool::new(false),
-            staged: AtomicBool::new(false),
         });
         let at: *const InitShared = &*shared;
         let entry: InitEntry = Box::new(move || {
@@ -600,14 +596,13 @@ impl Prelaunch {
     }
 
     /// Build `spec`'s root in the started sandbox, run its command and wait for it.
-    pub fn launch(self, spec: &Spec) -> Result<Outcome, LaunchError> {
+    pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
         if spec.id_map != self.id_map {
             // Not what the init was started for: a new one.
             drop(self);
             return launch(spec);
         }
-        let mut this = self;
-        this.prefabs(Prefabs::of(spec));
+        self.prefabs(Prefabs::of(spec));
         let Prelaunch {
             mut guard,
             sfd,
@@ -615,7 +610,7 @@ impl Prelaunch {
             child,
             moved,
             ..
-        } = this;
+        } = self;
         let init = guard.init;
         let exec = child::ExecArrays::new(spec);
         let job = Job { spec, exec: &exec };
