@@ -273,11 +273,21 @@ pub(crate) fn init_main(
             Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
         }
     } else {
+        // The command starts on this CPU, which this process leaves to it until it has
+        // executed; placed by the kernel, it would be woken on another CPU, behind whatever
+        // runs there. It takes back every CPU before it executes.
+        let pinned = pin_here(shared);
         // Up to exec, the command's side only makes system calls on prepared data.
         let spawned = crate::raw::spawn_shared(|| {
+            if pinned {
+                take_back_cpus(shared);
+            }
             nix::sys::stat::umask(umask);
             exec_command(spec, pipes, old_mask, None, job.exec)
         });
+        if pinned {
+            take_back_cpus(shared);
+        }
         match spawned {
             Ok(pid) => Pid::from_raw(pid),
             Err(e) => fail(pipes, KIND_SETUP, "fork", b"", e),
@@ -297,6 +307,17 @@ fn take_back_cpus(shared: &InitShared) {
     if let Some(allowed) = &shared.allowed {
         let _ = rustix::thread::sched_setaffinity(None, allowed);
     }
+}
+
+/// Allow this process only the CPU it runs on, if it knows which to take back (see
+/// [`take_back_cpus`]): true if it did.
+fn pin_here(shared: &InitShared) -> bool {
+    if shared.allowed.is_none() {
+        return false;
+    }
+    let mut here = rustix::thread::CpuSet::new();
+    here.set(rustix::thread::sched_getcpu());
+    rustix::thread::sched_setaffinity(None, &here).is_ok()
 }
 
 /// Read one byte from the go pipe: None on EOF (the supervisor is gone) or an error.

@@ -112,6 +112,27 @@ as_each_user! {
 }
 
 as_each_backend! {
+    /// The command may run on every CPU cordon's caller may: cordon moves its own processes
+    /// between CPUs while the sandbox starts, and none of that may stick to the command (a
+    /// build pinned to one CPU).
+    fn command_keeps_every_cpu(w) {
+        let allowed = |status: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with("Cpus_allowed_list:"))
+                .map(|l| l.to_string())
+        };
+        let outside = allowed(&std::fs::read_to_string("/proc/self/status").unwrap());
+        assert!(outside.is_some());
+        for _ in 0..5 {
+            let o = w.run_in_sandbox(&[], &["/bin/cat", "/proc/self/status"]);
+            assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+            assert_eq!(allowed(&stdout(&o)), outside, "{}", describe(&o));
+        }
+    }
+}
+
+as_each_backend! {
     /// stdin, stdout and stderr pass through untouched.
     fn standard_streams(w) {
         let mut c = w.cordon(["run", "--", "/bin/sh", "-c", "cat; echo to-stderr >&2"]);
