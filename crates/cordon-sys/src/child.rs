@@ -236,8 +236,7 @@ pub(crate) fn init_main(
     // go_read stays open (the command does not inherit it: close-on-exec). Closed, it would
     // fail the supervisor's last byte with EPIPE when this init saw the plan without
     // reading that byte, and the EPIPE would land in the errno this init uses from here on.
-    // The CPUs again, in case the supervisor moved this process since: the command inherits
-    // them.
+    // The CPUs again: the supervisor moved this process to its own CPU before the plan.
     take_back_cpus(shared);
     let spec = job.spec;
     if let Err((call, path, e)) = bounding {
@@ -302,7 +301,8 @@ pub(crate) fn init_main(
 }
 
 /// Allow every CPU the supervisor may use: the supervisor narrowed them to one to place this
-/// process (see `sandbox::Prelaunch::settle`).
+/// process (see `sandbox::Prelaunch::settle`), or this process did to place the command
+/// ([`pin_here`]).
 fn take_back_cpus(shared: &InitShared) {
     if let Some(allowed) = &shared.allowed {
         let _ = rustix::thread::sched_setaffinity(None, allowed);

@@ -390,8 +390,9 @@ pub(crate) struct InitShared {
     pub mounts: *mut u8,
     pub mounts_cap: usize,
     pub mounts_len: AtomicUsize,
-    /// The CPUs the init may use, when the supervisor moved it to another CPU than its own
-    /// (see [`Prelaunch::settle`]); the init takes them back when it starts.
+    /// The CPUs the supervisor may use, which the init takes back after each move to one
+    /// CPU: the supervisor's (see [`Prelaunch::settle`]) and its own, to place the command.
+    /// None for a traced init, which is never moved.
     pub allowed: Option<rustix::thread::CpuSet>,
     /// The init has started running.
     pub started: AtomicBool,
@@ -620,7 +621,8 @@ impl Prelaunch {
             // it sleeps until the byte below, and is moved at no cost: woken where it slept,
             // it would wait behind whatever else runs there (a parallel build). Not done, it
             // is moved away from what may have taken its turn there. Before the plan is
-            // there, so that a failure cannot touch the errno the init then uses.
+            // there: the init takes its CPUs back once it has the plan, and a move landing
+            // after that would keep it on one.
             move_here(init);
         }
         // The lifetime is the init's reading of it, which ends before this function returns

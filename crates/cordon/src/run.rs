@@ -187,8 +187,12 @@ pub type Started = Result<sandbox::Prelaunch, LaunchError>;
 /// is killed unused.
 pub fn start_early() -> Option<Started> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    early_namespace_run(&args, std::env::var_os("CORDON_BACKEND"))
-        .then(|| sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0)))
+    early_namespace_run(&args, std::env::var_os("CORDON_BACKEND")).then(start_sandbox)
+}
+
+/// Start the namespace sandbox with the id map the plan will have.
+fn start_sandbox() -> Started {
+    sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0))
 }
 
 /// Whether `args` (after the program name) are a `cordon run` in the namespace sandbox:
@@ -237,10 +241,7 @@ pub fn run(args: RunArgs, order: &FlagOrder, mut early: Option<Started>) -> Resu
         && !args.dry_run
         && args.trace.is_none())
     .then(|| {
-        let started = early.unwrap_or_else(|| {
-            sandbox::Prelaunch::start(plan::id_map(cordon_core::sys::probe::euid() == 0))
-        });
-        started.map(|mut p| {
+        early.unwrap_or_else(start_sandbox).map(|mut p| {
             let has = |kind: RuleKind| policy.rules.iter().any(|r| r.kind == kind);
             p.prefabs(sandbox::Prefabs {
                 dev: has(RuleKind::Dev),
@@ -663,7 +664,7 @@ fn run_namespace(
     ctx: Context,
     cwd: &Path,
     fallback: bool,
-    mut prelaunch: Option<Result<sandbox::Prelaunch, LaunchError>>,
+    mut prelaunch: Option<Started>,
 ) -> Result<Result<i32, String>> {
     let backend = BackendKind::Namespace;
     if let Some(Ok(p)) = prelaunch.as_mut() {
