@@ -9,6 +9,7 @@
 //! unwinds: paths are literals.
 
 use std::ffi::CStr;
+use std::mem::MaybeUninit;
 
 use nix::errno::Errno;
 use rustix::fs::{FileType, Mode, CWD};
@@ -93,7 +94,7 @@ pub(crate) fn staging_mount() -> Result<(), StepError<'static>> {
 /// Read the host's mount table into `buf` (this process's, which is a copy of the host's
 /// until the staging mount): the supervisor's plan needs it, and reading it there would
 /// wait for this process's mounts. Returns the length, or None if it did not fit or failed.
-pub(crate) fn read_mount_table(buf: &mut [u8]) -> Option<usize> {
+pub(crate) fn read_mount_table(buf: &mut [MaybeUninit<u8>]) -> Option<usize> {
     let fd = rustix::fs::open(
         c"/proc/self/mountinfo",
         rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
@@ -103,8 +104,8 @@ pub(crate) fn read_mount_table(buf: &mut [u8]) -> Option<usize> {
     let mut len = 0;
     loop {
         match rustix::io::read(&fd, &mut buf[len..]) {
-            Ok(0) => return Some(len),
-            Ok(n) => len += n,
+            Ok(([], _)) => return Some(len),
+            Ok((read, _)) => len += read.len(),
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => return None,
         }
