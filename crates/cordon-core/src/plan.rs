@@ -843,7 +843,8 @@ fn under(root: &str, path: &Path) -> Result<CString, PlanError> {
 /// Directories with at most this many entries are mirrored with binds rather than an overlay.
 const SMALL_DIR: usize = 8;
 
-/// Files in the staging root that `empty` and `deny` bind over files.
+/// Files in the staging root that `empty` and `deny` bind over files, made only by plans that
+/// use them (the staging root's `/.cordon` is there already).
 const EMPTY_FILE: &str = "/.cordon/empty";
 const DENY_FILE: &str = "/.cordon/deny";
 
@@ -854,19 +855,8 @@ fn emit(
     mountinfo: &Mountinfo,
     notes: &mut Vec<String>,
 ) -> Result<Vec<MountOp>, PlanError> {
-    let mut ops = vec![
-        MountOp::Mkdir {
-            path: c("/.cordon")?,
-        },
-        MountOp::Touch {
-            path: c(EMPTY_FILE)?,
-            mode: 0o444,
-        },
-        MountOp::Touch {
-            path: c(DENY_FILE)?,
-            mode: 0o000,
-        },
-    ];
+    let mut ops = Vec::new();
+    let (mut uses_empty, mut uses_deny) = (false, false);
     let mut readonly_last = Vec::new();
     if !nodes.contains_key(OsStr::new("/")) {
         readonly_last.push(under(NEWROOT, Path::new("/"))?);
@@ -993,6 +983,8 @@ fn emit(
                     if needs_point {
                         ops.push(point(false)?);
                     }
+                    uses_deny |= deny;
+                    uses_empty |= !deny;
                     ops.push(MountOp::Bind {
                         src: c(if deny { DENY_FILE } else { EMPTY_FILE })?,
                         dst,
@@ -1020,6 +1012,20 @@ fn emit(
             .into_iter()
             .map(|dst| MountOp::RemountReadonly { dst }),
     );
+    let mut files = Vec::new();
+    if uses_empty {
+        files.push(MountOp::Touch {
+            path: c(EMPTY_FILE)?,
+            mode: 0o444,
+        });
+    }
+    if uses_deny {
+        files.push(MountOp::Touch {
+            path: c(DENY_FILE)?,
+            mode: 0o000,
+        });
+    }
+    ops.splice(0..0, files);
     Ok(ops)
 }
 

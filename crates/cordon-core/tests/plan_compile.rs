@@ -875,11 +875,22 @@ fn deny_of_a_file_binds_the_deny_file_read_only() {
     let key = tmp.join("key.pem");
     let p = plan(&[(&tmp, RuleKind::Ro), (&key, RuleKind::Deny)], &tmp);
     let ops = &p.spec.ops;
-    // The deny file exists, unreadable, in the staging area.
-    assert!(ops.iter().any(|op| matches!(op,
-        MountOp::Touch { path, mode: 0 } if s(path) == "/.cordon/deny")));
+    // The deny file exists, unreadable, in the staging area, before the bind that uses it;
+    // the empty file, which nothing uses, is not made.
+    let made = |f: &str| {
+        position(
+            ops,
+            |op| matches!(op, MountOp::Touch { path, .. } if s(path) == f),
+        )
+    };
+    assert!(matches!(
+        &ops[made("/.cordon/deny").expect("the deny file")],
+        MountOp::Touch { mode: 0, .. }
+    ));
+    assert_eq!(made("/.cordon/empty"), None, "{}", dump(ops));
     let dst = nr(&key);
     let bind = position(ops, |op| is_bind_to(op, &dst)).expect("bind on the file");
+    assert!(made("/.cordon/deny") < Some(bind));
     match &ops[bind] {
         MountOp::Bind {
             src,

@@ -210,6 +210,7 @@ pub(crate) fn init_main(
         exit(125);
     };
     let prefab = Prefab {
+        root: prefabs.root.then(stage::root),
         dev: prefabs.dev.then(stage::dev),
         proc: prefabs.proc.then(stage::proc),
     };
@@ -338,6 +339,8 @@ fn go_byte(pipes: &InitFds) -> Option<u8> {
 /// if the plan uses it.
 struct Prefab {
     /// None: not made (the policy did not ask for it), made when the plan wants it.
+    /// A failed root bind is made again by the plan's op, which reports what fails then.
+    root: Option<Result<(), StepError<'static>>>,
     dev: Option<Result<(), StepError<'static>>>,
     proc: Option<Result<(), StepError<'static>>>,
 }
@@ -364,6 +367,15 @@ fn build_root<'a>(spec: &'a Spec, prefab: &Prefab) -> Result<(), StepError<'a>> 
 
     let mut scratch_dirs = 0;
     let mut placed = Placed::default();
+    if matches!(prefab.root, Some(Ok(()))) {
+        placed.root = Prefabs::root_bind_first(spec);
+        if !placed.root {
+            // The policy's root was the host's, the plan's is not (a mirror of it): back to
+            // the staging root's own mount point.
+            umount2(NEWROOT_C, MntFlags::MNT_DETACH)
+                .map_err(|e| ("umount", b"/newroot".as_slice(), e))?;
+        }
+    }
     for op in &spec.ops {
         run_op(op, &mut scratch_dirs, prefab, &mut placed)?;
     }
@@ -404,11 +416,13 @@ fn move_made<'a>(
     .map_err(|e| ("mount", dst.to_bytes(), e))
 }
 
-/// Where the first `/dev` and procfs went: the staging area has one of each.
+/// Where the first `/dev` and procfs went: the staging area has one of each. `root`: the
+/// host's root is bound at the new root already, for the plan's first bind there.
 #[derive(Default)]
 struct Placed<'a> {
     dev: Option<&'a CStr>,
     proc: Option<&'a CStr>,
+    root: bool,
 }
 
 /// Run one operation; `scratch_dirs` counts the staging directories made so far.
@@ -434,7 +448,11 @@ fn run_op<'a>(
             readonly,
             submounts,
         } => {
-            m::bind(src, dst, *recursive).map_err(|e| ("bind", src.to_bytes(), e))?;
+            if std::mem::take(&mut placed.root) {
+                debug_assert_eq!(dst.to_bytes(), NEWROOT.as_bytes());
+            } else {
+                m::bind(src, dst, *recursive).map_err(|e| ("bind", src.to_bytes(), e))?;
+            }
             if *readonly {
                 m::make_readonly(dst, *recursive, submounts)
                     .map_err(|(call, path, e)| (call, path.to_bytes(), e))?;

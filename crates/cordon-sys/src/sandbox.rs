@@ -414,6 +414,10 @@ pub struct Prefabs {
     pub dev: bool,
     /// A procfs ([`MountOp::Proc`]).
     pub proc: bool,
+    /// The host's root, with its submounts, at [`NEWROOT`]: the bind of a plan whose root is
+    /// the host's, read-only, and no mirror (see [`Prefabs::root_bind_first`]). The plan's
+    /// op then only makes it read-only; a plan that turns out otherwise has it unmounted.
+    pub root: bool,
 }
 
 impl Prefabs {
@@ -423,14 +427,32 @@ impl Prefabs {
         Prefabs {
             dev: has(&|op| matches!(op, MountOp::Dev { .. })),
             proc: has(&|op| matches!(op, MountOp::Proc { .. })),
+            root: Prefabs::root_bind_first(spec),
         }
+    }
+
+    /// Whether the first of `spec`'s ops that mounts in the new root binds the host's root
+    /// there, recursively and read-only: what [`Prefabs::root`] makes ahead.
+    pub(crate) fn root_bind_first(spec: &Spec) -> bool {
+        let mut in_root = spec.ops.iter().filter(|op| match op {
+            MountOp::Mkdir { path } | MountOp::Touch { path, .. } => {
+                path.to_bytes().starts_with(NEWROOT.as_bytes())
+            }
+            _ => true,
+        });
+        matches!(in_root.next(), Some(MountOp::Bind { src, dst, recursive: true, readonly: true, .. })
+            if src.to_bytes() == OLDROOT.as_bytes() && dst.to_bytes() == NEWROOT.as_bytes())
     }
 
     /// Send these to the init as the go pipe's second byte. A failed write means that the
     /// init has ended; the launch reads why.
     fn send(self, go_write: &OwnedFd) {
-        let byte = u8::from(self.dev) | u8::from(self.proc) << 1;
-        let _ = nix::unistd::write(go_write.as_fd(), &[byte]);
+        let _ = nix::unistd::write(go_write.as_fd(), &[self.byte()]);
+    }
+
+    /// The go pipe's second byte.
+    fn byte(self) -> u8 {
+        u8::from(self.dev) | u8::from(self.proc) << 1 | u8::from(self.root) << 2
     }
 
     /// What the go pipe's second `byte` says.
@@ -438,6 +460,7 @@ impl Prefabs {
         Prefabs {
             dev: byte & 1 != 0,
             proc: byte & 2 != 0,
+            root: byte & 4 != 0,
         }
     }
 }
@@ -453,8 +476,8 @@ type InitEntry = Box<dyn FnOnce()>;
 
 /// A sandbox started before its plan is compiled, and even before its policy is known. The
 /// init gets its namespaces, the staging root and an empty capability bounding set while the
-/// caller resolves the policy, then what [`Prelaunch::prefabs`] asks for (a minimal /dev, a
-/// procfs) while the caller compiles the plan, on another CPU when one lets it start at once
+/// caller resolves the policy, then what [`Prelaunch::prefabs`] asks for (the host's root, a
+/// minimal /dev, a procfs) while the caller compiles the plan, on another CPU when one lets it start at once
 /// (see `move_elsewhere` and [`Prelaunch::settle`]); [`Prelaunch::launch`] hands the plan
 /// over. Dropped unused, it kills the init.
 ///
@@ -850,5 +873,17 @@ mod tests {
         let _ = other.join();
         let err = refused.expect_err("a process with two threads");
         assert!(err.to_string().contains("more than one thread"), "{err}");
+    }
+
+    #[test]
+    fn prefabs_survive_the_go_pipe() {
+        for byte in 0..8 {
+            let p = super::Prefabs::from_byte(byte);
+            assert_eq!(p.byte(), byte);
+            assert_eq!(
+                (p.dev, p.proc, p.root),
+                (byte & 1 != 0, byte & 2 != 0, byte & 4 != 0)
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The init's first phase, made while the supervisor parses its command line, resolves the
 //! policy and compiles the plan: the staging root, an empty capability bounding set, and, once
 //! the policy says it has them, what its root gets the same way whatever the rest of the plan
-//! (a minimal /dev, a procfs with its read-only parts).
+//! (the host's root with its submounts, a minimal /dev, a procfs with its read-only parts).
 //!
 //! The init shares the supervisor's memory and thread-local storage, errno included, and in
 //! this phase the two may run at the same time on different CPUs. So every system call here goes
@@ -125,6 +125,13 @@ pub(crate) fn staging_root() -> Result<(), StepError<'static>> {
     rustix::process::chdir(c"/").map_err(at("chdir", c"/"))?;
     // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
     rustix::mount::mount_bind(c"/newroot", c"/newroot").map_err(at("bind", c"/newroot"))
+}
+
+/// The host's root with its submounts at the new root, as the plan's first bind makes it when
+/// its root is the host's; the plan's op then makes it read-only (mount_setattr(2), which
+/// rustix lacks, would set errno here).
+pub(crate) fn root() -> Result<(), StepError<'static>> {
+    rustix::mount::mount_bind_recursive(c"/oldroot", c"/newroot").map_err(at("bind", c"/oldroot"))
 }
 
 /// A minimal /dev at [`DEV`], as bubblewrap's `--dev`: the harmless device nodes the host has,

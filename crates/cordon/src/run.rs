@@ -228,6 +228,19 @@ fn early_namespace_run(args: &[OsString], env_backend: Option<OsString>) -> bool
     }
 }
 
+/// Whether the plan's root will be the host's, read-only, as far as the policy tells before
+/// the plan is compiled: the last rule for `/` is `ro`, and no hide lies directly under it
+/// (the root would be mirrored instead). A wrong guess costs the init an unmount.
+fn root_is_the_hosts(policy: &cordon_core::policy::Policy) -> bool {
+    let root = Path::new("/");
+    let last_for_root = policy.rules.iter().rev().find(|r| r.path == root);
+    matches!(last_for_root, Some(r) if r.kind == RuleKind::Ro)
+        && !policy
+            .rules
+            .iter()
+            .any(|r| r.kind == RuleKind::Hide && r.path.parent() == Some(root))
+}
+
 /// `cordon run`; `early` is the sandbox [`start_early`] started, if it did.
 pub fn run(args: RunArgs, order: &FlagOrder, mut early: Option<Started>) -> Result<i32> {
     // The namespace sandbox's init builds the staging root and, once the policy says, what the
@@ -246,6 +259,7 @@ pub fn run(args: RunArgs, order: &FlagOrder, mut early: Option<Started>) -> Resu
             p.prefabs(sandbox::Prefabs {
                 dev: has(RuleKind::Dev),
                 proc: has(RuleKind::Proc),
+                root: root_is_the_hosts(&policy),
             });
             p
         })

@@ -136,6 +136,39 @@ as_each_backend! {
 }
 
 as_each_backend! {
+    /// A hidden directory directly under `/` is absent too, and the rest of the root is still
+    /// the host's: the root itself is then mirrored.
+    fn hidden_directory_under_the_root(w) {
+        let Some(top) = ["/srv", "/mnt", "/opt", "/media"]
+            .into_iter()
+            .find(|d| std::path::Path::new(d).is_dir())
+        else {
+            eprintln!("skipped: no top-level directory to hide");
+            return;
+        };
+        let lines = probe(w, &["--hide", top], &["stat", top, "stat", "/usr", "ls", "/"]);
+        assert_eq!(line(&lines, "stat", top), if w.hides() { "ENOENT" } else { "ok" });
+        assert_eq!(line(&lines, "stat", "/usr"), "ok");
+        if filters_listings(w) {
+            let listing: Vec<&str> = line(&lines, "ls", "/").split(',').collect();
+            assert!(listing.contains(&"usr"), "{listing:?}");
+            assert!(!listing.contains(&&top[1..]), "{listing:?}");
+        }
+        if w.backend().unwrap_or("namespace") == "namespace" {
+            // A directory the host lacks, added at the root, mirrors it too. Nothing in the
+            // policy says so before the plan: the init has bound the host's root ahead.
+            let added = "/cordon-view-test-added";
+            assert!(!std::path::Path::new(added).exists());
+            let lines = probe(w, &["--tmpfs", added], &["stat", added, "stat", "/usr", "ls", "/"]);
+            assert_eq!(line(&lines, "stat", added), "ok");
+            assert_eq!(line(&lines, "stat", "/usr"), "ok");
+            let listing: Vec<&str> = line(&lines, "ls", "/").split(',').collect();
+            assert!(listing.contains(&"usr") && listing.contains(&&added[1..]), "{listing:?}");
+        }
+    }
+}
+
+as_each_backend! {
     /// ro is read-only, rw is writable and writes reach the host, deny is EACCES, empty is
     /// empty, redirect shows the other file, tmpfs is private and empty.
     fn rule_kinds(w) {
