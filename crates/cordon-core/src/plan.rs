@@ -66,14 +66,30 @@ pub struct Plan {
     pub spec: Spec,
     pub notes: Vec<String>,
     /// Paths the sandbox makes absent that the host has (a hide of a missing path changes
-    /// nothing, so an ENOENT there is not the sandbox's doing).
+    /// nothing, so an ENOENT there is not the sandbox's doing). See also
+    /// [`Plan::hidden_paths`].
     pub hidden: Vec<PathBuf>,
+    /// Hidden paths inside a fresh home, which its empty tmpfs makes absent anyway: whether
+    /// the host has them was not asked while planning (some twenty lookups in the profiles).
+    pub home_hides: Vec<PathBuf>,
     /// Paths the sandbox makes unreadable (deny, and hides inside writable directories).
     pub denied: Vec<PathBuf>,
     /// Paths whose content comes from elsewhere.
     pub redirected: Vec<PathBuf>,
     /// Where a minimal /dev is made (its ops are the tmpfs and binds under it).
     pub dev: Vec<PathBuf>,
+}
+
+impl Plan {
+    /// [`Plan::hidden`] and the [`Plan::home_hides`] that the host has: the hidden paths
+    /// where an ENOENT is the sandbox's doing.
+    pub fn hidden_paths(&self) -> Vec<PathBuf> {
+        let in_home = self
+            .home_hides
+            .iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok());
+        self.hidden.iter().chain(in_home).cloned().collect()
+    }
 }
 
 /// The plan's nodes by path. Keys are the bytes of a lexically normal absolute path ([`key`]),
@@ -153,7 +169,7 @@ pub fn compile_with_mount_table(
 ) -> Result<Plan, PlanError> {
     let mut notes = Vec::new();
     let host = Host::default();
-    let mut nodes = nodes_from_rules(policy, ctx, &host, &mut notes)?;
+    let (mut nodes, home_hides) = nodes_from_rules(policy, ctx, &host, &mut notes)?;
     add_mirrors(&mut nodes, &host, &mut notes)?;
     let mountinfo = mount_table.map_or_else(Mountinfo::read, Mountinfo::parse);
     let ops = emit(&nodes, ctx.mirrors, &host, &mountinfo, &mut notes)?;
@@ -182,6 +198,7 @@ pub fn compile_with_mount_table(
         !absent_in_view(&nodes, dir)
     });
     Ok(Plan {
+        home_hides,
         spec: Spec {
             unshare_net: !policy.network,
             id_map: id_map(ctx.root),
@@ -502,13 +519,19 @@ impl Host {
     }
 }
 
+/// The nodes of `policy`'s rules, and the hides that a fresh home makes absent anyway (see
+/// [`Plan::home_hides`]).
 fn nodes_from_rules(
     policy: &Policy,
     ctx: &Context,
     host: &Host,
     notes: &mut Vec<String>,
-) -> Result<Nodes, PlanError> {
+) -> Result<(Nodes, Vec<PathBuf>), PlanError> {
     let mut nodes = Nodes::new();
+    // Hides that only a host with the path needs, settled once every rule is in: the node's
+    // key, the rule's path, where it was written, and the node of an earlier rule for the
+    // same path that it replaced.
+    let mut unsettled = Vec::new();
     // The home directory is a rule like any other. It goes first, so that a rule for the same
     // path decides instead: running from $HOME itself (`rw ${CWD}`) keeps the real directory.
     // Origins are written out only for the rules that become nodes: most hides do not.
@@ -533,9 +556,12 @@ fn nodes_from_rules(
         .filter(|r| r.kind != RuleKind::Hide)
         .map(|r| r.path.as_os_str().as_bytes())
         .collect();
-    for (path, kind, origin) in rules {
+    let written = |at: Option<&crate::policy::Origin>| {
+        at.map_or_else(|| "home".to_string(), ToString::to_string)
+    };
+    for (path, kind, rule_origin) in rules {
         let keyword = kind.keyword();
-        let origin = || origin.map_or_else(|| "home".to_string(), ToString::to_string);
+        let origin = || written(rule_origin);
         // A rule reached through a symlinked directory (/lib64 -> usr/lib64 on merged-/usr
         // systems) names a path the view must also reach that way: the ELF interpreter
         // /lib64/ld-linux-x86-64.so.2 is opened by the kernel by that very name. Recreate
@@ -576,10 +602,19 @@ fn nodes_from_rules(
                     .range::<[u8], _>((Bound::Included(&lo[..]), Bound::Unbounded))
                     .find(|p| **p != dir)
                     .is_some_and(|p| p.starts_with(&lo));
-                if !has_inside && !host.exists(path) {
+                let at = host.canonical_parent(path);
+                if !has_inside {
+                    let hide = Node {
+                        kind: Kind::Hide,
+                        mirror: None,
+                        origin: String::new(),
+                        keyword,
+                    };
+                    let replaced = nodes.insert(key(&at), hide);
+                    unsettled.push((key(&at), path, rule_origin, replaced));
                     continue;
                 }
-                (host.canonical_parent(path), Kind::Hide)
+                (at, Kind::Hide)
             }
             RuleKind::Ro | RuleKind::Rw => {
                 let writable = kind == RuleKind::Rw;
@@ -649,6 +684,35 @@ fn nodes_from_rules(
             },
         );
     }
+    // A hide inside the fresh home, no other rule between, is absent there whatever the
+    // host has: no lookup. Elsewhere one lookup settles the hides of paths that a machine
+    // does not have, most of the profiles'.
+    let fresh_home = ctx
+        .home
+        .as_deref()
+        .filter(|_| !matches!(policy.home, crate::policy::Home::Path(_)))
+        .map(|home| key(&host.canonical(home)));
+    let mut home_hides = Vec::new();
+    for (at, path, origin, replaced) in unsettled {
+        if nodes.get(&at).map(|n| n.kind != Kind::Hide).unwrap_or(true) {
+            continue; // a later rule for the same path decided
+        }
+        let in_fresh_home = parent_node(&nodes, Path::new(&at)).is_some_and(|(anc, n)| {
+            n.kind == Kind::Tmpfs && Some(anc.as_os_str()) == fresh_home.as_deref()
+        });
+        if replaced.is_none() && in_fresh_home {
+            nodes.remove(&at);
+            home_hides.push(PathBuf::from(at));
+        } else if !host.exists(path) {
+            // A hide of what the host lacks changes nothing, not even an earlier rule.
+            match replaced {
+                Some(earlier) => nodes.insert(at, earlier),
+                None => nodes.remove(&at),
+            };
+        } else if let Some(n) = nodes.get_mut(&at) {
+            n.origin = written(origin);
+        }
+    }
     // A hidden directory that holds visible paths cannot be absent: it becomes empty.
     let paths: Vec<OsString> = nodes.keys().cloned().collect();
     for p in &paths {
@@ -666,7 +730,7 @@ fn nodes_from_rules(
             }
         }
     }
-    Ok(nodes)
+    Ok((nodes, home_hides))
 }
 
 /// Whether the view certainly lacks `dir`: it lies under a hidden path, or inside a private

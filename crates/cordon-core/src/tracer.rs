@@ -585,7 +585,7 @@ pub fn plan_verdicts(plan: &crate::plan::Plan) -> VerdictFn {
     const ENOENT: i32 = cordon_sys::error::Errno::ENOENT as i32;
     const EACCES: i32 = cordon_sys::error::Errno::EACCES as i32;
     let (hidden, denied, redirected) = (
-        plan.hidden.clone(),
+        plan.hidden_paths(),
         plan.denied.clone(),
         plan.redirected.clone(),
     );

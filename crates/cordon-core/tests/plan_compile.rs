@@ -502,6 +502,84 @@ fn explicit_rule_for_the_home_path_wins_over_fresh_home() {
     );
 }
 
+#[test]
+fn hides_in_a_fresh_home_change_nothing_and_still_count_for_the_trace() {
+    let (_d, tmp) = fixture_dir(false);
+    let home = tmp.join("home");
+    mkdirs(&home, &[".ssh", ".config/git"]);
+    files(&home, &[".gitconfig"]);
+    let (ssh, git, gitconfig, netrc) = (
+        home.join(".ssh"),
+        home.join(".config/git"),
+        home.join(".gitconfig"),
+        home.join(".netrc"),
+    );
+    let rules = [
+        (&*tmp, RuleKind::Ro),
+        (&*ssh, RuleKind::Hide),
+        (&*git, RuleKind::Hide),
+        (&*gitconfig, RuleKind::Hide),
+        (&*netrc, RuleKind::Hide),
+    ];
+    let mut pol = policy(&rules);
+    pol.home = Home::Fresh;
+    let mut c = ctx(&tmp);
+    c.home = Some(home.clone());
+    let p = compile(&pol, &c).unwrap();
+    // The home's tmpfs hides them all: no op names them.
+    for h in [&ssh, &git, &gitconfig, &netrc] {
+        let name = h.file_name().unwrap().to_str().unwrap();
+        assert!(
+            !p.spec.ops.iter().any(|op| format!("{op:?}").contains(name)),
+            "{name}"
+        );
+    }
+    // An ENOENT at those the host has is the sandbox's doing; at .netrc it is not.
+    let mut hidden = p.hidden_paths();
+    hidden.sort();
+    let mut want = vec![git.clone(), gitconfig.clone(), ssh.clone()];
+    want.sort();
+    assert_eq!(hidden, want);
+
+    // Run from the home itself (`rw ${CWD}`), the home is the real one: the hides apply.
+    let mut pol = policy(&rules);
+    pol.push_rule(
+        home.to_str().unwrap(),
+        RuleKind::Rw,
+        None,
+        None,
+        Origin::command_line(),
+    )
+    .unwrap();
+    pol.home = Home::Fresh;
+    let p = compile(&pol, &c).unwrap();
+    assert!(p.home_hides.is_empty(), "{:?}", p.home_hides);
+    // In a writable directory a hide is unreadable rather than absent (see add_mirrors).
+    let mut denied = p.denied.clone();
+    denied.sort();
+    assert_eq!(denied, want);
+}
+
+#[test]
+fn a_hide_of_what_the_host_lacks_leaves_an_earlier_rule_for_that_path() {
+    let (_d, tmp) = fixture_dir(false);
+    let cache = tmp.join("cache");
+    let p = plan(
+        &[
+            (&tmp, RuleKind::Ro),
+            (&cache, RuleKind::Tmpfs),
+            (&cache, RuleKind::Hide),
+        ],
+        &tmp,
+    );
+    assert!(
+        p.spec.ops.iter().any(|op| is_tmpfs(op, &nr(&cache))),
+        "{}",
+        dump(&p.spec.ops)
+    );
+    assert!(p.hidden_paths().is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // (c) paths the host lacks
 
