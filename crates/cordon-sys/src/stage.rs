@@ -123,6 +123,11 @@ pub(crate) fn staging_root() -> Result<(), StepError<'static>> {
     }
     rustix::process::pivot_root(c".", c"oldroot").map_err(at("pivot_root", c"staging tmpfs"))?;
     rustix::process::chdir(c"/").map_err(at("chdir", c"/"))?;
+    // Where the plan's private directories and overlay layers go (see `mount::scratch` and
+    // `mount::overlay_layer`): made now, not after the plan is there.
+    for d in [c"/.cordon/t", c"/.cordon/layers"] {
+        rustix::fs::mkdir(d, Mode::from_raw_mode(0o755)).map_err(at("mkdir", d))?;
+    }
     // The new root is a directory of the staging tmpfs, made a mount point for pivot_root.
     rustix::mount::mount_bind(c"/newroot", c"/newroot").map_err(at("bind", c"/newroot"))
 }
