@@ -528,9 +528,8 @@ fn nodes_from_rules(
     notes: &mut Vec<String>,
 ) -> Result<(Nodes, Vec<PathBuf>), PlanError> {
     let mut nodes = Nodes::new();
-    // Hides that only a host with the path needs, settled once every rule is in: the node's
-    // key, the rule's path, where it was written, and the node of an earlier rule for the
-    // same path that it replaced.
+    // Hides settled once every rule is in (see below): the node's path, the rule's path, where
+    // it was written.
     let mut unsettled = Vec::new();
     // The home directory is a rule like any other. It goes first, so that a rule for the same
     // path decides instead: running from $HOME itself (`rw ${CWD}`) keeps the real directory.
@@ -604,15 +603,14 @@ fn nodes_from_rules(
                     .is_some_and(|p| p.starts_with(&lo));
                 let at = host.canonical_parent(path);
                 if !has_inside {
-                    let hide = Node {
-                        kind: Kind::Hide,
-                        mirror: None,
-                        origin: String::new(),
-                        keyword,
-                    };
-                    let replaced = nodes.insert(key(&at), hide);
-                    unsettled.push((key(&at), path, rule_origin, replaced));
-                    continue;
+                    // Over an earlier rule for the same path, as before: one lookup.
+                    if !nodes.contains_key(at.as_os_str()) {
+                        unsettled.push((at, path, rule_origin));
+                        continue;
+                    }
+                    if !host.exists(path) {
+                        continue;
+                    }
                 }
                 (at, Kind::Hide)
             }
@@ -693,24 +691,24 @@ fn nodes_from_rules(
         .filter(|_| !matches!(policy.home, crate::policy::Home::Path(_)))
         .map(|home| key(&host.canonical(home)));
     let mut home_hides = Vec::new();
-    for (at, path, origin, replaced) in unsettled {
-        if nodes.get(&at).map(|n| n.kind != Kind::Hide).unwrap_or(true) {
+    // The last hide of a path first: it is the one written.
+    for (at, path, origin) in unsettled.into_iter().rev() {
+        if nodes.contains_key(at.as_os_str()) {
             continue; // a later rule for the same path decided
         }
-        let in_fresh_home = parent_node(&nodes, Path::new(&at)).is_some_and(|(anc, n)| {
+        let in_fresh_home = parent_node(&nodes, &at).is_some_and(|(anc, n)| {
             n.kind == Kind::Tmpfs && Some(anc.as_os_str()) == fresh_home.as_deref()
         });
-        if replaced.is_none() && in_fresh_home {
-            nodes.remove(&at);
-            home_hides.push(PathBuf::from(at));
-        } else if !host.exists(path) {
-            // A hide of what the host lacks changes nothing, not even an earlier rule.
-            match replaced {
-                Some(earlier) => nodes.insert(at, earlier),
-                None => nodes.remove(&at),
+        if in_fresh_home {
+            home_hides.push(at);
+        } else if host.exists(path) {
+            let hide = Node {
+                kind: Kind::Hide,
+                mirror: None,
+                origin: written(origin),
+                keyword: RuleKind::Hide.keyword(),
             };
-        } else if let Some(n) = nodes.get_mut(&at) {
-            n.origin = written(origin);
+            nodes.insert(key(&at), hide);
         }
     }
     // A hidden directory that holds visible paths cannot be absent: it becomes empty.
