@@ -124,7 +124,8 @@ const STEERING: &[&str] = &[
     "*_DIR",
 ];
 
-/// Whether a variable steers a build (see [`STEERING`]).
+/// Whether a variable steers where a build looks for its inputs or how it builds them: search
+/// paths, compiler flags, tool configuration (a list of names, prefixes and suffixes).
 pub fn steers_build(name: &str) -> bool {
     STEERING
         .iter()

@@ -589,8 +589,9 @@ fn nodes_from_rules(
         let (path, kind) = match kind {
             RuleKind::Hide => {
                 // Most hides in the profiles name files a machine does not have: one lstat
-                // settles those, since an absent entry is absent by any spelling. A hide
-                // with visible paths inside is kept, to become an empty directory.
+                // settles those, since an absent entry is absent by any spelling, once every
+                // rule is in (below). A hide with visible paths inside is kept, to become an
+                // empty directory.
                 // Paths under `dir` are those that start with `dir/`: one run in byte order.
                 let dir = path.as_os_str().as_bytes();
                 let mut lo = dir.to_vec();

@@ -414,9 +414,9 @@ pub struct Prefabs {
     pub dev: bool,
     /// A procfs ([`MountOp::Proc`]).
     pub proc: bool,
-    /// The host's root, with its submounts, at [`NEWROOT`]: the bind of a plan whose root is
-    /// the host's, read-only, and no mirror (see [`Prefabs::root_bind_first`]). The plan's
-    /// op then only makes it read-only; a plan that turns out otherwise has it unmounted.
+    /// The host's root, with its submounts, at [`NEWROOT`]: the first mount of a plan whose
+    /// root is the host's, read-only, rather than a mirror of it. The plan's op then only
+    /// makes it read-only; a plan that turns out otherwise has it unmounted.
     pub root: bool,
 }
 

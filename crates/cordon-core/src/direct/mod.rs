@@ -1,5 +1,5 @@
 //! Backends that run the command on the host's own mounts, without namespaces: what they share
-//! is the [`View`](crate::view::View), a private directory for the run, and the launch spec.
+//! is the [`View`], a private directory for the run, and the launch spec.
 
 pub mod landlock;
 pub mod preload;
