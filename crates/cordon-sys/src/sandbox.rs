@@ -823,17 +823,24 @@ fn wait_forwarding(init: Pid, sfd: &SignalFd, status: &OwnedFd) -> Outcome {
 /// Fail unless this process has one thread. unshare(2) of the address space is refused
 /// (EINVAL) in a process that shares it, and changes nothing in one that does not: one system
 /// call, where counting the entries of `/proc/self/task` took five and a fifth of the time
-/// before the init could start.
+/// before the init could start. Where a seccomp filter refuses unshare itself (a container's
+/// default profile), the count decides.
 fn ensure_single_threaded() -> Result<(), SysError> {
-    match nix::sched::unshare(nix::sched::CloneFlags::CLONE_VM) {
-        Ok(()) => Ok(()),
-        Err(Errno::EINVAL) => Err(SysError::new(
+    let threads = match nix::sched::unshare(nix::sched::CloneFlags::CLONE_VM) {
+        Ok(()) => 1,
+        Err(Errno::EINVAL) => 2,
+        Err(_) => std::fs::read_dir("/proc/self/task")
+            .map_err(|e| SysError::new("opendir", "/proc/self/task", io_errno(&e)))?
+            .count(),
+    };
+    if threads > 1 {
+        return Err(SysError::new(
             "clone",
             "from a process with more than one thread",
             Errno::EINVAL,
-        )),
-        Err(e) => Err(SysError::new("unshare", "CLONE_VM", e)),
+        ));
     }
+    Ok(())
 }
 
 pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
@@ -873,6 +880,46 @@ mod tests {
         let _ = other.join();
         let err = refused.expect_err("a process with two threads");
         assert!(err.to_string().contains("more than one thread"), "{err}");
+    }
+
+    /// With unshare refused, as a container's seccomp profile does, the count of
+    /// /proc/self/task decides: one thread passes, two do not.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_thread_count_decides_where_unshare_is_refused() {
+        use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
+        let refuse_unshare = SeccompFilter::new(
+            [(libc::SYS_unshare, vec![])].into_iter().collect(),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EPERM as u32),
+            TargetArch::x86_64,
+        )
+        .unwrap();
+        let program: seccompiler::BpfProgram = refuse_unshare.try_into().unwrap();
+        // SAFETY: the child runs only this body (one thread after the fork, which may spawn
+        // another) and leaves with _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                let ok = nix::sys::prctl::set_no_new_privs().is_ok()
+                    && seccompiler::apply_filter(&program).is_ok()
+                    && nix::sched::unshare(nix::sched::CloneFlags::CLONE_VM)
+                        == Err(super::Errno::EPERM)
+                    && super::ensure_single_threaded().is_ok()
+                    && {
+                        let (tell, wait) = std::sync::mpsc::channel::<()>();
+                        let other = std::thread::spawn(move || wait.recv());
+                        let refused = super::ensure_single_threaded().is_err();
+                        drop(tell);
+                        let _ = other.join();
+                        refused
+                    };
+                crate::raw::exit_now(if ok { 0 } else { 1 })
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
     }
 
     #[test]
