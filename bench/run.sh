@@ -657,13 +657,14 @@ b = "bwrap --ro-bind / / true"
 for c in ("cordon run -- true", "cordon run --policy bare-view.toml -- true"):
     if c in med and b in med:
         # Also paired by round, as the build table is: drift between rounds cancels.
-        paired = statistics.median(
+        ratios = [
             x["median"] / y["median"]
             for rs in rounds
             for x in rs if x["command"] == c
-            for y in rs if y["command"] == b)
+            for y in rs if y["command"] == b]
         print(f"{c} / {b}: {med[c] / med[b]:.2f} (medians), "
-              f"{paired:.2f} (median of the rounds' ratios)")
+              f"{statistics.median(ratios):.2f} (median of the rounds' ratios, "
+              f"{min(ratios):.2f}-{max(ratios):.2f})")
 print("per-round exports:", " ".join(sys.argv[1:]))
 PY
 }
