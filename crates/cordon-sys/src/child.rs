@@ -599,8 +599,9 @@ fn reap(command: Pid, status_write: i32) -> ! {
 
 /// End the sandbox with the command: kill what it left running and reap everything, so that
 /// nothing of the sandbox runs once the supervisor has the status; then report the status and
-/// exit. The kernel tears the namespaces down during this exit, which the supervisor does not
-/// wait for.
+/// exit once the supervisor has closed the status pipe: at once, or when it exits (see
+/// `Prelaunch::linger`). The kernel tears the namespaces down during this exit, which the
+/// supervisor does not wait for.
 fn finish(code: i32, status_write: i32) -> ! {
     // From the init of a pid namespace, -1 is every other process in it; the kernel looks
     // through every process of the machine for them, so ask first whether there is any
@@ -619,6 +620,13 @@ fn finish(code: i32, status_write: i32) -> ! {
     while let Ok(_) | Err(Errno::EINTR) = waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)) {}
     // SAFETY: status_write stays open in this process until it exits.
     let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(status_write) };
-    let _ = nix::unistd::write(fd, &code.to_ne_bytes());
+    if nix::unistd::write(fd, &code.to_ne_bytes()).is_ok() {
+        // A supervisor that lingers keeps its end open until its exit has left the memory the
+        // two share, so that unmapping it is this process's part (see Prelaunch::linger).
+        let mut end = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::empty())];
+        while let Ok(0) | Err(Errno::EINTR) =
+            nix::poll::poll(&mut end, nix::poll::PollTimeout::NONE)
+        {}
+    }
     exit(code)
 }

@@ -375,7 +375,7 @@ fn launch_forked(
     Prefabs::of(spec).send(&ends.go_write);
     // From here PR_SET_PDEATHSIG, not this pipe, ties the init to cordon.
     drop(ends.go_write);
-    wait_command(init, spec, ends.err_read, &ends.status_read, sfd)
+    wait_command(init, spec, ends.err_read, ends.status_read, sfd, false)
 }
 
 /// What an untraced init runs on besides its stack, kept at one address by the supervisor
@@ -497,6 +497,8 @@ pub struct Prelaunch {
     moved: bool,
     /// [`Prelaunch::prefabs`] has told the init what to make.
     prefabs_sent: bool,
+    /// [`Prelaunch::linger`] was called.
+    linger: bool,
 }
 
 /// Kills and reaps an init that was never handed a plan, and gives the process its signal
@@ -587,6 +589,7 @@ impl Prelaunch {
             mounts,
             moved,
             prefabs_sent: false,
+            linger: false,
         })
     }
 
@@ -629,6 +632,15 @@ impl Prelaunch {
         }
     }
 
+    /// For a caller that exits once [`Prelaunch::launch`] returns (`cordon run`): the init,
+    /// alone in the sandbox once it has reported the command's status, then stays until this
+    /// process exits. The two share their memory, and the last of them to exit unmaps it all
+    /// (some 80 us here) before the kernel tells its parent: then it is the init, whose end
+    /// nobody waits for, rather than this process, whose caller does.
+    pub fn linger(&mut self) {
+        self.linger = true;
+    }
+
     /// Build `spec`'s root in the started sandbox, run its command and wait for it.
     pub fn launch(mut self, spec: &Spec) -> Result<Outcome, LaunchError> {
         if spec.id_map != self.id_map {
@@ -643,6 +655,7 @@ impl Prelaunch {
             ends,
             child,
             moved,
+            linger,
             ..
         } = self;
         let init = guard.init;
@@ -671,7 +684,7 @@ impl Prelaunch {
         // answers (the init never closes its end of the go pipe, so this write does).
         let _ = nix::unistd::write(ends.go_write.as_fd(), b"s");
         drop(ends.go_write);
-        let outcome = wait_command(init, spec, ends.err_read, &ends.status_read, &sfd);
+        let outcome = wait_command(init, spec, ends.err_read, ends.status_read, &sfd, linger);
         // When the status came from the status pipe the init may still be in its last
         // instructions (or in the kernel's teardown of its namespaces), so its stack stays
         // mapped: cordon exits next.
@@ -736,17 +749,21 @@ fn wait_command(
     init: Pid,
     spec: &Spec,
     err_read: OwnedFd,
-    status_read: &OwnedFd,
+    status_read: OwnedFd,
     sfd: &SignalFd,
+    linger: bool,
 ) -> Result<Outcome, LaunchError> {
     let mut buf = [0u8; child::RECORD_LEN];
     let n = read_full(err_read.as_raw_fd(), &mut buf);
     drop(err_read);
     if n == child::RECORD_LEN {
+        // A command that could not be executed was reaped and its status written: closed,
+        // the status pipe lets the init go.
+        drop(status_read);
         let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(&spec.argv));
     }
-    Ok(wait_forwarding(init, sfd, status_read))
+    Ok(wait_forwarding(init, sfd, status_read, linger))
 }
 
 /// Read until `buf` is full or EOF; returns the bytes read.
@@ -778,9 +795,16 @@ fn wait_init(init: Pid, sfd: &SignalFd) -> Outcome {
 /// Forward signals that other processes send to cordon until the init reports the command's
 /// status (128 + N when it died of signal N) or exits. The report comes once the init has
 /// killed and reaped what the command left running, before the kernel tears the namespaces
-/// down; cordon does not wait for that teardown (bubblewrap's monitor does the same).
-fn wait_forwarding(init: Pid, sfd: &SignalFd, status: &OwnedFd) -> Outcome {
+/// down; cordon does not wait for that teardown (bubblewrap's monitor does the same). With
+/// `linger`, the status pipe stays open until this process exits (see [`Prelaunch::linger`]).
+fn wait_forwarding(init: Pid, sfd: &SignalFd, status: OwnedFd, linger: bool) -> Outcome {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    // Waiting for the init's exit, close the status pipe first: an init that wrote the status
+    // stays until its reader has closed it (see child::finish and Prelaunch::linger).
+    let wait_init = |status: OwnedFd| {
+        drop(status);
+        wait_init(init, sfd)
+    };
     loop {
         let mut fds = [
             PollFd::new(status.as_fd(), PollFlags::POLLIN),
@@ -788,15 +812,21 @@ fn wait_forwarding(init: Pid, sfd: &SignalFd, status: &OwnedFd) -> Outcome {
         ];
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => return wait_init(init, sfd),
+            Err(_) => return wait_init(status),
         }
         // The status first: the init's exit follows it closely, and its SIGCHLD must not be
         // taken for the end without the status.
         if fds[0].any().unwrap_or(false) {
             let mut buf = [0u8; 4];
             return match read_full(status.as_raw_fd(), &mut buf) {
-                4 => Outcome::Exited(i32::from_ne_bytes(buf)),
-                _ => wait_init(init, sfd),
+                4 => {
+                    if linger {
+                        // Open until this process exits, which lets the init go.
+                        std::mem::forget(status);
+                    }
+                    Outcome::Exited(i32::from_ne_bytes(buf))
+                }
+                _ => wait_init(status),
             };
         }
         if !fds[1].any().unwrap_or(false) {
@@ -805,7 +835,7 @@ fn wait_forwarding(init: Pid, sfd: &SignalFd, status: &OwnedFd) -> Outcome {
         let info = match sfd.read_signal() {
             Ok(Some(info)) => info,
             Ok(None) | Err(Errno::EINTR) => continue,
-            Err(_) => return wait_init(init, sfd),
+            Err(_) => return wait_init(status),
         };
         let signo = info.ssi_signo as i32;
         if signo == libc::SIGCHLD {

@@ -255,6 +255,8 @@ pub fn run(args: RunArgs, order: &FlagOrder, mut early: Option<Started>) -> Resu
         && args.trace.is_none())
     .then(|| {
         early.unwrap_or_else(start_sandbox).map(|mut p| {
+            // `cordon run` exits as soon as the command's status is there.
+            p.linger();
             let has = |kind: RuleKind| policy.rules.iter().any(|r| r.kind == kind);
             p.prefabs(sandbox::Prefabs {
                 dev: has(RuleKind::Dev),

@@ -294,6 +294,26 @@ as_each_user! {
 }
 
 as_each_user! {
+    /// The sandbox's init, which waits for cordon's exit once it has reported the status (so
+    /// that cordon's exit need not unmap the memory the two share), ends with cordon, and
+    /// cordon's status is the command's.
+    fn the_init_ends_with_cordon(w) {
+        let unique = format!("/linger.{}.{}", std::process::id(), w.user() as u8);
+        for (command, code) in [("exit 0", 0), ("exit 7", 7), ("kill -9 $$", 137)] {
+            let o = output(w.cordon(["run", "--hide", &unique, "--", "/bin/sh", "-c", command]));
+            assert_eq!(o.status.code(), Some(code), "{}", describe(&o));
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut left = processes_containing(&unique);
+            while !left.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                left = processes_containing(&unique);
+            }
+            assert!(left.is_empty(), "left running: {left:?}");
+        }
+    }
+}
+
+as_each_user! {
     /// When the command exits, whatever it left running in the background is killed too.
     fn background_processes_end_with_the_command(w) {
         let unique = format!("{}.{}", std::process::id(), w.user() as u8 + 40);
