@@ -91,24 +91,18 @@ pub(crate) fn bind(src: &CStr, dst: &CStr, recursive: bool) -> Result<(), Errno>
     mount(Some(src), dst, None::<&CStr>, flags, None::<&CStr>)
 }
 
-/// A private, empty directory at `dst`: directory `n` of the staging tmpfs, `/.cordon/t/N`,
-/// bound there. All of them share the staging tmpfs, which costs one superblock for the whole
-/// sandbox instead of one per directory; numbered, each is one mkdir with its exact mode (the
-/// init's umask is 0, and Linux keeps the sticky bit).
+/// A private, empty directory at `dst`: directory `n` of the staging tmpfs, `/.cordon/t/N`
+/// (the staging root has `/.cordon/t`), bound there. All of them share the staging tmpfs,
+/// which costs one superblock for the whole sandbox instead of one per directory; numbered,
+/// each is one mkdir with its exact mode (the init's umask is 0, and Linux keeps the sticky
+/// bit).
 pub(crate) fn scratch(dst: &CStr, mode: u32, n: u32) -> Result<(), Errno> {
     const PREFIX: &[u8] = b"/.cordon/t/";
     let mut buf = [0u8; 32];
     buf[..PREFIX.len()].copy_from_slice(PREFIX);
     let len = PREFIX.len() + write_decimal(&mut buf[PREFIX.len()..], n);
     let dir = CStr::from_bytes_until_nul(&buf[..=len]).map_err(|_| Errno::EINVAL)?;
-    let mode = Mode::from_bits_truncate(mode);
-    match nix::unistd::mkdir(dir, mode) {
-        Err(Errno::ENOENT) => {
-            mkdir_p(c"/.cordon/t")?;
-            nix::unistd::mkdir(dir, mode)?;
-        }
-        r => r?,
-    }
+    nix::unistd::mkdir(dir, Mode::from_bits_truncate(mode))?;
     bind(dir, dst, false)
 }
 

@@ -757,8 +757,8 @@ fn wait_command(
     let n = read_full(err_read.as_raw_fd(), &mut buf);
     drop(err_read);
     if n == child::RECORD_LEN {
-        // A command that could not be executed was reaped and its status written: closed,
-        // the status pipe lets the init go.
+        // An init that reaped a command that could not be executed wrote its status, and
+        // waits for this pipe to close (see child::finish).
         drop(status_read);
         let _ = wait_init(init, sfd);
         return Err(child::ErrorRecord::decode(&buf).into_error(&spec.argv));
@@ -852,8 +852,8 @@ fn wait_forwarding(init: Pid, sfd: &SignalFd, status: OwnedFd, linger: bool) -> 
 
 /// Fail unless this process has one thread. unshare(2) of the address space is refused
 /// (EINVAL) in a process that shares it, and changes nothing in one that does not: one system
-/// call, where counting the entries of `/proc/self/task` took five and a fifth of the time
-/// before the init could start. Where a seccomp filter refuses unshare itself (a container's
+/// call, where counting the entries of `/proc/self/task` took five (some 18 us before the
+/// init could start). Where a seccomp filter refuses unshare itself (a container's
 /// default profile), the count decides.
 fn ensure_single_threaded() -> Result<(), SysError> {
     let threads = match nix::sched::unshare(nix::sched::CloneFlags::CLONE_VM) {
@@ -901,14 +901,19 @@ fn write_id_maps(pid: Pid, uid: u32, gid: u32, map: IdMap) -> Result<(), SysErro
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_second_thread_is_refused() {
+    /// [`super::ensure_single_threaded`] while a second thread waits.
+    fn check_beside_a_second_thread() -> Result<(), crate::SysError> {
         let (tell, wait) = std::sync::mpsc::channel::<()>();
         let other = std::thread::spawn(move || wait.recv());
-        let refused = super::ensure_single_threaded();
+        let checked = super::ensure_single_threaded();
         drop(tell);
         let _ = other.join();
-        let err = refused.expect_err("a process with two threads");
+        checked
+    }
+
+    #[test]
+    fn a_second_thread_is_refused() {
+        let err = check_beside_a_second_thread().expect_err("a process with two threads");
         assert!(err.to_string().contains("more than one thread"), "{err}");
     }
 
@@ -935,14 +940,7 @@ mod tests {
                     && nix::sched::unshare(nix::sched::CloneFlags::CLONE_VM)
                         == Err(super::Errno::EPERM)
                     && super::ensure_single_threaded().is_ok()
-                    && {
-                        let (tell, wait) = std::sync::mpsc::channel::<()>();
-                        let other = std::thread::spawn(move || wait.recv());
-                        let refused = super::ensure_single_threaded().is_err();
-                        drop(tell);
-                        let _ = other.join();
-                        refused
-                    };
+                    && check_beside_a_second_thread().is_err();
                 crate::raw::exit_now(if ok { 0 } else { 1 })
             }
             nix::unistd::ForkResult::Parent { child } => {

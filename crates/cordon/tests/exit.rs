@@ -224,6 +224,18 @@ fn processes_containing(needle: &str) -> Vec<String> {
     processes(|cmd| cmd.contains(needle))
 }
 
+/// What `find` still finds after waiting up to 5 s for it to find nothing (processes end
+/// asynchronously after cordon or their pid namespace has).
+fn left_after_waiting(find: impl Fn() -> Vec<String>) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = find();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = find();
+    }
+    left
+}
+
 /// "PID: COMMAND LINE" of the processes whose command line `matches`.
 fn processes(matches: impl Fn(&str) -> bool) -> Vec<String> {
     let mut found = Vec::new();
@@ -256,12 +268,7 @@ as_each_user! {
         assert_eq!(processes_with(&format!("sleep {unique}")).len(), 3, "not all started");
         kill("-KILL", child.id());
         let _ = child.wait();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut left = processes_with(&format!("sleep {unique}"));
-        while !left.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            left = processes_with(&format!("sleep {unique}"));
-        }
+        let left = left_after_waiting(|| processes_with(&format!("sleep {unique}")));
         assert!(left.is_empty(), "survivors: {left:?}");
     }
 }
@@ -282,12 +289,7 @@ as_each_user! {
             assert_eq!(o.status.code(), Some(code), "{}", describe(&o));
             assert!(describe(&o).contains(says), "{}", describe(&o));
             // The init shares cordon's memory, so its command line is cordon's.
-            let deadline = Instant::now() + Duration::from_secs(5);
-            let mut left = processes_containing(&unique);
-            while !left.is_empty() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-                left = processes_containing(&unique);
-            }
+            let left = left_after_waiting(|| processes_containing(&unique));
             assert!(left.is_empty(), "left running: {left:?}");
         }
     }
@@ -302,12 +304,7 @@ as_each_user! {
         for (command, code) in [("exit 0", 0), ("exit 7", 7), ("kill -9 $$", 137)] {
             let o = output(w.cordon(["run", "--hide", &unique, "--", "/bin/sh", "-c", command]));
             assert_eq!(o.status.code(), Some(code), "{}", describe(&o));
-            let deadline = Instant::now() + Duration::from_secs(5);
-            let mut left = processes_containing(&unique);
-            while !left.is_empty() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-                left = processes_containing(&unique);
-            }
+            let left = left_after_waiting(|| processes_containing(&unique));
             assert!(left.is_empty(), "left running: {left:?}");
         }
     }
@@ -319,11 +316,8 @@ as_each_user! {
         let unique = format!("{}.{}", std::process::id(), w.user() as u8 + 40);
         let o = w.run_in_sandbox(&[], &["/bin/sh", "-c", &format!("setsid sleep {unique} & exit 0")]);
         assert_eq!(o.status.code(), Some(0));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !processes_with(&format!("sleep {unique}")).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(processes_with(&format!("sleep {unique}")).is_empty());
+        let left = left_after_waiting(|| processes_with(&format!("sleep {unique}")));
+        assert!(left.is_empty(), "left running: {left:?}");
     }
 }
 
