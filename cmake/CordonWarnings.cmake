@@ -1,0 +1,13 @@
+# cordon_warnings(<target>): the warning set every target of ours builds with,
+# bubblewrap's -Werror= list on top of -Wall -Wextra.
+function(cordon_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wno-missing-field-initializers
+    -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wimplicit-function-declaration
+    -Wformat=2 -Wformat-nonliteral -Wpointer-arith -Wreturn-type -Wint-conversion
+    -Wincompatible-pointer-types -Wswitch-enum -Wundef -Wvla-larger-than=65536
+    -Wno-switch-enum)
+  if(CORDON_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
