@@ -1,0 +1,2 @@
+/* config.h: a placeholder; ./configure rewrites this file */
+#error "run ./configure first"
