@@ -20,7 +20,8 @@ assert_file_has_content "$TEST_TMP/demo/hello.json" 'hello-no-such-header\.h'
 # config.h is packed as the build first read it (the placeholder), not as
 # configure left it; the replay rewrote it again.
 archive=$TEST_TMP/demo/hello.tar.zst
-entry=$(tar --zstd -tf "$archive" | grep -m1 'hello-lib/config\.h$') ||
+tar --zstd -tf "$archive" >"$TEST_TMP/list"
+entry=$(grep -m1 'hello-lib/config\.h$' "$TEST_TMP/list") ||
     fail "no hello-lib/config.h in '$archive'"
 tar --zstd -xOf "$archive" "$entry" >"$TEST_TMP/config.h.packed"
 assert_file_has_content "$TEST_TMP/config.h.packed" 'run \./configure first'
