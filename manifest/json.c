@@ -1,1 +1,978 @@
-/* placeholder: being written */
+/* The manifest's canonical JSON form (docs/manifest-schema.md): writing,
+ * and reading with strict validation that names the field at fault.
+ *
+ * Strings: JSON needs UTF-8 and file names are bytes. A byte that is not
+ * part of a valid UTF-8 sequence is written as the code point U+10FF00 plus
+ * the byte (U+10FF80..U+10FFFF, in the last private-use plane); so that the
+ * mapping is one-to-one, a name that really contains one of those code
+ * points has each of its four bytes escaped the same way. Reading maps every
+ * code point of that range back to its byte. Plain names are unaffected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <cordon/error.h>
+#include <cordon/manifest.h>
+#include <cordon/util.h>
+
+#ifndef CORDON_VERSION
+#define CORDON_VERSION "0"
+#endif
+
+static const char *const input_flag_names[] = {"changed", "unhashed", "stored"};
+static const char *const process_flag_names[] = {"static", "forked", "unfinished"};
+
+/* ---- byte strings <-> UTF-8 --------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at `s` (strictly: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. Sets *cp. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp) {
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        n = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3, v = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+static bool is_escape_cp(uint32_t cp) {
+    return cp >= 0x10ff80 && cp <= 0x10ffff;
+}
+
+static void put_escape(struct cordon_strbuf *sb, unsigned char b) {
+    uint32_t cp = 0x10ff00u + b;
+    char u[4] = {(char)0xf4, (char)(0x80 | ((cp >> 12) & 0x3f)), (char)(0x80 | ((cp >> 6) & 0x3f)),
+                 (char)(0x80 | (cp & 0x3f))};
+    cordon_strbuf_addn(sb, u, 4);
+}
+
+/* A JSON string for a C string of arbitrary bytes; NULL on ENOMEM. */
+static json_t *jstr(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    bool plain = true;
+    for (const unsigned char *q = p; *q; q++)
+        if (*q >= 0x80) {
+            plain = false;
+            break;
+        }
+    if (plain)
+        return json_string_nocheck(s);
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    while (*p) {
+        uint32_t cp;
+        size_t n = utf8_seq(p, &cp);
+        if (n && !is_escape_cp(cp)) {
+            cordon_strbuf_addn(&sb, (const char *)p, n);
+            p += n;
+        } else if (n) {
+            for (size_t i = 0; i < n; i++)
+                put_escape(&sb, p[i]);
+            p += n;
+        } else {
+            put_escape(&sb, *p++);
+        }
+    }
+    if (sb.failed) {
+        cordon_strbuf_release(&sb);
+        return NULL;
+    }
+    json_t *j = json_stringn_nocheck(sb.buf, sb.len);
+    cordon_strbuf_release(&sb);
+    return j;
+}
+
+/* The bytes of a JSON string (valid UTF-8 from jansson), unescaped. New. */
+static char *unescape(const char *s, size_t len) {
+    if (!memchr(s, 0xf4, len))
+        return strndup(s, len);
+    char *out = malloc(len + 1), *o = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (p[0] == 0xf4 && end - p >= 4 && p[1] == 0x8f && (p[2] == 0xbe || p[2] == 0xbf)) {
+            *o++ = (char)(0x80 | ((p[2] & 1) << 6) | (p[3] & 0x3f));
+            p += 4;
+        } else {
+            *o++ = (char)*p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Builders use jansson's stealing setters; `ok` goes false on the first
+ * failure (ENOMEM) and the caller checks it once. */
+struct wr {
+    bool ok;
+};
+
+static void set(struct wr *w, json_t *obj, const char *key, json_t *v) {
+    if (!v || !obj || json_object_set_new_nocheck(obj, key, v) < 0) {
+        if (v && !obj)
+            json_decref(v);
+        w->ok = false;
+    }
+}
+
+static void set_str(struct wr *w, json_t *obj, const char *key, const char *s) {
+    if (s)
+        set(w, obj, key, jstr(s));
+}
+
+static void set_int(struct wr *w, json_t *obj, const char *key, int64_t v) {
+    set(w, obj, key, json_integer((json_int_t)v));
+}
+
+static void set_hash(struct wr *w, json_t *obj, const char *key, const struct cordon_hash *h) {
+    char hex[CORDON_HASH_HEX_LEN + 1];
+    set(w, obj, key, json_string_nocheck(cordon_hash_to_hex(h, hex)));
+}
+
+static void push(struct wr *w, json_t *arr, json_t *v) {
+    if (!v || !arr || json_array_append_new(arr, v) < 0) {
+        if (v && !arr)
+            json_decref(v);
+        w->ok = false;
+    }
+}
+
+static json_t *strv_json(struct wr *w, char *const *v) {
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        push(w, a, jstr(v[i]));
+    return a;
+}
+
+static json_t *names_json(struct wr *w, unsigned bits, const char *const *names, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (bits & (1u << i))
+            push(w, a, json_string_nocheck(names[i]));
+    return a;
+}
+
+static json_t *uses_json(struct wr *w, unsigned uses) {
+    json_t *a = json_array();
+    for (unsigned i = 0; i < CORDON_USE_COUNT; i++)
+        if (uses & (1u << i))
+            push(w, a, json_string_nocheck(cordon_use_name(1u << i)));
+    return a;
+}
+
+/* exit_code and signal are derived from the wait status, for readers that
+ * do not want to decode it. */
+static void set_status(struct wr *w, json_t *o, int status) {
+    set_int(w, o, "status", status);
+    if (WIFEXITED(status))
+        set_int(w, o, "exit_code", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status)) {
+        set_int(w, o, "exit_code", 128 + WTERMSIG(status));
+        set_int(w, o, "signal", WTERMSIG(status));
+    }
+}
+
+static json_t *input_json(struct wr *w, const struct cordon_input *in) {
+    json_t *o = json_object();
+    set_str(w, o, "path", in->path);
+    set_str(w, o, "type", cordon_ftype_name(in->type) ?: "other");
+    set(w, o, "uses", uses_json(w, in->uses));
+    if (in->type != CORDON_FT_MISSING) {
+        set_int(w, o, "size", (int64_t)in->size);
+        set_int(w, o, "mode", in->mode & 07777);
+        set_int(w, o, "mtime_ns", in->mtime_ns);
+        set_int(w, o, "ino", (int64_t)in->ino);
+    }
+    if (in->has_hash)
+        set_hash(w, o, "xxh3", &in->hash);
+    set_str(w, o, "target", in->target);
+    if (in->has_listing)
+        set_hash(w, o, "listing", &in->listing);
+    if (in->flags)
+        set(w, o, "flags",
+            names_json(w, in->flags, input_flag_names, CORDON_ARRAY_SIZE(input_flag_names)));
+    if (in->first_pid)
+        set_int(w, o, "first_pid", in->first_pid);
+    set_str(w, o, "category", in->category);
+    return o;
+}
+
+static json_t *output_json(struct wr *w, const struct cordon_output *out) {
+    json_t *o = json_object();
+    set_str(w, o, "path", out->path);
+    set_str(w, o, "type", cordon_ftype_name(out->type) ?: "other");
+    if (out->type != CORDON_FT_MISSING) {
+        set_int(w, o, "size", (int64_t)out->size);
+        set_int(w, o, "mode", out->mode & 07777);
+    }
+    if (out->has_hash)
+        set_hash(w, o, "xxh3", &out->hash);
+    set_str(w, o, "target", out->target);
+    if (out->pid)
+        set_int(w, o, "pid", out->pid);
+    return o;
+}
+
+static json_t *process_json(struct wr *w, const struct cordon_process *p) {
+    json_t *o = json_object();
+    set_int(w, o, "pid", p->pid);
+    set_int(w, o, "ppid", p->ppid);
+    set_str(w, o, "exe", p->exe);
+    if (p->argv)
+        set(w, o, "argv", strv_json(w, p->argv));
+    set_str(w, o, "cwd", p->cwd);
+    if (!(p->flags & CORDON_PROC_UNFINISHED))
+        set_status(w, o, p->status);
+    if (p->flags)
+        set(w, o, "flags",
+            names_json(w, p->flags, process_flag_names, CORDON_ARRAY_SIZE(process_flag_names)));
+    return o;
+}
+
+static json_t *env_read_json(struct wr *w, const struct cordon_env_read *e) {
+    json_t *o = json_object();
+    set_str(w, o, "name", e->name);
+    set_str(w, o, "value", e->value);
+    if (e->redacted)
+        set(w, o, "redacted", json_true());
+    if (e->first_pid)
+        set_int(w, o, "first_pid", e->first_pid);
+    return o;
+}
+
+static json_t *gap_json(struct wr *w, const struct cordon_gap *g) {
+    json_t *o = json_object();
+    set_str(w, o, "kind", g->kind ?: "");
+    set_str(w, o, "path", g->path);
+    if (g->pid)
+        set_int(w, o, "pid", g->pid);
+    set_str(w, o, "detail", g->detail);
+    return o;
+}
+
+static json_t *manifest_json(const struct cordon_manifest *m) {
+    struct wr w = {.ok = true};
+    json_t *root = json_object();
+    set_int(&w, root, "cordon_manifest", CORDON_MANIFEST_VERSION);
+    set_str(&w, root, "tool", m->tool ?: "cordon " CORDON_VERSION);
+    set_str(&w, root, "worktree", m->worktree);
+
+    json_t *host = json_object();
+    set_str(&w, host, "os", m->host.os);
+    set_str(&w, host, "arch", m->host.arch);
+    set_str(&w, host, "kernel", m->host.kernel);
+    set_str(&w, host, "distro", m->host.distro);
+    set_str(&w, host, "libc", m->host.libc);
+    set(&w, root, "host", host);
+
+    const struct cordon_command *c = &m->command;
+    json_t *cmd = json_object();
+    set(&w, cmd, "argv", strv_json(&w, c->argv));
+    set_str(&w, cmd, "cwd", c->cwd);
+    set(&w, cmd, "env", strv_json(&w, c->env));
+    set_status(&w, cmd, c->status);
+    set(&w, cmd, "finished", json_boolean(c->finished));
+    set_int(&w, cmd, "start_ns", c->start_ns);
+    set_int(&w, cmd, "end_ns", c->end_ns);
+    set(&w, root, "command", cmd);
+
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_inputs; i++)
+        push(&w, a, input_json(&w, &m->inputs[i]));
+    set(&w, root, "inputs", a);
+    a = json_array();
+    for (size_t i = 0; i < m->n_outputs; i++)
+        push(&w, a, output_json(&w, &m->outputs[i]));
+    set(&w, root, "outputs", a);
+    a = json_array();
+    for (size_t i = 0; i < m->n_processes; i++)
+        push(&w, a, process_json(&w, &m->processes[i]));
+    set(&w, root, "processes", a);
+    a = json_array();
+    for (size_t i = 0; i < m->n_env_reads; i++)
+        push(&w, a, env_read_json(&w, &m->env_reads[i]));
+    set(&w, root, "env_reads", a);
+    json_t *cov = json_object();
+    a = json_array();
+    for (size_t i = 0; i < m->n_gaps; i++)
+        push(&w, a, gap_json(&w, &m->gaps[i]));
+    set(&w, cov, "gaps", a);
+    set(&w, root, "coverage", cov);
+
+    if (!w.ok) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+char *cordon_manifest_dumps(const struct cordon_manifest *m) {
+    json_auto_t *root = manifest_json(m);
+    if (!root)
+        return NULL;
+    char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
+    if (!s)
+        return NULL;
+    /* A final newline, so that the file is a proper text file. */
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) {
+        free(s);
+        return NULL;
+    }
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    return t;
+}
+
+static int write_all(int fd, const char *s, size_t n) {
+    while (n) {
+        ssize_t k = write(fd, s, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        s += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
+                          struct cordon_error *err) {
+    _cleanup_free_ char *s = cordon_manifest_dumps(m);
+    if (!s)
+        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot format the manifest");
+    size_t n = strlen(s);
+    if (strcmp(path, "-") == 0) {
+        int r = write_all(STDOUT_FILENO, s, n);
+        if (r < 0)
+            return cordon_error_set(err, -r, "-", 0, 0, "cannot write the manifest to stdout");
+        return 0;
+    }
+    /* A temporary name in the same directory, so rename(2) is atomic; made
+     * with O_EXCL and mode 0666 so the umask applies as for any new file. */
+    char tmp[PATH_MAX];
+    int fd = -1;
+    for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.%d.%u", path, (int)getpid(),
+                     attempt + (unsigned)(cordon_now_ns() & 0xffff)) >= (int)sizeof tmp)
+            return cordon_error_set(err, ENAMETOOLONG, path, 0, 0, "cannot write '%s'", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            return cordon_error_set(err, errno, path, 0, 0, "cannot create '%s'", tmp);
+    }
+    if (fd < 0)
+        return cordon_error_set(err, EEXIST, path, 0, 0, "cannot create a temporary file for '%s'",
+                                path);
+    int r = write_all(fd, s, n);
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        (void)unlink(tmp);
+        return cordon_error_set(err, -r, path, 0, 0, "cannot write '%s'", path);
+    }
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct rd {
+    const char *name;
+    struct cordon_error *err;
+};
+
+static const char *jtype(const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    default:
+        return "something else";
+    }
+}
+
+/* "ctx.key", "key" at the top level. */
+#define FIELD_FMT "%s%s%s"
+#define FIELD_ARGS(ctx, key) (ctx), (*(ctx) ? "." : ""), (key)
+
+__attribute__((format(printf, 2, 3))) static int bad(struct rd *rd, const char *fmt, ...) {
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return cordon_error_set(rd->err, EINVAL, rd->name, 0, 0, "%s", text);
+}
+
+/* The member `key` of `obj`, NULL if absent (an error when required). */
+static int member(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                  json_t **ret) {
+    json_t *v = json_object_get(obj, key);
+    if (!v && required) {
+        if (*ctx)
+            return bad(rd, "%s: missing field '%s'", ctx, key);
+        return bad(rd, "missing field '%s'", key);
+    }
+    *ret = v;
+    return 0;
+}
+
+static int want_string(struct rd *rd, json_t *v, const char *ctx, const char *key, char **ret) {
+    if (!json_is_string(v))
+        return bad(rd, FIELD_FMT ": expected a string, got %s", FIELD_ARGS(ctx, key), jtype(v));
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (memchr(s, '\0', n))
+        return bad(rd, FIELD_FMT ": contains a NUL character", FIELD_ARGS(ctx, key));
+    char *c = unescape(s, n);
+    if (!c)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    *ret = c;
+    return 0;
+}
+
+/* An optional (or required) string member into *ret (which must be NULL). */
+static int get_string(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                      char **ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, required, &v);
+    if (r < 0 || !v)
+        return r;
+    return want_string(rd, v, ctx, key, ret);
+}
+
+static int get_int(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                   json_int_t min, json_int_t max, json_int_t *ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, required, &v);
+    if (r < 0 || !v)
+        return r;
+    if (!json_is_integer(v))
+        return bad(rd, FIELD_FMT ": expected an integer, got %s", FIELD_ARGS(ctx, key), jtype(v));
+    json_int_t i = json_integer_value(v);
+    if (i < min || i > max)
+        return bad(rd, FIELD_FMT ": %" JSON_INTEGER_FORMAT " is out of range", FIELD_ARGS(ctx, key),
+                   i);
+    *ret = i;
+    return 0;
+}
+
+static int get_bool(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                    bool *ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, required, &v);
+    if (r < 0 || !v)
+        return r;
+    if (!json_is_boolean(v))
+        return bad(rd, FIELD_FMT ": expected a boolean, got %s", FIELD_ARGS(ctx, key), jtype(v));
+    *ret = json_is_true(v);
+    return 0;
+}
+
+/* Returns 1 when present and parsed, 0 when absent. */
+static int get_hash(struct rd *rd, json_t *obj, const char *ctx, const char *key,
+                    struct cordon_hash *ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, false, &v);
+    if (r < 0 || !v)
+        return r;
+    if (!json_is_string(v))
+        return bad(rd, FIELD_FMT ": expected a string of 32 hex digits, got %s",
+                   FIELD_ARGS(ctx, key), jtype(v));
+    if (json_string_length(v) != CORDON_HASH_HEX_LEN ||
+        cordon_hash_from_hex(json_string_value(v), ret) < 0)
+        return bad(rd, FIELD_FMT ": expected 32 hex digits", FIELD_ARGS(ctx, key));
+    return 1;
+}
+
+static int get_array(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                     json_t **ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, required, &v);
+    if (r < 0)
+        return r;
+    if (v && !json_is_array(v))
+        return bad(rd, FIELD_FMT ": expected an array, got %s", FIELD_ARGS(ctx, key), jtype(v));
+    *ret = v;
+    return 0;
+}
+
+static int get_object(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                      json_t **ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, key, required, &v);
+    if (r < 0)
+        return r;
+    if (v && !json_is_object(v))
+        return bad(rd, FIELD_FMT ": expected an object, got %s", FIELD_ARGS(ctx, key), jtype(v));
+    *ret = v;
+    return 0;
+}
+
+/* An array of strings into a new NULL-terminated vector. */
+static int get_strv(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                    char ***ret) {
+    json_t *a;
+    int r = get_array(rd, obj, ctx, key, required, &a);
+    if (r < 0 || !a)
+        return r;
+    size_t n = json_array_size(a);
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char sub[64];
+        snprintf(sub, sizeof sub, "%s[%zu]", key, i);
+        r = want_string(rd, json_array_get(a, i), ctx, sub, &v[i]);
+        if (r < 0) {
+            cordon_strv_free(v);
+            return r;
+        }
+    }
+    *ret = v;
+    return 0;
+}
+
+/* An array of names into bits: `lookup` maps a name to its bit (0: unknown). */
+static int get_names(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+                     unsigned (*lookup)(const char *, const void *), const void *arg,
+                     unsigned *ret) {
+    json_t *a;
+    int r = get_array(rd, obj, ctx, key, required, &a);
+    if (r < 0 || !a)
+        return r;
+    unsigned bits = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v))
+            return bad(rd, FIELD_FMT "[%zu]: expected a string, got %s", FIELD_ARGS(ctx, key), i,
+                       jtype(v));
+        unsigned b = lookup(json_string_value(v), arg);
+        if (!b)
+            return bad(rd, FIELD_FMT "[%zu]: unknown name '%s'", FIELD_ARGS(ctx, key), i,
+                       json_string_value(v));
+        bits |= b;
+    }
+    *ret = bits;
+    return 0;
+}
+
+static unsigned lookup_use(const char *s, const void *arg) {
+    (void)arg;
+    return cordon_use_from_name(s);
+}
+
+struct name_table {
+    const char *const *names;
+    size_t n;
+};
+
+static unsigned lookup_table(const char *s, const void *arg) {
+    const struct name_table *t = arg;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(s, t->names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+static int get_type(struct rd *rd, json_t *obj, const char *ctx, enum cordon_ftype *ret) {
+    json_t *v;
+    int r = member(rd, obj, ctx, "type", true, &v);
+    if (r < 0)
+        return r;
+    if (!json_is_string(v))
+        return bad(rd, "%s.type: expected a string, got %s", ctx, jtype(v));
+    enum cordon_ftype t = cordon_ftype_from_name(json_string_value(v));
+    if (t == CORDON_FT_INVALID)
+        return bad(rd, "%s.type: unknown type '%s' (expected file, symlink, dir, missing or other)",
+                   ctx, json_string_value(v));
+    *ret = t;
+    return 0;
+}
+
+static int check_path(struct rd *rd, const char *ctx, const char *path) {
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (path[0] != '/' || n >= sizeof buf)
+        return bad(rd, "%s.path: '%s' is not an absolute path", ctx, path);
+    memcpy(buf, path, n + 1);
+    if (cordon_path_normalize(buf) != n || memcmp(buf, path, n) != 0)
+        return bad(rd, "%s.path: '%s' is not normalised (expected '%s')", ctx, path, buf);
+    return 0;
+}
+
+#define PID_MAX_JSON INT_MAX
+
+static int read_input(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "inputs[%zu]", idx);
+    if (!json_is_object(o))
+        return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
+    _cleanup_free_ char *path = NULL;
+    int r = get_string(rd, o, ctx, "path", true, &path);
+    if (r < 0 || (r = check_path(rd, ctx, path)) < 0)
+        return r;
+    struct cordon_input in = {0};
+    json_int_t size = 0, mode = 0, mtime = 0, ino = 0, pid = 0;
+    /* Inode numbers above 2^63-1 are written as their two's complement. */
+    if ((r = get_type(rd, o, ctx, &in.type)) < 0 ||
+        (r = get_names(rd, o, ctx, "uses", true, lookup_use, NULL, &in.uses)) < 0 ||
+        (r = get_int(rd, o, ctx, "size", false, 0, INT64_MAX, &size)) < 0 ||
+        (r = get_int(rd, o, ctx, "mode", false, 0, 07777, &mode)) < 0 ||
+        (r = get_int(rd, o, ctx, "mtime_ns", false, INT64_MIN, INT64_MAX, &mtime)) < 0 ||
+        (r = get_int(rd, o, ctx, "ino", false, INT64_MIN, INT64_MAX, &ino)) < 0 ||
+        (r = get_int(rd, o, ctx, "first_pid", false, 0, PID_MAX_JSON, &pid)) < 0)
+        return r;
+    in.size = (uint64_t)size;
+    in.mode = (uint32_t)mode;
+    in.mtime_ns = mtime;
+    in.ino = (uint64_t)ino;
+    in.first_pid = (int)pid;
+    if ((r = get_hash(rd, o, ctx, "xxh3", &in.hash)) < 0)
+        return r;
+    in.has_hash = r > 0;
+    if ((r = get_hash(rd, o, ctx, "listing", &in.listing)) < 0)
+        return r;
+    in.has_listing = r > 0;
+    static const struct name_table flags = {input_flag_names, CORDON_ARRAY_SIZE(input_flag_names)};
+    if ((r = get_names(rd, o, ctx, "flags", false, lookup_table, &flags, &in.flags)) < 0)
+        return r;
+    _cleanup_free_ char *target = NULL, *category = NULL;
+    if ((r = get_string(rd, o, ctx, "target", false, &target)) < 0 ||
+        (r = get_string(rd, o, ctx, "category", false, &category)) < 0)
+        return r;
+
+    struct cordon_input *slot = cordon_manifest_add_input(m, path);
+    if (!slot)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    in.path = slot->path;
+    in.target = TAKE_PTR(target);
+    in.category = TAKE_PTR(category);
+    *slot = in;
+    return 0;
+}
+
+static int read_output(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "outputs[%zu]", idx);
+    if (!json_is_object(o))
+        return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
+    _cleanup_free_ char *path = NULL, *target = NULL;
+    int r = get_string(rd, o, ctx, "path", true, &path);
+    if (r < 0 || (r = check_path(rd, ctx, path)) < 0)
+        return r;
+    struct cordon_output out = {0};
+    json_int_t size = 0, mode = 0, pid = 0;
+    if ((r = get_type(rd, o, ctx, &out.type)) < 0 ||
+        (r = get_int(rd, o, ctx, "size", false, 0, INT64_MAX, &size)) < 0 ||
+        (r = get_int(rd, o, ctx, "mode", false, 0, 07777, &mode)) < 0 ||
+        (r = get_int(rd, o, ctx, "pid", false, 0, PID_MAX_JSON, &pid)) < 0)
+        return r;
+    out.size = (uint64_t)size;
+    out.mode = (uint32_t)mode;
+    out.pid = (int)pid;
+    if ((r = get_hash(rd, o, ctx, "xxh3", &out.hash)) < 0)
+        return r;
+    out.has_hash = r > 0;
+    if ((r = get_string(rd, o, ctx, "target", false, &target)) < 0)
+        return r;
+    struct cordon_output *slot = cordon_manifest_add_output(m, path);
+    if (!slot)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    out.path = slot->path;
+    out.target = TAKE_PTR(target);
+    *slot = out;
+    return 0;
+}
+
+/* status, plus the derived exit_code and signal, which are only type-checked. */
+static int read_status(struct rd *rd, json_t *o, const char *ctx, bool required, bool *ret_present,
+                       int *ret) {
+    json_int_t i = 0;
+    json_t *v;
+    int r = member(rd, o, ctx, "status", required, &v);
+    if (r < 0)
+        return r;
+    *ret_present = v != NULL;
+    if ((r = get_int(rd, o, ctx, "status", false, INT_MIN, INT_MAX, &i)) < 0)
+        return r;
+    *ret = (int)i;
+    json_int_t ignored;
+    if ((r = get_int(rd, o, ctx, "exit_code", false, 0, 255, &ignored)) < 0 ||
+        (r = get_int(rd, o, ctx, "signal", false, 1, 255, &ignored)) < 0)
+        return r;
+    return 0;
+}
+
+static int read_process(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "processes[%zu]", idx);
+    if (!json_is_object(o))
+        return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
+    json_int_t pid, ppid = 0;
+    int r;
+    if ((r = get_int(rd, o, ctx, "pid", true, 0, PID_MAX_JSON, &pid)) < 0 ||
+        (r = get_int(rd, o, ctx, "ppid", false, 0, PID_MAX_JSON, &ppid)) < 0)
+        return r;
+    _cleanup_free_ char *exe = NULL, *cwd = NULL;
+    char **argv = NULL;
+    unsigned flags = 0;
+    int status = 0;
+    bool has_status;
+    static const struct name_table ft = {process_flag_names, CORDON_ARRAY_SIZE(process_flag_names)};
+    if ((r = get_string(rd, o, ctx, "exe", false, &exe)) < 0 ||
+        (r = get_string(rd, o, ctx, "cwd", false, &cwd)) < 0 ||
+        (r = get_names(rd, o, ctx, "flags", false, lookup_table, &ft, &flags)) < 0 ||
+        (r = read_status(rd, o, ctx, false, &has_status, &status)) < 0 ||
+        (r = get_strv(rd, o, ctx, "argv", false, &argv)) < 0)
+        return r;
+    if (!has_status && !(flags & CORDON_PROC_UNFINISHED)) {
+        cordon_strv_free(argv);
+        return bad(rd, "%s: missing field 'status' (required unless flags has 'unfinished')", ctx);
+    }
+    struct cordon_process *p = cordon_manifest_add_process(m, (int)pid);
+    if (!p) {
+        cordon_strv_free(argv);
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    }
+    p->ppid = (int)ppid;
+    p->exe = TAKE_PTR(exe);
+    p->cwd = TAKE_PTR(cwd);
+    p->argv = argv;
+    p->status = has_status ? status : 0;
+    p->flags = flags;
+    return 0;
+}
+
+static int read_env_read(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "env_reads[%zu]", idx);
+    if (!json_is_object(o))
+        return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
+    _cleanup_free_ char *name = NULL, *value = NULL;
+    bool redacted = false;
+    json_int_t pid = 0;
+    int r;
+    if ((r = get_string(rd, o, ctx, "name", true, &name)) < 0 ||
+        (r = get_string(rd, o, ctx, "value", false, &value)) < 0 ||
+        (r = get_bool(rd, o, ctx, "redacted", false, &redacted)) < 0 ||
+        (r = get_int(rd, o, ctx, "first_pid", false, 0, PID_MAX_JSON, &pid)) < 0)
+        return r;
+    if (!*name || strchr(name, '='))
+        return bad(rd, "%s.name: '%s' is not a variable name", ctx, name);
+    struct cordon_env_read *e = cordon_manifest_add_env_read(m, name);
+    if (!e)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    e->value = TAKE_PTR(value);
+    e->redacted = redacted;
+    e->first_pid = (int)pid;
+    return 0;
+}
+
+static int read_gap(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "coverage.gaps[%zu]", idx);
+    if (!json_is_object(o))
+        return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
+    _cleanup_free_ char *kind = NULL, *path = NULL, *detail = NULL;
+    json_int_t pid = 0;
+    int r;
+    if ((r = get_string(rd, o, ctx, "kind", true, &kind)) < 0 ||
+        (r = get_string(rd, o, ctx, "path", false, &path)) < 0 ||
+        (r = get_string(rd, o, ctx, "detail", false, &detail)) < 0 ||
+        (r = get_int(rd, o, ctx, "pid", false, 0, PID_MAX_JSON, &pid)) < 0)
+        return r;
+    if (cordon_manifest_add_gap(m, kind, path, (int)pid, detail) < 0)
+        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+    return 0;
+}
+
+static int read_command(struct rd *rd, struct cordon_manifest *m, json_t *o) {
+    const char *ctx = "command";
+    struct cordon_command *c = &m->command;
+    int r;
+    bool has_status;
+    json_int_t start = 0, end = 0;
+    if ((r = get_strv(rd, o, ctx, "argv", true, &c->argv)) < 0 ||
+        (r = get_string(rd, o, ctx, "cwd", false, &c->cwd)) < 0 ||
+        (r = get_strv(rd, o, ctx, "env", false, &c->env)) < 0 ||
+        (r = read_status(rd, o, ctx, true, &has_status, &c->status)) < 0 ||
+        (r = get_bool(rd, o, ctx, "finished", true, &c->finished)) < 0 ||
+        (r = get_int(rd, o, ctx, "start_ns", false, INT64_MIN, INT64_MAX, &start)) < 0 ||
+        (r = get_int(rd, o, ctx, "end_ns", false, INT64_MIN, INT64_MAX, &end)) < 0)
+        return r;
+    c->start_ns = start;
+    c->end_ns = end;
+    for (size_t i = 0; c->env && c->env[i]; i++)
+        if (c->env[i][0] == '=' || !strchr(c->env[i], '='))
+            return bad(rd, "command.env[%zu]: expected NAME=VALUE, got '%s'", i, c->env[i]);
+    return 0;
+}
+
+typedef int (*entry_reader)(struct rd *, struct cordon_manifest *, json_t *, size_t);
+
+static int read_list(struct rd *rd, struct cordon_manifest *m, json_t *obj, const char *ctx,
+                     const char *key, bool required, entry_reader fn) {
+    json_t *a;
+    int r = get_array(rd, obj, ctx, key, required, &a);
+    if (r < 0 || !a)
+        return r;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        if ((r = fn(rd, m, v, i)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int read_manifest(struct rd *rd, json_t *root, struct cordon_manifest *m) {
+    if (!json_is_object(root))
+        return bad(rd, "expected a JSON object at the top level, got %s", jtype(root));
+    json_t *v = json_object_get(root, "cordon_manifest");
+    if (!v)
+        return bad(rd, "not a cordon manifest: missing field 'cordon_manifest'");
+    if (!json_is_integer(v))
+        return bad(rd, "cordon_manifest: expected an integer, got %s", jtype(v));
+    if (json_integer_value(v) != CORDON_MANIFEST_VERSION)
+        return cordon_error_set(rd->err, EPROTONOSUPPORT, rd->name, 0, 0,
+                                "unsupported manifest version %" JSON_INTEGER_FORMAT
+                                " (this cordon reads %d)",
+                                json_integer_value(v), CORDON_MANIFEST_VERSION);
+    int r;
+    json_t *host, *cmd, *cov;
+    if ((r = get_string(rd, root, "", "tool", true, &m->tool)) < 0 ||
+        (r = get_string(rd, root, "", "worktree", false, &m->worktree)) < 0 ||
+        (r = get_object(rd, root, "", "host", true, &host)) < 0 ||
+        (r = get_string(rd, host, "host", "os", false, &m->host.os)) < 0 ||
+        (r = get_string(rd, host, "host", "arch", false, &m->host.arch)) < 0 ||
+        (r = get_string(rd, host, "host", "kernel", false, &m->host.kernel)) < 0 ||
+        (r = get_string(rd, host, "host", "distro", false, &m->host.distro)) < 0 ||
+        (r = get_string(rd, host, "host", "libc", false, &m->host.libc)) < 0 ||
+        (r = get_object(rd, root, "", "command", true, &cmd)) < 0 ||
+        (r = read_command(rd, m, cmd)) < 0 ||
+        (r = read_list(rd, m, root, "", "inputs", true, read_input)) < 0 ||
+        (r = read_list(rd, m, root, "", "outputs", false, read_output)) < 0 ||
+        (r = read_list(rd, m, root, "", "processes", false, read_process)) < 0 ||
+        (r = read_list(rd, m, root, "", "env_reads", false, read_env_read)) < 0 ||
+        (r = get_object(rd, root, "", "coverage", false, &cov)) < 0)
+        return r;
+    if (m->worktree) {
+        char buf[PATH_MAX];
+        size_t n = strlen(m->worktree);
+        if (m->worktree[0] != '/' || n >= sizeof buf ||
+            cordon_path_normalize(memcpy(buf, m->worktree, n + 1)) != n ||
+            memcmp(buf, m->worktree, n) != 0)
+            return bad(rd, "worktree: '%s' is not an absolute normalised path", m->worktree);
+    }
+    if (cov && (r = read_list(rd, m, cov, "coverage", "gaps", false, read_gap)) < 0)
+        return r;
+    return 0;
+}
+
+int cordon_manifest_loadb(const char *buf, size_t len, const char *name,
+                          struct cordon_manifest **ret, struct cordon_error *err) {
+    json_error_t jerr;
+    /* Duplicate keys are rejected: a manifest with two "xxh3" is not one. */
+    json_auto_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return cordon_error_set(err, EINVAL, name, jerr.line > 0 ? jerr.line : 0,
+                                jerr.column > 0 ? jerr.column : 0, "%s", jerr.text);
+    struct cordon_manifest *m = cordon_manifest_new();
+    if (!m)
+        return cordon_error_set(err, ENOMEM, name, 0, 0, "out of memory");
+    struct rd rd = {.name = name, .err = err};
+    int r = read_manifest(&rd, root, m);
+    if (r < 0) {
+        cordon_manifest_free(m);
+        return r;
+    }
+    cordon_manifest_sort(m);
+    *ret = m;
+    return 0;
+}
+
+int cordon_manifest_read(const char *path, struct cordon_manifest **ret, struct cordon_error *err) {
+    _cleanup_close_ int fd = -1;
+    if (strcmp(path, "-") == 0)
+        fd = dup(STDIN_FILENO);
+    else
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cordon_error_set(err, errno, path, 0, 0, "cannot open '%s'", path);
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    struct stat st;
+    /* One read per file when its size is known. */
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        return cordon_error_set(err, EISDIR, path, 0, 0, "cannot read '%s'", path);
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            cordon_strbuf_release(&sb);
+            return cordon_error_set(err, e, path, 0, 0, "cannot read '%s'", path);
+        }
+        if (n == 0)
+            break;
+        cordon_strbuf_addn(&sb, chunk, (size_t)n);
+    }
+    if (sb.failed) {
+        cordon_strbuf_release(&sb);
+        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot read '%s'", path);
+    }
+    int r = cordon_manifest_loadb(sb.buf, sb.len, path, ret, err);
+    cordon_strbuf_release(&sb);
+    return r;
+}
