@@ -1,1 +1,368 @@
-/* placeholder: being written */
+/* cordon record: snapshot, launch under the hook, wait, collect, write.
+ *
+ * The recording must survive the recorder: before the command starts, a
+ * watcher process is forked that holds one end of a pipe. If the recorder
+ * dies without saying "done" on it (kill -9), the watcher waits for the
+ * command to end and writes the manifest from the log itself, marked
+ * unfinished. The log is appended to by the build's own processes, so
+ * nothing the build did is lost with the recorder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cordon/error.h>
+#include <cordon/manifest.h>
+#include <cordon/record.h>
+#include <cordon/classify.h>
+#include <cordon/store.h>
+#include <cordon/trace.h>
+#include <cordon/util.h>
+
+#include "collect.h"
+#include "launch.h"
+
+extern char **environ;
+
+/* A snapshot of a work tree larger than this is cut short (and says so in
+ * coverage): recording from $HOME must not copy $HOME into the store. */
+#define SNAPSHOT_LIMIT (2ULL << 30)
+
+static volatile sig_atomic_t child_pid;
+
+static inline void strv_freep(char ***v) {
+    cordon_strv_free(*v);
+}
+
+static void forward_signal(int sig) {
+    if (child_pid > 0)
+        (void)kill(child_pid, sig);
+}
+
+/* "NAME=VALUE" with VALUE replaced for secrets. New, or NULL. */
+static char *redacted_entry(const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        return strdup(kv);
+    char name[256];
+    size_t n = (size_t)(eq - kv);
+    if (n >= sizeof name)
+        return strdup(kv);
+    memcpy(name, kv, n);
+    name[n] = '\0';
+    if (!cordon_env_is_secret(name))
+        return strdup(kv);
+    char *out = NULL;
+    return asprintf(&out, "%s=<redacted>", name) < 0 ? NULL : out;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The command's environment as recorded: sorted, secrets redacted, and
+ * without the recorder's own variables. */
+static char **recorded_env(char *const *env) {
+    size_t n = cordon_strv_length(env), k = 0;
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!strncmp(env[i], CORDON_ENV_LOG "=", strlen(CORDON_ENV_LOG) + 1) ||
+            !strncmp(env[i], CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1))
+            continue;
+        v[k] = redacted_entry(env[i]);
+        if (!v[k])
+            return cordon_strv_free(v);
+        k++;
+    }
+    qsort(v, k, sizeof *v, cmp_str);
+    return v;
+}
+
+/* Put `hook` first in a colon-separated variable's value. New, or NULL. */
+static char *prepend(const char *name, const char *hook) {
+    const char *old = getenv(name);
+    char *out = NULL;
+    int r = old && *old ? asprintf(&out, "%s=%s:%s", name, hook, old)
+                        : asprintf(&out, "%s=%s", name, hook);
+    return r < 0 ? NULL : out;
+}
+
+/* The command's environment: ours, with the hook's contract added. */
+static char **hooked_env(const char *hook, const char *log, bool audit) {
+    size_t n = cordon_strv_length(environ), k = 0;
+    char **v = calloc(n + 5, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (!strncmp(e, "LD_PRELOAD=", 11) || (audit && !strncmp(e, "LD_AUDIT=", 9)) ||
+            !strncmp(e, CORDON_ENV_LOG "=", strlen(CORDON_ENV_LOG) + 1) ||
+            !strncmp(e, CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1))
+            continue;
+        if (!(v[k++] = strdup(e)))
+            return cordon_strv_free(v);
+    }
+    if (!(v[k++] = prepend("LD_PRELOAD", hook)))
+        return cordon_strv_free(v);
+    if (audit && !(v[k++] = prepend("LD_AUDIT", hook)))
+        return cordon_strv_free(v);
+    if (asprintf(&v[k++], "%s=%s", CORDON_ENV_LOG, log) < 0) {
+        v[k - 1] = NULL;
+        return cordon_strv_free(v);
+    }
+    if (asprintf(&v[k++], "%s=%s", CORDON_ENV_HOOK, hook) < 0) {
+        v[k - 1] = NULL;
+        return cordon_strv_free(v);
+    }
+    return v;
+}
+
+struct session {
+    const struct cordon_record_options *opts;
+    char output[PATH_MAX];
+    char log[PATH_MAX];
+    char worktree[PATH_MAX];
+    char cwd[PATH_MAX];
+    char store[PATH_MAX];
+    struct cordon_snapshot *snapshot;
+    bool snapshot_cut;
+    int64_t start_ns;
+};
+
+/* Collect the log and write the manifest; `status` is the command's, or
+ * `finished` false when nobody saw it end. */
+static int finish(struct session *s, pid_t root, int status, bool finished,
+                  struct cordon_error *err) {
+    const char *ignore[] = {s->log, s->output};
+    struct collector_config cfg = {.ignore = ignore, .n_ignore = 2};
+    struct cordon_collect_options co = {
+        .log = s->log,
+        .snapshot = s->snapshot,
+        .store = s->store,
+        .worktree = s->worktree,
+        .root_pid = (int)root,
+        .quiet = s->opts->quiet,
+    };
+    struct cordon_manifest *m = NULL;
+    int r = collect_build(&co, &cfg, &m, err);
+    if (r < 0)
+        return r;
+    r = -ENOMEM;
+    char tool[64];
+    snprintf(tool, sizeof tool, "cordon %s", CORDON_VERSION);
+    m->tool = strdup(tool);
+    m->worktree = strdup(s->worktree);
+    m->command.argv = cordon_strv_copy(s->opts->argv);
+    m->command.cwd = strdup(s->cwd);
+    m->command.env = recorded_env(environ);
+    m->command.status = status;
+    m->command.finished = finished;
+    m->command.start_ns = s->start_ns;
+    m->command.end_ns = cordon_now_ns();
+    if (!m->tool || !m->worktree || !m->command.argv || !m->command.cwd || !m->command.env ||
+        cordon_host_probe(&m->host) < 0)
+        goto oom;
+    /* The root process's status is the one the recorder saw. */
+    for (size_t i = 0; i < m->n_processes; i++)
+        if (m->processes[i].pid == (int)root) {
+            m->processes[i].status = status;
+            if (finished)
+                m->processes[i].flags &= ~(unsigned)CORDON_PROC_UNFINISHED;
+            else
+                m->processes[i].flags |= CORDON_PROC_UNFINISHED;
+        }
+    if (!finished && cordon_manifest_add_gap(m, "recorder-killed", NULL, (int)root,
+                                             "the recorder died before the command ended; "
+                                             "its exit status is unknown") < 0)
+        goto oom;
+    if (s->snapshot_cut &&
+        cordon_manifest_add_gap(m, "snapshot-incomplete", s->worktree, 0,
+                                "the work tree was larger than the snapshot limit: files the "
+                                "build rewrote after reading may be unhashed") < 0)
+        goto oom;
+    if (cordon_classify_manifest(m) < 0)
+        goto oom;
+    cordon_manifest_sort(m);
+    r = cordon_manifest_write(m, s->output, err);
+    cordon_manifest_free(m);
+    if (r < 0)
+        return r;
+    if (!s->opts->keep_log)
+        (void)unlink(s->log);
+    return 0;
+oom:
+    cordon_manifest_free(m);
+    return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+/* The watcher: see the top of this file. Runs in its own process. */
+static _Noreturn void watch(struct session *s, int rd) {
+    /* The terminal's signals are for the build and the recorder. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    pid_t root = 0;
+    char done = 0;
+    ssize_t n;
+    while ((n = read(rd, &root, sizeof root)) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof root)
+        _exit(0); /* the recorder ended before the command started */
+    while ((n = read(rd, &done, 1)) < 0 && errno == EINTR)
+        ;
+    if (n == 1)
+        _exit(0); /* the recorder finished its job */
+    /* The recorder died. Wait for the command, then do its work. */
+    int pfd = (int)syscall(SYS_pidfd_open, root, 0);
+    if (pfd >= 0) {
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+        close(pfd);
+    }
+    struct cordon_error err;
+    cordon_error_clear(&err);
+    s->opts = &(struct cordon_record_options){.argv = s->opts->argv,
+                                              .output = s->opts->output,
+                                              .quiet = true,
+                                              .keep_log = s->opts->keep_log};
+    if (finish(s, root, 0, false, &err) < 0) {
+        char buf[PATH_MAX + 1024];
+        fprintf(stderr, "cordon: recorder was killed; cannot write '%s' from '%s': %s\n", s->output,
+                s->log, cordon_error_format(&err, buf, sizeof buf));
+        _exit(1);
+    }
+    fprintf(stderr, "cordon: recorder was killed; wrote '%s' from its log\n", s->output);
+    _exit(0);
+}
+
+static int absolute_path(const char *cwd, const char *p, char *out, size_t size) {
+    return cordon_path_join(cwd, p, out, size);
+}
+
+int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
+                      struct cordon_error *err) {
+    struct session s = {.opts = opts};
+    _cleanup_(strv_freep) char **env = NULL;
+    int r;
+    if (!getcwd(s.cwd, sizeof s.cwd))
+        return cordon_error_set(err, errno, NULL, 0, 0, "cannot get the current directory");
+    if ((r = absolute_path(s.cwd, opts->output, s.output, sizeof s.output)) < 0)
+        return cordon_error_set(err, -r, opts->output, 0, 0, "output path too long");
+    if (snprintf(s.log, sizeof s.log, "%s.log", s.output) >= (int)sizeof s.log)
+        return cordon_error_set(err, ENAMETOOLONG, s.output, 0, 0, "output path too long");
+    if (opts->worktree) {
+        if (!realpath(opts->worktree, s.worktree))
+            return cordon_error_set(err, errno, opts->worktree, 0, 0,
+                                    "cannot use '%s' as "
+                                    "the work tree",
+                                    opts->worktree);
+    } else {
+        snprintf(s.worktree, sizeof s.worktree, "%s", s.cwd);
+    }
+    if (opts->store)
+        r = absolute_path(s.cwd, opts->store, s.store, sizeof s.store);
+    else
+        r = cordon_store_default(s.store, sizeof s.store);
+    if (r < 0)
+        return cordon_error_set(err, -r, NULL, 0, 0,
+                                "no store directory: set XDG_CACHE_HOME or HOME, or pass --store");
+
+    /* The log first: if it cannot be made, nothing is run. */
+    _cleanup_close_ int logfd =
+        open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (logfd < 0)
+        return cordon_error_set(err, errno, s.log, 0, 0, "cannot create the event log '%s'", s.log);
+
+    struct cordon_progress progress;
+    cordon_progress_init(&progress, "snapshotting the work tree", 0, opts->quiet);
+    r = cordon_snapshot_take(s.store, s.worktree, SNAPSHOT_LIMIT, &progress, &s.snapshot, err);
+    cordon_progress_done(&progress);
+    if (r == -EFBIG)
+        s.snapshot_cut = true;
+    else if (r < 0)
+        goto out;
+
+    env = hooked_env(opts->hook, s.log, !opts->no_audit);
+    if (!env) {
+        r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
+        goto out;
+    }
+    pid_t watcher = fork();
+    if (watcher < 0) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot fork the watcher");
+        close(pipefd[0]);
+        close(pipefd[1]);
+        goto out;
+    }
+    if (watcher == 0) {
+        close(pipefd[1]);
+        watch(&s, pipefd[0]);
+    }
+    close(pipefd[0]);
+
+    /* Ctrl-C reaches the command from the terminal; the recorder stays to
+     * write the manifest. SIGTERM and SIGHUP aimed at cordon go on to it. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward_signal};
+    struct sigaction old_int, old_quit, old_term, old_hup;
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    sigaction(SIGTERM, &fwd, &old_term);
+    sigaction(SIGHUP, &fwd, &old_hup);
+
+    s.start_ns = cordon_now_ns();
+    pid_t pid;
+    r = launch_spawn(opts->argv, env, &pid, err);
+    if (r < 0) {
+        close(pipefd[1]);
+        while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+            ;
+        (void)unlink(s.log);
+        goto restore;
+    }
+    child_pid = pid;
+    (void)!write(pipefd[1], &pid, sizeof pid);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            r = cordon_error_set(err, errno, NULL, 0, 0, "cannot wait for the command");
+            status = 0;
+            break;
+        }
+    }
+    child_pid = 0;
+    *ret_status = status;
+    if (r >= 0)
+        r = finish(&s, pid, status, true, err);
+    (void)!write(pipefd[1], "d", 1);
+    close(pipefd[1]);
+    while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+        ;
+restore:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+out:
+    cordon_snapshot_free(s.snapshot);
+    return r < 0 ? r : 0;
+}
