@@ -9,6 +9,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 q=--quiet
+# The work tree (snapshotted by record) apart from HOME and its store.
+mkdir work
+cd work
 
 log_step "record passes the command's status through"
 assert_status 3 "$CORDON" record $q -o exit3.json -- sh -c 'exit 3'
