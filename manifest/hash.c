@@ -1,5 +1,6 @@
 /* Content hashes: XXH3-128 through libxxhash's streaming API, one file at a
  * time or many on a pool of threads. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <xxhash.h>
 
 #include <cordon/hash.h>
+#include <cordon/manifest.h>
 #include <cordon/util.h>
 
 /* Large reads keep the hash I/O-bound rather than syscall-bound; 256 KiB
@@ -210,4 +212,74 @@ int cordon_hash_many(struct cordon_hash_job *jobs, size_t n, unsigned threads,
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     return 0;
+}
+
+/* ---- directory listings --------------------------------------------------- */
+
+static int name_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cordon_listing_hash_names(char **names, size_t n, struct cordon_hash *ret) {
+    qsort(names, n, sizeof *names, name_cmp);
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    (void)XXH3_128bits_reset(&st);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], ".") == 0 || strcmp(names[i], "..") == 0)
+            continue;
+        /* the name and its NUL */
+        (void)XXH3_128bits_update(&st, names[i], strlen(names[i]) + 1);
+    }
+    from_xxh(XXH3_128bits_digest(&st), ret);
+    return 0;
+}
+
+int cordon_listing_hash(const char *dir, struct cordon_hash *ret) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = cordon_listing_hash_fd(fd, ret);
+    close(fd);
+    return r;
+}
+
+int cordon_listing_hash_fd(int fd, struct cordon_hash *ret) {
+    /* fdopendir takes the fd it is given: give it a copy. */
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0)
+        return -errno;
+    DIR *d = fdopendir(own);
+    if (!d) {
+        int e = errno;
+        close(own);
+        return -e;
+    }
+    rewinddir(d);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            r = errno ? -errno : 0;
+            break;
+        }
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (cordon_grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
+            !(names[n] = strdup(e->d_name))) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (r == 0)
+        r = cordon_listing_hash_names(names, n, ret);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return r;
 }

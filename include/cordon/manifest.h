@@ -228,6 +228,19 @@ int cordon_manifest_loadb(const char *buf, size_t len, const char *name,
  * (tokens, passwords, keys, credentials): by name. */
 bool cordon_env_is_secret(const char *name);
 
+/* The listing hash of a directory (struct cordon_input.listing): XXH3-128
+ * of the names of its entries, "." and ".." excluded, sorted bytewise
+ * (strcmp), each followed by one NUL byte; an empty directory hashes the
+ * empty string. Only names count, not types or contents, because that is
+ * what a listing tells the build. 0 or -errno. */
+int cordon_listing_hash(const char *dir, struct cordon_hash *ret);
+/* The same for a directory open on `fd` (which stays open, and is read
+ * from its start). */
+int cordon_listing_hash_fd(int fd, struct cordon_hash *ret);
+/* The same from a list of names (in any order; "." and ".." are skipped).
+ * The array is sorted in place. 0 or -ENOMEM. */
+int cordon_listing_hash_names(char **names, size_t n, struct cordon_hash *ret);
+
 /* Fill `h` from this machine (uname, /etc/os-release, gnu_get_libc_version).
  * 0 or -ENOMEM. */
 int cordon_host_probe(struct cordon_host *h);
