@@ -1,0 +1,188 @@
+/* libcordon-hook.so: declarations shared by the wrapper files.
+ *
+ * Every wrapper has the same shape: call the real function (resolved lazily
+ * with dlsym(RTLD_NEXT), so a wrapper works before the constructor ran),
+ * keep its errno, describe the call in one record if the recording is
+ * active, restore errno and return what the real function returned.
+ * Nothing here allocates, takes a lock or uses stdio: wrappers may run in a
+ * signal handler or a vfork child. The hook's own I/O is raw system calls
+ * that never touch errno.
+ *
+ * Assumes an LP64 glibc (x86_64, aarch64): struct stat == struct stat64 and
+ * the *64 functions behave as the plain ones.
+ */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cordon/trace.h>
+
+#define HOOK_EXPORT __attribute__((visibility("default")))
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64), "LP64 glibc only");
+
+/* ---- raw system calls: -errno on failure, errno untouched ---------------- */
+
+#if defined(__x86_64__)
+static inline long hook_sys6(long n, long a, long b, long c, long d, long e, long f) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#else
+long syscall(long n, ...);
+static inline long hook_sys6(long n, long a, long b, long c, long d, long e, long f) {
+    int saved = errno;
+    long r = syscall(n, a, b, c, d, e, f);
+    if (r == -1)
+        r = -errno;
+    errno = saved;
+    return r;
+}
+#endif
+#define hook_sys(n, a, b, c, d) hook_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+static inline int hook_getpid(void) {
+    return (int)hook_sys(SYS_getpid, 0, 0, 0, 0);
+}
+
+/* ---- the real functions -------------------------------------------------- */
+
+/* Declarations glibc's headers no longer (or only under fortify) give. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+int __xstat(int ver, const char *path, struct stat *buf);
+int __xstat64(int ver, const char *path, struct stat64 *buf);
+int __lxstat(int ver, const char *path, struct stat *buf);
+int __lxstat64(int ver, const char *path, struct stat64 *buf);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *buf, int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int flags);
+
+enum hook_id {
+#define HOOK(name) HOOK_ID_##name,
+#include "hooks.def"
+#undef HOOK
+    HOOK_ID_MAX,
+};
+
+extern void *hook_slots[HOOK_ID_MAX];
+void *hook_resolve(enum hook_id id);
+
+static inline void *hook_real(enum hook_id id) {
+    void *p = __atomic_load_n(&hook_slots[id], __ATOMIC_RELAXED);
+    return __builtin_expect(p != NULL, 1) ? p : hook_resolve(id);
+}
+
+/* The real `name`, typed; NULL if libc lacks it (callers fail with ENOSYS). */
+#define REAL(name) ((__typeof__(&name))hook_real(HOOK_ID_##name))
+
+/* glibc declares most path arguments nonnull and GCC would drop a NULL
+ * check on them; programs pass NULL anyway. The empty asm hides where the
+ * pointer came from. */
+static inline bool hook_isnull(const void *p) {
+    __asm__("" : "+r"(p));
+    return p == NULL;
+}
+
+/* ---- the recording state (hook.c) ---------------------------------------- */
+
+/* True when CORDON_LOG is set: records are written. Initialises the state
+ * from `environ` by hand on first use. */
+bool hook_active(void);
+
+/* True in the LD_AUDIT instance of the library. */
+bool hook_is_audit(void);
+
+/* A record about to be emitted. */
+struct hook_rec {
+    struct cordon_trace_rec h;
+    int pid; /* hook_getpid(), once per record */
+};
+
+/* Start a record of `kind` with the call's error (0 on success). */
+void hook_rec_init(struct hook_rec *r, unsigned kind, int err, uint32_t arg);
+void hook_rec_stat(struct hook_rec *r, const struct stat *st);
+/* Fill the stat fields from fstat(fd); false if that failed. */
+bool hook_rec_fstat(struct hook_rec *r, int fd);
+
+/* True if this process already recorded (kind, key, arg, success): the
+ * record is then dropped. Inserts the key otherwise (not in a vfork child,
+ * which shares the table with its parent). */
+bool hook_seen(const struct hook_rec *r, const char *key, size_t n);
+
+/* Encode and write the record with one write(2); drops it on failure. */
+void hook_emit(struct hook_rec *r, const char *s1, size_t n1, const char *s2, size_t n2);
+
+/* Make `path` (relative to `dirfd`, or the cwd for AT_FDCWD) absolute and
+ * normalised into `out` (PATH_MAX bytes). Returns the length, 0 if it cannot. */
+size_t hook_abs(int pid, int dirfd, const char *path, char *out);
+/* The path an open descriptor names (readlink of /proc/self/fd/N); 0 if
+ * it is not a path ("pipe:[..]", a deleted file). */
+size_t hook_fd_path(int fd, char *out);
+/* The cwd, from the cache when this process owns it. */
+size_t hook_cwd(int pid, char *out);
+/* chdir/fchdir succeeded: refresh the cached cwd. */
+void hook_cwd_changed(int pid);
+/* nftw(FTW_CHDIR) changes the cwd behind our back: use getcwd meanwhile. */
+void hook_cwd_untrusted(int delta);
+
+/* The common case: record `kind` for (dirfd, path) with `err`, stat fields
+ * from `st` (may be NULL) and de-duplication when `dedup`. */
+void hook_path_event(unsigned kind, int dirfd, const char *path, int err, uint32_t arg,
+                     const struct stat *st, bool dedup);
+/* Two paths (rename, link): both absolutised. Never de-duplicated. */
+void hook_path2_event(unsigned kind, int dirfd1, const char *p1, int dirfd2, const char *p2,
+                      int err, uint32_t arg);
+
+/* ARGV records for argv[0..argc). */
+void hook_emit_argv(int argc, char *const *argv);
+
+/* The value of `name` in the process's environment, walked by hand. */
+const char *hook_environ_get(const char *name);
+
+/* ---- exec support (env.c, wrap_exec.c) ----------------------------------- */
+
+/* The contract variables as the recording started, for re-inserting into
+ * an exec's environment: "NAME=value" strings, "" when unset. */
+struct hook_env {
+    const char *log;       /* CORDON_LOG=... */
+    const char *hook;      /* CORDON_HOOK=... */
+    const char *hook_path; /* the hook's path, the value of CORDON_HOOK */
+    bool audit;            /* LD_AUDIT named the hook */
+};
+
+/* The snapshot hook.c took in its constructor (or on first use). */
+const struct hook_env *hook_env_snapshot(void);
+
+#define HOOK_ENV_MAX 4096 /* envp entries we rewrite; larger ones pass as they are */
+#define HOOK_ENV_EXTRA 4  /* entries hook_env_fix may add */
+
+/* Return an envp that holds the contract variables: `envp` itself when
+ * nothing is missing, else `out` (HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1 slots)
+ * filled with envp's entries plus the missing ones. LD_PRELOAD and LD_AUDIT
+ * values that lack the hook get it prepended, written into `ld` and `la`
+ * (2 * PATH_MAX bytes each). Pure: no system call, no allocation. */
+char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char **out, char *ld,
+                          char *la);
+
+/* Is the program at `path` a static ELF (no PT_INTERP)? The hook will not
+ * run in it. Scripts and unreadable files are not. */
+bool hook_is_static(const char *path);

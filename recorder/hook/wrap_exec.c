@@ -1,0 +1,464 @@
+/* The exec family: execve and everything glibc builds on its internal
+ * __execve (execv*, execl*, fexecve, execveat, posix_spawn[p], system,
+ * popen), which no hook sees, so each is wrapped here and the PATH search of
+ * execvp/posix_spawnp is done here, over candidates we can record.
+ *
+ * An EXEC record goes out before the real call (a successful exec does not
+ * return), with arg 1 for a static target, followed by that target's ARGV
+ * (no hook will run in it to say). A failed exec gets a second EXEC record
+ * with the error. Every exec carries the contract variables over, even
+ * through `env -i`. */
+#include <elf.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "hook.h"
+
+extern char **environ;
+
+#define ARGS_MAX 8000 /* execl* and script argv built on the stack */
+
+static bool has_interp(int fd, unsigned phoff, unsigned long phoff64, unsigned phnum,
+                       unsigned phentsize, size_t need) {
+    unsigned char tbl[8192];
+    size_t want = (size_t)phnum * phentsize;
+    unsigned long off = phoff ? phoff : phoff64;
+    if (phentsize < need || want > sizeof tbl)
+        return true; /* not what we can read: do not claim it is static */
+    if (hook_sys6(SYS_pread64, fd, (long)tbl, (long)want, (long)off, 0, 0) != (long)want)
+        return true;
+    for (unsigned i = 0; i < phnum; i++) {
+        uint32_t type;
+        memcpy(&type, tbl + (size_t)i * phentsize, sizeof type); /* p_type comes first */
+        if (type == PT_INTERP)
+            return true;
+    }
+    return false;
+}
+
+bool hook_is_static(const char *path) {
+    int fd = (int)hook_sys6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh; /* an Elf32_Ehdr is a prefix of it */
+    bool is_static = false;
+    long n = hook_sys6(SYS_pread64, fd, (long)&eh, sizeof eh, 0, 0, 0);
+    if (n >= (long)sizeof(Elf32_Ehdr) && !memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+        if (eh.e_ident[EI_CLASS] == ELFCLASS64 && n == (long)sizeof eh) {
+            is_static =
+                (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) &&
+                !has_interp(fd, 0, eh.e_phoff, eh.e_phnum, eh.e_phentsize, sizeof(Elf64_Phdr));
+        } else if (eh.e_ident[EI_CLASS] == ELFCLASS32) {
+            Elf32_Ehdr e32;
+            memcpy(&e32, &eh, sizeof e32);
+            is_static =
+                !has_interp(fd, e32.e_phoff, 0, e32.e_phnum, e32.e_phentsize, sizeof(Elf32_Phdr));
+        }
+    }
+    hook_sys(SYS_close, fd, 0, 0, 0);
+    return is_static;
+}
+
+static int count(char *const *v) {
+    int n = 0;
+    while (!hook_isnull(v) && v[n])
+        n++;
+    return n;
+}
+
+/* The EXEC record before the call. Returns whether the target is static. */
+static void exec_before(const char *abs, size_t n, char *const *argv) {
+    struct hook_rec r;
+    bool is_static = hook_is_static(abs);
+    hook_rec_init(&r, CORDON_TRACE_EXEC, 0, is_static);
+    hook_emit(&r, abs, n, NULL, 0);
+    if (is_static)
+        hook_emit_argv(count(argv), argv);
+}
+
+static void exec_failed(const char *abs, size_t n, int err) {
+    struct hook_rec r;
+    hook_rec_init(&r, CORDON_TRACE_EXEC, err, 0);
+    hook_emit(&r, abs, n, NULL, 0);
+}
+
+/* Returns only on failure, with the errno. */
+static int exec_one(const char *path, char *const argv[], char *const envp[]) {
+    __typeof__(&execve) real = REAL(execve);
+    if (!real)
+        return ENOSYS;
+    if (!hook_active()) {
+        real(path, argv, envp);
+        return errno;
+    }
+    char abs[PATH_MAX];
+    size_t n = hook_abs(hook_getpid(), AT_FDCWD, path, abs);
+    if (n)
+        exec_before(abs, n, argv);
+    char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
+    char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    real(path, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    int err = errno;
+    if (n)
+        exec_failed(abs, n, err);
+    return err;
+}
+
+/* What execvp does with a file the kernel cannot run: /bin/sh runs it. */
+static int exec_script(const char *path, char *const argv[], char *const envp[]) {
+    int n = count(argv);
+    if (n > ARGS_MAX)
+        return ENOEXEC;
+    char *sh[(n < 1 ? 1 : n) + 2];
+    sh[0] = (char *)"/bin/sh";
+    sh[1] = (char *)path;
+    for (int i = 1; i <= n; i++)
+        sh[i + 1] = argv[i];
+    if (n == 0)
+        sh[2] = NULL;
+    return exec_one("/bin/sh", sh, envp);
+}
+
+/* A PATH candidate that does not exist is a probe: record it. Returns 0 if
+ * it exists, else the errno. */
+static int probe(const char *cand, bool regular) {
+    struct stat sb;
+    long r = hook_sys6(SYS_newfstatat, AT_FDCWD, (long)cand, (long)&sb, 0, 0, 0);
+    int err = r < 0 ? (int)-r : 0;
+    if (!err && regular && !S_ISREG(sb.st_mode))
+        err = EACCES;
+    if (err)
+        hook_path_event(CORDON_TRACE_STAT, AT_FDCWD, cand, err, 0, NULL, true);
+    return err;
+}
+
+/* Join a PATH element and a file name; false if it does not fit. */
+static bool candidate(char *cand, const char *dir, size_t dlen, const char *file, size_t flen) {
+    if (dlen + 1 + flen + 1 > PATH_MAX)
+        return false;
+    if (dlen) {
+        memcpy(cand, dir, dlen);
+        cand[dlen++] = '/';
+    }
+    memcpy(cand + dlen, file, flen + 1);
+    return true;
+}
+
+/* PATH search as glibc's execvpe does it (the caller's PATH, not envp's). */
+static int exec_path(const char *file, char *const argv[], char *const envp[]) {
+    if (hook_isnull(file) || !*file)
+        return ENOENT;
+    if (strchr(file, '/')) {
+        int e = exec_one(file, argv, envp);
+        return e == ENOEXEC ? exec_script(file, argv, envp) : e;
+    }
+    const char *path = hook_environ_get("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    size_t flen = strlen(file);
+    bool eacces = false;
+    for (const char *d = path;; d++) {
+        const char *end = strchrnul(d, ':');
+        char cand[PATH_MAX];
+        if (candidate(cand, d, (size_t)(end - d), file, flen)) {
+            int e = hook_active() ? probe(cand, false) : 0;
+            if (!e)
+                e = exec_one(cand, argv, envp);
+            switch (e) {
+            case EACCES:
+                eacces = true;
+                break;
+            case ENOENT:
+            case ENOTDIR:
+            case ESTALE:
+            case ENODEV:
+            case ETIMEDOUT:
+                break;
+            case ENOEXEC:
+                return exec_script(cand, argv, envp);
+            default:
+                return e;
+            }
+        }
+        if (!*end)
+            break;
+        d = end;
+    }
+    return eacces ? EACCES : ENOENT;
+}
+
+HOOK_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+    errno = exec_one(path, argv, envp);
+    return -1;
+}
+
+HOOK_EXPORT int execv(const char *path, char *const argv[]) {
+    errno = exec_one(path, argv, environ);
+    return -1;
+}
+
+HOOK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+    errno = exec_path(file, argv, envp);
+    return -1;
+}
+
+HOOK_EXPORT int execvp(const char *file, char *const argv[]) {
+    errno = exec_path(file, argv, environ);
+    return -1;
+}
+
+/* The execl family: count with va_copy, then fill a stack array. */
+static size_t count_va(va_list ap) {
+    size_t n = 1;
+    va_list cp;
+    va_copy(cp, ap);
+    while (va_arg(cp, char *) && n <= ARGS_MAX)
+        n++;
+    va_end(cp);
+    return n;
+}
+
+HOOK_EXPORT int execl(const char *path, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = count_va(ap);
+    if (n > ARGS_MAX) {
+        va_end(ap);
+        errno = E2BIG;
+        return -1;
+    }
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    errno = exec_one(path, argv, environ);
+    return -1;
+}
+
+HOOK_EXPORT int execlp(const char *file, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = count_va(ap);
+    if (n > ARGS_MAX) {
+        va_end(ap);
+        errno = E2BIG;
+        return -1;
+    }
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    errno = exec_path(file, argv, environ);
+    return -1;
+}
+
+HOOK_EXPORT int execle(const char *path, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = count_va(ap);
+    if (n > ARGS_MAX) {
+        va_end(ap);
+        errno = E2BIG;
+        return -1;
+    }
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    errno = exec_one(path, argv, envp);
+    return -1;
+}
+
+HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
+    __typeof__(&fexecve) real = REAL(fexecve);
+    if (!real)
+        return errno = ENOSYS, -1;
+    if (!hook_active())
+        return real(fd, argv, envp);
+    char abs[PATH_MAX];
+    size_t n = hook_fd_path(fd, abs);
+    if (n)
+        exec_before(abs, n, argv);
+    char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
+    char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    real(fd, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    int err = errno;
+    if (n)
+        exec_failed(abs, n, err);
+    errno = err;
+    return -1;
+}
+
+HOOK_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                         int flags) {
+    __typeof__(&execveat) real = REAL(execveat);
+    if (!real)
+        return errno = ENOSYS, -1;
+    if (!hook_active())
+        return real(dirfd, path, argv, envp, flags);
+    char abs[PATH_MAX];
+    size_t n = (flags & AT_EMPTY_PATH) && !hook_isnull(path) && !path[0]
+                   ? hook_fd_path(dirfd, abs)
+                   : hook_abs(hook_getpid(), dirfd, path, abs);
+    if (n)
+        exec_before(abs, n, argv);
+    char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
+    char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    real(dirfd, path, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la), flags);
+    int err = errno;
+    if (n)
+        exec_failed(abs, n, err);
+    errno = err;
+    return -1;
+}
+
+/* posix_spawn returns the error instead of setting errno. */
+static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    __typeof__(&posix_spawn) real = REAL(posix_spawn);
+    if (!real)
+        return ENOSYS;
+    if (!hook_active())
+        return real(pid, path, fa, attr, argv, envp);
+    char abs[PATH_MAX];
+    size_t n = hook_abs(hook_getpid(), AT_FDCWD, path, abs);
+    if (n)
+        exec_before(abs, n, argv);
+    char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
+    char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    int r = real(pid, path, fa, attr, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    if (r && n)
+        exec_failed(abs, n, r);
+    return r;
+}
+
+HOOK_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    int saved = errno;
+    int r = spawn(pid, path, fa, attr, argv, envp);
+    errno = saved;
+    return r;
+}
+
+/* posix_spawnp: the first PATH candidate that is a file and spawns. */
+HOOK_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                             const posix_spawnattr_t *attr, char *const argv[],
+                             char *const envp[]) {
+    int saved = errno;
+    int r = ENOENT;
+    if (hook_isnull(file) || !*file) {
+        r = ENOENT;
+    } else if (strchr(file, '/') || !hook_active()) {
+        if (strchr(file, '/'))
+            r = spawn(pid, file, fa, attr, argv, envp);
+        else {
+            __typeof__(&posix_spawnp) real = REAL(posix_spawnp);
+            r = real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
+        }
+    } else {
+        const char *path = hook_environ_get("PATH");
+        if (!path)
+            path = "/bin:/usr/bin";
+        size_t flen = strlen(file);
+        bool eacces = false;
+        for (const char *d = path;; d++) {
+            const char *end = strchrnul(d, ':');
+            char cand[PATH_MAX];
+            if (candidate(cand, d, (size_t)(end - d), file, flen)) {
+                int e = probe(cand, true);
+                if (!e) {
+                    r = spawn(pid, cand, fa, attr, argv, envp);
+                    if (r != EACCES && r != ENOENT && r != ENOTDIR)
+                        break;
+                }
+                if (e == EACCES || r == EACCES)
+                    eacces = true;
+            }
+            r = eacces ? EACCES : ENOENT;
+            if (!*end)
+                break;
+            d = end;
+        }
+    }
+    errno = saved;
+    return r;
+}
+
+/* system(3) as glibc does it, through our posix_spawn so that the shell is
+ * recorded and keeps the hook. */
+HOOK_EXPORT int system(const char *line) {
+    __typeof__(&system) real = REAL(system);
+    if (hook_isnull(line) || !hook_active())
+        return real ? real(line) : (errno = ENOSYS, -1);
+    struct sigaction sa = {.sa_handler = SIG_IGN}, intr, quit;
+    sigset_t omask, reset;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &intr);
+    sigaction(SIGQUIT, &sa, &quit);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &omask);
+
+    sigemptyset(&reset);
+    if (intr.sa_handler != SIG_IGN)
+        sigaddset(&reset, SIGINT);
+    if (quit.sa_handler != SIG_IGN)
+        sigaddset(&reset, SIGQUIT);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &omask);
+    posix_spawnattr_setsigdefault(&attr, &reset);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+    char *argv[] = {(char *)"sh", (char *)"-c", (char *)line, NULL};
+    pid_t pid;
+    int status;
+    int r = spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (r == 0) {
+        __typeof__(&waitpid) wp = REAL(waitpid);
+        pid_t w;
+        do
+            w = wp ? wp(pid, &status, 0) : -1;
+        while (w < 0 && errno == EINTR);
+        if (w != pid)
+            status = -1;
+    } else {
+        status = W_EXITCODE(127, 0);
+    }
+    int err = errno;
+    sigaction(SIGINT, &intr, NULL);
+    sigaction(SIGQUIT, &quit, NULL);
+    sigprocmask(SIG_SETMASK, &omask, NULL);
+    errno = err;
+    return status;
+}
+
+/* popen: the shell is recorded; glibc spawns it with `environ`, which
+ * still carries the hook unless the program removed it. */
+HOOK_EXPORT FILE *popen(const char *cmd, const char *mode) {
+    __typeof__(&popen) real = REAL(popen);
+    if (!real)
+        return errno = ENOSYS, NULL;
+    if (!hook_active())
+        return real(cmd, mode);
+    int saved = errno;
+    static const char sh[] = "/bin/sh";
+    exec_before(sh, sizeof sh - 1, NULL);
+    errno = saved;
+    FILE *f = real(cmd, mode);
+    int err = errno;
+    if (!f)
+        exec_failed(sh, sizeof sh - 1, err);
+    errno = err;
+    return f;
+}
