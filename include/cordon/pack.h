@@ -45,20 +45,20 @@ enum cordon_pack_format cordon_pack_format_from_name(const char *s);
 
 struct cordon_pack_options {
     const struct cordon_manifest *manifest; /* borrowed; sorted */
-    const char *manifest_path; /* the file it was read from, packed verbatim if set */
+    const char *manifest_path;              /* the file it was read from, packed verbatim if set */
     const char *output;
     enum cordon_pack_format format;
-    unsigned drop;     /* bit (1 << enum cordon_category) per category left out */
+    unsigned drop; /* bit (1 << enum cordon_category) per category left out */
     bool include_credentials;
-    const char *store; /* NULL: cordon_store_default() */
-    const char *hook;  /* libcordon-hook.so to carry, NULL: none */
+    const char *store;      /* NULL: cordon_store_default() */
+    const char *hook;       /* libcordon-hook.so to carry, NULL: none */
     const char *fakechroot; /* libfakechroot.so to carry, NULL: look in the usual places */
     bool quiet;
 };
 
 struct cordon_pack_stats {
-    uint64_t files;   /* regular files with content */
-    uint64_t sparse;  /* stat-only files packed as sparse placeholders */
+    uint64_t files;  /* regular files with content */
+    uint64_t sparse; /* stat-only files packed as sparse placeholders */
     uint64_t dirs;
     uint64_t symlinks;
     uint64_t bytes;   /* content bytes written */
@@ -82,3 +82,56 @@ struct cordon_unpack_options {
  * -EINVAL for a refused entry or a truncated archive, -EBADMSG for a hash
  * mismatch, -EEXIST if dest exists. */
 int cordon_unpack(const struct cordon_unpack_options *opts, struct cordon_error *err);
+
+/* ---- for the replayer's own files ----------------------------------------
+ * The safe tree writer under both cordon_unpack and `pack --format dir`.
+ *
+ *   1. cordon_tree_new() makes DEST.tmp-XXXXXX beside `dest` (which must not
+ *      exist: -EEXIST);
+ *   2. cordon_tree_add_*() create entries by relative, normalised name,
+ *      every one with *at() calls below the root, never through a symlink;
+ *      a refused name or target is -EINVAL with `err` naming the entry;
+ *   3. cordon_tree_commit() applies directory modes and times and renames
+ *      the tree to `dest`; cordon_tree_free() of an uncommitted tree removes
+ *      it.
+ * `label` (borrowed, may be NULL) is the `path` of every error: the archive.
+ */
+struct cordon_tree;
+struct cordon_hash;
+
+int cordon_tree_new(const char *dest, const char *label, struct cordon_tree **ret,
+                    struct cordon_error *err);
+struct cordon_tree *cordon_tree_free(struct cordon_tree *t);
+int cordon_tree_add_dir(struct cordon_tree *t, const char *name, unsigned mode, int64_t mtime_ns,
+                        struct cordon_error *err);
+/* Relative targets may not climb above the root from where the link is. */
+int cordon_tree_add_symlink(struct cordon_tree *t, const char *name, const char *target,
+                            int64_t mtime_ns, struct cordon_error *err);
+/* `target` must be an earlier regular file of this tree; `hash` (NULL: the
+ * link has no listed content) must be what the target was created with. */
+int cordon_tree_add_hardlink(struct cordon_tree *t, const char *name, const char *target,
+                             const struct cordon_hash *hash, struct cordon_error *err);
+/* Create a regular file (O_EXCL, 0600 while written). Returns a new fd open
+ * for writing, or -errno. */
+int cordon_tree_create_file(struct cordon_tree *t, const char *name, struct cordon_error *err);
+/* Give the file `fd` (closed here in every case) its size (ftruncate: a
+ * placeholder stays a hole), mode and mtime, and remember `hash` (NULL: no
+ * listed content) for hard links to it. */
+int cordon_tree_finish_file(struct cordon_tree *t, int fd, const char *name, uint64_t size,
+                            unsigned mode, int64_t mtime_ns, const struct cordon_hash *hash,
+                            struct cordon_error *err);
+int cordon_tree_commit(struct cordon_tree *t, struct cordon_error *err);
+
+/* Whether `name` is a relative, normalised entry name: no leading '/', no
+ * empty, "." or ".." component, no trailing '/'. */
+bool cordon_pack_name_ok(const char *name);
+/* Whether a symlink at `name` with the relative or absolute `target` stays
+ * inside the root when read from where it is (absolute targets do: the
+ * runners read them relative to the root). */
+bool cordon_pack_symlink_ok(const char *name, const char *target);
+
+/* The name of the content index in a root, and its line format:
+ * "XXH3HEX NAME\n", NAME relative with '\\' and '\n' escaped as "\\\\" and
+ * "\\n", sorted by name. */
+#define CORDON_PACK_CONTENTS ".cordon/contents"
+#define CORDON_PACK_MANIFEST ".cordon/manifest.json"
