@@ -39,6 +39,10 @@ enum cordon_change {
     CORDON_CHANGE_MAX,
 };
 
+/* "content", "type", "missing", "appeared", "target", "listing", "mode",
+ * "env"; NULL for anything else. */
+const char *cordon_change_name(enum cordon_change c);
+
 int cordon_verify(const struct cordon_manifest *m, const struct cordon_verify_options *opts,
                   FILE *out, struct cordon_error *err);
 
