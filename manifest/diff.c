@@ -226,7 +226,7 @@ static void compare_pair(struct lines *l, const struct cordon_manifest *a,
                      "%s probed by %s only, not found", what, x ? "A" : "B");
         else
             add_line(l, noise ? 50 : presence + 5, x ? "only-a" : "only-b", any->path,
-                     "%s %s by %s only", what, use_word(any->uses), x ? "A" : "B");
+                     "%s, %s by %s only", what, use_word(any->uses), x ? "A" : "B");
         return;
     }
     if (present(x->type) != present(y->type)) {
@@ -246,18 +246,22 @@ static void compare_pair(struct lines *l, const struct cordon_manifest *a,
     case CORDON_FT_FILE:
         if (x->has_hash && y->has_hash) {
             if (!cordon_hash_equal(&x->hash, &y->hash)) {
-                add_line(l, content, "content", x->path, "%s %s: bytes differ (%llu -> %llu bytes)",
-                         what, use_word(uses), (unsigned long long)x->size,
-                         (unsigned long long)y->size);
+                if (x->size != y->size)
+                    add_line(l, content, "content", x->path, "%s, %s: bytes differ (%llu -> %llu)",
+                             what, use_word(uses), (unsigned long long)x->size,
+                             (unsigned long long)y->size);
+                else
+                    add_line(l, content, "content", x->path, "%s, %s: bytes differ", what,
+                             use_word(uses));
                 return;
             }
         } else if (x->size != y->size || x->mtime_ns != y->mtime_ns) {
             if (cordon_use_needs_content(uses))
-                add_line(l, content, "content", x->path, "%s %s: size or mtime differs, not hashed",
-                         what, use_word(uses));
+                add_line(l, content, "content", x->path,
+                         "%s, %s: size or mtime differs, not hashed", what, use_word(uses));
             else
                 add_line(l, noise ? 50 : 40, "metadata", x->path,
-                         "%s %s only: size or mtime differs", what, use_word(uses));
+                         "%s, %s only: size or mtime differs", what, use_word(uses));
             return;
         }
         break;
