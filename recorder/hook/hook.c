@@ -110,15 +110,6 @@ static void log_open(void) {
     __atomic_store_n(&st.log_fd, fd, __ATOMIC_RELEASE);
 }
 
-/* Is `fd` still the log we opened? Used where the descriptor may have been
- * replaced behind our back (the LD_AUDIT instance, whose descriptor the
- * preload's guards do not know). */
-static bool log_is_ours(int fd) {
-    struct stat sb;
-    return hook_sys(SYS_fstat, fd, &sb, 0, 0) == 0 && (uint64_t)sb.st_dev == st.log_dev &&
-           (uint64_t)sb.st_ino == st.log_ino;
-}
-
 static void cwd_refresh(void) {
     char buf[PATH_MAX];
     long n = hook_sys(SYS_getcwd, buf, sizeof buf, 0, 0);
@@ -179,6 +170,14 @@ static void init_from(char *const *envp) {
         st.env.hook = st.env_hook;
         st.env.hook_path = st.env_hook + k;
         st.env.audit = list_has(audit, hook);
+    }
+    if (st.audit) {
+        /* The audit instance keeps no descriptor: the program could not
+         * close or reuse it without changing what it sees, and the
+         * preload's guards do not know it. It opens the log per record;
+         * the loader makes few. */
+        st.active = true;
+        return;
     }
     log_open();
     st.active = st.log_fd >= 0;
@@ -291,20 +290,27 @@ bool hook_seen(const struct hook_rec *r, const char *key, size_t n) {
 void hook_emit(struct hook_rec *r, const char *s1, size_t n1, const char *s2, size_t n2) {
     _Alignas(8) char buf[CORDON_TRACE_MAX];
     size_t len = cordon_trace_encode(buf, &r->h, s1, n1, s2, n2);
+    if (st.audit) {
+        int fd = (int)hook_sys6(SYS_openat, AT_FDCWD, (long)st.log_path,
+                                O_WRONLY | O_APPEND | O_CLOEXEC | O_CREAT, 0644, 0, 0);
+        if (fd >= 0) {
+            hook_sys(SYS_write, fd, buf, len, 0);
+            hook_sys(SYS_close, fd, 0, 0, 0);
+        }
+        return;
+    }
     bool owner = r->pid == __atomic_load_n(&st.pid, __ATOMIC_RELAXED);
     for (int attempt = 0; attempt < 2; attempt++) {
         int fd = __atomic_load_n(&st.log_fd, __ATOMIC_ACQUIRE);
-        if (fd >= 0 && (!st.audit || log_is_ours(fd))) {
+        if (fd >= 0) {
             long w = hook_sys(SYS_write, fd, buf, len, 0);
             if (w != -EBADF)
                 return; /* written, or a failure we cannot fix: dropped */
         }
-        /* Closed behind our back: reopen, but not from a vfork child,
-         * whose descriptor table is not its parent's. */
+        /* Closed behind our back (a raw close): reopen, but not from a
+         * vfork child, whose descriptor table is not its parent's. */
         if (!owner)
             return;
-        /* The old number is closed, or (audit instance) the program's now:
-         * either way not ours to close. */
         __atomic_store_n(&st.log_fd, -1, __ATOMIC_RELEASE);
         log_open();
     }

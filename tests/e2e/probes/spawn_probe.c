@@ -1,0 +1,34 @@
+/* posix_spawn[p], system and popen. */
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+extern char **environ;
+
+int main(void) {
+    pid_t pid;
+    int status;
+    char *argv[] = {"cat", "in.txt", NULL};
+    int r = posix_spawnp(&pid, "cat", NULL, NULL, argv, environ);
+    printf("posix_spawnp = %d\n", r);
+    fflush(stdout);
+    if (r == 0)
+        waitpid(pid, &status, 0);
+    r = posix_spawn(&pid, "/no/such/program", NULL, NULL, argv, environ);
+    printf("posix_spawn missing = %d\n", r);
+    r = posix_spawnp(&pid, "no-such-program-xyz", NULL, NULL, argv, environ);
+    printf("posix_spawnp missing = %d\n", r);
+    fflush(stdout);
+    status = system("exit 3");
+    printf("system = %d\n", WEXITSTATUS(status));
+    fflush(stdout);
+    FILE *p = popen("cat in.txt", "r");
+    char buf[64] = "";
+    if (p && fgets(buf, sizeof buf, p))
+        printf("popen read %s", buf);
+    printf("pclose = %d\n", p ? pclose(p) : -1);
+    return 0;
+}
