@@ -634,8 +634,8 @@ int cordon_replay(const struct cordon_replay_options *opts, struct cordon_replay
                 cordon_strbuf_adds(&sb, ", ");
             cordon_strbuf_adds(&sb, *d);
         }
-        warnf(opts, "not passing the redacted variable%s %s (give the value%s with --env)",
-              s.dropped[1] ? "s" : "", sb.buf, s.dropped[1] ? "s" : "");
+        warnf(opts, "not passing the redacted variable%s %s: %s value was not recorded",
+              s.dropped[1] ? "s" : "", sb.buf, s.dropped[1] ? "their" : "its");
         cordon_strbuf_release(&sb);
     }
     const char *cwd = opts->cwd ? opts->cwd : s.m && s.m->command.cwd ? s.m->command.cwd : "/";
