@@ -116,8 +116,12 @@ static int store_add_fd(const char *store, int fd, const char *path, const struc
     if (r < 0)
         return cordon_error_set(err, -r, path, 0, 0, "cannot read '%s'", path);
     struct stat now = *st;
-    if (cordon_store_has(store, &h))
-        goto done;
+    if (cordon_store_has(store, &h)) {
+        *ret_hash = h;
+        if (ret_st)
+            *ret_st = now;
+        return 0;
+    }
 
     char tmp[PATH_MAX], dst[PATH_MAX];
     unsigned long k = __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED);
@@ -168,7 +172,6 @@ static int store_add_fd(const char *store, int fd, const char *path, const struc
         return cordon_error_set(err, e, dst, 0, 0, "cannot add '%s' to the store", path);
     }
     (void)unlink(tmp);
-done:
     *ret_hash = h;
     if (ret_st)
         *ret_st = now;
