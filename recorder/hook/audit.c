@@ -18,7 +18,7 @@ static void audit_event(unsigned kind, const char *path) {
     struct hook_rec r;
     struct stat sb;
     long s = hook_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)&sb, 0, 0, 0);
-    hook_rec_init(&r, kind, s < 0 ? (int)-s : 0, 0);
+    hook_rec_init(&r, kind, s < 0 ? (int)-s : 0, kind == CORDON_TRACE_OPEN ? O_RDONLY : 0);
     r.h.flags |= CORDON_TRACE_AUDIT;
     size_t n = strlen(path);
     if (n >= PATH_MAX || hook_seen(&r, path, n))
@@ -35,8 +35,11 @@ HOOK_EXPORT unsigned la_version(unsigned version) {
 HOOK_EXPORT char *la_objsearch(const char *name, uintptr_t *cookie, unsigned flag) {
     (void)cookie;
     int saved = errno;
-    if (flag != LA_SER_ORIG)
-        audit_event(CORDON_TRACE_LA_SEARCH, name);
+    /* A name found in, or searched past, ld.so.cache means the loader read
+     * the cache, which it opens itself. */
+    if (flag == LA_SER_CONFIG || flag == LA_SER_DEFAULT)
+        audit_event(CORDON_TRACE_OPEN, "/etc/ld.so.cache");
+    audit_event(CORDON_TRACE_LA_SEARCH, name);
     errno = saved;
     return (char *)name;
 }

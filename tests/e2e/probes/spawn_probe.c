@@ -13,10 +13,10 @@ int main(void) {
     int status;
     char *argv[] = {"cat", "in.txt", NULL};
     int r = posix_spawnp(&pid, "cat", NULL, NULL, argv, environ);
+    if (r == 0) /* before printing: the child writes to the same stdout */
+        waitpid(pid, &status, 0);
     printf("posix_spawnp = %d\n", r);
     fflush(stdout);
-    if (r == 0)
-        waitpid(pid, &status, 0);
     r = posix_spawn(&pid, "/no/such/program", NULL, NULL, argv, environ);
     printf("posix_spawn missing = %d\n", r);
     r = posix_spawnp(&pid, "no-such-program-xyz", NULL, NULL, argv, environ);
