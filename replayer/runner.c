@@ -347,7 +347,7 @@ bool cordon_loader_has_argv0(const char *loader) {
     if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < (64 << 20)) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p != MAP_FAILED) {
-            found = memmem(p, (size_t)st.st_size, "--argv0", 8) != NULL;
+            found = memmem(p, (size_t)st.st_size, "--argv0", 7) != NULL;
             munmap(p, (size_t)st.st_size);
         }
     }
