@@ -31,7 +31,11 @@ for arg in "$@"; do
     esac
 done
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+    step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n== %s\n' "$*"; }
+fi
 
 if [[ $install == 1 ]]; then
     step "installing the build dependencies, building and installing cordon"
@@ -77,9 +81,9 @@ step "cordon pack"
 "$CORDON" pack "$dir/hello.json" -o "$dir/hello.tar.zst"
 ls -l "$dir/hello.tar.zst"
 
-step "cordon replay --into $dir/root"
+step "cordon replay --into $dir/root --check"
 cd "$dir"
-"$CORDON" replay "$dir/hello.tar.zst" --into "$dir/root"
+"$CORDON" replay "$dir/hello.tar.zst" --into "$dir/root" --check
 
 step "comparing the replay's outputs with the recorded build's"
 count=0

@@ -17,25 +17,25 @@ for cmd in record show verify diff pack replay; do
     assert_file_exists "${page%.md}"
     assert_status 0 "$CORDON" "$cmd" --help
     options <"$TEST_TMP/out" | grep -vx -- '--help' >"$TEST_TMP/help.opts" || true
-    section() { sed -n "/^# $1/,/^# /p" "$page" | sed 's/\\-/-/g' | options | grep -vx -- '--help'; }
-    section SYNOPSIS >"$TEST_TMP/synopsis.opts" || true
-    section OPTIONS >"$TEST_TMP/options.opts" || true
+    section() { sed -n "/^# $1/,/^# /p" "$page" | sed 's/\\-/-/g' | grep -E -- "$2"; }
+    section SYNOPSIS . | options >"$TEST_TMP/synopsis.opts" || true
+    # The page's OPTIONS entries (not options named in prose); a long form
+    # given beside a short one (-o, --output) may be left out of --help.
+    section OPTIONS '^[*][*]-' | options | grep -vx -- '--help' >"$TEST_TMP/options.opts" || true
+    section OPTIONS '^[*][*]--' | options | grep -vx -- '--help' >"$TEST_TMP/long.opts" || true
     grep -qE "^cordon $cmd( |$)" "$readme" || fail "README.md has no synopsis line for '$cmd'"
     grep -E "^cordon $cmd( |$)" "$readme" | options >"$TEST_TMP/readme.opts" || true
-    # --help and the page's OPTIONS list the same options (long forms);
-    # the page's SYNOPSIS and README.md's give the same ones, each of
-    # which --help knows (aliases such as --output for -o may be left out).
-    same() {
-        if ! diff -u "$TEST_TMP/$1.opts" "$TEST_TMP/$2.opts" >"$TEST_TMP/diff"; then
-            cat "$TEST_TMP/diff" >&2
-            fail "cordon $cmd: the options of $1 (-) and $2 (+) differ"
-        fi
+    # A in B, else fail naming what is missing.
+    subset() {
+        comm -23 "$TEST_TMP/$1.opts" "$TEST_TMP/$2.opts" >"$TEST_TMP/extra"
+        [[ ! -s $TEST_TMP/extra ]] ||
+            fail "cordon $cmd: $3: $(tr '\n' ' ' <"$TEST_TMP/extra")"
     }
-    same help options
-    same synopsis readme
-    comm -13 "$TEST_TMP/help.opts" "$TEST_TMP/synopsis.opts" >"$TEST_TMP/extra"
-    [[ ! -s $TEST_TMP/extra ]] ||
-        fail "cordon $cmd: the synopsis names options --help does not: $(cat "$TEST_TMP/extra")"
+    subset help options "--help shows options its man page's OPTIONS lacks"
+    subset long help "the man page documents options --help does not show"
+    subset synopsis help "the man page's SYNOPSIS names options --help does not show"
+    subset synopsis readme "README.md's synopsis lacks options of the man page's"
+    subset readme synopsis "README.md's synopsis names options the man page's lacks"
     # Each page is listed in cordon(1)'s SEE ALSO, and named in --help.
     assert_file_has_content "$man/cordon.1.md" "\\*\\*cordon-$cmd\\*\\*\\(1\\)"
     assert_file_has_content "$TEST_TMP/out" "cordon-$cmd\\(1\\)"

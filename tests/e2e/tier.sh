@@ -67,6 +67,11 @@ if [[ $uid != "$(id -u)" ]]; then
     chown -R "$uid:$uid" "$TEST_TMP"
 fi
 export TEST_TMP HOME=$TEST_TMP/home XDG_CACHE_HOME=$TEST_TMP/home/.cache
+# The invoking user's PATH may name directories uid 65534 cannot search
+# (/root/...), which turns "not found" into EACCES for execvp.
+if [[ $tier != self ]]; then
+    export PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
+fi
 # lib.sh's own trap leaves the dir to us.
 export CORDON_TEST_TMP_OWNED=1
 cd "$TEST_TMP"
