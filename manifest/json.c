@@ -482,7 +482,7 @@ static int want_string(struct rd *rd, json_t *v, const char *ctx, const char *ke
 /* An optional (or required) string member into *ret (which must be NULL). */
 static int get_string(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
                       char **ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
@@ -491,7 +491,7 @@ static int get_string(struct rd *rd, json_t *obj, const char *ctx, const char *k
 
 static int get_int(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
                    json_int_t min, json_int_t max, json_int_t *ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
@@ -507,7 +507,7 @@ static int get_int(struct rd *rd, json_t *obj, const char *ctx, const char *key,
 
 static int get_bool(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
                     bool *ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
@@ -520,7 +520,7 @@ static int get_bool(struct rd *rd, json_t *obj, const char *ctx, const char *key
 /* Returns 1 when present and parsed, 0 when absent. */
 static int get_hash(struct rd *rd, json_t *obj, const char *ctx, const char *key,
                     struct cordon_hash *ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, false, &v);
     if (r < 0 || !v)
         return r;
@@ -535,7 +535,7 @@ static int get_hash(struct rd *rd, json_t *obj, const char *ctx, const char *key
 
 static int get_array(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
                      json_t **ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0)
         return r;
@@ -547,7 +547,7 @@ static int get_array(struct rd *rd, json_t *obj, const char *ctx, const char *ke
 
 static int get_object(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
                       json_t **ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0)
         return r;
@@ -591,7 +591,7 @@ static int get_names(struct rd *rd, json_t *obj, const char *ctx, const char *ke
         return r;
     unsigned bits = 0;
     size_t i;
-    json_t *v;
+    json_t *v = NULL;
     json_array_foreach(a, i, v) {
         if (!json_is_string(v))
             return bad(rd, FIELD_FMT "[%zu]: expected a string, got %s", FIELD_ARGS(ctx, key), i,
@@ -625,7 +625,7 @@ static unsigned lookup_table(const char *s, const void *arg) {
 }
 
 static int get_type(struct rd *rd, json_t *obj, const char *ctx, enum cordon_ftype *ret) {
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, obj, ctx, "type", true, &v);
     if (r < 0)
         return r;
@@ -738,7 +738,7 @@ static int read_output(struct rd *rd, struct cordon_manifest *m, json_t *o, size
 static int read_status(struct rd *rd, json_t *o, const char *ctx, bool required, bool *ret_present,
                        int *ret) {
     json_int_t i = 0;
-    json_t *v;
+    json_t *v = NULL;
     int r = member(rd, o, ctx, "status", required, &v);
     if (r < 0)
         return r;
@@ -867,7 +867,7 @@ static int read_list(struct rd *rd, struct cordon_manifest *m, json_t *obj, cons
     if (r < 0 || !a)
         return r;
     size_t i;
-    json_t *v;
+    json_t *v = NULL;
     json_array_foreach(a, i, v) {
         if ((r = fn(rd, m, v, i)) < 0)
             return r;

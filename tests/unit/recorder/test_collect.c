@@ -144,7 +144,7 @@ Test(recorder_collect, a_rewritten_file_outside_the_snapshot_is_unhashed) {
     struct cordon_manifest *m = collect(NULL);
     const struct cordon_input *in = cordon_manifest_find_input(m, a);
     cr_assert(in != NULL);
-    cr_assert(!in->has_hash, "never the later content");
+    cr_assert(eq(int, in->has_hash, false), "never the later content");
     cr_assert(in->flags & CORDON_INPUT_UNHASHED);
     cordon_manifest_free(m);
 }
@@ -275,7 +275,7 @@ Test(recorder_collect, processes_have_their_argv_parent_and_status) {
     cr_assert(eq(str, gcc->argv[2], "a.c"));
     cr_assert(gcc->argv[3] == NULL);
     cr_assert(eq(int, gcc->status, 1 << 8));
-    cr_assert(!(gcc->flags & CORDON_PROC_UNFINISHED));
+    cr_assert(eq(u32, gcc->flags & CORDON_PROC_UNFINISHED, 0));
     cordon_manifest_free(m);
 }
 
