@@ -419,7 +419,8 @@ int cordon_diff(const struct cordon_manifest *a, const struct cordon_manifest *b
         r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
     } else {
         int n = compare_command(a, b, out);
-        qsort(l.v, l.n, sizeof *l.v, line_cmp);
+        if (l.n)
+            qsort(l.v, l.n, sizeof *l.v, line_cmp);
         for (size_t k = 0; k < l.n; k++)
             fprintf(out, "%-8s %s: %s\n", l.v[k].word, l.v[k].subject, l.v[k].reason);
         r = n + (int)l.n;

@@ -221,7 +221,8 @@ static int name_cmp(const void *a, const void *b) {
 }
 
 int cordon_listing_hash_names(char **names, size_t n, struct cordon_hash *ret) {
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
     (void)XXH3_128bits_reset(&st);

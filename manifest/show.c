@@ -48,7 +48,8 @@ static int tally_add(struct tally *t, const char *name, uint64_t bytes) {
 }
 
 static void tally_print(FILE *out, struct tally *t, size_t limit, bool bytes) {
-    qsort(t->v, t->n, sizeof *t->v, count_cmp);
+    if (t->n)
+        qsort(t->v, t->n, sizeof *t->v, count_cmp);
     for (size_t i = 0; i < t->n && i < limit; i++) {
         if (bytes)
             fprintf(out, "  %8zu  %10.1f MiB  %s\n", t->v[i].n,

@@ -355,7 +355,8 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
         cordon_snapshot_free(s);
         return cordon_error_set(err, e, root, 0, 0, "cannot walk '%s'", root);
     }
-    qsort(s->entries, s->n, sizeof *s->entries, entry_cmp);
+    if (s->n)
+        qsort(s->entries, s->n, sizeof *s->entries, entry_cmp);
     if (progress) {
         progress->total = w.total;
     }
@@ -496,7 +497,8 @@ int cordon_snapshot_load(const char *path, struct cordon_snapshot **ret, struct 
         cordon_snapshot_free(s);
         return r;
     }
-    qsort(s->entries, s->n, sizeof *s->entries, entry_cmp);
+    if (s->n)
+        qsort(s->entries, s->n, sizeof *s->entries, entry_cmp);
     *ret = s;
     return 0;
 }

@@ -173,8 +173,10 @@ Test(manifest_verify, root_checks_paths_inside_a_directory) {
     struct cordon_input *in = record(m, tpath(p, "root/etc/hello.conf"), CORDON_USE_READ);
     free(in->path);
     in->path = strdup("/etc/hello.conf");
+    struct cordon_input copy = *in; /* `in` moves when the array grows */
     struct cordon_input *via = cordon_manifest_add_input(m, "/cfg/hello.conf");
-    *via = *in;
+    free(via->path);
+    *via = copy;
     via->path = strdup("/cfg/hello.conf");
     via->category = NULL;
     via->target = NULL;
@@ -249,7 +251,12 @@ Test(manifest_verify, hundred_thousand_unchanged_inputs_are_fast, .timeout = 120
     double t = now_s() - t0;
     cr_log_info("verify of 100000 unchanged inputs: %.3fs", t);
     cr_assert(eq(int, n, 0), "%.300s", text);
-    cr_assert(lt(dbl, t, 1.0), "took %.3fs", t);
+#if defined(__SANITIZE_ADDRESS__)
+    double limit = 30.0; /* sanitizers slow every lstat down */
+#else
+    double limit = 1.0;
+#endif
+    cr_assert(lt(dbl, t, limit), "took %.3fs", t);
     free(text);
     cordon_manifest_free(m);
 }
