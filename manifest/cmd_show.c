@@ -20,7 +20,7 @@ int cordon_cmd_show(int argc, char **argv) {
     int c;
     optind = 1;
     opterr = 0; /* our own messages, in our own style */
-    while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(show_usage, stdout);

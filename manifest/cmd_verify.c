@@ -34,7 +34,7 @@ int cordon_cmd_verify(int argc, char **argv) {
     int c;
     optind = 1;
     opterr = 0; /* our own messages, in our own style */
-    while ((c = getopt_long(argc, argv, "+:qh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qh", options, NULL)) != -1) {
         switch (c) {
         case OPT_REHASH:
             opts.rehash = true;

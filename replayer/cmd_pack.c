@@ -64,7 +64,7 @@ int cordon_cmd_pack(int argc, char **argv) {
     const char *arg_format = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             o.output = optarg;
