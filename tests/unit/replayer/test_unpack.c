@@ -65,8 +65,7 @@ ParameterizedTestParameters(replayer_unpack, hostile_archives_are_refused) {
     return cr_make_param_array(size_t, idx, n);
 }
 
-ParameterizedTest(size_t *i, replayer_unpack, hostile_archives_are_refused, .init = setup,
-                  .fini = teardown) {
+ParameterizedTest(size_t *i, replayer_unpack, hostile_archives_are_refused) {
     const struct mkhostile_case *c = &mkhostile_cases[*i];
     char archive[PATH_MAX], root[PATH_MAX];
     cr_assert(snprintf(archive, sizeof archive, "%s/x.tar", T) < PATH_MAX);
