@@ -105,6 +105,27 @@ static int copy_fd(int in, int out) {
 
 static unsigned long tmp_counter;
 
+/* Give the finished copy its name `dst`: a link, never a rename, so that a
+ * present entry is never replaced and two writers racing on the same
+ * content both succeed. The fan-out directory is made on first need. */
+static int publish(int fd, const char *tmp, const char *dst) {
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int r = tmp[0] ? link(tmp, dst) : linkat(AT_FDCWD, proc, AT_FDCWD, dst, AT_SYMLINK_FOLLOW);
+        if (r == 0 || errno == EEXIST)
+            return 0;
+        if (errno != ENOENT || attempt)
+            return -errno;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", dst);
+        *strrchr(dir, '/') = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            return -errno;
+    }
+    return -ENOENT;
+}
+
 /* Add the file open on `fd` (whose fstat is `st`) to the store. `path`
  * is for messages. On success *ret_hash is the hash of the bytes stored
  * and *ret_st the identity they belong to. */
@@ -123,55 +144,51 @@ static int store_add_fd(const char *store, int fd, const char *path, const struc
         return 0;
     }
 
-    char tmp[PATH_MAX], dst[PATH_MAX];
-    unsigned long k = __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED);
-    if (snprintf(tmp, sizeof tmp, "%s/.tmp-%d-%lu", store, (int)getpid(), k) >= (int)sizeof tmp)
-        return cordon_error_set(err, ENAMETOOLONG, store, 0, 0, "store path too long '%s'", store);
-    _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    /* An unnamed file (O_TMPFILE) in the store, linked in once whole: no
+     * name to clean up after a crash, one directory operation fewer. */
+    char tmp[PATH_MAX] = "", dst[PATH_MAX];
+    _cleanup_close_ int out = open(store, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
     if (out < 0 && errno == ENOENT) {
         /* The store itself may not exist yet. */
         if ((r = cordon_mkdir_p(store, 0755)) < 0)
             return cordon_error_set(err, -r, store, 0, 0, "cannot create the store '%s'", store);
-        out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        out = open(store, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
     }
-    if (out < 0)
-        return cordon_error_set(err, errno, tmp, 0, 0, "cannot create '%s'", tmp);
+    if (out < 0) {
+        /* File systems without O_TMPFILE: a named temporary. */
+        unsigned long k = __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED);
+        if (snprintf(tmp, sizeof tmp, "%s/.tmp-%d-%lu", store, (int)getpid(), k) >= (int)sizeof tmp)
+            return cordon_error_set(err, ENAMETOOLONG, store, 0, 0, "store path too long '%s'",
+                                    store);
+        out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        if (out < 0)
+            return cordon_error_set(err, errno, tmp, 0, 0, "cannot create '%s'", tmp);
+    }
     if ((r = copy_fd(fd, out)) < 0) {
-        (void)unlink(tmp);
+        if (tmp[0])
+            (void)unlink(tmp);
         return cordon_error_set(err, -r, path, 0, 0, "cannot copy '%s' into the store", path);
     }
     /* If the file changed between the hash and the copy, the copy is what
      * we hold: name it by its own hash. */
     if (fstat(fd, &now) < 0 || !same_identity(st, &now)) {
-        int rfd = open(tmp, O_RDONLY | O_CLOEXEC);
-        r = rfd < 0 ? -errno : cordon_hash_fd(rfd, &h, NULL);
-        if (rfd >= 0)
-            close(rfd);
+        r = lseek(out, 0, SEEK_SET) < 0 ? -errno : cordon_hash_fd(out, &h, NULL);
         if (r < 0) {
-            (void)unlink(tmp);
-            return cordon_error_set(err, -r, tmp, 0, 0, "cannot read '%s'", tmp);
+            if (tmp[0])
+                (void)unlink(tmp);
+            return cordon_error_set(err, -r, store, 0, 0, "cannot read back a copy of '%s'", path);
         }
     }
     if ((r = cordon_store_path(store, &h, dst, sizeof dst)) < 0) {
-        (void)unlink(tmp);
+        if (tmp[0])
+            (void)unlink(tmp);
         return cordon_error_set(err, -r, store, 0, 0, "store path too long '%s'", store);
     }
-    char *slash = strrchr(dst, '/');
-    *slash = '\0';
-    if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
-        int e = errno;
+    r = publish(out, tmp, dst);
+    if (tmp[0])
         (void)unlink(tmp);
-        return cordon_error_set(err, e, dst, 0, 0, "cannot create '%s'", dst);
-    }
-    *slash = '/';
-    /* link(2) rather than rename(2): a present entry is never replaced, and
-     * two writers racing on the same content both succeed. */
-    if (link(tmp, dst) < 0 && errno != EEXIST) {
-        int e = errno;
-        (void)unlink(tmp);
-        return cordon_error_set(err, e, dst, 0, 0, "cannot add '%s' to the store", path);
-    }
-    (void)unlink(tmp);
+    if (r < 0)
+        return cordon_error_set(err, -r, dst, 0, 0, "cannot add '%s' to the store", path);
     *ret_hash = h;
     if (ret_st)
         *ret_st = now;
