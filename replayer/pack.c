@@ -438,7 +438,18 @@ static int add_input(struct pack *p, const struct cordon_input *in) {
         r = resolve(p, path, false, out, sizeof out);
         if (r == 0)
             r = add_symlink(p, out, in->target, in->mtime_ns, true);
-        return r < 0 ? r : 0;
+        if (r < 0)
+            return r;
+        /* Used through (exec, stat, open): the rest of the chain too, or
+         * the link dangles in the root (/usr/bin/gcc -> gcc-12 ->
+         * x86_64-linux-gnu-gcc-12, where the recording names only the
+         * first and the last). The last is an input of its own. */
+        if (in->uses & ~(unsigned)CORDON_USE_READLINK) {
+            r = resolve(p, path, true, out, sizeof out);
+            if (r < 0)
+                return r;
+        }
+        return 0;
     }
     case CORDON_FT_MISSING:
     case CORDON_FT_OTHER:

@@ -550,3 +550,33 @@ Test(replayer_pack, format_names_round_trip) {
         cr_assert(eq(int, cordon_pack_format_from_name(cordon_pack_format_name(f)), f));
     cr_assert(eq(int, cordon_pack_format_from_name("zip"), CORDON_PACK_FORMAT_INVALID));
 }
+
+Test(replayer_pack, a_link_used_through_brings_its_whole_chain) {
+    make_tree();
+    M = cordon_manifest_new();
+    /* As the recorder writes an exec of a link: the link itself and the
+     * file at the end, not the links in between. */
+    struct cordon_input *in = input(M, "host/bin/tool", CORDON_USE_EXEC | CORDON_USE_READLINK);
+    cr_assert(eq(int, in->type, CORDON_FT_SYMLINK));
+    in->uses = CORDON_USE_EXEC;
+    input(M, "host/bin/real-tool", CORDON_USE_EXEC);
+    cordon_manifest_sort(M);
+    char out[PATH_MAX], root[PATH_MAX], p[PATH_MAX];
+    struct cordon_error err = {0};
+    cr_assert(eq(int, do_pack(tp(out, "x.tar"), CORDON_PACK_TAR, NULL, NULL, &err), 0), "%s",
+              err.text);
+    struct cordon_unpack_options u = {.archive = out, .dest = tp(root, "root")};
+    cr_assert(eq(int, cordon_unpack(&u, &err), 0), "%s", err.text);
+    struct stat st;
+    cr_assert(eq(int, lstat(rootpath(p, "host/alt/tool"), &st), 0), "the link in between");
+    cr_assert(is_lnk(st.st_mode));
+
+    /* Only read as a link: nothing behind it. */
+    M = cordon_manifest_free(M);
+    M = cordon_manifest_new();
+    input(M, "host/bin/tool", CORDON_USE_READLINK);
+    cordon_manifest_sort(M);
+    cr_assert(eq(int, do_pack(out, CORDON_PACK_TAR, NULL, NULL, &err), 0), "%s", err.text);
+    cr_assert(not(archive_has(out, "host/alt/tool")));
+    cr_assert(archive_has(out, "host/bin/tool"));
+}
