@@ -12,6 +12,7 @@
  * first read, from the work tree's snapshot, or flagged unhashed. Files are
  * hashed in parallel at the end, never on the hook's path.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -296,9 +297,64 @@ static bool absolute(const char *p) {
     return p && p[0] == '/';
 }
 
+/* Whether a path needs normalising: "//", "/./", "/../", a trailing "/". */
+static bool needs_canon(const char *p) {
+    if (!p || p[0] != '/')
+        return false;
+    for (const char *q = p; *q; q++) {
+        if (q[0] != '/')
+            continue;
+        if (q[1] == '/' || (q[1] == '\0' && q != p))
+            return true;
+        if (q[1] == '.' && (q[2] == '/' || q[2] == '\0'))
+            return true;
+        if (q[1] == '.' && q[2] == '.' && (q[3] == '/' || q[3] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/* The loader's candidates come as it built them ("$ORIGIN/../lib"). A ".."
+ * after a symlink is not the lexical parent, so the part up to the last ".."
+ * is resolved on this host when it exists; the rest is lexical. */
+static const char *canon(const char *p, char *buf) {
+    if (!needs_canon(p))
+        return p;
+    const char *last = NULL;
+    for (const char *q = strstr(p, "/.."); q; q = strstr(q + 1, "/.."))
+        if (q[3] == '/' || q[3] == '\0')
+            last = q;
+    if (last) {
+        char head[PATH_MAX];
+        size_t n = (size_t)(last - p) + 3;
+        if (n < sizeof head) {
+            memcpy(head, p, n);
+            head[n] = '\0';
+            char real[PATH_MAX];
+            if (realpath(head, real) &&
+                snprintf(buf, PATH_MAX, "%s/%s", real, last + 3) < PATH_MAX) {
+                cordon_path_normalize(buf);
+                return buf;
+            }
+        }
+    }
+    snprintf(buf, PATH_MAX, "%s", p);
+    cordon_path_normalize(buf);
+    return buf;
+}
+
 static int on_record(struct collector *c, const struct cordon_trace_rec *r, const char *s1,
                      const char *s2) {
     c->records++;
+    char b1[PATH_MAX], b2[PATH_MAX];
+    /* GETENV's strings are a name and a value, READLINK's second a link's
+     * text, SYMLINK's first one too: those are not paths to normalise. */
+    if (r->kind != CORDON_TRACE_GETENV && r->kind != CORDON_TRACE_ARGV &&
+        r->kind != CORDON_TRACE_SYMLINK)
+        s1 = canon(s1, b1);
+    if (r->kind == CORDON_TRACE_RENAME || r->kind == CORDON_TRACE_LINK ||
+        r->kind == CORDON_TRACE_SYMLINK || r->kind == CORDON_TRACE_DLOPEN)
+        s2 = canon(s2, b2);
     switch ((enum cordon_trace_kind)r->kind) {
     case CORDON_TRACE_OPEN:
         return absolute(s1) ? on_open(c, r, s1) : 0;
@@ -796,40 +852,142 @@ static void collector_free(struct collector *c) {
     cordon_map_free(c->envs);
 }
 
-/* A file read through a symlink (libz.so -> libz.so.1.2.13) is the
- * symlink and the file it resolves to: both become inputs, so the file's
- * bytes are hashed and verified, not only the link's text. */
+/* What the kernel opens on exec, out of every hook's sight: a script's "#!"
+ * interpreter and an ELF program's PT_INTERP loader. Writes the path into
+ * `out` and returns true if there is one. */
+static bool exec_interpreter(const char *path, char *out, size_t size) {
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    unsigned char buf[512];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n < 4)
+        return false;
+    buf[n] = 0;
+    if (buf[0] == '#' && buf[1] == '!') {
+        const char *p = (const char *)buf + 2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, " \t\n");
+        if (!len || p[0] != '/' || len >= size)
+            return false;
+        memcpy(out, p, len);
+        out[len] = '\0';
+        return true;
+    }
+    if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) ||
+        buf[EI_CLASS] != ELFCLASS64)
+        return false;
+    Elf64_Ehdr eh;
+    memcpy(&eh, buf, sizeof eh);
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        return false;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+            return false;
+        if (ph.p_type != PT_INTERP)
+            continue;
+        if (!ph.p_filesz || ph.p_filesz >= size)
+            return false;
+        if (pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            return false;
+        out[ph.p_filesz - 1] = '\0';
+        return out[0] == '/';
+    }
+    return false;
+}
+
+static int add_interpreters(struct collector *c) {
+    /* Indexes, not pointers: adding states may move the list. Interpreters
+     * added at the end are visited too (a script run by a script). */
+    for (size_t i = 0; i < c->n_plist; i++) {
+        struct pstate *s = c->plist[i];
+        if (!(s->uses & CORDON_USE_EXEC))
+            continue;
+        char interp[PATH_MAX];
+        if (!exec_interpreter(s->path, interp, sizeof interp))
+            continue;
+        int pid = s->first_pid;
+        struct pstate *t = path_state(c, interp);
+        if (!t)
+            return -ENOMEM;
+        if (!(t->uses & CORDON_USE_EXEC))
+            note_use(t, CORDON_USE_EXEC, pid);
+    }
+    return 0;
+}
+
+/* Where a symlink's text points, with the directory part resolved on this
+ * host (so "../lib" after a symlinked directory lands where the kernel
+ * lands). false when it cannot be read. */
+static bool link_next(const char *link, char *out) {
+    char text[PATH_MAX];
+    ssize_t n = readlink(link, text, sizeof text - 1);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    char joined[PATH_MAX];
+    if (text[0] == '/') {
+        snprintf(joined, sizeof joined, "%s", text);
+    } else {
+        const char *slash = strrchr(link, '/');
+        int len = (int)(slash - link);
+        if (snprintf(joined, sizeof joined, "%.*s/%s", len, link, text) >= (int)sizeof joined)
+            return false;
+    }
+    cordon_path_normalize(joined);
+    char *base = strrchr(joined, '/');
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(base - joined), joined);
+    char real[PATH_MAX];
+    if (!realpath(dir[0] ? dir : "/", real))
+        snprintf(real, sizeof real, "%s", dir[0] ? dir : "/");
+    if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base + 1) >= PATH_MAX)
+        return false;
+    return true;
+}
+
+/* A file reached through symlinks (cc -> /etc/alternatives/cc -> ... ->
+ * gcc-12) is every link of the chain and the file at its end: all are
+ * inputs, so each link's text and the file's bytes are recorded, verified
+ * and packed. */
 static int follow_symlinks(struct collector *c) {
     size_t n = c->n_plist;
     for (size_t i = 0; i < n; i++) {
         struct pstate *s = c->plist[i];
-        unsigned content =
-            s->uses & (CORDON_USE_READ | CORDON_USE_EXEC | CORDON_USE_LOAD | CORDON_USE_LIST);
-        if (!content || is_virtual(s->path))
+        unsigned uses = s->uses & (CORDON_USE_READ | CORDON_USE_EXEC | CORDON_USE_LOAD |
+                                   CORDON_USE_LIST | CORDON_USE_STAT);
+        if (!uses || is_virtual(s->path))
             continue;
-        struct stat st;
-        if (lstat(s->path, &st) < 0 || !S_ISLNK(st.st_mode))
-            continue;
-        char real[PATH_MAX];
-        if (!realpath(s->path, real) || strcmp(real, s->path) == 0)
-            continue;
-        struct pstate *t = path_state(c, real);
-        if (!t)
-            return -ENOMEM;
-        /* path_state may have moved plist; s itself did not move. */
-        if (!t->written) {
-            if (!t->uses)
-                t->first_pid = s->first_pid;
-            t->uses |= content;
-            t->seen_present = true;
-            if (s->have_id && !t->have_id) {
-                t->have_id = true;
-                t->dev = s->dev;
-                t->ino = s->ino;
-                t->size = s->size;
-                t->mtime_ns = s->mtime_ns;
-                t->mode = s->mode;
+        char cur[PATH_MAX];
+        snprintf(cur, sizeof cur, "%s", s->path);
+        for (int depth = 0; depth < 40; depth++) {
+            struct stat st;
+            if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode))
+                break;
+            char next[PATH_MAX];
+            if (!link_next(cur, next) || !strcmp(next, cur))
+                break;
+            struct pstate *t = path_state(c, next);
+            if (!t)
+                return -ENOMEM;
+            /* path_state may move the list, never the states themselves. */
+            if (!t->written) {
+                if (!t->uses)
+                    t->first_pid = s->first_pid;
+                t->uses |= uses;
+                t->seen_present = true;
+                if (s->have_id && !t->have_id) {
+                    t->have_id = true;
+                    t->dev = s->dev;
+                    t->ino = s->ino;
+                    t->size = s->size;
+                    t->mtime_ns = s->mtime_ns;
+                    t->mode = s->mode;
+                }
             }
+            memcpy(cur, next, sizeof cur);
         }
     }
     return 0;
@@ -892,7 +1050,9 @@ int collect_build(const struct cordon_collect_options *opts, const struct collec
     r = collect_log(&c, opts->log, err);
     if (r < 0)
         goto out;
-    r = follow_symlinks(&c);
+    r = add_interpreters(&c);
+    if (r >= 0)
+        r = follow_symlinks(&c);
     if (r < 0) {
         cordon_error_set(err, -r, NULL, 0, 0, "out of memory");
         goto out;

@@ -248,6 +248,41 @@ static _Noreturn void watch(struct session *s, int rd) {
     _exit(0);
 }
 
+/* The candidates the PATH search did not find, kept until the pid is known. */
+struct probes {
+    char **paths;
+    size_t n, cap;
+};
+
+static void note_probe(void *ctx, const char *path) {
+    struct probes *p = ctx;
+    char *copy = strdup(path);
+    if (!copy || cordon_grow((void **)&p->paths, &p->cap, p->n + 1, sizeof *p->paths) < 0) {
+        free(copy); /* a probe less in the manifest; not worth failing for */
+        return;
+    }
+    p->paths[p->n++] = copy;
+}
+
+static void probes_release(struct probes *p) {
+    for (size_t i = 0; i < p->n; i++)
+        free(p->paths[i]);
+    free(p->paths);
+}
+
+static void log_record(int fd, unsigned kind, pid_t pid, int err, const char *path) {
+    struct cordon_trace_rec head = {.kind = (uint16_t)kind, .pid = pid, .err = err};
+    char buf[CORDON_TRACE_MAX];
+    size_t n = cordon_trace_encode(buf, &head, path, strlen(path), NULL, 0);
+    (void)!write(fd, buf, n);
+}
+
+static void log_launch(int fd, pid_t pid, const char *program, const struct probes *p) {
+    for (size_t i = 0; i < p->n; i++)
+        log_record(fd, CORDON_TRACE_STAT, pid, ENOENT, p->paths[i]);
+    log_record(fd, CORDON_TRACE_EXEC, pid, 0, program);
+}
+
 static int absolute_path(const char *cwd, const char *p, char *out, size_t size) {
     return cordon_path_join(cwd, p, out, size);
 }
@@ -282,7 +317,7 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
 
     /* The log first: if it cannot be made, nothing is run. */
     _cleanup_close_ int logfd =
-        open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (logfd < 0)
         return cordon_error_set(err, errno, s.log, 0, 0, "cannot create the event log '%s'", s.log);
 
@@ -329,8 +364,19 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
     sigaction(SIGHUP, &fwd, &old_hup);
 
     s.start_ns = cordon_now_ns();
-    pid_t pid;
-    r = launch_spawn(opts->argv, env, &pid, err);
+    /* The command's own PATH search happens here, out of the hook's sight:
+     * what it tried and found go into the log as the build's first events. */
+    struct probes probes = {0};
+    char program[PATH_MAX];
+    pid_t pid = 0;
+    r = launch_find(opts->argv[0], s.cwd, program, sizeof program, note_probe, &probes);
+    if (r < 0)
+        r = cordon_error_set(err, -r, opts->argv[0], 0, 0, "cannot run '%s'", opts->argv[0]);
+    else
+        r = launch_spawn(program, opts->argv, env, &pid, err);
+    if (r >= 0)
+        log_launch(logfd, pid, program, &probes);
+    probes_release(&probes);
     if (r < 0) {
         close(pipefd[1]);
         while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
