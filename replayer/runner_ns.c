@@ -101,6 +101,7 @@ struct ns_plan {
     char cwd[PATH_MAX];
     char uid_map[32], gid_map[32];
     char **candidates;
+    char **sh_argv; /* "/bin/sh", (the candidate), argv[1]...: for ENOEXEC */
     char *const *argv;
     char **envp;
     mode_t umask;
@@ -203,6 +204,12 @@ __attribute__((noreturn)) static void command_main(const struct ns_plan *p) {
     int denied = -1;
     for (int i = 0; p->candidates[i]; i++) {
         execve(p->candidates[i], p->argv, p->envp);
+        if (errno == ENOEXEC) {
+            /* Neither ELF nor #!: execvp(3) hands it to the shell. */
+            p->sh_argv[1] = p->candidates[i];
+            execve("/bin/sh", p->sh_argv, p->envp);
+            fail(p, ST_EXEC, ENOEXEC, i, 126);
+        }
         switch (errno) {
         case ENOENT:
         case ENOTDIR:
@@ -232,6 +239,11 @@ static void build_root(const struct ns_plan *p) {
         fail(p, ST_BIND_ROOT, errno, 0, 125);
     static const mode_t modes[MP_MAX] = {0555, 0755, 01777};
     for (int i = 0; i < MP_MAX; i++) {
+        /* Nothing is mounted on /tmp: a symlink there resolves inside the
+         * root once we are in it. */
+        struct stat st;
+        if (i == MP_TMP && lstat(p->mp[i], &st) == 0 && S_ISLNK(st.st_mode))
+            continue;
         int e = mountpoint(p->mp[i], modes[i]);
         if (e)
             fail(p, ST_MOUNTPOINT, e, i, 125);
@@ -380,6 +392,13 @@ static int make_plan(struct ns_plan *p, const struct cordon_run_spec *spec,
     snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
     snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
     p->argv = spec->argv;
+    size_t argc = cordon_strv_length(spec->argv);
+    p->sh_argv = calloc(argc + 2, sizeof *p->sh_argv);
+    if (!p->sh_argv)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    p->sh_argv[0] = (char *)"/bin/sh";
+    for (size_t i = 1; i < argc; i++)
+        p->sh_argv[i + 1] = spec->argv[i];
 
     r = cordon_exec_candidates(spec->argv[0], spec->envp, &p->candidates);
     if (r < 0)
@@ -516,6 +535,7 @@ static void plan_free(struct ns_plan *p) {
         return;
     cordon_strv_free(p->candidates);
     cordon_strv_free(p->envp);
+    free(p->sh_argv); /* its strings are borrowed */
     free(p);
 }
 

@@ -132,6 +132,16 @@ for b in $backends; do
     assert_status 126 replay "$b" /etc
     assert_status 127 replay "$b" /no/such/path
 
+    log_step "$b: a script without #! runs with the root's /bin/sh, as execvp does"
+    mkdir -p "$root/work/bin"
+    printf 'echo "no-shebang $1"\n' >"$root/work/bin/plain"
+    printf '#!/bin/sh -e\necho "shebang $0 $1"\n' >"$root/work/bin/script"
+    chmod +x "$root/work/bin/plain" "$root/work/bin/script"
+    assert_status 0 replay "$b" /work/bin/plain arg
+    assert_file_has_content "$TEST_TMP/out" "^no-shebang arg$"
+    assert_status 0 replay "$b" ../bin/script arg
+    assert_file_has_content "$TEST_TMP/out" "^shebang ../bin/script arg$|^shebang /work/bin/script arg$"
+
     log_step "$b: the host's files are not visible by their host path"
     assert_status 1 replay "$b" cat "$TEST_TMP/host-marker"
 done
