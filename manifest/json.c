@@ -449,7 +449,8 @@ __attribute__((format(printf, 2, 3))) static int bad(struct rd *rd, const char *
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    return cordon_error_set(rd->err, EINVAL, rd->name, 0, 0, "%s", text);
+    /* The position of a field is its JSON path, so the file goes first. */
+    return cordon_error_set(rd->err, EINVAL, rd->name, 0, 0, "%s: %s", rd->name, text);
 }
 
 /* The member `key` of `obj`, NULL if absent (an error when required). */
@@ -885,9 +886,9 @@ static int read_manifest(struct rd *rd, json_t *root, struct cordon_manifest *m)
         return bad(rd, "cordon_manifest: expected an integer, got %s", jtype(v));
     if (json_integer_value(v) != CORDON_MANIFEST_VERSION)
         return cordon_error_set(rd->err, EPROTONOSUPPORT, rd->name, 0, 0,
-                                "unsupported manifest version %" JSON_INTEGER_FORMAT
+                                "%s: unsupported manifest version %" JSON_INTEGER_FORMAT
                                 " (this cordon reads %d)",
-                                json_integer_value(v), CORDON_MANIFEST_VERSION);
+                                rd->name, json_integer_value(v), CORDON_MANIFEST_VERSION);
     int r;
     json_t *host, *cmd, *cov;
     if ((r = get_string(rd, root, "", "tool", true, &m->tool)) < 0 ||

@@ -47,13 +47,29 @@ static int tally_add(struct tally *t, const char *name, uint64_t bytes) {
     return cordon_map_put(t->map, name, (void *)(uintptr_t)t->n);
 }
 
+/* "12.3 MiB", "840 B": for a column of at least 10 characters. */
+static const char *human(uint64_t n, char buf[32]) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, 32, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, 32, "%.1f %s", v, units[u]);
+    return buf;
+}
+
 static void tally_print(FILE *out, struct tally *t, size_t limit, bool bytes) {
+    char hb[32];
     if (t->n)
         qsort(t->v, t->n, sizeof *t->v, count_cmp);
     for (size_t i = 0; i < t->n && i < limit; i++) {
         if (bytes)
-            fprintf(out, "  %8zu  %10.1f MiB  %s\n", t->v[i].n,
-                    (double)t->v[i].bytes / (1024.0 * 1024.0), t->v[i].name);
+            fprintf(out, "  %8zu  %10s  %s\n", t->v[i].n, human(t->v[i].bytes, hb), t->v[i].name);
         else
             fprintf(out, "  %8zu  %s\n", t->v[i].n, t->v[i].name);
     }
@@ -148,8 +164,8 @@ int cordon_show(const struct cordon_manifest *m, FILE *out, struct cordon_error 
         if (in->type == CORDON_FT_FILE)
             by_size[n_files++] = in;
     }
-    fprintf(out, "\ninputs: %zu (%.1f MiB in files)\n", m->n_inputs,
-            (double)total / (1024.0 * 1024.0));
+    char hb[32];
+    fprintf(out, "\ninputs: %zu (%s in files)\n", m->n_inputs, human(total, hb));
     fputs("by type:\n", out);
     tally_print(out, &types, 10, true);
     fputs("by use:\n", out);
@@ -164,8 +180,7 @@ int cordon_show(const struct cordon_manifest *m, FILE *out, struct cordon_error 
         qsort(by_size, n_files, sizeof *by_size, size_cmp);
         fputs("largest:\n", out);
         for (size_t i = 0; i < n_files && i < 10; i++)
-            fprintf(out, "  %10.1f MiB  %s\n", (double)by_size[i]->size / (1024.0 * 1024.0),
-                    by_size[i]->path);
+            fprintf(out, "  %10s  %s\n", human(by_size[i]->size, hb), by_size[i]->path);
     }
 
     fprintf(out, "\noutputs: %zu\n", m->n_outputs);

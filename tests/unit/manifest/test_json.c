@@ -174,7 +174,7 @@ Test(manifest_json, unknown_version_is_eprotonosupport) {
     struct cordon_error err;
     cr_assert(
         eq(int, cordon_manifest_loadb(text, strlen(text), "v7.json", &m, &err), -EPROTONOSUPPORT));
-    cr_assert(eq(str, err.text, "unsupported manifest version 7 (this cordon reads 1)"));
+    cr_assert(eq(str, err.text, "v7.json: unsupported manifest version 7 (this cordon reads 1)"));
 }
 
 /* Every tests/data/manifest/invalid/<case>.json fails to load with an error
