@@ -643,8 +643,10 @@ static int get_type(struct rd *rd, json_t *obj, const char *ctx, enum cordon_fty
 static int check_path(struct rd *rd, const char *ctx, const char *path) {
     char buf[PATH_MAX];
     size_t n = strlen(path);
-    if (path[0] != '/' || n >= sizeof buf)
+    if (path[0] != '/')
         return bad(rd, "%s.path: '%s' is not an absolute path", ctx, path);
+    if (n >= sizeof buf)
+        return bad(rd, "%s.path: longer than PATH_MAX (%zu bytes)", ctx, n);
     memcpy(buf, path, n + 1);
     if (cordon_path_normalize(buf) != n || memcmp(buf, path, n) != 0)
         return bad(rd, "%s.path: '%s' is not normalised (expected '%s')", ctx, path, buf);

@@ -64,6 +64,8 @@ struct check {
     enum cordon_ftype now_type;
     uint32_t now_mode;
     char *now_target; /* TARGET: the link's text now */
+    bool size_only;   /* CONTENT of a file whose bytes the build did not need */
+    uint64_t now_size;
 };
 
 struct ctx {
@@ -165,6 +167,18 @@ static void check_input(const struct ctx *c, const struct cordon_input *in, bool
     }
     switch (in->type) {
     case CORDON_FT_FILE:
+        if (!cordon_use_needs_content(in->uses)) {
+            /* The build saw only metadata, so only metadata can matter; a
+             * packed root holds such files as sparse stand-ins. */
+            if ((uint64_t)st.st_size != in->size) {
+                k->state = ST_CHANGED;
+                k->change = CORDON_CHANGE_CONTENT;
+                k->size_only = true;
+                k->now_size = (uint64_t)st.st_size;
+                return;
+            }
+            break;
+        }
         if (in->has_hash) {
             if (!rehash && (uint64_t)st.st_size == in->size && mtime_ns(&st) == in->mtime_ns &&
                 (uint64_t)st.st_ino == in->ino)
@@ -256,6 +270,13 @@ static void print_input_change(FILE *out, const struct cordon_input *in, const s
                 (unsigned)k->now_mode);
         break;
     case CORDON_CHANGE_CONTENT:
+        if (k->size_only) {
+            fprintf(out, "%-8s %s: size %llu -> %llu (metadata only: not read by the build)\n",
+                    name, in->path, (unsigned long long)in->size, (unsigned long long)k->now_size);
+            break;
+        }
+        fprintf(out, "%-8s %s\n", name, in->path);
+        break;
     case CORDON_CHANGE_MISSING:
     case CORDON_CHANGE_LISTING:
     case CORDON_CHANGE_ENV:
