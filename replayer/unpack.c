@@ -1002,7 +1002,8 @@ static int copy_dir(struct dcopy *d, int dirfd, const char *prefix, int depth,
         }
         names[n++] = s;
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && r >= 0; i++) {
         char name[PATH_MAX];
         if ((size_t)snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "/" : "", names[i]) >=
