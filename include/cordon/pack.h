@@ -16,6 +16,22 @@
  *   4. entries are sorted by path, owners are 0/0 with no names, times come
  *      from the manifest: the same manifest and content give the same bytes.
  *
+ * Choices worth knowing:
+ *   - the root mirrors the host: input /usr/lib/x is entry "usr/lib/x";
+ *     symlinks keep their text (absolute targets are read relative to the
+ *     root by the runners), except a relative one with more ".." than it
+ *     is deep, which is stored as the absolute path it means on the host;
+ *   - .cordon/contents ("XXH3HEX NAME\n" per file with bytes, NAME as in
+ *     the archive, sorted bytewise) is the first regular file of the
+ *     archive, so unpack checks every byte as it writes it;
+ *   - a placeholder is a pax sparse file whose only data is one zero byte
+ *     at its end (libarchive 3.6.2 cannot read back a map with no region);
+ *     unpack writes no zero bytes, so it stays a hole;
+ *   - two paths share one inode (a hard link entry) only when content,
+ *     mode and mtime all agree, since a link cannot give them two;
+ *   - tar.zst uses zstd's multi-threaded mode, whose output is the same
+ *     for any number of workers from one up.
+ *
  * Unpack refuses entries that would land outside the root (absolute or ".."
  * names, symlinks whose target escapes, hard links out, writing through a
  * symlink), device nodes, fifos, setuid/setgid bits, and files whose bytes do
@@ -72,6 +88,8 @@ typedef void (*cordon_warn_fn)(void *ctx, const char *text);
 int cordon_pack(const struct cordon_pack_options *opts, struct cordon_pack_stats *ret_stats,
                 cordon_warn_fn warn, void *warn_ctx, struct cordon_error *err);
 
+/* A directory made by --format dir is copied through the same checks, not
+ * used in place: what replay runs in is always what was verified. */
 struct cordon_unpack_options {
     const char *archive; /* an archive, or a directory made by --format dir */
     const char *dest;    /* the root to create; must not exist yet */
