@@ -5,7 +5,8 @@
  * ...). The foundation uses it to keep secrets out of archives by default and
  * to let `pack --drop CATEGORY` leave a class of inputs out. Patterns are
  * matched against the recording's own HOME (from the manifest's environment),
- * not this host's.
+ * not this host's. The built-in rules (first match wins) are listed at the
+ * top of manifest/classify.c; the knowledge base adds explanations.
  */
 #pragma once
 
