@@ -88,7 +88,7 @@ if [[ -z ${TEST_TMP:-} ]]; then
     TEST_TMP=$(mktemp -d /tmp/cordon-e2e.XXXXXX)
     export TEST_TMP HOME=$TEST_TMP/home XDG_CACHE_HOME=$TEST_TMP/home/.cache
     mkdir -p "$XDG_CACHE_HOME"
-    cd "$TEST_TMP"
+    cd "$TEST_TMP" || exit 1
 fi
 
 lib_cleanup() {

@@ -14,7 +14,6 @@ set -euo pipefail
 
 tier=${1:?usage: tier.sh TIER SCRIPT}
 script=${2:?usage: tier.sh TIER SCRIPT}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 export CORDON_TIER=$tier
 
