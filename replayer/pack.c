@@ -605,7 +605,6 @@ static int add_dotcordon_files(struct pack *p) {
 static int choose_sources(struct pack *p) {
     _cleanup_free_ struct cordon_hash_job *jobs = calloc(p->n ? p->n : 1, sizeof *jobs);
     _cleanup_free_ struct pentry **owner = calloc(p->n ? p->n : 1, sizeof *owner);
-    _cleanup_free_ char *paths = NULL;
     if (!jobs || !owner)
         return oom(p);
     size_t nj = 0;

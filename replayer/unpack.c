@@ -852,6 +852,10 @@ static int unpack_archive(const struct cordon_unpack_options *opts, struct cordo
     int r = cordon_tree_new(opts->dest, opts->archive, &u.tree, err);
     if (r < 0)
         return r;
+    struct stat st;
+    struct cordon_progress progress;
+    cordon_progress_init(&progress, "unpacking",
+                         stat(opts->archive, &st) == 0 ? (uint64_t)st.st_size : 0, opts->quiet);
     struct archive_entry *e;
     const char *last = NULL;
     char lastbuf[PATH_MAX] = "";
@@ -866,6 +870,10 @@ static int unpack_archive(const struct cordon_unpack_options *opts, struct cordo
         r = read_entry(&u, e, err);
         if (r < 0)
             goto out;
+        /* Progress in archive bytes read: known up front, unlike the content. */
+        la_int64_t done = archive_filter_bytes(a, -1);
+        if (done > 0 && (uint64_t)done > progress.done)
+            cordon_progress_step(&progress, (uint64_t)done - progress.done);
         snprintf(lastbuf, sizeof lastbuf, "%s", archive_entry_pathname(e));
         last = lastbuf;
     }
@@ -879,6 +887,7 @@ static int unpack_archive(const struct cordon_unpack_options *opts, struct cordo
         goto out;
     r = cordon_tree_commit(u.tree, err);
 out:
+    cordon_progress_done(&progress);
     cordon_tree_free(u.tree);
     index_release(&u.index);
     return r;
