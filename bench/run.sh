@@ -151,8 +151,9 @@ dsize() { du -sb -- "$1" 2>/dev/null | awk '{ print $1 }'; }
 # The last informative line of a log, shortened: why something failed.
 why() {
 	local line
-	line=$(grep -aE 'cordon[^ ]*:|[Ee]rror|ERROR|CRITICAL|[Ff]ailed|[Ss]egmentation|[Ss]ignal|[Kk]illed|not found|[Cc]annot' -- "$1" 2>/dev/null |
+	line=$(grep -aE '[Ee]rror|ERROR|CRITICAL|[Ff]ailed|[Ss]egmentation|[Kk]illed|not found|[Cc]annot|\*\*\*' -- "$1" 2>/dev/null |
 		grep -av '^Checking' | tail -n 1)
+	[[ -n $line ]] || line=$(grep -aE '^cordon[^ ]*:' -- "$1" 2>/dev/null | grep -avE '^cordon: (root|replaying)' | tail -n 1)
 	[[ -n $line ]] || line=$(grep -av '^[[:space:]]*$' -- "$1" 2>/dev/null | tail -n 1)
 	line=${line//$'\t'/ }
 	printf '%s' "${line:0:140}"
@@ -259,6 +260,8 @@ build_helper() {
 # ------------------------------------------------------------------ cordon
 
 # CORDON_WHY is "" when a cordon binary is there to try, else why not.
+# Warnings are not errors here: a benchmark measures, and -O2 makes gcc 12
+# warn (-Wmaybe-uninitialized) where the default build does not.
 CORDON_WHY=""
 setup_cordon() {
 	if [[ -n ${CORDON:-} ]]; then
@@ -270,7 +273,8 @@ setup_cordon() {
 	echo "building cordon (Release) in $BUILD_DIR (log: $log)"
 	if ! {
 		{ [[ -f $BUILD_DIR/CMakeCache.txt ]] ||
-			cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCORDON_TESTS=OFF; } &&
+			cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCORDON_TESTS=OFF \
+				-DCORDON_WERROR=OFF; } &&
 			cmake --build "$BUILD_DIR" -j2
 	} >"$log" 2>&1; then
 		if [[ -x $CORDON ]]; then
@@ -282,8 +286,7 @@ setup_cordon() {
 	[[ -x $CORDON || -n $CORDON_WHY ]] || CORDON_WHY="no binary at '$CORDON' after the build"
 }
 
-# Every cordon command runs with its cache and store under bench/work/cache.
-cordon_env() { env XDG_CACHE_HOME="$WORK/cache" "$@"; }
+
 
 # The manifest's inputs whose bytes the build needed (read, executed or
 # loaded regular files) that exist now: the file list of the tar baseline.
@@ -303,6 +306,9 @@ content_list() {
 		any(. == "read" or . == "exec" or . == "load"))) | .path' "$m")
 	printf '%d %d' "$n" "$gone"
 }
+
+# cordon's options go before its operands here (pack -o A M, replay
+# --backend B A): every argument parser takes that order.
 
 # ------------------------------------------------------------------ source
 
@@ -360,35 +366,48 @@ synthetic() {
 	mkdir -p -- "$wt" || die "cannot create '$wt'"
 	cp -al -- "$s/tree" "$wt/tree" 2>/dev/null || cp -a -- "$s/tree" "$wt/tree" || die "cannot copy the tree"
 	local logs=$s/run/logs m=$s/run/manifest.json a=$s/run/root.tar.zst
-	printf '\n%-26s %10s %12s  %s\n' step seconds peak_rss status
-	syn_row() { # NAME [extra]
-		local st=ok
-		((T_RC == 0)) || st="failed: $(rc_text "$T_RC"): $(why "$logs/$1.log")"
-		printf '%-26s %10s %9s MB  %s\n' "$1" "$T_SEC" "$(awk -v k="${T_RSS:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$st${2:+ ($2)}"
+	local cache=$WORK/cache
+	printf '\n%-36s %10s %12s  %s\n' step seconds peak_rss status
+	# syn_step NAME LOG DIR CMD...: run and print one row; SYN_OK says ok.
+	syn_step() {
+		local name=$1 log=$logs/$2.log dir=$3
+		shift 3
+		run_timed "$dir" "$log" "$@"
+		SYN_ST=ok
+		((T_RC == 0)) || SYN_ST="failed: $(rc_text "$T_RC"): $(why "$log")"
 		SYN_OK=$((T_RC == 0))
+		SYN_NAME=$name
 	}
-	run_timed "$wt" "$logs/native.log" "$BIN/synth" read tree out.txt
-	syn_row native "$(tr '\n' ' ' <"$wt/out.txt" 2>/dev/null)"
+	syn_print() { # [extra]
+		printf '%-36s %10s %9s MB  %s\n' "$SYN_NAME" "$T_SEC" \
+			"$(awk -v k="${T_RSS:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$SYN_ST${1:+ ($1)}"
+	}
+	# What creating that many files costs on this file system: the floor
+	# under a snapshot, an unpack or a working root.
+	syn_step "cp -a of the tree (baseline)" cp "$s/run" cp -a -- "$s/tree" "$s/run/tree-copy"
+	syn_print
+	rm -rf -- "$s/run/tree-copy"
+	syn_step "native read" native "$wt" "$BIN/synth" read tree out.txt
+	syn_print "$(tr '\n' ' ' <"$wt/out.txt" 2>/dev/null)"
 	rm -f -- "$wt/out.txt"
-	run_timed "$wt" "$logs/record.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" record -o "$m" -- "$BIN/synth" read tree out.txt
-	local extra=""
-	[[ -f $m ]] && extra="manifest $(human "$(fsize "$m")"), $(jq '.inputs | length' "$m" 2>/dev/null) inputs"
-	syn_row "cordon record" "$extra"
-	if ((SYN_OK)); then
-		run_timed "$wt" "$logs/verify.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" verify "$m"
-		syn_row "cordon verify"
-		run_timed "$s/run" "$logs/pack.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack "$m" -o "$a"
-		syn_row "cordon pack" "$([[ -f $a ]] && human "$(fsize "$a")")"
-		if ((SYN_OK)); then
-			local b
-			for b in namespace fakechroot; do
-				run_timed "$s/run" "$logs/replay-$b-cold.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" replay "$a" --backend "$b"
-				syn_row "cordon replay $b cold" "unpack + run"
-				run_timed "$s/run" "$logs/replay-$b.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" replay "$a" --backend "$b"
-				syn_row "cordon replay $b" "cached root"
-			done
+	syn_step "cordon record" record "$wt" env XDG_CACHE_HOME="$cache" "$CORDON" record -o "$m" -- "$BIN/synth" read tree out.txt
+	[[ -f $m ]] && syn_print "manifest $(human "$(fsize "$m")"), $(jq '.inputs | length' "$m" 2>/dev/null) inputs; includes the work tree's snapshot"
+	[[ -f $m ]] || syn_print
+	((SYN_OK)) || return 0
+	syn_step "cordon verify" verify "$wt" env XDG_CACHE_HOME="$cache" "$CORDON" verify "$m"
+	syn_print
+	syn_step "cordon pack" pack "$s/run" env XDG_CACHE_HOME="$cache" "$CORDON" pack -o "$a" "$m"
+	syn_print "$([[ -f $a ]] && human "$(fsize "$a")")"
+	((SYN_OK)) || return 0
+	local b step
+	for step in namespace-cold namespace fakechroot; do
+		b=${step%-cold}
+		syn_step "cordon replay --backend $b" "replay-$step" "$s/run" env XDG_CACHE_HOME="$cache" "$CORDON" replay --backend "$b" "$a"
+		if ((SYN_OK)) && ! grep -q '^outputs: identical' "$logs/replay-$step.log"; then
+			SYN_ST="failed: $(grep -a '^outputs:' "$logs/replay-$step.log" | head -n 1)"
 		fi
-	fi
+		if [[ $step == *-cold ]]; then syn_print "first: unpack + working root + run"; else syn_print "cached root: working root + run"; fi
+	done
 	echo
 	echo "logs: $logs"
 }
@@ -463,7 +482,7 @@ prepare_cordon() {
 		return
 	fi
 	echo "   record: $T_SEC s, manifest $(human "$(fsize "$REF_M")"), $(jq '.inputs | length' "$REF_M") inputs"
-	run_timed "$REF" "$LOGS/ref-pack.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack "$REF_M" -o "$REF_A"
+	run_timed "$REF" "$LOGS/ref-pack.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack -o "$REF_A" "$REF_M"
 	if ((T_RC != 0)) || [[ ! -s $REF_A ]]; then
 		REF_WHY="cordon pack failed ($(rc_text "$T_RC")): $(why "$LOGS/ref-pack.log")"
 		echo "   pack: $REF_WHY"
@@ -483,17 +502,28 @@ prepare_cordon() {
 	done
 }
 
+# "1 of 63 differ: configure.log" from a replay's log (up to 3 names).
+outputs_differ() {
+	local summary names
+	summary=$(grep -a '^outputs:' "$1" | head -n 1)
+	summary=${summary#outputs: }
+	names=$(awk '$1 == "differs" || $1 == "missing" || $1 == "new" { n = split($2, p, "/"); printf "%s%s", sep, p[n]; sep = ", " }' "$1" |
+		cut -c1-80)
+	printf '%s%s' "${summary:-no comparison printed}" "${names:+: $names}"
+}
+
 # run_replay BACKEND LOG: replay the reference archive; sets R_STATUS.
 R_STATUS=""
 run_replay() {
 	local b=$1 log=$2
-	run_timed "$REF" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" replay "$REF_A" --backend "$b"
+	run_timed "$REF" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" replay --backend "$b" "$REF_A"
+	# cordon replay prints "outputs: identical (N files)" or what differs.
 	if ((T_RC != 0)); then
 		R_STATUS="failed: $(rc_text "$T_RC"): $(why "$log")"
-	elif grep -qiE 'differ|mismatch' "$log" && ! grep -qiE '(^|[^0-9])0 (outputs? )?differ' "$log"; then
-		R_STATUS="failed: outputs differ: $(grep -aiE 'differ|mismatch' "$log" | head -n 1 | cut -c1-100)"
-	else
+	elif grep -q '^outputs: identical' "$log"; then
 		R_STATUS=ok
+	else
+		R_STATUS="differs: $(outputs_differ "$log")"
 	fi
 	if [[ -e $REF/prefix ]]; then
 		R_STATUS="leaked: wrote '$REF/prefix' on the host"
@@ -503,9 +533,9 @@ run_replay() {
 
 # ------------------------------------------------------------------ variants
 
-# A run whose time counts: ok, or it ran through but leaked onto the host
-# (the status column says so).
-ran() { [[ ${STATUS["$1 $2"]:-} == ok || ${STATUS["$1 $2"]:-} == leaked* ]]; }
+# A run whose time counts: ok, or it ran through but leaked onto the host or
+# some outputs differ from the recorded ones (the status column says so).
+ran() { [[ ${STATUS["$1 $2"]:-} =~ ^(ok|leaked|differs) ]]; }
 
 # run_variant VARIANT ROUND: one timed run; fills SEC, STATUS, RSS, SIZE.
 run_variant() {
@@ -529,6 +559,10 @@ run_variant() {
 			"$CORDON" record -o "$d/manifest.json" -- sh -c "$(workload "$d")"
 		if [[ -s $d/manifest.json ]]; then
 			SIZE[$key]=$(fsize "$d/manifest.json")
+			# Untimed: a manifest that cordon cannot read back is no use.
+			if ((T_RC == 0)) && ! "$CORDON" show "$d/manifest.json" >"$log.show" 2>&1; then
+				st="failed: the manifest does not read back: $(why "$log.show")"
+			fi
 		elif ((T_RC == 0)); then
 			st="failed: no manifest written"
 		fi
@@ -549,7 +583,7 @@ run_variant() {
 		d=$RUNS/r$r-$v
 		rm -rf -- "$d" && mkdir -p -- "$d"
 		if [[ $v == cordon-pack ]]; then
-			run_timed "$d" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack "$m" -o "$d/root.tar.zst"
+			run_timed "$d" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack -o "$d/root.tar.zst" "$m"
 			SIZE[$key]=$(fsize "$d/root.tar.zst")
 		else
 			local counts
@@ -644,9 +678,10 @@ run_variant() {
 
 # ------------------------------------------------------------------ run
 
-printf '# bench/run.sh %s: %s, kernel %s, %s CPUs, zlib %s, make -j%d, rounds %d\n' \
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+printf '# bench/run.sh %s: %s, kernel %s, %s CPUs, load %s, zlib %s, make -j%d, rounds %d\n' \
 	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(uname -r)" \
-	"$(nproc)" "$(basename -- "$SRC")" "$JOBS" "$ROUNDS" | tee "$TSV"
+	"$(nproc)" "$(loadavg)" "$(basename -- "$SRC")" "$JOBS" "$ROUNDS" | tee "$TSV"
 printf 'round\tvariant\tseconds\tratio_to_native\trss_kb\tsize_bytes\tstatus\n' >>"$TSV"
 if [[ -n $CORDON_WHY ]]; then
 	note "cordon variants not available: $CORDON_WHY"
@@ -745,5 +780,6 @@ for v in "${VARIANTS[@]}"; do [[ -n ${NOTE[$v]:-} ]] && echo "note: $v: ${NOTE[$
 [[ -s $REF_A ]] && echo "note: reference root $(human "$(fsize "$REF_A")") ($REF_A), manifest $(human "$(fsize "$REF_M")")"
 echo
 echo "peak_rss: the largest resident set of the command or any one of its descendants (getrusage via /usr/bin/time -v)"
+echo "load average at the end: $(loadavg) (on $(nproc) CPUs: anything else running skews every figure)"
 echo "raw results: $TSV"
 echo "logs: $LOGS"
