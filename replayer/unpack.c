@@ -298,20 +298,24 @@ static int open_parent(struct cordon_tree *t, const char *name, const char **ret
     return fd;
 }
 
+/* Why `name` is refused (absolute, "..", not normalised), or 0. */
+static int check_name(const char *label, const char *name, struct cordon_error *err) {
+    if (cordon_pack_name_ok(name))
+        return 0;
+    if (name && (name[0] == '/'))
+        return cordon_error_set(err, EINVAL, label, 0, 0, "refusing '%s': absolute name", name);
+    if (name && (strcmp(name, "..") == 0 || strncmp(name, "../", 3) == 0 || strstr(name, "/../") ||
+                 (strlen(name) >= 3 && strcmp(name + strlen(name) - 3, "/..") == 0)))
+        return cordon_error_set(err, EINVAL, label, 0, 0, "refusing '%s': '..' in the name", name);
+    return cordon_error_set(err, EINVAL, label, 0, 0,
+                            "refusing '%s': not a normalised relative name", name ? name : "");
+}
+
 /* Name checks shared by every kind of entry. */
 static int check_new(struct cordon_tree *t, const char *name, bool dir, struct cordon_error *err) {
-    if (!cordon_pack_name_ok(name)) {
-        if (name && (name[0] == '/'))
-            return cordon_error_set(err, EINVAL, t->label, 0, 0, "refusing '%s': absolute name",
-                                    name);
-        if (name &&
-            (strcmp(name, "..") == 0 || strncmp(name, "../", 3) == 0 || strstr(name, "/../") ||
-             (strlen(name) >= 3 && strcmp(name + strlen(name) - 3, "/..") == 0)))
-            return cordon_error_set(err, EINVAL, t->label, 0, 0, "refusing '%s': '..' in the name",
-                                    name);
-        return cordon_error_set(err, EINVAL, t->label, 0, 0,
-                                "refusing '%s': not a normalised relative name", name ? name : "");
-    }
+    int r = check_name(t->label, name, err);
+    if (r < 0)
+        return r;
     struct node *n = node_get(t, name);
     if (n && !(dir && n->kind == NODE_DIR && n->implicit))
         return cordon_error_set(err, EINVAL, t->label, 0, 0, "refusing '%s': duplicate entry",
@@ -794,6 +798,10 @@ static int read_entry(struct unpack *u, struct archive_entry *e, struct cordon_e
     if (len > 1 && name[len - 1] == '/')
         name[--len] = '\0';
 
+    /* The name first: a hostile entry is refused for what makes it hostile. */
+    int r = check_name(u->label, name, err);
+    if (r < 0)
+        return r;
     mode_t type = archive_entry_filetype(e);
     unsigned perm = archive_entry_perm(e) & 07777;
     const char *hardlink = archive_entry_hardlink(e);
@@ -804,6 +812,10 @@ static int read_entry(struct unpack *u, struct archive_entry *e, struct cordon_e
                                                                 : "an unknown file type";
         return cordon_error_set(err, EINVAL, u->label, 0, 0, "refusing '%s': %s", name, what);
     }
+    if (hardlink && !cordon_pack_name_ok(hardlink))
+        return cordon_error_set(err, EINVAL, u->label, 0, 0,
+                                "refusing hard link '%s' -> '%s': the target is outside the root",
+                                name, hardlink);
     if (perm & (S_ISUID | S_ISGID))
         return cordon_error_set(err, EINVAL, u->label, 0, 0,
                                 "refusing '%s': setuid or setgid bit (mode %04o)", name, perm);
@@ -825,7 +837,7 @@ static int read_entry(struct unpack *u, struct archive_entry *e, struct cordon_e
         char target[PATH_MAX];
         snprintf(target, sizeof target, "%s", hardlink);
         struct index_item *item = cordon_map_get(u->index.map, name);
-        int r = cordon_tree_add_hardlink(u->tree, name, target, item ? &item->hash : NULL, err);
+        r = cordon_tree_add_hardlink(u->tree, name, target, item ? &item->hash : NULL, err);
         if (r >= 0 && item)
             item->seen = true;
         return r;
