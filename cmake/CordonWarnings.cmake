@@ -5,7 +5,7 @@ function(cordon_warnings target)
     -Wall -Wextra -Wno-missing-field-initializers
     -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wimplicit-function-declaration
     -Wformat=2 -Wformat-nonliteral -Wpointer-arith -Wreturn-type -Wint-conversion
-    -Wincompatible-pointer-types -Wswitch-enum -Wundef -Wvla-larger-than=65536
+    -Wincompatible-pointer-types -Wswitch-enum -Wundef $<$<C_COMPILER_ID:GNU>:-Wvla-larger-than=65536>
     -Wno-switch-enum
     # A heuristic that fires on every bounded snprintf into PATH_MAX buffers;
     # truncation is checked by return value where it matters.

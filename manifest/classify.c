@@ -185,8 +185,7 @@ enum cordon_category cordon_classify_path(const char *path, const char *home,
     if (cordon_path_under(path, "/proc") || cordon_path_under(path, "/sys") ||
         cordon_path_under(path, "/dev"))
         return CORDON_CAT_VIRTUAL;
-    if (worktree && worktree[0] == '/' && cordon_path_under(path, worktree))
-        return CORDON_CAT_DECLARED;
+    bool in_worktree = worktree && worktree[0] == '/' && cordon_path_under(path, worktree);
     char h[4096];
     if (home && home[0] == '/' && strlen(home) < sizeof h) {
         strcpy(h, home);
@@ -197,10 +196,17 @@ enum cordon_category cordon_classify_path(const char *path, const char *home,
     if (home && cordon_path_under(path, home)) {
         size_t n = strlen(home);
         if (!path[n])
-            return CORDON_CAT_UNDECLARED; /* HOME itself */
-        return first_match(home_rules, CORDON_ARRAY_SIZE(home_rules), path + n + 1,
-                           CORDON_CAT_UNDECLARED);
+            return in_worktree ? CORDON_CAT_DECLARED : CORDON_CAT_UNDECLARED; /* HOME itself */
+        /* The user's configuration, credentials and caches stay what they
+         * are even when the work tree holds HOME (or HOME the work tree). */
+        enum cordon_category c = first_match(home_rules, CORDON_ARRAY_SIZE(home_rules),
+                                             path + n + 1, CORDON_CAT_INVALID);
+        if (c != CORDON_CAT_INVALID)
+            return c;
+        return in_worktree ? CORDON_CAT_DECLARED : CORDON_CAT_UNDECLARED;
     }
+    if (in_worktree)
+        return CORDON_CAT_DECLARED;
     if (!path[1])
         return CORDON_CAT_SYSTEM;
     return first_match(system_rules, CORDON_ARRAY_SIZE(system_rules), path + 1,

@@ -56,7 +56,9 @@ const char *cordon_error_format(const struct cordon_error *e, char *buf, size_t 
         ADD(" ");
     }
     ADD("%s", e->text[0] ? e->text : "error");
-    if (e->code > 0) {
+    /* EINVAL and EBADMSG mean "bad content": the text already says what is
+     * wrong, and "Invalid argument" would only blur it. */
+    if (e->code > 0 && e->code != EINVAL && e->code != EBADMSG && e->code != EPROTONOSUPPORT) {
         const char *s = strerror(e->code);
         if (!strstr(e->text, s))
             ADD(": %s", s);

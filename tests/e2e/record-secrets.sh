@@ -36,5 +36,6 @@ assert_file_exists "x$TEST_TMP/src/main.c"
 
 # --include credentials is the explicit way to carry them.
 assert_status 0 "$CORDON" pack -q m.json -o with.tar.zst --include credentials
-tar --zstd -tf with.tar.zst | grep -q '\.ssh/id_rsa$' || fail "--include credentials left id_rsa out"
+tar --zstd -tf with.tar.zst >with.list
+assert_file_has_content with.list '\.ssh/id_rsa$'
 # Variables are redacted even then: the manifest never had them.
