@@ -83,7 +83,7 @@ int cordon_cmd_replay(int argc, char **argv) {
             opts.quiet = true;
             break;
         case 'h':
-            fputs(replay_usage, stdout);
+            (void)fputs(replay_usage, stdout);
             return 0;
         default:
             cordon_usage_error("replay", "invalid option");
@@ -134,14 +134,14 @@ int cordon_cmd_replay(int argc, char **argv) {
     } else if (!opts.quiet) {
         cordon_warn("replaying with %s", cordon_backend_name(opts.backend));
     }
-    fflush(stdout);
-    fflush(stderr);
+    (void)fflush(stdout);
+    (void)fflush(stderr);
 
     struct cordon_replay_result res;
     struct cordon_error err;
     cordon_error_clear(&err);
     int r = cordon_replay(&opts, &res, stdout, &err);
-    fflush(stdout);
+    (void)fflush(stdout);
     if (r < 0) {
         cordon_print_error(&err);
         if (res.exec_error == ENOENT)

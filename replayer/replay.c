@@ -54,7 +54,7 @@ static void warnf(const struct cordon_replay_options *o, const char *fmt, ...) {
     char buf[PATH_MAX + 512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    (void)vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     o->warn(o->warn_ctx, buf);
 }
@@ -70,12 +70,13 @@ static bool cat2(char *out, size_t size, const char *a, const char *b) {
 static int cache_dir(const struct cordon_replay_options *o, char *out, size_t size,
                      struct cordon_error *err) {
     int n;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (o->cache)
         n = snprintf(out, size, "%s", o->cache);
-    else if (getenv("XDG_CACHE_HOME") && getenv("XDG_CACHE_HOME")[0] == '/')
-        n = snprintf(out, size, "%s/cordon/roots", getenv("XDG_CACHE_HOME"));
-    else if (getenv("HOME") && getenv("HOME")[0] == '/')
-        n = snprintf(out, size, "%s/.cache/cordon/roots", getenv("HOME"));
+    else if (xdg && xdg[0] == '/')
+        n = snprintf(out, size, "%s/cordon/roots", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(out, size, "%s/.cache/cordon/roots", home);
     else
         return cordon_error_set(err, ENOENT, NULL, 0, 0,
                                 "no cache directory: set XDG_CACHE_HOME or HOME, or use --into");
@@ -110,9 +111,10 @@ static struct linker *the_linker; /* nftw has no context argument */
 static bool must_copy(const struct cordon_manifest *m, const char *abs) {
     if (!m)
         return false;
-    if (m->worktree && strcmp(m->worktree, "/") && cordon_path_under(abs, m->worktree))
+    if (m->worktree && strcmp(m->worktree, "/") != 0 && cordon_path_under(abs, m->worktree))
         return true;
-    if (m->command.cwd && strcmp(m->command.cwd, "/") && cordon_path_under(abs, m->command.cwd))
+    if (m->command.cwd && strcmp(m->command.cwd, "/") != 0 &&
+        cordon_path_under(abs, m->command.cwd))
         return true;
     return cordon_manifest_find_output(m, abs) != NULL;
 }
@@ -283,7 +285,7 @@ static int make_working_root(struct linker *l, struct cordon_error *err) {
 static const char *linked_written(const struct linker *l) {
     for (size_t i = 0; i < l->n_linked; i++) {
         char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s%s", l->src, l->linked[i].rel);
+        (void)snprintf(p, sizeof p, "%s%s", l->src, l->linked[i].rel);
         struct stat st;
         if (lstat(p, &st) < 0)
             return l->linked[i].rel;
@@ -314,7 +316,7 @@ static int prepare_into(const char *into, struct cordon_error *err) {
 
 static int write_marker(const char *root, struct cordon_error *err) {
     char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/" MARKER, root);
+    (void)snprintf(p, sizeof p, "%s/" MARKER, root);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return cordon_error_set(err, errno, p, 0, 0, "cannot write '%s'", p);
@@ -366,7 +368,7 @@ static int compare_outputs(const struct cordon_manifest *m, const char *root,
                 what = "differs";
             else {
                 target[n] = '\0';
-                if (!o->target || strcmp(target, o->target))
+                if (!o->target || strcmp(target, o->target) != 0)
                     what = "differs";
             }
             break;
@@ -399,14 +401,14 @@ static int compare_outputs(const struct cordon_manifest *m, const char *root,
         if (what) {
             ret->outputs_differ++;
             if (out)
-                fprintf(out, "%-8s %s\n", what, o->path);
+                (void)fprintf(out, "%-8s %s\n", what, o->path);
         }
     }
     (void)close(rootfd);
     if (out && !quiet && !ret->outputs_differ)
-        fprintf(out, "outputs: identical (%u file%s)\n", files, files == 1 ? "" : "s");
+        (void)fprintf(out, "outputs: identical (%u file%s)\n", files, files == 1 ? "" : "s");
     else if (out && ret->outputs_differ)
-        fprintf(out, "outputs: %u of %u differ\n", ret->outputs_differ, ret->outputs_checked);
+        (void)fprintf(out, "outputs: %u of %u differ\n", ret->outputs_differ, ret->outputs_checked);
     return 0;
 }
 
@@ -416,7 +418,7 @@ static int report_lacked(const struct cordon_manifest *orig, const char *root, i
                          struct cordon_replay_result *ret, FILE *out, bool quiet,
                          struct cordon_error *err) {
     char log[PATH_MAX];
-    snprintf(log, sizeof log, "%s" LOG_INSIDE, root);
+    (void)snprintf(log, sizeof log, "%s" LOG_INSIDE, root);
     struct cordon_collect_options co = {.log = log, .root_pid = pid, .quiet = true};
     struct cordon_manifest *m = NULL;
     int r = cordon_record_collect(&co, &m, err);
@@ -437,10 +439,10 @@ static int report_lacked(const struct cordon_manifest *orig, const char *root, i
             continue;
         ret->lacked++;
         if (out)
-            fprintf(out, "lacked: %s\n", path);
+            (void)fprintf(out, "lacked: %s\n", path);
     }
     if (out && !quiet && !ret->lacked)
-        fprintf(out, "lacked: nothing the recording had found\n");
+        (void)fprintf(out, "lacked: nothing the recording had found\n");
     cordon_manifest_free(m);
     return 0;
 }
@@ -448,7 +450,7 @@ static int report_lacked(const struct cordon_manifest *orig, const char *root, i
 /* The hook inside the root: the archive's, else this cordon's copied in. */
 static int place_hook(const char *root, const char *hook, struct cordon_error *err) {
     char dst[PATH_MAX];
-    snprintf(dst, sizeof dst, "%s" HOOK_INSIDE, root);
+    (void)snprintf(dst, sizeof dst, "%s" HOOK_INSIDE, root);
     struct stat st;
     if (lstat(dst, &st) == 0 && S_ISREG(st.st_mode))
         return 0;
@@ -456,7 +458,7 @@ static int place_hook(const char *root, const char *hook, struct cordon_error *e
         return cordon_error_set(err, ENOENT, dst, 0, 0,
                                 "--record needs the hook: '%s' is not in the root", HOOK_INSIDE);
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/.cordon/lib", root);
+    (void)snprintf(dir, sizeof dir, "%s/.cordon/lib", root);
     int r = cordon_mkdir_p(dir, 0755);
     if (r < 0)
         return cordon_error_set(err, -r, dir, 0, 0, "cannot create '%s'", dir);
@@ -558,7 +560,7 @@ static int get_root(const struct cordon_replay_options *o, struct replay_state *
 static int read_manifest(const struct cordon_replay_options *o, const char *root,
                          struct replay_state *s, struct cordon_error *err) {
     char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/" MANIFEST, root);
+    (void)snprintf(p, sizeof p, "%s/" MANIFEST, root);
     if (o->root && access(p, F_OK) < 0 && errno == ENOENT)
         return 0;
     return cordon_manifest_read(p, &s->m, err);
@@ -595,7 +597,7 @@ int cordon_replay(const struct cordon_replay_options *opts, struct cordon_replay
         s.linker.m = s.m;
         if ((r = make_working_root(&s.linker, err)) < 0)
             goto out;
-        snprintf(ret->root, sizeof ret->root, "%s", s.work);
+        (void)snprintf(ret->root, sizeof ret->root, "%s", s.work);
     }
 
     /* 3. command, environment, cwd */
@@ -621,7 +623,7 @@ int cordon_replay(const struct cordon_replay_options *opts, struct cordon_replay
             goto out;
         }
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+        (void)snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
         if ((r = cordon_env_set(&s.env, name, eq + 1)) < 0) {
             cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
             goto out;

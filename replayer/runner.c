@@ -69,8 +69,8 @@ static int write_file(const char *path, const char *text) {
 int cordon_userns_available(void) {
     /* The maps are formatted before the fork: the child makes system calls only. */
     char uid_map[64], gid_map[64];
-    snprintf(uid_map, sizeof uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
-    snprintf(gid_map, sizeof gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
+    (void)snprintf(uid_map, sizeof uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
+    (void)snprintf(gid_map, sizeof gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -104,7 +104,7 @@ static long read_sysctl(const char *path) {
     long v = -1;
     if (fscanf(f, "%ld", &v) != 1)
         v = -1;
-    fclose(f);
+    (void)fclose(f);
     return v;
 }
 
@@ -124,9 +124,9 @@ const char *cordon_userns_reason(int code, char *buf, size_t size) {
     else if (code == EINVAL)
         why = "this process is in a chroot";
     if (why)
-        snprintf(buf, size, "%s: %s", strerror(code), why);
+        (void)snprintf(buf, size, "%s: %s", strerror(code), why);
     else
-        snprintf(buf, size, "%s", strerror(code));
+        (void)snprintf(buf, size, "%s", strerror(code));
     return buf;
 }
 
@@ -240,7 +240,7 @@ int cordon_root_resolve(int rootfd, const char *path, char *out, size_t size) {
     if (fd < 0)
         return fd;
     char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    (void)snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(proc, out, size);
     int e = errno;
     (void)close(fd);
@@ -320,21 +320,21 @@ int cordon_replay_cache_key(const char *archive, char out[CORDON_HASH_HEX_LEN + 
 
 int cordon_fakechroot_library(const char *root, char *out, size_t size, bool *ret_host) {
     char carried[PATH_MAX];
-    snprintf(carried, sizeof carried, "%s/.cordon/lib/libfakechroot.so", root);
+    (void)snprintf(carried, sizeof carried, "%s/.cordon/lib/libfakechroot.so", root);
     struct stat st;
     /* lstat: the archive's copy is a file; a symlink there would be resolved
      * by the loader on the host. */
     if (lstat(carried, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(out, size, "%s", carried);
+        (void)snprintf(out, size, "%s", carried);
         *ret_host = false;
         return 0;
     }
     if (stat(HOST_FAKECHROOT, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(out, size, "%s", HOST_FAKECHROOT);
+        (void)snprintf(out, size, "%s", HOST_FAKECHROOT);
         *ret_host = true;
         return 0;
     }
-    snprintf(out, size, "%s", carried);
+    (void)snprintf(out, size, "%s", carried);
     return -ENOENT;
 }
 

@@ -71,7 +71,8 @@ static int elf_interp(const char *path, char *out, size_t size) {
         return -errno;
     Elf64_Ehdr eh;
     int r = -ENOEXEC;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
         goto out;
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
         goto out;
@@ -163,7 +164,7 @@ static void add_ldsoconf(int rootfd, const char *root, const char *conf, int dep
         if (s[0] == '/')
             add_libdir(rootfd, s, sb);
     }
-    fclose(f);
+    (void)fclose(f);
 }
 
 struct fc_plan {
@@ -196,8 +197,8 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
     char prog_inside[PATH_MAX], prog_host[PATH_MAX];
     const char *interp_arg = NULL;
     const char *script = NULL;
-    snprintf(prog_inside, sizeof prog_inside, "%s", cand);
-    snprintf(prog_host, sizeof prog_host, "%s", host);
+    (void)snprintf(prog_inside, sizeof prog_inside, "%s", cand);
+    (void)snprintf(prog_host, sizeof prog_host, "%s", host);
     if (n >= 2 && head[0] == '#' && head[1] == '!') {
         /* As the kernel: the interpreter, and the rest of the line as one
          * argument. */
@@ -218,7 +219,7 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
             cordon_error_set(err, ENOEXEC, cand, 0, 0, "cannot execute '%s': empty #! line", cand);
             return -EACCES;
         }
-        snprintf(prog_inside, sizeof prog_inside, "%s", s);
+        (void)snprintf(prog_inside, sizeof prog_inside, "%s", s);
         int r = cordon_root_resolve(rootfd, s, prog_host, sizeof prog_host);
         if (r < 0) {
             cordon_error_set(err, -r, s, 0, 0, "cannot execute '%s': its interpreter '%s' %s", cand,
@@ -232,7 +233,7 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
     int r = elf_interp(prog_host, interp, sizeof interp);
     if (r == -ENOEXEC && !script) {
         /* execvp(3) runs a file without #! or ELF header with /bin/sh. */
-        snprintf(prog_inside, sizeof prog_inside, "/bin/sh");
+        (void)snprintf(prog_inside, sizeof prog_inside, "/bin/sh");
         if (cordon_root_resolve(rootfd, "/bin/sh", prog_host, sizeof prog_host) < 0) {
             cordon_error_set(err, ENOEXEC, cand, 0, 0,
                              "cannot execute '%s': not a program, and the root has no /bin/sh",
@@ -301,7 +302,7 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
         cordon_strv_free(v);
         return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
     }
-    snprintf(p->program, sizeof p->program, "%s", p->loader[0] ? p->loader : prog_host);
+    (void)snprintf(p->program, sizeof p->program, "%s", p->loader[0] ? p->loader : prog_host);
     p->argv = v;
     return 0;
 }
@@ -327,7 +328,7 @@ static int find_program(struct fc_plan *p, int rootfd, const struct cordon_run_s
         /* As execve: a directory or a file without x is EACCES. */
         if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, host, X_OK, AT_EACCESS) < 0) {
             if (!denied) {
-                snprintf(denied_buf, sizeof denied_buf, "%s", inside);
+                (void)snprintf(denied_buf, sizeof denied_buf, "%s", inside);
                 denied = denied_buf;
             }
             continue;
@@ -371,7 +372,7 @@ static int plan_env(struct fc_plan *p, int rootfd, const struct cordon_run_spec 
      * fakechroot rewrites them into host paths. */
     char hook_host[PATH_MAX] = "";
     if (spec->hook) {
-        snprintf(hook_host, sizeof hook_host, "%s%s", p->root, spec->hook);
+        (void)snprintf(hook_host, sizeof hook_host, "%s%s", p->root, spec->hook);
         cordon_strbuf_adds(&pre, hook_host);
         cordon_strbuf_adds(&pre, ":");
     }
@@ -445,7 +446,7 @@ int cordon_run_fakechroot(const struct cordon_run_spec *spec, int *ret_status,
     /* The cwd, made inside the root if missing; fakechroot's getcwd strips
      * the root's prefix from the host path. */
     char cwd_inside[PATH_MAX];
-    snprintf(cwd_inside, sizeof cwd_inside, "%s", spec->cwd ? spec->cwd : "/");
+    (void)snprintf(cwd_inside, sizeof cwd_inside, "%s", spec->cwd ? spec->cwd : "/");
     cordon_path_normalize(cwd_inside);
     if ((r = cordon_root_mkdir_p(rootfd, cwd_inside)) < 0 ||
         (r = cordon_root_resolve(rootfd, cwd_inside, p->cwd, sizeof p->cwd)) < 0) {

@@ -373,7 +373,7 @@ static int make_plan(struct ns_plan *p, const struct cordon_run_spec *spec,
     for (int i = 0; i < MP_MAX && !r; i++)
         r = plan_path(p->mp[i], p->root, mountpoints[i]);
     for (size_t i = 0; i < N_NODES && !r; i++) {
-        snprintf(p->node_src[i], sizeof p->node_src[i], "/dev/%s", dev_nodes[i]);
+        (void)snprintf(p->node_src[i], sizeof p->node_src[i], "/dev/%s", dev_nodes[i]);
         struct stat st;
         p->node_present[i] = stat(p->node_src[i], &st) == 0;
         r = plan_path(p->node_dst[i], p->mp[MP_DEV], dev_nodes[i]);
@@ -389,8 +389,10 @@ static int make_plan(struct ns_plan *p, const struct cordon_run_spec *spec,
     if ((size_t)snprintf(p->cwd, sizeof p->cwd, "%s", cwd) >= sizeof p->cwd)
         return cordon_error_set(err, ENAMETOOLONG, cwd, 0, 0, "the working directory is too long");
     cordon_path_normalize(p->cwd);
-    snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
-    snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
+    (void)snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid(),
+                   (unsigned)geteuid());
+    (void)snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid(),
+                   (unsigned)getegid());
     p->argv = spec->argv;
     size_t argc = cordon_strv_length(spec->argv);
     p->sh_argv = calloc(argc + 2, sizeof *p->sh_argv);
@@ -410,7 +412,7 @@ static int make_plan(struct ns_plan *p, const struct cordon_run_spec *spec,
         /* The hook and its log as the command sees them: inside the root. */
         const char *log = spec->log;
         size_t rl = strlen(p->root);
-        if (!log || strncmp(log, p->root, rl) || log[rl] != '/')
+        if (!log || strncmp(log, p->root, rl) != 0 || log[rl] != '/')
             return cordon_error_set(err, EINVAL, log, 0, 0,
                                     "the replay's log '%s' is not inside the root '%s'",
                                     log ? log : "", p->root);
