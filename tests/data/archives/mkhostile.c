@@ -155,7 +155,22 @@ int mkhostile_write(const char *name, const char *path) {
                     put(&w, "d", AE_IFLNK, 0777, NULL, 0, "/etc", NULL)
                 ? -1
                 : 0;
-    else
+    else if (strcmp(name, "good") == 0) {
+        /* Not hostile, only unusual: a file before its directory's entry,
+         * an absolute symlink, a placeholder that stores zeros, a hard link. */
+        static const char zeros[64];
+        char hex[33], index[128];
+        hex_of("data", 4, hex);
+        snprintf(index, sizeof index, "%s d/f\n%s d/g\n", hex, hex);
+        r = put(&w, ".cordon", AE_IFDIR, 0755, NULL, 0, NULL, NULL) < 0 ||
+                    file(&w, ".cordon/contents", index) < 0 || file(&w, "d/f", "data") < 0 ||
+                    put(&w, "d", AE_IFDIR, 01777, NULL, 0, NULL, NULL) < 0 ||
+                    put(&w, "abs", AE_IFLNK, 0777, NULL, 0, "/etc/passwd", NULL) < 0 ||
+                    put(&w, "zeros", AE_IFREG, 0600, zeros, sizeof zeros, NULL, NULL) < 0 ||
+                    put(&w, "d/g", AE_IFREG, 0644, NULL, 0, NULL, "d/f") < 0
+                ? -1
+                : 0;
+    } else
         errno = ENOENT;
     if (archive_write_close(w.a) != ARCHIVE_OK)
         r = -1;

@@ -19,5 +19,6 @@ struct mkhostile_case {
 extern const struct mkhostile_case mkhostile_cases[];
 extern const size_t mkhostile_n_cases;
 
-/* Write the case `name` to `path`. 0, or -1 with errno set. */
+/* Write the case `name` (one of the table, or "good": an archive that is
+ * unusual but must unpack) to `path`. 0, or -1 with errno set. */
 int mkhostile_write(const char *name, const char *path);

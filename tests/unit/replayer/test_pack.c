@@ -580,3 +580,22 @@ Test(replayer_pack, a_link_used_through_brings_its_whole_chain) {
     cr_assert(not(archive_has(out, "host/alt/tool")));
     cr_assert(archive_has(out, "host/bin/tool"));
 }
+
+Test(replayer_pack, a_file_gone_since_the_recording_comes_from_the_store_or_is_named) {
+    make_tree();
+    M = make_manifest(false);
+    char p[PATH_MAX], out[PATH_MAX], store[PATH_MAX];
+    struct cordon_hash h;
+    struct cordon_error err = {0};
+    cr_assert(eq(int, unlink(tp(p, "host/data/copy.txt")), 0));
+    cr_assert(eq(int, unlink(tp(p, "host/data/read.txt")), 0));
+    int r = do_pack(tp(out, "x.tar"), CORDON_PACK_TAR, NULL, NULL, &err);
+    cr_assert(eq(int, r, -ENOENT));
+    cr_assert(strstr(err.text, "is gone since it was recorded") != NULL, "%s", err.text);
+    put_file("host/data/read.txt", "hello\n", 0644);
+    cr_assert(eq(int, cordon_store_add_file(tp(store, "store"), p, &h, &err), 0), "%s", err.text);
+    cr_assert(eq(int, unlink(p), 0));
+    cr_assert(eq(int, do_pack(out, CORDON_PACK_TAR, NULL, NULL, &err), 0), "%s", err.text);
+    cr_assert(archive_has(out, "host/data/read.txt"));
+    cr_assert(archive_has(out, "host/data/copy.txt"));
+}

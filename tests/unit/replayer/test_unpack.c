@@ -152,3 +152,30 @@ Test(replayer_unpack, names_and_links_are_checked_lexically) {
     cr_assert(not(cordon_pack_symlink_ok("a/b", "x/../../../y")));
     cr_assert(not(cordon_pack_symlink_ok("a", "")));
 }
+
+Test(replayer_unpack, unusual_but_safe_archives_unpack) {
+    char archive[PATH_MAX], root[PATH_MAX], p[PATH_MAX];
+    cr_assert(snprintf(archive, sizeof archive, "%s/x.tar", T) < PATH_MAX);
+    cr_assert(snprintf(root, sizeof root, "%s/root", T) < PATH_MAX);
+    cr_assert(eq(int, mkhostile_write("good", archive), 0));
+    struct cordon_unpack_options o = {.archive = archive, .dest = root, .quiet = true};
+    struct cordon_error err = {0};
+    cr_assert(eq(int, cordon_unpack(&o, &err), 0), "%s", err.text);
+    struct stat st, st2;
+    cr_assert(snprintf(p, sizeof p, "%s/d", root) < PATH_MAX);
+    cr_assert(eq(int, lstat(p, &st), 0));
+    cr_assert(eq(u32, st.st_mode & 07777, 01777), "the directory's own mode, sticky kept");
+    cr_assert(snprintf(p, sizeof p, "%s/abs", root) < PATH_MAX);
+    char t[64] = "";
+    cr_assert(eq(int, (int)readlink(p, t, sizeof t - 1), 11));
+    cr_assert(eq(str, t, "/etc/passwd"), "absolute targets are kept, never followed");
+    cr_assert(snprintf(p, sizeof p, "%s/zeros", root) < PATH_MAX);
+    cr_assert(eq(int, stat(p, &st), 0));
+    cr_assert(eq(i64, st.st_size, 64));
+    cr_assert(eq(i64, st.st_blocks, 0), "zeros are not written");
+    cr_assert(snprintf(p, sizeof p, "%s/d/f", root) < PATH_MAX);
+    cr_assert(eq(int, stat(p, &st), 0));
+    cr_assert(snprintf(p, sizeof p, "%s/d/g", root) < PATH_MAX);
+    cr_assert(eq(int, stat(p, &st2), 0));
+    cr_assert(eq(u64, st.st_ino, st2.st_ino));
+}
