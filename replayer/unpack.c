@@ -678,12 +678,13 @@ static void archive_freep(struct archive **a) {
         archive_read_free(*a);
 }
 
-static int archive_fail(struct unpack *u, const char *name, struct cordon_error *err) {
+/* A read error inside the entry `name` (`after`: past it, in the next header). */
+static int archive_fail(struct unpack *u, const char *name, bool after, struct cordon_error *err) {
     const char *s = archive_error_string(u->a);
     if (name)
         return cordon_error_set(err, EINVAL, u->label, 0, 0,
-                                "truncated or corrupt archive at '%s': %s", name,
-                                s ? s : "read error");
+                                "truncated or corrupt archive %s '%s': %s", after ? "after" : "in",
+                                name, s ? s : "read error");
     return cordon_error_set(err, EINVAL, u->label, 0, 0, "truncated or corrupt archive: %s",
                             s ? s : "read error");
 }
@@ -709,7 +710,7 @@ static int read_index(struct unpack *u, struct archive_entry *e, const char *nam
     }
     if (r != ARCHIVE_EOF) {
         cordon_strbuf_release(&sb);
-        return archive_fail(u, name, err);
+        return archive_fail(u, name, false, err);
     }
     if (sb.failed) {
         cordon_strbuf_release(&sb);
@@ -771,7 +772,7 @@ static int read_file(struct unpack *u, struct archive_entry *e, const char *name
     }
     if (r != ARCHIVE_EOF) {
         close(s.fd);
-        return archive_fail(u, name, err);
+        return archive_fail(u, name, false, err);
     }
     r = sink_check(&s, (uint64_t)size, err);
     if (r < 0) {
@@ -876,7 +877,7 @@ static int unpack_archive(const struct cordon_unpack_options *opts, struct cordo
         if (h == ARCHIVE_EOF)
             break;
         if (h < ARCHIVE_WARN) {
-            r = archive_fail(&u, last, err);
+            r = archive_fail(&u, last, true, err);
             goto out;
         }
         r = read_entry(&u, e, err);
