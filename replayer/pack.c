@@ -899,7 +899,8 @@ static int write_header(struct writer *w, const struct pentry *e) {
 static int write_content(struct writer *w, const struct pentry *e, int outfd) {
     struct pack *p = w->p;
     XXH3_state_t hs;
-    XXH3_128bits_reset(&hs);
+    XXH3_INITSTATE(&hs);
+    (void)XXH3_128bits_reset(&hs);
     uint64_t total = 0;
     if (e->mem) {
         XXH3_128bits_update(&hs, e->mem, e->mem_len);

@@ -750,7 +750,8 @@ static int read_file(struct unpack *u, struct archive_entry *e, const char *name
         return cordon_error_set(err, EINVAL, u->label, 0, 0, "refusing '%s': negative size", name);
     struct file_sink s = {.label = u->label, .name = name};
     s.item = cordon_map_get(u->index.map, name);
-    XXH3_128bits_reset(&s.hs);
+    XXH3_INITSTATE(&s.hs);
+    (void)XXH3_128bits_reset(&s.hs);
     s.fd = cordon_tree_create_file(u->tree, name, err);
     if (s.fd < 0)
         return s.fd;
@@ -939,7 +940,8 @@ static int copy_file(struct dcopy *d, int dirfd, const char *base, const char *n
     if (in < 0)
         return cordon_error_set(err, errno, u->label, 0, 0, "cannot open '%s'", name);
     struct file_sink s = {.label = u->label, .name = name, .item = item};
-    XXH3_128bits_reset(&s.hs);
+    XXH3_INITSTATE(&s.hs);
+    (void)XXH3_128bits_reset(&s.hs);
     s.fd = cordon_tree_create_file(u->tree, name, err);
     if (s.fd < 0)
         return s.fd;
