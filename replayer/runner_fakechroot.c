@@ -224,7 +224,7 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
         if (r < 0) {
             cordon_error_set(err, -r, s, 0, 0, "cannot execute '%s': its interpreter '%s' %s", cand,
                              s, r == -ENOENT ? "is not in the root" : "cannot be found");
-            return r == -ENOENT ? -ENOENT : -EACCES;
+            return -EACCES; /* there, but cannot run: 126, as a shell says */
         }
         script = cand;
     }
@@ -263,8 +263,10 @@ static int plan_exec(struct fc_plan *p, int rootfd, const struct cordon_run_spec
             q = cordon_root_resolve(rootfd, default_loaders[i], p->loader, sizeof p->loader);
         if (q < 0) {
             cordon_error_set(err, ENOENT, interp, 0, 0,
-                             "the root '%s' has no dynamic loader ('%s')", p->root, interp);
-            return CORDON_RUN_SETUP_FAILED;
+                             "cannot execute '%s': its interpreter (the ELF loader '%s') is not "
+                             "in the root '%s'",
+                             prog_inside, interp, p->root);
+            return -EACCES;
         }
     }
     p->argv0 = p->loader[0] && cordon_loader_has_argv0(p->loader);

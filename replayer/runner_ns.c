@@ -68,7 +68,8 @@ enum ns_stage {
     ST_FORK,
     ST_CAPS,
     ST_NO_NEW_PRIVS,
-    ST_EXEC, /* index: the candidate (-1: none found) */
+    ST_EXEC,        /* index: the candidate (-1: none found) */
+    ST_EXEC_INTERP, /* index: the candidate, there but its #! or ELF interpreter is not */
 };
 
 struct ns_failure {
@@ -210,6 +211,10 @@ __attribute__((noreturn)) static void command_main(const struct ns_plan *p) {
             execve("/bin/sh", p->sh_argv, p->envp);
             fail(p, ST_EXEC, ENOEXEC, i, 126);
         }
+        /* ENOENT for a file that is there: its interpreter is missing (a
+         * root without the program's loader, or a #! to nowhere). */
+        if (errno == ENOENT && access(p->candidates[i], F_OK) == 0)
+            fail(p, ST_EXEC_INTERP, ENOENT, i, 126);
         switch (errno) {
         case ENOENT:
         case ENOTDIR:
@@ -452,6 +457,14 @@ static int report(const struct ns_plan *p, const struct ns_failure *f,
         cordon_error_set(err, e, p->candidates[f->index], 0, 0,
                          "cannot execute '%s' in the root '%s'", p->candidates[f->index], root);
         return -EACCES;
+    case ST_EXEC_INTERP: {
+        const char *c = f->index >= 0 ? p->candidates[f->index] : spec->argv[0];
+        cordon_error_set(err, ENOENT, c, 0, 0,
+                         "cannot execute '%s': its interpreter (the #! line's program or the "
+                         "ELF loader) is not in the root '%s'",
+                         c, root);
+        return -EACCES;
+    }
     case ST_PDEATHSIG:
         cordon_error_set(err, e, NULL, 0, 0, "cannot set the parent-death signal");
         break;

@@ -142,6 +142,12 @@ for b in $backends; do
     assert_status 0 replay "$b" ../bin/script arg
     assert_file_has_content "$TEST_TMP/out" "^shebang ../bin/script arg$|^shebang /work/bin/script arg$"
 
+    log_step "$b: a #! to an interpreter the root lacks: 126, naming it"
+    printf '#!/no/such/interpreter\necho never\n' >"$root/work/bin/orphan"
+    chmod +x "$root/work/bin/orphan"
+    assert_status 126 replay "$b" /work/bin/orphan
+    assert_file_has_content "$TEST_TMP/err" "cannot execute '/work/bin/orphan': its interpreter"
+
     log_step "$b: the host's files are not visible by their host path"
     assert_status 1 replay "$b" cat "$TEST_TMP/host-marker"
 done
