@@ -116,7 +116,7 @@ for b in $backends; do
 
     log_step "$b: a SIGTERM sent to cordon reaches the command"
     "$CORDON" replay -q --root "$root" --backend "$b" -- \
-        sh -c 'trap "exit 42" TERM; echo ready >/tmp/ready; sleep 30 & wait' &
+        sh -c 'trap "kill \$!; exit 42" TERM; echo ready >/tmp/ready; sleep 30 >/dev/null 2>&1 & wait' &
     pid=$!
     for _ in $(seq 100); do [[ -e $root/tmp/ready ]] && break; sleep 0.1; done
     [[ -e $root/tmp/ready ]] || fail "$b: the command never started"
@@ -169,5 +169,7 @@ if [[ $backends == *namespace* ]]; then
     assert_file_has_content "$TEST_TMP/out" "^CapEff: 0000000000000000$"
     assert_file_has_content "$TEST_TMP/out" "^CapBnd: 0000000000000000$"
     log_step "namespace: orphans are reaped and killed with the command"
+    start=$(date +%s)
     assert_status 0 replay namespace sh -c 'sleep 30 & exit 0'
+    (($(date +%s) - start < 20)) || fail "cordon waited for the orphaned sleep"
 fi
