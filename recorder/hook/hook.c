@@ -246,7 +246,7 @@ bool hook_rec_fstat(struct hook_rec *r, int fd) {
 /* De-duplication: an open-addressed table of 64-bit keys, set by CAS. The
  * pid is part of the key, so a forked child (which inherits the table)
  * records afresh. A full neighbourhood just means a duplicate record. */
-#define SEEN_BITS 15
+#define SEEN_BITS 13 /* 64 KiB: every page a process touches is a fault */
 #define SEEN_PROBE 16
 static uint64_t seen[1u << SEEN_BITS];
 
