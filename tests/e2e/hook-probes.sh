@@ -165,7 +165,9 @@ expect_count 1 "^getenv $P 0 - CORDON_TEST_KNOB -> on arg=1$"
 expect_count 1 "^getenv $P 0 - CORDON_TEST_UNSET_KNOB arg=0$"
 
 log_step dlopen
-run dlopen
+run dlopen "$probes/libdlopen_outer.so"
+assert_file_has_content "$TEST_TMP/dlopen.hooked" "^outer_load = 42$"
+assert_file_has_content "$T" "^la-open $P 0 A $probes/inner/libdlopen_inner.so arg=0 mode=100"
 assert_file_has_content "$T" "^dlopen $P 0 - libm.so.6 -> /.*/libm.so.6 arg=0 mode=100"
 assert_file_has_content "$T" "^dlopen $P 2 - /no/such/lib.so arg=0$"
 assert_file_has_content "$T" "^la-open $P 0 A /.*/libm.so.6 arg=0 mode=100"
