@@ -15,6 +15,9 @@
 static void audit_event(unsigned kind, const char *path) {
     if (!path || path[0] != '/' || !hook_active())
         return;
+    /* The hook itself is the recorder's, not an input of the build. */
+    if (!strcmp(path, hook_env_snapshot()->hook_path))
+        return;
     struct hook_rec r;
     struct stat sb;
     long s = hook_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)&sb, 0, 0, 0);
