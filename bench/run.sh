@@ -2,6 +2,9 @@
 # Side-by-side measurements of cordon (record, pack, replay) against its peers
 # (strace, ReproZip, CARE, CDE, fakechroot) on a real build: zlib's Debian
 # source, ./configure && make -j2 && make install. See bench/README.md.
+# The whole script is one block, read before it runs: editing this file
+# while a run is under way does not change that run.
+{
 set -uo pipefail
 shopt -s nullglob
 export LC_ALL=C
@@ -140,6 +143,7 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 		if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+mb() { if [[ -n ${1:-} ]]; then awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; else printf -- -; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b }'; }
 human() { # bytes -> "12.3 MB"
 	[[ -n ${1:-} ]] || return 0
@@ -163,10 +167,23 @@ why() {
 # timeout, stdout and stderr to LOG. Sets T_SEC (wall clock), T_RC and T_RSS
 # (peak resident set in kB: the largest of the command and its descendants,
 # as getrusage reports it).
-T_SEC="" T_RC=0 T_RSS=""
+#
+# A command starting with "@cordon" runs cordon with its cache under
+# bench/work/cache and, when bench/peakrss.c built, under peakrss, which
+# sets T_OWN to the peak resident set (kB) of cordon's own process alone.
+T_SEC="" T_RC=0 T_RSS="" T_OWN=""
 run_timed() {
 	local dir=$1 log=$2 t0 t1
 	shift 2
+	rm -f -- "$log.peak"
+	if [[ $1 == @cordon ]]; then
+		shift
+		if [[ -x $BIN/peakrss ]]; then
+			set -- "$BIN/peakrss" -o "$log.peak" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" "$@"
+		else
+			set -- env XDG_CACHE_HOME="$WORK/cache" "$CORDON" "$@"
+		fi
+	fi
 	sync
 	t0=$EPOCHREALTIME
 	(cd -- "$dir" && exec timeout -k 10 "$TIMEOUT" /usr/bin/time -v -o "$log.time" "$@") >"$log" 2>&1 </dev/null
@@ -174,6 +191,7 @@ run_timed() {
 	t1=$EPOCHREALTIME
 	T_SEC=$(elapsed "$t0" "$t1")
 	T_RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time" 2>/dev/null)
+	T_OWN=$(awk '$1 == "VmHWM_kB" && $2 > 0 { print $2 }' "$log.peak" 2>/dev/null)
 	if ((T_RC == 124 || T_RC == 137)); then
 		printf '\n[bench] timed out after %s s\n' "$TIMEOUT" >>"$log"
 	fi
@@ -266,9 +284,11 @@ CORDON_WHY=""
 setup_cordon() {
 	if [[ -n ${CORDON:-} ]]; then
 		[[ -x $CORDON ]] || CORDON_WHY="CORDON='$CORDON' is not an executable"
+		build_helper peakrss || note "cordon's own peak memory will not be measured"
 		return
 	fi
 	CORDON=$BUILD_DIR/bin/cordon
+	build_helper peakrss || note "cordon's own peak memory will not be measured"
 	local log=$WORK/cordon-build.log
 	echo "building cordon (Release) in $BUILD_DIR (log: $log)"
 	if ! {
@@ -366,8 +386,7 @@ synthetic() {
 	mkdir -p -- "$wt" || die "cannot create '$wt'"
 	cp -al -- "$s/tree" "$wt/tree" 2>/dev/null || cp -a -- "$s/tree" "$wt/tree" || die "cannot copy the tree"
 	local logs=$s/run/logs m=$s/run/manifest.json a=$s/run/root.tar.zst
-	local cache=$WORK/cache
-	printf '\n%-36s %10s %12s  %s\n' step seconds peak_rss status
+	printf '\n%-36s %10s %10s %10s  %s\n' step seconds peak_rss own_rss status
 	# syn_step NAME LOG DIR CMD...: run and print one row; SYN_OK says ok.
 	syn_step() {
 		local name=$1 log=$logs/$2.log dir=$3
@@ -379,8 +398,8 @@ synthetic() {
 		SYN_NAME=$name
 	}
 	syn_print() { # [extra]
-		printf '%-36s %10s %9s MB  %s\n' "$SYN_NAME" "$T_SEC" \
-			"$(awk -v k="${T_RSS:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$SYN_ST${1:+ ($1)}"
+		printf '%-36s %10s %10s %10s  %s\n' "$SYN_NAME" "$T_SEC" "$(mb "$T_RSS")" "$(mb "$T_OWN")" \
+			"$SYN_ST${1:+ ($1)}"
 	}
 	# What creating that many files costs on this file system: the floor
 	# under a snapshot, an unpack or a working root.
@@ -390,19 +409,19 @@ synthetic() {
 	syn_step "native read" native "$wt" "$BIN/synth" read tree out.txt
 	syn_print "$(tr '\n' ' ' <"$wt/out.txt" 2>/dev/null)"
 	rm -f -- "$wt/out.txt"
-	syn_step "cordon record" record "$wt" env XDG_CACHE_HOME="$cache" "$CORDON" record -o "$m" -- "$BIN/synth" read tree out.txt
+	syn_step "cordon record" record "$wt" @cordon record -o "$m" -- "$BIN/synth" read tree out.txt
 	[[ -f $m ]] && syn_print "manifest $(human "$(fsize "$m")"), $(jq '.inputs | length' "$m" 2>/dev/null) inputs; includes the work tree's snapshot"
 	[[ -f $m ]] || syn_print
 	((SYN_OK)) || return 0
-	syn_step "cordon verify" verify "$wt" env XDG_CACHE_HOME="$cache" "$CORDON" verify "$m"
+	syn_step "cordon verify" verify "$wt" @cordon verify "$m"
 	syn_print
-	syn_step "cordon pack" pack "$s/run" env XDG_CACHE_HOME="$cache" "$CORDON" pack -o "$a" "$m"
+	syn_step "cordon pack" pack "$s/run" @cordon pack -o "$a" "$m"
 	syn_print "$([[ -f $a ]] && human "$(fsize "$a")")"
 	((SYN_OK)) || return 0
 	local b step
 	for step in namespace-cold namespace fakechroot; do
 		b=${step%-cold}
-		syn_step "cordon replay --backend $b" "replay-$step" "$s/run" env XDG_CACHE_HOME="$cache" "$CORDON" replay --backend "$b" "$a"
+		syn_step "cordon replay --backend $b" "replay-$step" "$s/run" @cordon replay --backend "$b" "$a"
 		if ((SYN_OK)) && ! grep -q '^outputs: identical' "$logs/replay-$step.log"; then
 			SYN_ST="failed: $(grep -a '^outputs:' "$logs/replay-$step.log" | head -n 1)"
 		fi
@@ -453,7 +472,7 @@ for v in "${VARIANTS[@]}"; do
 done
 
 # Results: key "variant round".
-declare -A SEC=() STATUS=() RSS=() SIZE=()
+declare -A SEC=() STATUS=() RSS=() OWN=() SIZE=()
 declare -A NOTE=() # per variant: one line of context for the final table
 
 # The reference recording and root that the replays (and, without
@@ -474,15 +493,14 @@ prepare_cordon() {
 	((need)) || return 0
 	echo "== reference recording and root for the replays ($REF)"
 	fresh_build_dir ref-cordon >/dev/null
-	run_timed "$REF/src" "$LOGS/ref-record.log" env XDG_CACHE_HOME="$WORK/cache" \
-		"$CORDON" record -o "$REF_M" -- sh -c "$(workload "$REF")"
+	run_timed "$REF/src" "$LOGS/ref-record.log" @cordon record -o "$REF_M" -- sh -c "$(workload "$REF")"
 	if ((T_RC != 0)) || [[ ! -s $REF_M ]]; then
 		REF_WHY="cordon record failed ($(rc_text "$T_RC")): $(why "$LOGS/ref-record.log")"
 		echo "   record: $REF_WHY"
 		return
 	fi
 	echo "   record: $T_SEC s, manifest $(human "$(fsize "$REF_M")"), $(jq '.inputs | length' "$REF_M") inputs"
-	run_timed "$REF" "$LOGS/ref-pack.log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack -o "$REF_A" "$REF_M"
+	run_timed "$REF" "$LOGS/ref-pack.log" @cordon pack -o "$REF_A" "$REF_M"
 	if ((T_RC != 0)) || [[ ! -s $REF_A ]]; then
 		REF_WHY="cordon pack failed ($(rc_text "$T_RC")): $(why "$LOGS/ref-pack.log")"
 		echo "   pack: $REF_WHY"
@@ -497,7 +515,7 @@ prepare_cordon() {
 		v=cordon-replay-${b/namespace/ns}
 		[[ -n ${WANT[$v]:-} && -z ${SKIP[$v]:-} ]] || continue
 		run_replay "$b" "$LOGS/ref-replay-$b-cold.log"
-		COLD[$b]="$T_SEC|$R_STATUS|$T_RSS"
+		COLD[$b]="$T_SEC|$R_STATUS|$T_RSS|$T_OWN"
 		echo "   replay --backend $b, cold (unpack + build): $T_SEC s, $R_STATUS"
 	done
 }
@@ -516,7 +534,7 @@ outputs_differ() {
 R_STATUS=""
 run_replay() {
 	local b=$1 log=$2
-	run_timed "$REF" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" replay --backend "$b" "$REF_A"
+	run_timed "$REF" "$log" @cordon replay --backend "$b" "$REF_A"
 	# cordon replay prints "outputs: identical (N files)" or what differs.
 	if ((T_RC != 0)); then
 		R_STATUS="failed: $(rc_text "$T_RC"): $(why "$log")"
@@ -555,8 +573,7 @@ run_variant() {
 		;;
 	cordon-record)
 		d=$(fresh_build_dir "r$r-$v")
-		run_timed "$d/src" "$log" env XDG_CACHE_HOME="$WORK/cache" \
-			"$CORDON" record -o "$d/manifest.json" -- sh -c "$(workload "$d")"
+		run_timed "$d/src" "$log" @cordon record -o "$d/manifest.json" -- sh -c "$(workload "$d")"
 		if [[ -s $d/manifest.json ]]; then
 			SIZE[$key]=$(fsize "$d/manifest.json")
 			# Untimed: a manifest that cordon cannot read back is no use.
@@ -583,7 +600,7 @@ run_variant() {
 		d=$RUNS/r$r-$v
 		rm -rf -- "$d" && mkdir -p -- "$d"
 		if [[ $v == cordon-pack ]]; then
-			run_timed "$d" "$log" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" pack -o "$d/root.tar.zst" "$m"
+			run_timed "$d" "$log" @cordon pack -o "$d/root.tar.zst" "$m"
 			SIZE[$key]=$(fsize "$d/root.tar.zst")
 		else
 			local counts
@@ -664,6 +681,7 @@ run_variant() {
 	esac
 	SEC[$key]=$T_SEC
 	RSS[$key]=$T_RSS
+	OWN[$key]=$T_OWN
 	if [[ -z $st ]]; then
 		if ((T_RC != 0)); then
 			st="failed: $(rc_text "$T_RC"): $(why "$log")"
@@ -733,9 +751,9 @@ paired_ratio() {
 
 echo
 echo "== results: median over $ROUNDS rounds; ratio = median over rounds of (variant / native of the same round)"
-printf '%-26s %5s %9s %7s  %-22s %11s %10s  %s\n' variant ok median_s ratio "other ratio" size peak_rss status
+printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' variant ok median_s ratio "other ratio" size peak_rss own_rss status
 for v in "${VARIANTS[@]}"; do
-	times=() rss_max=0 size="" ok=0 last_status="" fail=""
+	times=() rss_max=0 own_max=0 size="" ok=0 last_status="" fail=""
 	for ((r = 1; r <= ROUNDS; r++)); do
 		key="$v $r"
 		st=${STATUS[$key]:-}
@@ -746,6 +764,8 @@ for v in "${VARIANTS[@]}"; do
 		elif [[ -z $fail ]]; then fail=$st; fi
 		kb=${RSS[$key]:-0}
 		((kb > rss_max)) && rss_max=$kb
+		kb=${OWN[$key]:-0}
+		((kb > own_max)) && own_max=$kb
 		[[ -n ${SIZE[$key]:-} ]] && size=${SIZE[$key]}
 	done
 	med=$(median "${times[@]}")
@@ -765,21 +785,24 @@ for v in "${VARIANTS[@]}"; do
 	else
 		status=${fail:-$last_status}
 	fi
-	rss_txt=""
-	((rss_max > 0)) && rss_txt=$(awk -v k="$rss_max" 'BEGIN { printf "%.1f MB", k / 1024 }')
-	printf '%-26s %5s %9s %7s  %-22s %11s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${rat:--}" "${other:--}" \
-		"${size:+$(human "$size")}" "${rss_txt:--}" "$status"
+	((rss_max > 0)) || rss_max=""
+	((own_max > 0)) || own_max=""
+	printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${rat:--}" "${other:--}" \
+		"${size:+$(human "$size")}" "$(mb "$rss_max")" "$(mb "$own_max")" "$status"
 done
 for b in namespace fakechroot; do
 	[[ -n ${COLD[$b]:-} ]] || continue
-	IFS='|' read -r cs cst crss <<<"${COLD[$b]}"
-	printf '%-26s %5s %9s %7s  %-22s %11s %10s  %s\n' "cordon-replay-${b/namespace/ns} cold" 1 "$cs" - \
-		"unpack + build, once" "" "$(awk -v k="${crss:-0}" 'BEGIN { printf "%.1f MB", k / 1024 }')" "$cst"
+	IFS='|' read -r cs cst crss cown <<<"${COLD[$b]}"
+	printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "cordon-replay-${b/namespace/ns} cold" 1 "$cs" - \
+		"unpack + build, once" "" "$(mb "$crss")" "$(mb "$cown")" "$cst"
 done
 for v in "${VARIANTS[@]}"; do [[ -n ${NOTE[$v]:-} ]] && echo "note: $v: ${NOTE[$v]}"; done
 [[ -s $REF_A ]] && echo "note: reference root $(human "$(fsize "$REF_A")") ($REF_A), manifest $(human "$(fsize "$REF_M")")"
 echo
-echo "peak_rss: the largest resident set of the command or any one of its descendants (getrusage via /usr/bin/time -v)"
+echo "peak_rss: the largest resident set of the command or any one of its descendants (/usr/bin/time -v)"
+echo "own_rss: the peak resident set of cordon's own process alone (VmHWM at its exit, bench/peakrss.c)"
 echo "load average at the end: $(loadavg) (on $(nproc) CPUs: anything else running skews every figure)"
 echo "raw results: $TSV"
 echo "logs: $LOGS"
+exit 0
+}
