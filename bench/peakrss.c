@@ -65,8 +65,8 @@ int main(int argc, char **argv) {
         fputs("peakrss: the command did not stop before exec\n", stderr);
         return 125;
     }
-    if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) <
-        0) {
+    if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+               PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0) {
         fprintf(stderr, "peakrss: cannot set ptrace options: %s\n", strerror(errno));
         kill(pid, SIGKILL);
         return 125;

@@ -43,9 +43,10 @@ static int gen(const char *dir, long n) {
             return 1;
         }
         char buf[256];
-        int len = snprintf(buf, sizeof buf,
-                           "/* generated source %ld */\nint f%07ld(int x) { return x * %ld + %ld; }\n",
-                           i, i, i % 97 + 1, i);
+        int len =
+            snprintf(buf, sizeof buf,
+                     "/* generated source %ld */\nint f%07ld(int x) { return x * %ld + %ld; }\n", i,
+                     i, i % 97 + 1, i);
         ssize_t w = write(fd, buf, (size_t)len);
         if (w != len || close(fd) < 0) {
             fprintf(stderr, "synth: cannot write '%s': %s\n", path, strerror(errno));
