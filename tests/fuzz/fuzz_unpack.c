@@ -34,11 +34,16 @@ static void check_nothing_else(void) {
     closedir(d);
 }
 
+static void remove_dir(void) {
+    cordon_rm_rf(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/cordon-fuzz-unpack-XXXXXX");
         if (!mkdtemp(dir))
             abort();
+        atexit(remove_dir);
     }
     char archive[PATH_MAX], root[PATH_MAX];
     snprintf(archive, sizeof archive, "%s/archive", dir);
