@@ -1062,7 +1062,10 @@ static int pack_build(struct pack *p) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", path);
         char *slash = strrchr(dir, '/');
-        slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+        if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
         r = add_writable_dir(p, dir);
         if (r < 0)
             return r;
