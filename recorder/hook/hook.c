@@ -51,6 +51,7 @@ static struct {
     /* cwd cache: a seqlock (odd gen while written) */
     unsigned cwd_gen;
     int cwd_untrusted;
+    int cwd_vfork; /* a vfork child that changed directory: not for it */
     size_t cwd_len;
     char cwd[PATH_MAX];
     /* the environment snapshot */
@@ -221,8 +222,7 @@ void hook_rec_init(struct hook_rec *r, unsigned kind, int err, uint32_t arg) {
     r->h.err = err;
     r->h.arg = arg;
     r->h.flags = st.audit ? CORDON_TRACE_AUDIT : 0;
-    r->pid = hook_getpid();
-    r->h.pid = r->pid;
+    r->pid = 0;
 }
 
 void hook_rec_stat(struct hook_rec *r, const struct stat *sb) {
@@ -259,36 +259,42 @@ static uint64_t mix(uint64_t h) {
     return h;
 }
 
-bool hook_seen(const struct hook_rec *r, const char *key, size_t n) {
+bool hook_seen(struct hook_rec *r, const char *key, size_t n) {
+    /* Keyed with the owner's pid, known without a system call: a hit (the
+     * common case) costs none. Only a miss asks who we are, since a vfork
+     * child must not insert into the table it shares with its parent. */
+    int owner = __atomic_load_n(&st.pid, __ATOMIC_RELAXED);
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
     h ^= mix(((uint64_t)r->h.kind << 48) ^ ((uint64_t)(r->h.err != 0) << 47) ^
-             ((uint64_t)r->h.arg << 8) ^ ((uint64_t)(uint32_t)r->pid << 16));
+             ((uint64_t)r->h.arg << 8) ^ ((uint64_t)(uint32_t)owner << 16));
     h = mix(h);
     if (!h)
         h = 1;
-    bool owner = r->pid == __atomic_load_n(&st.pid, __ATOMIC_RELAXED);
     size_t mask = (1u << SEEN_BITS) - 1;
+    uint64_t *empty = NULL;
     for (size_t i = 0; i < SEEN_PROBE; i++) {
         uint64_t *slot = &seen[(h + i) & mask];
         uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
         if (v == h)
             return true;
-        if (v)
-            continue;
-        if (!owner)
-            return false;
-        if (__atomic_compare_exchange_n(slot, &v, h, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            return false;
-        if (v == h)
-            return true; /* another thread recorded the same */
+        if (!v) {
+            empty = slot;
+            break;
+        }
     }
-    return false;
+    if (!empty || hook_rec_pid(r) != owner)
+        return false;
+    uint64_t zero = 0;
+    if (__atomic_compare_exchange_n(empty, &zero, h, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return false;
+    return zero == h; /* another thread recorded the same meanwhile */
 }
 
 void hook_emit(struct hook_rec *r, const char *s1, size_t n1, const char *s2, size_t n2) {
     _Alignas(8) char buf[CORDON_TRACE_MAX];
+    r->h.pid = hook_rec_pid(r);
     size_t len = cordon_trace_encode(buf, &r->h, s1, n1, s2, n2);
     if (st.audit) {
         int fd = (int)hook_sys6(SYS_openat, AT_FDCWD, (long)st.log_path,
@@ -318,9 +324,26 @@ void hook_emit(struct hook_rec *r, const char *s1, size_t n1, const char *s2, si
 
 /* ---- paths --------------------------------------------------------------- */
 
-size_t hook_cwd(int pid, char *out) {
-    if (pid == __atomic_load_n(&st.pid, __ATOMIC_RELAXED) &&
-        !__atomic_load_n(&st.cwd_untrusted, __ATOMIC_RELAXED)) {
+/* Whether the cached cwd is this process's. A vfork child shares the
+ * cache but not the cwd once it changes directory: its chdir marks the cache
+ * as not its own (cwd_vfork), and the parent, which runs again only when
+ * that child has exec'd or exited, clears the mark. So a relative path
+ * costs no system call in the common case. */
+static bool cwd_cache_mine(void) {
+    if (__atomic_load_n(&st.cwd_untrusted, __ATOMIC_RELAXED))
+        return false;
+    int v = __atomic_load_n(&st.cwd_vfork, __ATOMIC_RELAXED);
+    if (!v)
+        return true;
+    int me = hook_getpid();
+    if (me != __atomic_load_n(&st.pid, __ATOMIC_RELAXED))
+        return false;
+    __atomic_compare_exchange_n(&st.cwd_vfork, &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    return true;
+}
+
+size_t hook_cwd(char *out) {
+    if (cwd_cache_mine()) {
         unsigned g = __atomic_load_n(&st.cwd_gen, __ATOMIC_ACQUIRE);
         size_t n = st.cwd_len;
         if (!(g & 1) && n && n < PATH_MAX) {
@@ -339,6 +362,8 @@ size_t hook_cwd(int pid, char *out) {
 void hook_cwd_changed(int pid) {
     if (pid == __atomic_load_n(&st.pid, __ATOMIC_RELAXED))
         cwd_refresh();
+    else
+        __atomic_store_n(&st.cwd_vfork, pid, __ATOMIC_RELAXED);
 }
 
 void hook_cwd_untrusted(int delta) {
@@ -363,13 +388,13 @@ size_t hook_fd_path(int fd, char *out) {
     return (size_t)n;
 }
 
-size_t hook_abs(int pid, int dirfd, const char *path, char *out) {
+size_t hook_abs(int dirfd, const char *path, char *out) {
     char base[PATH_MAX];
     size_t blen = 0;
     if (hook_isnull(path) || !path[0])
         return 0;
     if (path[0] != '/') {
-        blen = dirfd == AT_FDCWD ? hook_cwd(pid, base) : hook_fd_path(dirfd, base);
+        blen = dirfd == AT_FDCWD ? hook_cwd(base) : hook_fd_path(dirfd, base);
         if (!blen)
             return 0;
     }
@@ -383,7 +408,7 @@ void hook_path_event(unsigned kind, int dirfd, const char *path, int err, uint32
     struct hook_rec r;
     char abs[PATH_MAX];
     hook_rec_init(&r, kind, err, arg);
-    size_t n = hook_abs(r.pid, dirfd, path, abs);
+    size_t n = hook_abs(dirfd, path, abs);
     if (!n)
         return;
     if (dedup && hook_seen(&r, abs, n))
@@ -399,8 +424,8 @@ void hook_path2_event(unsigned kind, int dirfd1, const char *p1, int dirfd2, con
     struct hook_rec r;
     char a1[PATH_MAX], a2[PATH_MAX];
     hook_rec_init(&r, kind, err, arg);
-    size_t n1 = hook_abs(r.pid, dirfd1, p1, a1);
-    size_t n2 = hook_abs(r.pid, dirfd2, p2, a2);
+    size_t n1 = hook_abs(dirfd1, p1, a1);
+    size_t n2 = hook_abs(dirfd2, p2, a2);
     if (!n1 || !n2)
         return;
     hook_emit(&r, a1, n1, a2, n2);
@@ -469,7 +494,7 @@ __attribute__((constructor)) static void hook_ctor(int argc, char **argv, char *
     if (n < 0)
         n = 0;
     exe[n] = 0;
-    size_t cn = hook_cwd(r.pid, cwd);
+    size_t cn = hook_cwd(cwd);
     cwd[cn] = 0;
     hook_emit(&r, exe, (size_t)n, cwd, cn);
     if (argv && argc >= 0)

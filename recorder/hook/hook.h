@@ -114,8 +114,14 @@ bool hook_is_audit(void);
 /* A record about to be emitted. */
 struct hook_rec {
     struct cordon_trace_rec h;
-    int pid; /* hook_getpid(), once per record */
+    int pid; /* hook_getpid(), asked once per record and only when needed */
 };
+
+static inline int hook_rec_pid(struct hook_rec *r) {
+    if (!r->pid)
+        r->pid = hook_getpid();
+    return r->pid;
+}
 
 /* Start a record of `kind` with the call's error (0 on success). */
 void hook_rec_init(struct hook_rec *r, unsigned kind, int err, uint32_t arg);
@@ -125,21 +131,22 @@ bool hook_rec_fstat(struct hook_rec *r, int fd);
 
 /* True if this process already recorded (kind, key, arg, success): the
  * record is then dropped. Inserts the key otherwise (not in a vfork child,
- * which shares the table with its parent). */
-bool hook_seen(const struct hook_rec *r, const char *key, size_t n);
+ * which shares the table with its parent). A hit costs no system call. */
+bool hook_seen(struct hook_rec *r, const char *key, size_t n);
 
 /* Encode and write the record with one write(2); drops it on failure. */
 void hook_emit(struct hook_rec *r, const char *s1, size_t n1, const char *s2, size_t n2);
 
 /* Make `path` (relative to `dirfd`, or the cwd for AT_FDCWD) absolute and
  * normalised into `out` (PATH_MAX bytes). Returns the length, 0 if it cannot. */
-size_t hook_abs(int pid, int dirfd, const char *path, char *out);
+size_t hook_abs(int dirfd, const char *path, char *out);
 /* The path an open descriptor names (readlink of /proc/self/fd/N); 0 if
  * it is not a path ("pipe:[..]", a deleted file). */
 size_t hook_fd_path(int fd, char *out);
-/* The cwd, from the cache when this process owns it. */
-size_t hook_cwd(int pid, char *out);
-/* chdir/fchdir succeeded: refresh the cached cwd. */
+/* The cwd: the cached one unless a vfork child moved away from it. */
+size_t hook_cwd(char *out);
+/* chdir/fchdir succeeded in process `pid`: refresh the cached cwd, or (in a
+ * vfork child, which shares it) stop using it in that child. */
 void hook_cwd_changed(int pid);
 /* nftw(FTW_CHDIR) changes the cwd behind our back: use getcwd meanwhile. */
 void hook_cwd_untrusted(int delta);

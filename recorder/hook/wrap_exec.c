@@ -96,7 +96,7 @@ static int exec_one(const char *path, char *const argv[], char *const envp[]) {
         return errno;
     }
     char abs[PATH_MAX];
-    size_t n = hook_abs(hook_getpid(), AT_FDCWD, path, abs);
+    size_t n = hook_abs(AT_FDCWD, path, abs);
     if (n)
         exec_before(abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
@@ -307,7 +307,7 @@ HOOK_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
     char abs[PATH_MAX];
     size_t n = (flags & AT_EMPTY_PATH) && !hook_isnull(path) && !path[0]
                    ? hook_fd_path(dirfd, abs)
-                   : hook_abs(hook_getpid(), dirfd, path, abs);
+                   : hook_abs(dirfd, path, abs);
     if (n)
         exec_before(abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
@@ -329,7 +329,7 @@ static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t 
     if (!hook_active())
         return real(pid, path, fa, attr, argv, envp);
     char abs[PATH_MAX];
-    size_t n = hook_abs(hook_getpid(), AT_FDCWD, path, abs);
+    size_t n = hook_abs(AT_FDCWD, path, abs);
     if (n)
         exec_before(abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];

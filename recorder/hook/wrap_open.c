@@ -20,7 +20,7 @@ static void open_event(int dirfd, const char *path, int flags, int fd, int err) 
     struct hook_rec r;
     char abs[PATH_MAX];
     hook_rec_init(&r, CORDON_TRACE_OPEN, fd < 0 ? err : 0, (uint32_t)(flags & KEY_FLAGS));
-    size_t n = hook_abs(r.pid, dirfd, path, abs);
+    size_t n = hook_abs(dirfd, path, abs);
     if (!n)
         return;
     if (hook_seen(&r, abs, n))

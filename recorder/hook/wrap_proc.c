@@ -16,7 +16,7 @@ static void chdir_event(const char *abs, size_t n, int err) {
     struct hook_rec r;
     hook_rec_init(&r, CORDON_TRACE_CHDIR, err, 0);
     if (!err) {
-        hook_cwd_changed(r.pid);
+        hook_cwd_changed(hook_rec_pid(&r));
         struct stat sb;
         if (hook_sys6(SYS_newfstatat, AT_FDCWD, (long)".", (long)&sb, 0, 0, 0) == 0)
             hook_rec_stat(&r, &sb);
@@ -32,7 +32,7 @@ HOOK_EXPORT int chdir(const char *path) {
         return real(path);
     /* The path as named, against the cwd before the change. */
     char abs[PATH_MAX];
-    size_t n = hook_abs(hook_getpid(), AT_FDCWD, path, abs);
+    size_t n = hook_abs(AT_FDCWD, path, abs);
     int r = real(path);
     int err = errno;
     if (n)
@@ -222,7 +222,7 @@ __attribute__((noinline)) static void *dlopen_recorded(const char *file, int mod
     char abs[PATH_MAX];
     const char *s1 = file;
     hook_rec_init(&r, CORDON_TRACE_DLOPEN, h ? 0 : ENOENT, 0);
-    size_t n1 = strchr(file, '/') ? hook_abs(r.pid, AT_FDCWD, file, abs) : 0;
+    size_t n1 = strchr(file, '/') ? hook_abs(AT_FDCWD, file, abs) : 0;
     if (n1)
         s1 = abs;
     else

@@ -155,7 +155,7 @@ static void readlink_event(int dirfd, const char *path, const char *buf, ssize_t
     struct hook_rec rec;
     char abs[PATH_MAX];
     hook_rec_init(&rec, CORDON_TRACE_READLINK, r < 0 ? err : 0, 0);
-    size_t n = hook_abs(rec.pid, dirfd, path, abs);
+    size_t n = hook_abs(dirfd, path, abs);
     if (!n || hook_seen(&rec, abs, n))
         return;
     hook_emit(&rec, abs, n, r < 0 ? NULL : buf, r < 0 ? 0 : (size_t)r);

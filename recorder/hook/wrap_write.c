@@ -105,7 +105,7 @@ static void symlink_event(const char *text, int dirfd, const char *path, int r, 
     struct hook_rec rec;
     char abs[PATH_MAX];
     hook_rec_init(&rec, CORDON_TRACE_SYMLINK, r < 0 ? err : 0, 0);
-    size_t n = hook_abs(rec.pid, dirfd, path, abs);
+    size_t n = hook_abs(dirfd, path, abs);
     if (!n)
         return;
     hook_emit(&rec, text, strlen(text), abs, n);

@@ -134,6 +134,9 @@ child_exec=$(sed -nE 's,^exec ([0-9]+) 0 - /bin/cat .*,\1,p' "$T")
 # the shared de-duplication table).
 expect_count 2 "^stat $P 2 - $S/vfork-child-stat arg=0$"
 assert_file_has_content "$T" "^stat $parent 2 - $S/vfork-child-stat arg=0$"
+assert_file_has_content "$T" "^chdir $P 0 - $S/sub arg=0"
+assert_file_has_content "$T" "^stat $P 0 - $S/sub/a.txt arg=0 mode=100644"
+assert_file_has_content "$T" "^stat $parent 0 - $S/in.txt arg=0 mode=100644"
 
 log_step dir
 run dir

@@ -27,5 +27,15 @@ int main(void) {
     waitpid(pid, &status, 0);
     printf("vfork stat status=%d\n", WEXITSTATUS(status));
     SHOW("parent stat after", stat("vfork-child-stat", &sb));
+    /* A vfork child that changes directory: its relative paths are its
+     * own, and the parent's stay the parent's. */
+    pid = vfork();
+    if (pid == 0) {
+        int r = chdir("sub") == 0 && stat("a.txt", &sb) == 0;
+        _exit(r ? 0 : 1);
+    }
+    waitpid(pid, &status, 0);
+    printf("vfork chdir status=%d\n", WEXITSTATUS(status));
+    SHOW("parent relative stat", stat("in.txt", &sb));
     return 0;
 }
