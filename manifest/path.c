@@ -96,14 +96,23 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)ftw;
+    if (flag == FTW_D && (st->st_mode & 0700) != 0700)
+        (void)chmod(path, (st->st_mode & 07777) | 0700);
+    return 0;
+}
+
 int cordon_rm_rf(const char *path) {
     struct stat st;
     if (lstat(path, &st) < 0)
         return errno == ENOENT ? 0 : -errno;
     if (!S_ISDIR(st.st_mode))
         return unlink(path) < 0 ? -errno : 0;
-    /* Unpacked roots may hold read-only directories: make them writable
-     * first so their entries can go. */
+    /* Unpacked roots hold read-only directories (0555 /usr/bin): a first
+     * pass, parents before children, makes each one ours to empty. */
+    if (nftw(path, make_writable, 32, FTW_PHYS | FTW_MOUNT) < 0)
+        return -errno;
     if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
         return -errno;
     return 0;

@@ -1,0 +1,107 @@
+/* The shared helpers: lexical paths, rm -rf of unpacked roots, strbuf, map. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+
+#include <cordon/util.h>
+
+/* Arrays, not pointers: Criterion runs each case in a new process. */
+struct norm_case {
+    char in[32];
+    char want[32];
+};
+
+ParameterizedTestParameters(manifest_util, normalize) {
+    static struct norm_case cases[] = {
+        {"/", "/"},
+        {"//usr//lib/", "/usr/lib"},
+        {"/usr/./lib/.", "/usr/lib"},
+        {"/usr/lib/../include", "/usr/include"},
+        {"/../..", "/"},
+        {"/a/b/../../..", "/"},
+        {"/a/./b/./../c", "/a/c"},
+        {"/usr/lib/x86_64-linux-gnu/../../include", "/usr/include"},
+    };
+    return cr_make_param_array(struct norm_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct norm_case *c, manifest_util, normalize) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", c->in);
+    size_t n = cordon_path_normalize(buf);
+    cr_assert(eq(str, buf, (char *)c->want), "normalize(%s)", c->in);
+    cr_assert(eq(sz, n, strlen(c->want)));
+}
+
+Test(manifest_util, join_and_under) {
+    char out[PATH_MAX];
+    cr_assert(eq(int, cordon_path_join("/work/src", "../include/x.h", out, sizeof out), 0));
+    cr_assert(eq(str, out, "/work/include/x.h"));
+    cr_assert(eq(int, cordon_path_join("/work", "/abs/./y", out, sizeof out), 0));
+    cr_assert(eq(str, out, "/abs/y"));
+    cr_assert(cordon_path_under("/usr/lib/x", "/usr/lib"));
+    cr_assert(cordon_path_under("/usr/lib", "/usr/lib"));
+    cr_assert(not(cordon_path_under("/usr/lib64", "/usr/lib")));
+    cr_assert(cordon_path_under("/anything", "/"));
+    char small[8];
+    cr_assert(eq(int, cordon_path_join("/a", "bcdefghij", small, sizeof small), -ENAMETOOLONG));
+}
+
+Test(manifest_util, rm_rf_removes_read_only_directories) {
+    char dir[] = "/tmp/cordon-test-rmrf-XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/usr/bin", dir);
+    cr_assert(eq(int, cordon_mkdir_p(p, 0755), 0));
+    snprintf(p, sizeof p, "%s/usr/bin/tool", dir);
+    FILE *f = fopen(p, "w");
+    cr_assert(f != NULL);
+    fclose(f);
+    /* As unpacked roots have them: directories without write permission. */
+    snprintf(p, sizeof p, "%s/usr/bin", dir);
+    cr_assert(eq(int, chmod(p, 0555), 0));
+    snprintf(p, sizeof p, "%s/usr", dir);
+    cr_assert(eq(int, chmod(p, 0555), 0));
+    cr_assert(eq(int, cordon_rm_rf(dir), 0));
+    struct stat st;
+    cr_assert(eq(int, lstat(dir, &st), -1));
+    cr_assert(eq(int, cordon_rm_rf(dir), 0), "a missing path is not an error");
+}
+
+Test(manifest_util, strbuf_and_map) {
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    cr_assert(eq(str, sb.buf, ""));
+    cordon_strbuf_adds(&sb, "abc");
+    cordon_strbuf_addf(&sb, "-%d-", 42);
+    cordon_strbuf_addn(&sb, "xyz", 2);
+    cr_assert(eq(str, sb.buf, "abc-42-xy"));
+    char *s = cordon_strbuf_detach(&sb);
+    cr_assert(eq(str, s, "abc-42-xy"));
+    free(s);
+    cr_assert(eq(str, sb.buf, ""), "detach leaves an empty strbuf");
+
+    struct cordon_map *m = cordon_map_new(0);
+    int values[2000];
+    char key[32];
+    for (int i = 0; i < 2000; i++) {
+        values[i] = i;
+        snprintf(key, sizeof key, "/path/%d", i);
+        cr_assert(eq(int, cordon_map_put(m, key, &values[i]), 0));
+    }
+    cr_assert(eq(sz, cordon_map_size(m), 2000));
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof key, "/path/%d", i);
+        int *v = cordon_map_get(m, key);
+        cr_assert(v != NULL);
+        cr_assert(eq(int, *v, i));
+    }
+    cr_assert(cordon_map_get(m, "/path/2000") == NULL);
+    cordon_map_free(m);
+}
