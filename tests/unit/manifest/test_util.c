@@ -14,8 +14,8 @@
 
 /* Arrays, not pointers: Criterion runs each case in a new process. */
 struct norm_case {
-    char in[32];
-    char want[32];
+    char in[48];
+    char want[48];
 };
 
 ParameterizedTestParameters(manifest_util, normalize) {
