@@ -433,7 +433,7 @@ void hook_path2_event(unsigned kind, int dirfd1, const char *p1, int dirfd2, con
 
 /* ---- process start ------------------------------------------------------- */
 
-void hook_emit_argv(int argc, char *const *argv) {
+void hook_emit_argv(int pid, int argc, char *const *argv) {
     /* Chunks end at argument boundaries; an argument longer than a chunk is
      * cut (and flagged), so the collector can concatenate the chunks. */
     const size_t room = CORDON_TRACE_MAX - sizeof(struct cordon_trace_rec) - 1;
@@ -446,6 +446,7 @@ void hook_emit_argv(int argc, char *const *argv) {
         if (i == argc || (in_chunk && used + 1 + n > room)) {
             struct hook_rec r;
             hook_rec_init(&r, CORDON_TRACE_ARGV, 0, chunk++);
+            r.pid = pid;
             r.h.mode = (uint32_t)argc;
             r.h.size = i == argc;
             r.h.flags |= flags;
@@ -498,7 +499,7 @@ __attribute__((constructor)) static void hook_ctor(int argc, char **argv, char *
     cwd[cn] = 0;
     hook_emit(&r, exe, (size_t)n, cwd, cn);
     if (argv && argc >= 0)
-        hook_emit_argv(argc, argv);
+        hook_emit_argv(0, argc, argv);
     errno = saved;
 }
 

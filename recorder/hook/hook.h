@@ -159,8 +159,8 @@ void hook_path_event(unsigned kind, int dirfd, const char *path, int err, uint32
 void hook_path2_event(unsigned kind, int dirfd1, const char *p1, int dirfd2, const char *p2,
                       int err, uint32_t arg);
 
-/* ARGV records for argv[0..argc). */
-void hook_emit_argv(int argc, char *const *argv);
+/* ARGV records for argv[0..argc), under `pid` (0: this process). */
+void hook_emit_argv(int pid, int argc, char *const *argv);
 
 /* The value of `name` in the process's environment, walked by hand. */
 const char *hook_environ_get(const char *name);

@@ -77,7 +77,7 @@ static void exec_before(const char *abs, size_t n, char *const *argv) {
     hook_rec_init(&r, CORDON_TRACE_EXEC, 0, is_static);
     hook_emit(&r, abs, n, NULL, 0);
     if (is_static)
-        hook_emit_argv(count(argv), argv);
+        hook_emit_argv(0, count(argv), argv);
 }
 
 static void exec_failed(const char *abs, size_t n, int err) {
@@ -330,13 +330,25 @@ static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t 
         return real(pid, path, fa, attr, argv, envp);
     char abs[PATH_MAX];
     size_t n = hook_abs(AT_FDCWD, path, abs);
-    if (n)
-        exec_before(abs, n, argv);
+    bool is_static = n && hook_is_static(abs);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    pid_t child = 0;
+    if (hook_isnull(pid))
+        pid = &child; /* allowed to be NULL; we want the child's pid */
     int r = real(pid, path, fa, attr, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
-    if (r && n)
-        exec_failed(abs, n, r);
+    if (!n)
+        return r;
+    /* Unlike exec, spawn returns: one record, after the call, under the
+     * child's pid (the process that ran the program), or the caller's with
+     * the error. */
+    struct hook_rec rec;
+    hook_rec_init(&rec, CORDON_TRACE_EXEC, r, r ? 0 : is_static);
+    if (!r)
+        rec.pid = *pid;
+    hook_emit(&rec, abs, n, NULL, 0);
+    if (!r && is_static)
+        hook_emit_argv(*pid, count(argv), argv);
     return r;
 }
 

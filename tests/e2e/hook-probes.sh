@@ -116,7 +116,16 @@ assert_file_has_content "$T" "^wait $P 0 - - arg=$((127 << 8)) child=$P"
 assert_file_has_content "$T" "^stat $P 2 - /.*/no-such-command-xyz arg=0$"
 
 log_step spawn
-run spawn
+run spawn "$probes/static_probe"
+# A spawn's EXEC is the child's: the pid of the process that ran the program.
+cat_pid=$(sed -nE 's,^proc ([0-9]+) 0 - (/usr)?/bin/cat .*,\1,p' "$T" | head -1)
+[[ -n $cat_pid ]] || fail "no proc record for cat"
+assert_file_has_content "$T" "^exec $cat_pid 0 - (/usr)?/bin/cat arg=0$"
+assert_file_has_content "$T" "^exec $P 0 - $probes/static_probe arg=1$"
+static_pid=$(sed -nE "s,^exec ([0-9]+) 0 - $probes/static_probe arg=1,\1,p" "$T")
+spawner=$(sed -nE 's/^proc ([0-9]+) .*spawn_probe.*/\1/p' "$T")
+[[ $static_pid != "$spawner" ]] || fail "the static child's exec is recorded under its parent"
+assert_file_has_content "$T" "^argv $static_pid 0 - $probes/static_probe from-spawn-probe chunk=0 argc=2"
 assert_file_has_content "$T" "^exec $P 0 - (/usr)?/bin/cat arg=0$"
 assert_file_has_content "$T" "^exec $P 2 - /no/such/program arg=0$"
 assert_file_has_content "$T" "^argv $P 0 - sh -c exit 3 chunk=0"

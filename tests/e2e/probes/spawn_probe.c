@@ -1,4 +1,5 @@
-/* posix_spawn[p], system and popen. */
+/* posix_spawn[p] (of the static probe too, given as argv[1]), system and
+ * popen. */
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -8,7 +9,7 @@
 
 extern char **environ;
 
-int main(void) {
+int main(int argc, char **argv0) {
     pid_t pid;
     int status;
     char *argv[] = {"cat", "in.txt", NULL};
@@ -22,6 +23,14 @@ int main(void) {
     r = posix_spawnp(&pid, "no-such-program-xyz", NULL, NULL, argv, environ);
     printf("posix_spawnp missing = %d\n", r);
     fflush(stdout);
+    if (argc > 1) { /* argv0[1]: the static probe */
+        char *sargv[] = {argv0[1], "from-spawn-probe", NULL};
+        r = posix_spawn(&pid, argv0[1], NULL, NULL, sargv, environ);
+        if (r == 0)
+            waitpid(pid, &status, 0);
+        printf("posix_spawn static = %d\n", r);
+        fflush(stdout);
+    }
     status = system("exit 3");
     printf("system = %d\n", WEXITSTATUS(status));
     fflush(stdout);
