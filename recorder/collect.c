@@ -786,7 +786,7 @@ static int add_processes(struct collector *c, struct cordon_manifest *m, int roo
         mp->ppid = p->ppid;
         mp->exe = cordon_strdup0(p->static_exe ? p->static_exe : p->exe);
         mp->cwd = cordon_strdup0(p->cwd);
-        mp->argv = p->static_exe ? NULL : argv_from(p);
+        mp->argv = argv_from(p); /* for a static program, the hook sends its argv at exec */
         mp->status = p->status;
         mp->flags = p->flags;
         if (!p->waited && p->pid != root_pid)
