@@ -10,6 +10,8 @@
  *     resolved inside the root): the kernel would load the host's, named by
  *     PT_INTERP, and fakechroot's execve() runs every later program through
  *     this one instead, with --argv0 where the loader knows it (glibc 2.33);
+ *     libcordon-shebang.so, preloaded first, then runs #! scripts as the
+ *     kernel would (fakechroot's --argv0 path loses their last arguments);
  *   - LD_LIBRARY_PATH lists the root's library directories (host paths: the
  *     loader's own opens do not go through the preload), so the root's
  *     libraries win over the host's;
@@ -32,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cordon/cli.h>
 #include <cordon/error.h>
 #include <cordon/manifest.h>
 #include <cordon/replay.h>
@@ -348,6 +351,21 @@ static int find_program(struct fc_plan *p, int rootfd, const struct cordon_run_s
                             spec->argv[0], p->root);
 }
 
+/* libcordon-shebang.so in the directory of cordon's hook. */
+static int shebang_library(char *out, size_t size) {
+    char hook[PATH_MAX];
+    int r = cordon_find_hook(hook, sizeof hook);
+    if (r < 0)
+        return r;
+    char *slash = strrchr(hook, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    if ((size_t)snprintf(out, size, "%s/libcordon-shebang.so", hook) >= size)
+        return -ENAMETOOLONG;
+    return access(out, R_OK) == 0 ? 0 : -errno;
+}
+
 static int plan_env(struct fc_plan *p, int rootfd, const struct cordon_run_spec *spec) {
     p->envp = cordon_strv_copy(spec->envp ? spec->envp : (char *const[]){NULL});
     if (!p->envp)
@@ -376,6 +394,14 @@ static int plan_env(struct fc_plan *p, int rootfd, const struct cordon_run_spec 
     if (spec->hook) {
         (void)snprintf(hook_host, sizeof hook_host, "%s%s", p->root, spec->hook);
         cordon_strbuf_adds(&pre, hook_host);
+        cordon_strbuf_adds(&pre, ":");
+    }
+    /* With --argv0, fakechroot's execve() drops a #! script's last two
+     * arguments: libcordon-shebang.so, beside cordon's hook, runs scripts
+     * through their interpreter before fakechroot sees them (fc_shebang.c). */
+    char shebang[PATH_MAX];
+    if (p->argv0 && shebang_library(shebang, sizeof shebang) == 0) {
+        cordon_strbuf_adds(&pre, shebang);
         cordon_strbuf_adds(&pre, ":");
     }
     cordon_strbuf_adds(&pre, p->lib);
