@@ -1,6 +1,7 @@
 #!/bin/bash
 # Completeness of the hook against strace: a small build (two C files
-# compiled and linked with gcc, `sh -c 'cat x'`, a make of a tiny Makefile)
+# compiled and linked with gcc, `sh -c 'cat x'`, a make of a tiny Makefile,
+# `date`, whose zone file glibc reads out of the hook's sight)
 # runs once under `strace -f` and once under the hook; every regular file a
 # dynamically linked program opened successfully (strace's view, paths
 # resolved by the kernel) must be in the hook's log, as an open, a loader
@@ -47,6 +48,7 @@ gcc -c b.c -o b.o
 gcc a.o b.o -o prog
 sh -c 'cat x' >/dev/null
 make -s -C sub
+date >/dev/null
 EOF
 clean() { rm -f "$W"/*.o "$W/prog" "$W/sub/c.o"; }
 
