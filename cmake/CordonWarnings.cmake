@@ -9,7 +9,7 @@ function(cordon_warnings target)
     -Wno-switch-enum
     # A heuristic that fires on every bounded snprintf into PATH_MAX buffers;
     # truncation is checked by return value where it matters.
-    -Wno-format-truncation)
+    $<$<C_COMPILER_ID:GNU>:-Wno-format-truncation>)
   if(CORDON_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

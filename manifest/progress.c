@@ -28,9 +28,8 @@ void cordon_progress_step(struct cordon_progress *p, uint64_t n) {
     int64_t now = cordon_now_ns();
     int64_t last = __atomic_load_n(&p->last_ns, __ATOMIC_RELAXED);
     /* At most ten redraws a second, and by one thread at a time. */
-    if (now - last < 100000000 ||
-        !__atomic_compare_exchange_n(&p->last_ns, &last, now, false, __ATOMIC_RELAXED,
-                                     __ATOMIC_RELAXED))
+    if (now - last < 100000000 || !__atomic_compare_exchange_n(&p->last_ns, &last, now, false,
+                                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         return;
     draw(p);
 }

@@ -30,7 +30,9 @@ int cordon_grow(void **items, size_t *cap, size_t need, size_t size) {
     return 0;
 }
 
-char *cordon_strdup0(const char *s) { return s ? strdup(s) : NULL; }
+char *cordon_strdup0(const char *s) {
+    return s ? strdup(s) : NULL;
+}
 
 static bool strbuf_reserve(struct cordon_strbuf *sb, size_t extra) {
     if (sb->failed)
@@ -120,7 +122,9 @@ struct cordon_map {
     size_t used;
 };
 
-static uint64_t key_hash(const char *k) { return XXH3_64bits(k, strlen(k)); }
+static uint64_t key_hash(const char *k) {
+    return XXH3_64bits(k, strlen(k));
+}
 
 struct cordon_map *cordon_map_new(size_t expected) {
     struct cordon_map *m = calloc(1, sizeof *m);
@@ -203,7 +207,9 @@ int cordon_map_put(struct cordon_map *m, const char *key, void *value) {
     return 0;
 }
 
-size_t cordon_map_size(const struct cordon_map *m) { return m->used; }
+size_t cordon_map_size(const struct cordon_map *m) {
+    return m->used;
+}
 
 int64_t cordon_now_ns(void) {
     struct timespec ts;

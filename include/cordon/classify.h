@@ -15,19 +15,21 @@
 struct cordon_manifest;
 struct cordon_input;
 
+/* clang-format off: one entry a line reads better than a reflowed macro */
 #define CORDON_CATEGORIES(X)                                                                       \
-    X(DECLARED, "declared")                 /* the work tree */                                    \
-    X(SYSTEM, "system")                     /* the distribution's files */                         \
-    X(USER_CONFIG, "user-config")           /* ~/.gitconfig, ~/.config/... */                      \
-    X(SITE_CONFIG, "site-config")           /* /etc/gitconfig, /etc/pip.conf */                    \
-    X(CREDENTIALS, "credentials")           /* ~/.ssh, ~/.netrc, ~/.aws/credentials */             \
-    X(CACHE, "cache")                       /* ~/.cache, ccache */                                 \
+    X(DECLARED, "declared")                           /* the work tree */                          \
+    X(SYSTEM, "system")                               /* the distribution's files */               \
+    X(USER_CONFIG, "user-config")                     /* ~/.gitconfig, ~/.config/... */            \
+    X(SITE_CONFIG, "site-config")                     /* /etc/gitconfig, /etc/pip.conf */          \
+    X(CREDENTIALS, "credentials")                     /* ~/.ssh, ~/.netrc, ~/.aws/credentials */   \
+    X(CACHE, "cache")                                 /* ~/.cache, ccache */                       \
     X(USER_PACKAGE_REGISTRY, "user-package-registry") /* ~/.cmake/packages */                      \
     X(USER_SITE_PACKAGES, "user-site-packages")       /* ~/.local/lib/pythonX.Y/site-packages */   \
-    X(SYSTEM_HEADER, "system-header")       /* /usr/local/include, /usr/include outside libc */    \
-    X(SYSTEM_LIBRARY, "system-library")     /* /usr/local/lib */                                   \
-    X(UNDECLARED, "undeclared-read")        /* anything else outside the work tree */             \
-    X(VIRTUAL, "virtual")                   /* /proc, /sys, /dev: provided by the runner */
+    X(SYSTEM_HEADER, "system-header")   /* /usr/local/include, /usr/include outside libc */        \
+    X(SYSTEM_LIBRARY, "system-library") /* /usr/local/lib */                                       \
+    X(UNDECLARED, "undeclared-read")    /* anything else outside the work tree */                  \
+    X(VIRTUAL, "virtual")               /* /proc, /sys, /dev: provided by the runner */
+/* clang-format on */
 
 enum cordon_category {
 #define CORDON_CAT_ENUM(id, name) CORDON_CAT_##id,
@@ -43,8 +45,7 @@ enum cordon_category cordon_category_from_name(const char *name);
 
 /* The category of one path, given the recording's HOME (may be NULL) and
  * work tree (may be NULL). */
-enum cordon_category cordon_classify_path(const char *path, const char *home,
-                                          const char *worktree);
+enum cordon_category cordon_classify_path(const char *path, const char *home, const char *worktree);
 
 /* Set every input's `category` string. 0 or -ENOMEM. */
 int cordon_classify_manifest(struct cordon_manifest *m);

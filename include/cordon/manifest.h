@@ -86,14 +86,14 @@ struct cordon_input {
     uint64_t size;
     uint32_t mode; /* permission bits (07777) */
     int64_t mtime_ns;
-    uint64_t ino;   /* identity on the recording host: verify's fast path */
-    bool has_hash;  /* files: content hash known */
+    uint64_t ino;  /* identity on the recording host: verify's fast path */
+    bool has_hash; /* files: content hash known */
     struct cordon_hash hash;
-    char *target;   /* symlinks: the link's text */
+    char *target; /* symlinks: the link's text */
     bool has_listing;
     struct cordon_hash listing; /* dirs that were listed: hash of sorted names */
-    int first_pid;  /* first process that used it, 0 if unknown */
-    char *category; /* classification (cordon_classify), NULL until then */
+    int first_pid;              /* first process that used it, 0 if unknown */
+    char *category;             /* classification (cordon_classify), NULL until then */
 };
 
 struct cordon_output {
@@ -125,7 +125,7 @@ struct cordon_process {
 
 struct cordon_env_read {
     char *name;
-    char *value; /* NULL: the variable was absent */
+    char *value;   /* NULL: the variable was absent */
     bool redacted; /* value replaced by "<redacted>" */
     int first_pid;
 };
@@ -149,16 +149,16 @@ struct cordon_host {
 struct cordon_command {
     char **argv; /* NULL-terminated */
     char *cwd;
-    char **env;  /* NULL-terminated "NAME=VALUE", sorted, secrets redacted */
-    int status;  /* wait(2) status of the command; see `finished` */
-    bool finished; /* false when the recorder was killed before the command ended */
+    char **env;       /* NULL-terminated "NAME=VALUE", sorted, secrets redacted */
+    int status;       /* wait(2) status of the command; see `finished` */
+    bool finished;    /* false when the recorder was killed before the command ended */
     int64_t start_ns; /* wall clock, ns since the epoch */
     int64_t end_ns;
 };
 
 struct cordon_manifest {
-    int version; /* CORDON_MANIFEST_VERSION */
-    char *tool;  /* "cordon 0.1.0" */
+    int version;    /* CORDON_MANIFEST_VERSION */
+    char *tool;     /* "cordon 0.1.0" */
     char *worktree; /* the directory snapshotted into the store at the start */
     struct cordon_host host;
     struct cordon_command command;

@@ -48,5 +48,5 @@ struct cordon_collect_options {
 /* Build a manifest from an event log: inputs (hashed now, or taken from the
  * snapshot when the build changed them), outputs, processes, env reads and
  * coverage gaps. The caller fills `command` and `host`. *ret is new. */
-int cordon_record_collect(const struct cordon_collect_options *opts,
-                          struct cordon_manifest **ret, struct cordon_error *err);
+int cordon_record_collect(const struct cordon_collect_options *opts, struct cordon_manifest **ret,
+                          struct cordon_error *err);

@@ -19,57 +19,61 @@
 #define CORDON_TRACE_MAGIC 0xC0D1u
 #define CORDON_TRACE_MAX 4000u /* one record, head included; < PIPE_BUF */
 
-/* The environment contract between `cordon record` and the hook. */
-#define CORDON_ENV_LOG "CORDON_LOG"     /* path of the log file to append to */
-#define CORDON_ENV_HOOK "CORDON_HOOK"   /* path of libcordon-hook.so, to re-insert into LD_PRELOAD */
+/* The environment contract between `cordon record` and the hook:
+ * CORDON_LOG names the log file to append to, CORDON_HOOK the hook library
+ * itself (to re-insert into LD_PRELOAD when a program drops it). */
+#define CORDON_ENV_LOG "CORDON_LOG"
+#define CORDON_ENV_HOOK "CORDON_HOOK"
 
 /* Event kinds. str1/str2 are the record's two strings; "stat fields" are
  * mode, dev, ino, size and mtime_ns from fstat/stat of the object (set only
  * when err is 0). Paths are absolute and lexically normalised (the hook
  * resolves them against the caller's cwd or dirfd). */
+/* clang-format off: one entry a line reads better than a reflowed macro */
 #define CORDON_TRACE_KINDS(X)                                                                      \
     /* open family. str1 path; arg the open(2) flags; stat fields from fstat(fd). */               \
     X(OPEN, "open")                                                                                \
-    /* stat family, access, realpath. str1 path; arg 1 if the last link was not followed. */      \
+    /* stat family, access, realpath. str1 path; arg 1 if the last link was not followed. */       \
     X(STAT, "stat")                                                                                \
     /* readlink. str1 path; str2 the link's text on success. */                                    \
     X(READLINK, "readlink")                                                                        \
     /* opendir, scandir, nftw, fts. str1 the directory. */                                         \
     X(LIST, "list")                                                                                \
-    /* any exec form, in the caller before the real call (a successful exec does not return),     \
-     * and again with err if it failed. str1 the resolved program; arg 1 if it is a static ELF    \
+    /* any exec form, in the caller before the real call (a successful exec does not return),      \
+     * and again with err if it failed. str1 the resolved program; arg 1 if it is a static ELF     \
      * (no PT_INTERP): the hook will not run in it. */                                             \
     X(EXEC, "exec")                                                                                \
-    /* a new process image, from the hook's constructor. str1 /proc/self/exe; str2 the cwd;       \
+    /* a new process image, from the hook's constructor. str1 /proc/self/exe; str2 the cwd;        \
      * arg the parent pid. ARGV records follow. */                                                 \
     X(PROC, "proc")                                                                                \
-    /* one chunk of argv: str1 holds arguments separated by NULs (len1 covers them all); arg the  \
+    /* one chunk of argv: str1 holds arguments separated by NULs (len1 covers them all); arg the   \
      * chunk's index, mode the total argc; size 1 on the last chunk. */                            \
     X(ARGV, "argv")                                                                                \
-    /* fork (or vfork/clone without exec) seen in the child: arg the parent pid. */               \
+    /* fork (or vfork/clone without exec) seen in the child: arg the parent pid. */                \
     X(FORK, "fork")                                                                                \
     /* wait family reaped a child: arg its wait status, size its pid. */                           \
     X(WAIT, "wait")                                                                                \
-    /* writes: str1 the path (and str2 as noted); stat fields of the result where cheap. */       \
+    /* writes: str1 the path (and str2 as noted); stat fields of the result where cheap. */        \
     X(UNLINK, "unlink")                                                                            \
     X(RMDIR, "rmdir")                                                                              \
     X(MKDIR, "mkdir")                                                                              \
-    X(RENAME, "rename")     /* str1 from, str2 to */                                               \
-    X(LINK, "link")         /* str1 existing, str2 new */                                          \
-    X(SYMLINK, "symlink")   /* str1 the link's text, str2 the new link */                          \
+    X(RENAME, "rename")   /* str1 from, str2 to */                                                 \
+    X(LINK, "link")       /* str1 existing, str2 new */                                            \
+    X(SYMLINK, "symlink") /* str1 the link's text, str2 the new link */                            \
     X(TRUNCATE, "truncate")                                                                        \
     X(CHMOD, "chmod")                                                                              \
     X(UTIME, "utime")                                                                              \
     X(CHDIR, "chdir")                                                                              \
     /* dlopen: str1 the name asked for; str2 the object's path on success. */                      \
     X(DLOPEN, "dlopen")                                                                            \
-    /* LD_AUDIT la_objsearch: str1 a candidate the loader will try. */                              \
+    /* LD_AUDIT la_objsearch: str1 a candidate the loader will try. */                             \
     X(LA_SEARCH, "la-search")                                                                      \
     /* LD_AUDIT la_objopen: str1 the object loaded; stat fields. */                                \
     X(LA_OPEN, "la-open")                                                                          \
-    /* getenv/secure_getenv: str1 the name; str2 the value when present (arg 1), truncated to     \
+    /* getenv/secure_getenv: str1 the name; str2 the value when present (arg 1), truncated to      \
      * fit. */                                                                                     \
     X(GETENV, "getenv")
+/* clang-format on */
 
 enum cordon_trace_kind {
     CORDON_TRACE_NONE = 0,

@@ -15,7 +15,9 @@
 
 /* ---- ownership helpers ------------------------------------------------- */
 
-static inline void cordon_freep(void *p) { free(*(void **)p); }
+static inline void cordon_freep(void *p) {
+    free(*(void **)p);
+}
 static inline void cordon_closep(const int *fd) {
     if (*fd >= 0)
         (void)close(*fd);
@@ -63,7 +65,8 @@ struct cordon_strbuf {
     size_t alloc;
     bool failed;
 };
-#define CORDON_STRBUF_INIT {.buf = (char *)cordon_strbuf_empty_, .len = 0, .alloc = 0}
+#define CORDON_STRBUF_INIT                                                                         \
+    { .buf = (char *)cordon_strbuf_empty_, .len = 0, .alloc = 0 }
 extern const char cordon_strbuf_empty_[1];
 
 void cordon_strbuf_addn(struct cordon_strbuf *sb, const char *s, size_t n);

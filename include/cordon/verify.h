@@ -21,8 +21,8 @@ struct cordon_error;
 int cordon_show(const struct cordon_manifest *m, FILE *out, struct cordon_error *err);
 
 struct cordon_verify_options {
-    bool rehash; /* hash every file, even where size, mtime and inode match */
-    bool quiet;  /* no progress line */
+    bool rehash;      /* hash every file, even where size, mtime and inode match */
+    bool quiet;       /* no progress line */
     const char *root; /* check paths under this directory instead of "/" (NULL: "/") */
 };
 
