@@ -754,7 +754,7 @@ paired_ratio() {
 
 echo
 echo "== results: median over $ROUNDS rounds; ratio = median over rounds of (variant / native of the same round)"
-printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' variant ok median_s ratio "other ratio" size peak_rss own_rss status
+printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' variant ok median_s ratio "other ratio" size peak_rss own_rss status
 for v in "${VARIANTS[@]}"; do
 	times=() rss_max=0 own_max=0 size="" ok=0 last_status="" fail=""
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -790,13 +790,13 @@ for v in "${VARIANTS[@]}"; do
 	fi
 	((rss_max > 0)) || rss_max=""
 	((own_max > 0)) || own_max=""
-	printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${rat:--}" "${other:--}" \
+	printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${rat:--}" "${other:--}" \
 		"${size:+$(human "$size")}" "$(mb "$rss_max")" "$(mb "$own_max")" "$status"
 done
 for b in namespace fakechroot; do
 	[[ -n ${COLD[$b]:-} ]] || continue
 	IFS='|' read -r cs cst crss cown cwhat <<<"${COLD[$b]}"
-	printf '%-26s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "cordon-replay-${b/namespace/ns} 1st" 1 "$cs" - \
+	printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "cordon-replay-${b/namespace/ns} 1st" 1 "$cs" - \
 		"${cwhat/cold: /}" "" "$(mb "$crss")" "$(mb "$cown")" "$cst"
 done
 for v in "${VARIANTS[@]}"; do [[ -n ${NOTE[$v]:-} ]] && echo "note: $v: ${NOTE[$v]}"; done
