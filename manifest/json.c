@@ -369,12 +369,8 @@ static int write_all(int fd, const char *s, size_t n) {
     return 0;
 }
 
-int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
-                          struct cordon_error *err) {
-    _cleanup_free_ char *s = cordon_manifest_dumps(m);
-    if (!s)
-        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot format the manifest");
-    size_t n = strlen(s);
+/* `s` (`n` bytes) to `path`, "-" for stdout, replacing it atomically. */
+static int write_text(const char *path, const char *s, size_t n, struct cordon_error *err) {
     if (strcmp(path, "-") == 0) {
         int r = write_all(STDOUT_FILENO, s, n);
         if (r < 0)
@@ -410,6 +406,18 @@ int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
     return 0;
 }
 
+int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
+                          struct cordon_error *err) {
+    char *s = cordon_manifest_dumps(m);
+    if (!s)
+        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot format the manifest");
+    /* Freed by hand, not by _cleanup_free_: clang-tidy 14's analyzer does
+     * not run cleanup attributes and would report every return as a leak. */
+    int r = write_text(path, s, strlen(s), err);
+    free(s);
+    return r;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 struct rd {
@@ -443,14 +451,25 @@ static const char *jtype(const json_t *v) {
 #define FIELD_FMT "%s%s%s"
 #define FIELD_ARGS(ctx, key) (ctx), (*(ctx) ? "." : ""), (key)
 
-__attribute__((format(printf, 2, 3))) static int bad(struct rd *rd, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void set_bad(struct rd *rd, const char *fmt, ...) {
     char text[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     /* The position of a field is its JSON path, so the file goes first. */
-    return cordon_error_set(rd->err, EINVAL, rd->name, 0, 0, "%s: %s", rd->name, text);
+    cordon_error_set(rd->err, EINVAL, rd->name, 0, 0, "%s: %s", rd->name, text);
+}
+
+/* Fill the error and evaluate to -EINVAL. A macro, because the analyzer
+ * does not follow calls into variadic functions: spelled out at the call it
+ * sees that a failure is negative and that no out parameter is read after
+ * one. */
+#define bad(rd, ...) (set_bad((rd), __VA_ARGS__), -EINVAL)
+
+static int oom(struct rd *rd) {
+    cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "%s: cannot load the manifest", rd->name);
+    return -ENOMEM;
 }
 
 /* The member `key` of `obj`, NULL if absent (an error when required). */
@@ -475,7 +494,7 @@ static int want_string(struct rd *rd, json_t *v, const char *ctx, const char *ke
         return bad(rd, FIELD_FMT ": contains a NUL character", FIELD_ARGS(ctx, key));
     char *c = unescape(s, n);
     if (!c)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     *ret = c;
     return 0;
 }
@@ -568,7 +587,7 @@ static int get_strv(struct rd *rd, json_t *obj, const char *ctx, const char *key
     size_t n = json_array_size(a);
     char **v = calloc(n + 1, sizeof *v);
     if (!v)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     for (size_t i = 0; i < n; i++) {
         char sub[64];
         snprintf(sub, sizeof sub, "%s[%zu]", key, i);
@@ -696,7 +715,7 @@ static int read_input(struct rd *rd, struct cordon_manifest *m, json_t *o, size_
 
     struct cordon_input *slot = cordon_manifest_add_input(m, path);
     if (!slot)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     in.path = slot->path;
     in.target = TAKE_PTR(target);
     in.category = TAKE_PTR(category);
@@ -730,7 +749,7 @@ static int read_output(struct rd *rd, struct cordon_manifest *m, json_t *o, size
         return r;
     struct cordon_output *slot = cordon_manifest_add_output(m, path);
     if (!slot)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     out.path = slot->path;
     out.target = TAKE_PTR(target);
     *slot = out;
@@ -785,7 +804,7 @@ static int read_process(struct rd *rd, struct cordon_manifest *m, json_t *o, siz
     struct cordon_process *p = cordon_manifest_add_process(m, (int)pid);
     if (!p) {
         cordon_strv_free(argv);
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     }
     p->ppid = (int)ppid;
     p->exe = TAKE_PTR(exe);
@@ -814,7 +833,7 @@ static int read_env_read(struct rd *rd, struct cordon_manifest *m, json_t *o, si
         return bad(rd, "%s.name: '%s' is not a variable name", ctx, name);
     struct cordon_env_read *e = cordon_manifest_add_env_read(m, name);
     if (!e)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     e->value = TAKE_PTR(value);
     e->redacted = redacted;
     e->first_pid = (int)pid;
@@ -835,7 +854,7 @@ static int read_gap(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t 
         (r = get_int(rd, o, ctx, "pid", false, 0, PID_MAX_JSON, &pid)) < 0)
         return r;
     if (cordon_manifest_add_gap(m, kind, path, (int)pid, detail) < 0)
-        return cordon_error_set(rd->err, ENOMEM, rd->name, 0, 0, "out of memory");
+        return oom(rd);
     return 0;
 }
 
@@ -927,13 +946,19 @@ int cordon_manifest_loadb(const char *buf, size_t len, const char *name,
     json_error_t jerr;
     /* Duplicate keys are rejected: a manifest with two "xxh3" is not one. */
     json_auto_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return cordon_error_set(err, EINVAL, name, jerr.line > 0 ? jerr.line : 0,
-                                jerr.column > 0 ? jerr.column : 0, "%s", jerr.text);
+    if (!root) {
+        /* With a line, the front end prints "NAME:LINE:COL: "; jansson has
+         * none for failures that are not about a position (out of memory),
+         * and then the name goes into the text, as for every other error. */
+        if (jerr.line > 0)
+            return cordon_error_set(err, EINVAL, name, jerr.line, jerr.column > 0 ? jerr.column : 0,
+                                    "%s", jerr.text);
+        return cordon_error_set(err, EINVAL, name, 0, 0, "%s: %s", name, jerr.text);
+    }
+    struct rd rd = {.name = name, .err = err};
     struct cordon_manifest *m = cordon_manifest_new();
     if (!m)
-        return cordon_error_set(err, ENOMEM, name, 0, 0, "out of memory");
-    struct rd rd = {.name = name, .err = err};
+        return oom(&rd);
     int r = read_manifest(&rd, root, m);
     if (r < 0) {
         cordon_manifest_free(m);
@@ -945,18 +970,16 @@ int cordon_manifest_loadb(const char *buf, size_t len, const char *name,
 }
 
 int cordon_manifest_read(const char *path, struct cordon_manifest **ret, struct cordon_error *err) {
-    _cleanup_close_ int fd = -1;
-    if (strcmp(path, "-") == 0)
-        fd = dup(STDIN_FILENO);
-    else
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool is_stdin = strcmp(path, "-") == 0;
+    /* Every message names its source; "-:3:5:" would not read as one. */
+    const char *name = is_stdin ? "<stdin>" : path;
+    _cleanup_close_ int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cordon_error_set(err, errno, path, 0, 0, "cannot open '%s'", path);
+        return cordon_error_set(err, errno, name, 0, 0, "cannot open '%s'", name);
     struct cordon_strbuf sb = CORDON_STRBUF_INIT;
     struct stat st;
-    /* One read per file when its size is known. */
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-        return cordon_error_set(err, EISDIR, path, 0, 0, "cannot read '%s'", path);
+        return cordon_error_set(err, EISDIR, name, 0, 0, "cannot read '%s'", name);
     char chunk[65536];
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof chunk);
@@ -965,7 +988,7 @@ int cordon_manifest_read(const char *path, struct cordon_manifest **ret, struct 
                 continue;
             int e = errno;
             cordon_strbuf_release(&sb);
-            return cordon_error_set(err, e, path, 0, 0, "cannot read '%s'", path);
+            return cordon_error_set(err, e, name, 0, 0, "cannot read '%s'", name);
         }
         if (n == 0)
             break;
@@ -973,9 +996,9 @@ int cordon_manifest_read(const char *path, struct cordon_manifest **ret, struct 
     }
     if (sb.failed) {
         cordon_strbuf_release(&sb);
-        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot read '%s'", path);
+        return cordon_error_set(err, ENOMEM, name, 0, 0, "cannot read '%s'", name);
     }
-    int r = cordon_manifest_loadb(sb.buf, sb.len, path, ret, err);
+    int r = cordon_manifest_loadb(sb.buf, sb.len, name, ret, err);
     cordon_strbuf_release(&sb);
     return r;
 }

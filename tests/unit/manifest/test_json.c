@@ -177,6 +177,59 @@ Test(manifest_json, unknown_version_is_eprotonosupport) {
     cr_assert(eq(str, err.text, "v7.json: unsupported manifest version 7 (this cordon reads 1)"));
 }
 
+/* The message the front end prints for a bad manifest names the manifest
+ * first, whether the problem is the syntax, the top level or a field. */
+Test(manifest_json, errors_start_with_the_manifest_name) {
+    static const char head[] = "{\"cordon_manifest\": 1, \"tool\": \"t\", \"host\": {}, "
+                               "\"command\": {\"argv\": [\"make\"], \"status\": 0, "
+                               "\"finished\": true}, ";
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\n  \"cordon_manifest\": 1,\n  \"tool\": x\n}\n", "m.json:3:11: invalid token near 'x'"},
+        {"[]", "m.json: expected a JSON object at the top level, got an array"},
+        {"{}", "m.json: not a cordon manifest: missing field 'cordon_manifest'"},
+        {"{\"cordon_manifest\": 7}",
+         "m.json: unsupported manifest version 7 (this cordon reads 1)"},
+        {"\"inputs\": [{\"path\": \"/a\", \"type\": \"file\", \"uses\": []}, {\"path\": \"b\"}]}",
+         "m.json: inputs[1].path: 'b' is not an absolute path"},
+        {"\"inputs\": [], \"outputs\": [{\"path\": \"/o\"}]}",
+         "m.json: outputs[0]: missing field 'type'"},
+    };
+    for (size_t i = 0; i < CORDON_ARRAY_SIZE(cases); i++) {
+        char text[1024];
+        /* Cases that start inside the top-level object get a valid head. */
+        snprintf(text, sizeof text, "%s%s", cases[i].text[0] == '"' ? head : "", cases[i].text);
+        struct cordon_manifest *m = NULL;
+        struct cordon_error err;
+        cordon_error_clear(&err);
+        cr_expect(lt(int, cordon_manifest_loadb(text, strlen(text), "m.json", &m, &err), 0),
+                  "case %zu was accepted", i);
+        cr_expect(m == NULL);
+        char msg[PATH_MAX + 1024];
+        cr_expect(
+            eq(str, (char *)cordon_error_format(&err, msg, sizeof msg), (char *)cases[i].want),
+            "case %zu", i);
+        cordon_manifest_free(m);
+    }
+}
+
+/* Read from stdin ("-"), a manifest is called "<stdin>" in messages. */
+Test(manifest_json_files, stdin_is_named_in_messages) {
+    char p[PATH_MAX];
+    write_file(tpath(p, "in.json"), "{}");
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    cr_assert(ge(int, fd, 0));
+    cr_assert(eq(int, dup2(fd, STDIN_FILENO), STDIN_FILENO));
+    close(fd);
+    struct cordon_manifest *m = NULL;
+    struct cordon_error err;
+    cr_assert(eq(int, cordon_manifest_read("-", &m, &err), -EINVAL));
+    char msg[PATH_MAX + 1024];
+    cr_assert(eq(str, (char *)cordon_error_format(&err, msg, sizeof msg),
+                 "<stdin>: not a cordon manifest: missing field 'cordon_manifest'"));
+}
+
 /* Every tests/data/manifest/invalid/<case>.json fails to load with an error
  * whose text contains <case>.error (first line). */
 Test(manifest_json, invalid_corpus) {
@@ -203,6 +256,10 @@ Test(manifest_json, invalid_corpus) {
         char msg[PATH_MAX + 1024];
         cordon_error_format(&err, msg, sizeof msg);
         cr_expect(strstr(msg, want) != NULL, "%s: got '%s', want '%s'", e->d_name, msg, want);
+        /* Whatever is wrong, the message starts with the manifest's name. */
+        size_t jn = strlen(jp);
+        cr_expect(strncmp(msg, jp, jn) == 0 && msg[jn] == ':', "%s: '%s' does not start with '%s:'",
+                  e->d_name, msg, jp);
         cordon_manifest_free(m);
         free(want);
         cases++;
