@@ -20,7 +20,10 @@ int cordon_grow(void **items, size_t *cap, size_t need, size_t size) {
             return -ENOMEM;
         n *= 2;
     }
-    if (size && n > SIZE_MAX / size)
+    /* realloc(p, 0) would free p and return NULL: an element has a size. */
+    if (size == 0)
+        return -EINVAL;
+    if (n > SIZE_MAX / size)
         return -ENOMEM;
     void *p = realloc(*items, n * size);
     if (!p)
