@@ -318,17 +318,21 @@ static bool noisy_variable(const char *name) {
     return false;
 }
 
+static int env_score(const struct cordon_env_read *e) {
+    return noisy_variable(e->name) ? 45 : 15;
+}
+
+/* A variable that only one side (`side`, "A" or "B") consulted. */
+static void compare_env_one(struct lines *l, const char *side, const struct cordon_env_read *e) {
+    add_line(l, env_score(e) + 1, "env", e->name, "consulted by %s only (%s)", side,
+             e->redacted ? "<redacted>"
+             : e->value  ? e->value
+                         : "unset");
+}
+
 static void compare_env(struct lines *l, const struct cordon_env_read *x,
                         const struct cordon_env_read *y) {
-    const struct cordon_env_read *any = x ? x : y;
-    int score = noisy_variable(any->name) ? 45 : 15;
-    if (!x || !y) {
-        add_line(l, score + 1, "env", any->name, "consulted by %s only (%s)", x ? "A" : "B",
-                 any->redacted ? "<redacted>"
-                 : any->value  ? any->value
-                               : "unset");
-        return;
-    }
+    int score = env_score(x);
     if (x->redacted || y->redacted)
         return; /* values unknown */
     if ((!x->value && !y->value) || (x->value && y->value && strcmp(x->value, y->value) == 0))
@@ -410,9 +414,9 @@ int cordon_diff(const struct cordon_manifest *a, const struct cordon_manifest *b
         if (c == 0)
             compare_env(&l, &a->env_reads[i++], &b->env_reads[j++]);
         else if (c < 0)
-            compare_env(&l, &a->env_reads[i++], NULL);
+            compare_env_one(&l, "A", &a->env_reads[i++]);
         else
-            compare_env(&l, NULL, &b->env_reads[j++]);
+            compare_env_one(&l, "B", &b->env_reads[j++]);
     }
     int r;
     if (l.failed) {
