@@ -147,13 +147,15 @@ struct pool {
 };
 
 static void hash_job(struct cordon_hash_job *j, void *buf) {
-    struct stat st;
+    /* Zeroed: the analyzer cannot tell that a failed call's -errno is
+     * negative, so it would follow a "success" that set neither. */
+    struct stat st = {0};
     int fd = open_regular(AT_FDCWD, j->path, &st);
     if (fd < 0) {
         j->error = fd;
         return;
     }
-    uint64_t size;
+    uint64_t size = 0;
     int r = hash_fd_with(fd, buf, HASH_BUFSIZE, &j->hash, &size);
     close(fd);
     if (r < 0) {
