@@ -103,27 +103,38 @@ static int lstat_input(const struct ctx *c, const char *path, struct stat *st) {
     return r;
 }
 
-static int readlink_input(const struct ctx *c, const char *path, char **ret) {
+/* The target of the link `path` (new), or NULL with *error set to -errno.
+ * The string itself says whether it worked: the analyzer cannot tell that
+ * a -errno is negative, and would follow a "success" without a target. */
+static char *readlink_input(const struct ctx *c, const char *path, int *error) {
     char buf[PATH_MAX];
     ssize_t n;
     if (c->rootfd < 0) {
         n = readlink(path, buf, sizeof buf);
     } else {
         int fd = open_input(c, path, O_PATH);
-        if (fd < 0)
-            return fd;
+        if (fd < 0) {
+            *error = fd;
+            return NULL;
+        }
         n = readlinkat(fd, "", buf, sizeof buf);
         int e = errno;
         close(fd);
         errno = e;
     }
-    if (n < 0)
-        return -errno;
-    if ((size_t)n >= sizeof buf)
-        return -ENAMETOOLONG;
+    if (n < 0) {
+        *error = -errno;
+        return NULL;
+    }
+    if ((size_t)n >= sizeof buf) {
+        *error = -ENAMETOOLONG;
+        return NULL;
+    }
     buf[n] = '\0';
-    *ret = strdup(buf);
-    return *ret ? 0 : -ENOMEM;
+    char *s = strdup(buf);
+    if (!s)
+        *error = -ENOMEM;
+    return s;
 }
 
 static int listing_input(const struct ctx *c, const char *path, struct cordon_hash *ret) {
@@ -195,9 +206,8 @@ static void check_input(const struct ctx *c, const struct cordon_input *in, bool
         break;
     case CORDON_FT_SYMLINK:
         if (in->target) {
-            char *now = NULL;
-            r = readlink_input(c, in->path, &now);
-            if (r < 0) {
+            char *now = readlink_input(c, in->path, &r);
+            if (!now) {
                 *k = (struct check){.state = ST_ERROR, .error = r};
                 return;
             }
