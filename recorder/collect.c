@@ -875,7 +875,7 @@ static bool exec_interpreter(const char *path, char *out, size_t size) {
         out[len] = '\0';
         return true;
     }
-    if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) ||
+    if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 ||
         buf[EI_CLASS] != ELFCLASS64)
         return false;
     Elf64_Ehdr eh;

@@ -157,7 +157,6 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
     int r = collect_build(&co, &cfg, &m, err);
     if (r < 0)
         return r;
-    r = -ENOMEM;
     char tool[64];
     snprintf(tool, sizeof tool, "cordon %s", CORDON_VERSION);
     m->tool = strdup(tool);
