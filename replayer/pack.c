@@ -118,8 +118,18 @@ static void pwarn(struct pack *p, const char *fmt, ...) {
     p->warn(p->warn_ctx, buf);
 }
 
+/* The error helpers return their constant themselves rather than
+ * cordon_error_set's result: its body is in another file, and the analyzer
+ * would otherwise follow a failure as if it were a success that left the
+ * out parameters unset. */
 static int oom(struct pack *p) {
-    return cordon_error_set(p->err, ENOMEM, NULL, 0, 0, "out of memory");
+    cordon_error_set(p->err, ENOMEM, NULL, 0, 0, "out of memory");
+    return -ENOMEM;
+}
+
+static int name_too_long(struct pack *p, const char *path) {
+    cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long", path);
+    return -ENAMETOOLONG;
 }
 
 static bool is_virtual(struct pack *p, const char *abs) {
@@ -263,10 +273,13 @@ static int add_symlink(struct pack *p, const char *abs, const char *text, int64_
  * taken as written. Returns 1 (and no `out`) if the path leads into /proc,
  * /sys or /dev, which the runners provide. */
 static int resolve(struct pack *p, const char *path, bool follow_last, char *out, size_t size) {
+    /* Callers read `out` only on 0; set anyway, since the analyzer cannot
+     * tell that a failure from errno is negative. */
+    out[0] = '\0';
     char cur[PATH_MAX] = ""; /* resolved so far; "" is the root */
     char rest[PATH_MAX];
     if ((size_t)snprintf(rest, sizeof rest, "%s", path) >= sizeof rest)
-        return cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long", path);
+        return name_too_long(p, path);
     int links = 0;
     const char *r = rest;
     for (;;) {
@@ -293,7 +306,7 @@ static int resolve(struct pack *p, const char *path, bool follow_last, char *out
         }
         char cand[PATH_MAX];
         if ((size_t)snprintf(cand, sizeof cand, "%s/%.*s", cur, (int)n, r) >= sizeof cand)
-            return cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long", path);
+            return name_too_long(p, path);
         if (last && !follow_last) {
             memcpy(cur, cand, strlen(cand) + 1);
             break;
@@ -303,8 +316,7 @@ static int resolve(struct pack *p, const char *path, bool follow_last, char *out
         struct stat st;
         if (lstat(cand, &st) < 0 || (!last && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
             if ((size_t)snprintf(out, size, "%s%s", cand, e) >= size)
-                return cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long",
-                                        path);
+                return name_too_long(p, path);
             cordon_path_normalize(out);
             return 0;
         }
@@ -329,14 +341,14 @@ static int resolve(struct pack *p, const char *path, bool follow_last, char *out
             return rr;
         char next[PATH_MAX];
         if ((size_t)snprintf(next, sizeof next, "%s%s", text, e) >= sizeof next)
-            return cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long", path);
+            return name_too_long(p, path);
         if (text[0] == '/')
             cur[0] = '\0';
         memcpy(rest, next, strlen(next) + 1);
         r = rest;
     }
     if ((size_t)snprintf(out, size, "%s", cur[0] ? cur : "/") >= size)
-        return cordon_error_set(p->err, ENAMETOOLONG, path, 0, 0, "'%s': name too long", path);
+        return name_too_long(p, path);
     return 0;
 }
 
@@ -602,11 +614,8 @@ static int add_dotcordon_files(struct pack *p) {
 
 /* Where each file's bytes come from: the host when it still hashes as
  * recorded, else the store. */
-static int choose_sources(struct pack *p) {
-    _cleanup_free_ struct cordon_hash_job *jobs = calloc(p->n ? p->n : 1, sizeof *jobs);
-    _cleanup_free_ struct pentry **owner = calloc(p->n ? p->n : 1, sizeof *owner);
-    if (!jobs || !owner)
-        return oom(p);
+static int choose_sources_with(struct pack *p, struct cordon_hash_job *jobs,
+                               struct pentry **owner) {
     size_t nj = 0;
     for (size_t i = 0; i < p->n; i++) {
         struct pentry *e = p->v[i];
@@ -676,6 +685,17 @@ static int choose_sources(struct pack *p) {
     return 0;
 }
 
+/* The scratch arrays are freed here by hand, not by _cleanup_free_:
+ * clang-tidy 14 does not run cleanup attributes and reported a leak. */
+static int choose_sources(struct pack *p) {
+    struct cordon_hash_job *jobs = calloc(p->n ? p->n : 1, sizeof *jobs);
+    struct pentry **owner = calloc(p->n ? p->n : 1, sizeof *owner);
+    int r = jobs && owner ? choose_sources_with(p, jobs, owner) : oom(p);
+    free(jobs);
+    free(owner);
+    return r;
+}
+
 static int cmp_entry(const void *a, const void *b) {
     const struct pentry *x = *(struct pentry *const *)a, *y = *(struct pentry *const *)b;
     if (x->dotcordon != y->dotcordon)
@@ -691,18 +711,13 @@ static int cmp_name(const void *a, const void *b) {
  * Content, mode and time must all agree for two paths to share one inode. */
 static int link_and_index(struct pack *p) {
     struct cordon_map *first = cordon_map_new(p->n);
-    _cleanup_free_ struct pentry **files = calloc(p->n ? p->n : 1, sizeof *files);
-    if (!first || !files) {
-        cordon_map_free(first);
+    if (!first)
         return oom(p);
-    }
-    size_t nf = 0;
     int r = 0;
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct pentry *e = p->v[i];
         if (e->kind != PK_FILE || !e->content)
             continue;
-        files[nf++] = e;
         char key[CORDON_HASH_HEX_LEN + 64];
         char hex[CORDON_HASH_HEX_LEN + 1];
         snprintf(key, sizeof key, "%s %o %lld", cordon_hash_to_hex(&e->hash, hex), e->mode,
@@ -717,6 +732,16 @@ static int link_and_index(struct pack *p) {
     if (r < 0)
         return r;
 
+    /* Allocated only now, with no return before qsort takes it: clang-tidy
+     * 14 does not run cleanup attributes and calls any earlier return a
+     * leak. */
+    _cleanup_free_ struct pentry **files = calloc(p->n ? p->n : 1, sizeof *files);
+    if (!files)
+        return oom(p);
+    size_t nf = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->v[i]->kind == PK_FILE && p->v[i]->content)
+            files[nf++] = p->v[i];
     qsort(files, nf, sizeof *files, cmp_name);
     struct cordon_strbuf sb = CORDON_STRBUF_INIT;
     for (size_t i = 0; i < nf; i++) {
