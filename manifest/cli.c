@@ -1,6 +1,8 @@
 /* The front end's messages, exit codes and self-location. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,28 @@ void cordon_usage_error(const char *sub, const char *fmt, ...) {
     fprintf(stderr, "\nTry 'cordon %s --help'.\n", sub);
     va_end(ap);
     exit(CORDON_EXIT_FAILURE);
+}
+
+void cordon_usage_bad_option(const char *sub, int c, char *const *argv) {
+    /* getopt has moved optind past the element it complains about, except
+     * for an unknown letter inside a cluster ("-qx" then more letters): then
+     * that cluster is still argv[optind]. */
+    const char *last = optind > 0 ? argv[optind - 1] : "";
+    const char *cur = argv[optind];
+    bool in_cluster =
+        c == '?' && optopt && cur && cur[0] == '-' && cur[1] != '-' && strchr(cur + 1, optopt);
+    if (!in_cluster && strncmp(last, "--", 2) == 0) {
+        int len = (int)strcspn(last, "=");
+        if (c == ':')
+            cordon_usage_error(sub, "option '%.*s' needs an argument", len, last);
+        /* optopt is set for a known long option given a value it does not take. */
+        if (optopt && last[len] == '=')
+            cordon_usage_error(sub, "option '%.*s' takes no argument", len, last);
+        cordon_usage_error(sub, "unknown option '%.*s'", len, last);
+    }
+    if (c == ':')
+        cordon_usage_error(sub, "option '-%c' needs an argument", optopt);
+    cordon_usage_error(sub, "unknown option '-%c'", optopt);
 }
 
 void cordon_print_error(const struct cordon_error *e) {

@@ -26,10 +26,8 @@ int cordon_cmd_diff(int argc, char **argv) {
         case 'h':
             fputs(diff_usage, stdout);
             return 0;
-        case ':':
-            cordon_usage_error("diff", "option '%s' needs an argument", argv[optind - 1]);
-        default:
-            cordon_usage_error("diff", "unrecognised option '%s'", argv[optind - 1]);
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("diff", c, argv);
         }
     }
     if (argc - optind != 2)

@@ -25,10 +25,8 @@ int cordon_cmd_show(int argc, char **argv) {
         case 'h':
             fputs(show_usage, stdout);
             return 0;
-        case ':':
-            cordon_usage_error("show", "option '%s' needs an argument", argv[optind - 1]);
-        default:
-            cordon_usage_error("show", "unrecognised option '%s'", argv[optind - 1]);
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("show", c, argv);
         }
     }
     if (argc - optind != 1)

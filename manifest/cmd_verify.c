@@ -48,10 +48,8 @@ int cordon_cmd_verify(int argc, char **argv) {
         case 'h':
             fputs(verify_usage, stdout);
             return 0;
-        case ':':
-            cordon_usage_error("verify", "option '%s' needs an argument", argv[optind - 1]);
-        default:
-            cordon_usage_error("verify", "unrecognised option '%s'", argv[optind - 1]);
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("verify", c, argv);
         }
     }
     if (argc - optind != 1)

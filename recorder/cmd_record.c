@@ -40,8 +40,10 @@ int cordon_cmd_record(int argc, char **argv) {
     };
     struct cordon_record_options opts = {.output = "cordon.json"};
     int c;
-    /* "+": options end at the command, so `cordon record make -j2` works. */
-    while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+    opterr = 0; /* one message, ours, rather than getopt's and then ours */
+    /* "+": options end at the command, so `cordon record make -j2` works;
+     * ":": a missing argument is ':', told apart from an unknown option. */
+    while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             opts.output = optarg;
@@ -64,8 +66,8 @@ int cordon_cmd_record(int argc, char **argv) {
         case 'h':
             fputs(record_usage, stdout);
             return 0;
-        default:
-            cordon_usage_error("record", "invalid option");
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("record", c, argv);
         }
     }
     if (optind >= argc)

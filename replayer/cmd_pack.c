@@ -64,7 +64,8 @@ int cordon_cmd_pack(int argc, char **argv) {
     const char *arg_format = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    opterr = 0; /* one message, ours, rather than getopt's and then ours */
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             o.output = optarg;
@@ -100,8 +101,8 @@ int cordon_cmd_pack(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        default:
-            cordon_usage_error("pack", "bad option");
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("pack", c, argv);
         }
     }
     if (optind >= argc)
@@ -144,7 +145,7 @@ int cordon_cmd_pack(int argc, char **argv) {
     }
     if (!o.quiet)
         printf("packed %llu files (%llu sparse), %llu dirs, %llu symlinks, %.1f MB into %s\n",
-               (unsigned long long)(st.files + st.sparse), (unsigned long long)st.sparse,
+               (unsigned long long)st.files + st.sparse, (unsigned long long)st.sparse,
                (unsigned long long)st.dirs, (unsigned long long)st.symlinks, (double)st.bytes / 1e6,
                o.output);
     return 0;

@@ -59,7 +59,8 @@ int cordon_cmd_replay(int argc, char **argv) {
             break;
         }
     int c;
-    while ((c = getopt_long(ncmd, argv, "qh", longopts, NULL)) != -1) {
+    opterr = 0; /* one message, ours, rather than getopt's and then ours */
+    while ((c = getopt_long(ncmd, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             opts.backend = cordon_backend_from_name(optarg);
@@ -85,8 +86,8 @@ int cordon_cmd_replay(int argc, char **argv) {
         case 'h':
             (void)fputs(replay_usage, stdout);
             return 0;
-        default:
-            cordon_usage_error("replay", "invalid option");
+        default: /* '?' or ':' */
+            cordon_usage_bad_option("replay", c, argv);
         }
     }
     int nargs = ncmd - optind;

@@ -25,6 +25,11 @@ __attribute__((noreturn, format(printf, 1, 2))) void cordon_die(const char *fmt,
  * exit(CORDON_EXIT_FAILURE). */
 __attribute__((noreturn, format(printf, 2, 3))) void cordon_usage_error(const char *sub,
                                                                         const char *fmt, ...);
+/* The usage error for getopt's '?' or ':' result `c` (run with opterr = 0
+ * and ':' leading the option string): "unknown option '--x'", "option '-o'
+ * needs an argument" or "option '--quiet' takes no argument", named from
+ * optopt and argv[optind - 1]. */
+__attribute__((noreturn)) void cordon_usage_bad_option(const char *sub, int c, char *const *argv);
 /* Print a module's error ("cordon: PATH:LINE: TEXT: strerror") on stderr. */
 void cordon_print_error(const struct cordon_error *e);
 
