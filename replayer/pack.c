@@ -589,9 +589,19 @@ static int add_dotcordon_files(struct pack *p) {
               "no libfakechroot.so found (looked in %s and others): the root will replay "
               "only in namespaces",
               fakechroot_paths[0]);
-    const char *libs[2][2] = {{p->o->hook, ".cordon/lib/libcordon-hook.so"},
-                              {fc, ".cordon/lib/libfakechroot.so"}};
-    for (int i = 0; i < 2; i++) {
+    /* fakechroot's companion for #! scripts lives beside the hook
+     * (replayer/fc_shebang.c); the root carries it as it carries the rest. */
+    char shebang[PATH_MAX] = "";
+    const char *slash = p->o->hook ? strrchr(p->o->hook, '/') : NULL;
+    if (slash &&
+        (size_t)snprintf(shebang, sizeof shebang, "%.*s/libcordon-shebang.so",
+                         (int)(slash - p->o->hook), p->o->hook) < sizeof shebang &&
+        access(shebang, R_OK) != 0)
+        shebang[0] = '\0';
+    const char *libs[3][2] = {{p->o->hook, ".cordon/lib/libcordon-hook.so"},
+                              {fc, ".cordon/lib/libfakechroot.so"},
+                              {shebang[0] ? shebang : NULL, ".cordon/lib/libcordon-shebang.so"}};
+    for (int i = 0; i < 3; i++) {
         if (!libs[i][0])
             continue;
         r = add_dotcordon(p, ".cordon/lib", PK_DIR, &e);

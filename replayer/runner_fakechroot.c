@@ -351,8 +351,12 @@ static int find_program(struct fc_plan *p, int rootfd, const struct cordon_run_s
                             spec->argv[0], p->root);
 }
 
-/* libcordon-shebang.so in the directory of cordon's hook. */
-static int shebang_library(char *out, size_t size) {
+/* libcordon-shebang.so: the root's own (pack carries it, built for the
+ * recording host's libc), else the one in the directory of cordon's hook. */
+static int shebang_library(const char *root, char *out, size_t size) {
+    if ((size_t)snprintf(out, size, "%s/.cordon/lib/libcordon-shebang.so", root) < size &&
+        access(out, R_OK) == 0)
+        return 0;
     char hook[PATH_MAX];
     int r = cordon_find_hook(hook, sizeof hook);
     if (r < 0)
@@ -400,7 +404,7 @@ static int plan_env(struct fc_plan *p, int rootfd, const struct cordon_run_spec 
      * arguments: libcordon-shebang.so, beside cordon's hook, runs scripts
      * through their interpreter before fakechroot sees them (fc_shebang.c). */
     char shebang[PATH_MAX];
-    if (p->argv0 && shebang_library(shebang, sizeof shebang) == 0) {
+    if (p->argv0 && shebang_library(p->root, shebang, sizeof shebang) == 0) {
         cordon_strbuf_adds(&pre, shebang);
         cordon_strbuf_adds(&pre, ":");
     }
