@@ -24,6 +24,9 @@ static const char record_usage[] =
     "      --no-audit         do not load the hook as an LD_AUDIT module (the dynamic\n"
     "                         loader's own searches go unrecorded)\n"
     "      --keep-log         keep the event log (MANIFEST.log) after writing the manifest\n"
+    "      --complete=WHEN    observe static programs through seccomp: auto (those\n"
+    "                         the hook cannot see; default), always (every process),\n"
+    "                         never\n"
     "  -q, --quiet            no progress lines\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -33,10 +36,15 @@ static const char record_usage[] =
 
 int cordon_cmd_record(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"worktree", required_argument, NULL, 'w'},
-        {"store", required_argument, NULL, 's'},  {"no-audit", no_argument, NULL, 'A'},
-        {"keep-log", no_argument, NULL, 'k'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {0},
+        {"output", required_argument, NULL, 'o'},
+        {"worktree", required_argument, NULL, 'w'},
+        {"store", required_argument, NULL, 's'},
+        {"no-audit", no_argument, NULL, 'A'},
+        {"keep-log", no_argument, NULL, 'k'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"complete", required_argument, NULL, 'C'},
+        {0},
     };
     struct cordon_record_options opts = {.output = "cordon.json"};
     int c;
@@ -59,6 +67,17 @@ int cordon_cmd_record(int argc, char **argv) {
             break;
         case 'k':
             opts.keep_log = true;
+            break;
+        case 'C':
+            if (!strcmp(optarg, "auto"))
+                opts.complete = CORDON_COMPLETE_AUTO;
+            else if (!strcmp(optarg, "never"))
+                opts.complete = CORDON_COMPLETE_NEVER;
+            else if (!strcmp(optarg, "always"))
+                opts.complete = CORDON_COMPLETE_ALWAYS;
+            else
+                cordon_usage_error("record", "invalid --complete '%s' (auto, never or always)",
+                                   optarg);
             break;
         case 'q':
             opts.quiet = true;

@@ -63,6 +63,7 @@ struct proc {
     bool waited;
     unsigned flags;
     char *static_exe; /* the static program it exec'd, if any */
+    bool seccomp;     /* ... observed through the recorder's seccomp filter */
 };
 
 struct envr {
@@ -395,13 +396,15 @@ static int on_record(struct collector *c, const struct cordon_trace_rec *r, cons
         struct proc *p = proc_state(c, r->pid);
         if (!p)
             return -ENOMEM;
-        if (r->arg & 1) {
-            /* The hook will not run in a static program: nothing it does
-             * is seen, so the process is named in coverage. */
+        if (r->arg & CORDON_TRACE_EXEC_STATIC) {
+            /* The hook will not run in a static program: unless the
+             * seccomp supervisor watched it, nothing it does is seen, so
+             * the process is named in coverage. */
             free(p->static_exe);
             p->static_exe = strdup(s1);
             if (!p->static_exe)
                 return -ENOMEM;
+            p->seccomp = r->arg & CORDON_TRACE_EXEC_SECCOMP;
         }
         return 0;
     }
@@ -791,7 +794,16 @@ static int add_processes(struct collector *c, struct cordon_manifest *m, int roo
         mp->flags = p->flags;
         if (!p->waited && p->pid != root_pid)
             mp->flags |= CORDON_PROC_UNFINISHED;
-        if (p->static_exe) {
+        if (p->static_exe && p->seccomp) {
+            /* Seen, but not as the hook sees: a call's result is the
+             * supervisor's own lookup, and its forks and waits are not. */
+            mp->flags |= CORDON_PROC_STATIC;
+            if (cordon_manifest_add_gap(m, "seccomp-observed", p->static_exe, p->pid,
+                                        "a statically linked program observed through seccomp: "
+                                        "the paths it used are recorded, their results are the "
+                                        "recorder's own lookups") < 0)
+                return -ENOMEM;
+        } else if (p->static_exe) {
             mp->flags |= CORDON_PROC_STATIC;
             if (cordon_manifest_add_gap(m, "static-exec", p->static_exe, p->pid,
                                         "a statically linked program: the hook cannot see "

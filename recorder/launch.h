@@ -23,6 +23,13 @@ int launch_find(const char *name, const char *cwd, char *out, size_t size,
 int launch_spawn(const char *path, char *const argv[], char *const envp[], pid_t *ret_pid,
                  struct cordon_error *err);
 
+/* launch_spawn, with the complete path's seccomp filter installed in the
+ * child before its exec when `notify` (the supervisor's socket) is not
+ * NULL. A child that cannot install it runs unobserved: the caller tells
+ * by the supervisor's count. */
+int launch_spawn_observed(const char *path, char *const argv[], char *const envp[],
+                          const char *notify, pid_t *ret_pid, struct cordon_error *err);
+
 /* Reset every catchable signal to SIG_DFL and unblock all: what a child
  * must start with, whatever its parent ignored. Async-signal-safe. */
 void launch_reset_signals(void);

@@ -29,6 +29,7 @@
 
 #include "collect.h"
 #include "launch.h"
+#include "trace_seccomp.h"
 
 extern char **environ;
 
@@ -77,7 +78,8 @@ static char **recorded_env(char *const *env) {
         return NULL;
     for (size_t i = 0; i < n; i++) {
         if (!strncmp(env[i], CORDON_ENV_LOG "=", strlen(CORDON_ENV_LOG) + 1) ||
-            !strncmp(env[i], CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1))
+            !strncmp(env[i], CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1) ||
+            !strncmp(env[i], CORDON_ENV_NOTIFY "=", strlen(CORDON_ENV_NOTIFY) + 1))
             continue;
         v[k] = redacted_entry(env[i]);
         if (!v[k])
@@ -97,17 +99,19 @@ static char *prepend(const char *name, const char *hook) {
     return r < 0 ? NULL : out;
 }
 
-/* The command's environment: ours, with the hook's contract added. */
-static char **hooked_env(const char *hook, const char *log, bool audit) {
+/* The command's environment: ours, with the hook's contract added (and the
+ * supervisor's socket, when `notify` is not NULL). */
+static char **hooked_env(const char *hook, const char *log, bool audit, const char *notify) {
     size_t n = cordon_strv_length(environ), k = 0;
-    char **v = calloc(n + 5, sizeof *v);
+    char **v = calloc(n + 6, sizeof *v);
     if (!v)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *e = environ[i];
         if (!strncmp(e, "LD_PRELOAD=", 11) || (audit && !strncmp(e, "LD_AUDIT=", 9)) ||
             !strncmp(e, CORDON_ENV_LOG "=", strlen(CORDON_ENV_LOG) + 1) ||
-            !strncmp(e, CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1))
+            !strncmp(e, CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1) ||
+            !strncmp(e, CORDON_ENV_NOTIFY "=", strlen(CORDON_ENV_NOTIFY) + 1))
             continue;
         if (!(v[k++] = strdup(e)))
             return cordon_strv_free(v);
@@ -124,6 +128,10 @@ static char **hooked_env(const char *hook, const char *log, bool audit) {
         v[k - 1] = NULL;
         return cordon_strv_free(v);
     }
+    if (notify && asprintf(&v[k++], "%s=%s", CORDON_ENV_NOTIFY, notify) < 0) {
+        v[k - 1] = NULL;
+        return cordon_strv_free(v);
+    }
     return v;
 }
 
@@ -137,6 +145,7 @@ struct session {
     struct cordon_snapshot *snapshot;
     bool snapshot_cut;
     int64_t start_ns;
+    int seccomp_err; /* why --complete could not be had (a positive errno), or 0 */
 };
 
 /* Collect the log and write the manifest; `status` is the command's, or
@@ -184,6 +193,19 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
                                              "the recorder died before the command ended; "
                                              "its exit status is unknown") < 0)
         goto oom;
+    if (s->seccomp_err) {
+        /* Said only where it mattered: a static program ran unobserved. */
+        bool unobserved = false;
+        for (size_t i = 0; i < m->n_gaps; i++)
+            unobserved |= !strcmp(m->gaps[i].kind, "static-exec");
+        char detail[256];
+        snprintf(detail, sizeof detail,
+                 "this kernel has no seccomp user notification (%s): static programs ran "
+                 "unobserved",
+                 strerror(s->seccomp_err));
+        if (unobserved && cordon_manifest_add_gap(m, "seccomp-unavailable", NULL, 0, detail) < 0)
+            goto oom;
+    }
     if (s->snapshot_cut &&
         cordon_manifest_add_gap(m, "snapshot-incomplete", s->worktree, 0,
                                 "the work tree was larger than the snapshot limit: files the "
@@ -269,17 +291,36 @@ static void probes_release(struct probes *p) {
     free(p->paths);
 }
 
-static void log_record(int fd, unsigned kind, pid_t pid, int err, const char *path) {
-    struct cordon_trace_rec head = {.kind = (uint16_t)kind, .pid = pid, .err = err};
+static void log_record(int fd, unsigned kind, pid_t pid, int err, uint32_t arg, const char *path) {
+    struct cordon_trace_rec head = {.kind = (uint16_t)kind, .pid = pid, .err = err, .arg = arg};
     char buf[CORDON_TRACE_MAX];
     size_t n = cordon_trace_encode(buf, &head, path, strlen(path), NULL, 0);
     (void)!write(fd, buf, n);
 }
 
-static void log_launch(int fd, pid_t pid, const char *program, const struct probes *p) {
+/* The arguments of a command no hook runs in (a static program), in one
+ * ARGV record as far as they fit. */
+static void log_argv(int fd, pid_t pid, char *const *argv) {
+    struct cordon_strbuf b = CORDON_STRBUF_INIT;
+    size_t argc = cordon_strv_length(argv);
+    for (size_t i = 0; i < argc; i++)
+        cordon_strbuf_addn(&b, argv[i], strlen(argv[i]) + 1);
+    struct cordon_trace_rec head = {
+        .kind = CORDON_TRACE_ARGV, .pid = pid, .mode = (uint32_t)argc, .size = 1};
+    char buf[CORDON_TRACE_MAX];
+    size_t n = cordon_trace_encode(buf, &head, b.buf, b.len ? b.len - 1 : 0, NULL, 0);
+    (void)!write(fd, buf, n);
+    cordon_strbuf_release(&b);
+}
+
+/* `exec_arg`: the EXEC record's arg (static, observed through seccomp). */
+static void log_launch(int fd, pid_t pid, const char *program, uint32_t exec_arg, char *const *argv,
+                       const struct probes *p) {
     for (size_t i = 0; i < p->n; i++)
-        log_record(fd, CORDON_TRACE_STAT, pid, ENOENT, p->paths[i]);
-    log_record(fd, CORDON_TRACE_EXEC, pid, 0, program);
+        log_record(fd, CORDON_TRACE_STAT, pid, ENOENT, 0, p->paths[i]);
+    log_record(fd, CORDON_TRACE_EXEC, pid, 0, exec_arg, program);
+    if (exec_arg & CORDON_TRACE_EXEC_STATIC)
+        log_argv(fd, pid, argv);
 }
 
 static int absolute_path(const char *cwd, const char *p, char *out, size_t size) {
@@ -329,12 +370,6 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
     else if (r < 0)
         goto out;
 
-    env = hooked_env(opts->hook, s.log, !opts->no_audit);
-    if (!env) {
-        r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
-        goto out;
-    }
-
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
@@ -353,6 +388,27 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
     }
     close(pipefd[0]);
 
+    /* The complete path: started after the watcher's fork, which must not
+     * hold the socket (a connect to it would then wait for nobody). */
+    struct seccomp_supervisor *sup = NULL;
+    if (opts->complete != CORDON_COMPLETE_NEVER) {
+        r = seccomp_supported();
+        if (r == 0)
+            r = seccomp_supervisor_start(logfd, &sup);
+        if (r < 0)
+            s.seccomp_err = -r;
+        r = 0;
+    }
+    env = hooked_env(opts->hook, s.log, !opts->no_audit, sup ? seccomp_supervisor_path(sup) : NULL);
+    if (!env) {
+        r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+        seccomp_supervisor_stop(sup);
+        close(pipefd[1]);
+        while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+            ;
+        goto out;
+    }
+
     /* Ctrl-C reaches the command from the terminal; the recorder stays to
      * write the manifest. SIGTERM and SIGHUP aimed at cordon go on to it. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward_signal};
@@ -369,14 +425,27 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
     char program[PATH_MAX];
     pid_t pid = 0;
     r = launch_find(opts->argv[0], s.cwd, program, sizeof program, note_probe, &probes);
-    if (r < 0)
+    uint32_t exec_arg = 0;
+    if (r < 0) {
         r = cordon_error_set(err, -r, opts->argv[0], 0, 0, "cannot run '%s'", opts->argv[0]);
-    else
-        r = launch_spawn(program, opts->argv, env, &pid, err);
+    } else {
+        /* A static command gets the filter in auto mode, every command in
+         * always mode; the supervisor's count says whether it took. */
+        if (seccomp_is_static(program))
+            exec_arg |= CORDON_TRACE_EXEC_STATIC;
+        bool observe = sup && (opts->complete == CORDON_COMPLETE_ALWAYS ||
+                               (exec_arg & CORDON_TRACE_EXEC_STATIC));
+        unsigned long before = seccomp_supervisor_observed(sup);
+        r = launch_spawn_observed(program, opts->argv, env,
+                                  observe ? seccomp_supervisor_path(sup) : NULL, &pid, err);
+        if (observe && seccomp_supervisor_observed(sup) > before)
+            exec_arg |= CORDON_TRACE_EXEC_SECCOMP;
+    }
     if (r >= 0)
-        log_launch(logfd, pid, program, &probes);
+        log_launch(logfd, pid, program, exec_arg, opts->argv, &probes);
     probes_release(&probes);
     if (r < 0) {
+        seccomp_supervisor_stop(sup);
         close(pipefd[1]);
         while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -395,6 +464,9 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
         }
     }
     child_pid = 0;
+    /* Every record is in the log before it is read. Processes the command
+     * left behind under the filter now get ENOSYS from its calls. */
+    seccomp_supervisor_stop(sup);
     *ret_status = status;
     if (r >= 0)
         r = finish(&s, pid, status, true, err);

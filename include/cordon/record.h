@@ -18,6 +18,13 @@ struct cordon_error;
 struct cordon_manifest;
 struct cordon_snapshot;
 
+/* --complete: how programs the hook cannot see (static ELF) are observed. */
+enum cordon_complete {
+    CORDON_COMPLETE_AUTO = 0, /* a seccomp filter from the exec of a static program on */
+    CORDON_COMPLETE_NEVER,    /* unobserved: named in coverage as static-exec */
+    CORDON_COMPLETE_ALWAYS,   /* the filter on the whole tree, from the command on */
+};
+
 struct cordon_record_options {
     char *const *argv;    /* the command; argv[0] is searched in PATH */
     const char *output;   /* manifest path */
@@ -27,6 +34,7 @@ struct cordon_record_options {
     bool no_audit;        /* do not load the hook as an LD_AUDIT module */
     bool quiet;           /* no progress lines */
     bool keep_log;        /* keep OUTPUT.log after a successful collection */
+    enum cordon_complete complete;
 };
 
 /* Run and record. *ret_status gets the command's wait(2) status when it

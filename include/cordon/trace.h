@@ -24,6 +24,14 @@
  * itself (to re-insert into LD_PRELOAD when a program drops it). */
 #define CORDON_ENV_LOG "CORDON_LOG"
 #define CORDON_ENV_HOOK "CORDON_HOOK"
+/* The complete path (`cordon record --complete`): the unix socket to which a
+ * process about to exec a static program sends its seccomp listener fd
+ * (SCM_RIGHTS). Unset: static programs run unobserved. */
+#define CORDON_ENV_NOTIFY "CORDON_NOTIFY"
+
+/* EXEC's arg bits. */
+#define CORDON_TRACE_EXEC_STATIC 1u  /* a static ELF: the hook will not run in it */
+#define CORDON_TRACE_EXEC_SECCOMP 2u /* it runs under the recorder's seccomp filter */
 
 /* Event kinds. str1/str2 are the record's two strings; "stat fields" are
  * mode, dev, ino, size and mtime_ns from fstat/stat of the object (set only
@@ -86,6 +94,10 @@ enum cordon_trace_kind {
 enum cordon_trace_flag {
     CORDON_TRACE_TRUNCATED = 1 << 0, /* a string was cut to fit the record */
     CORDON_TRACE_AUDIT = 1 << 1,     /* emitted by the LD_AUDIT instance */
+    /* written by the recorder's seccomp supervisor before the kernel ran the
+     * call: err and the stat fields are the recorder's own lookup of the
+     * path at that moment, not the call's result */
+    CORDON_TRACE_SECCOMP = 1 << 2,
 };
 
 /* The head of every record; str1 then str2 follow, each NUL-terminated and

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "hook.h"
+#include "../trace_seccomp.h"
 
 extern char **environ;
 
@@ -70,11 +71,26 @@ static int count(char *const *v) {
     return n;
 }
 
-/* The EXEC record before the call. Returns whether the target is static. */
+/* The complete path (--complete): a static program gets the recorder's
+ * seccomp filter, installed here since no hook will run in it. A process
+ * already under the filter (in --complete=always, or below a static program)
+ * does not stack a second one. If the exec then fails, the caller stays
+ * under the filter: its calls are recorded twice, which costs time only. */
+static bool observe_static(void) {
+    const char *sock = hook_environ_get(CORDON_ENV_NOTIFY);
+    if (!sock || !*sock)
+        return false;
+    return seccomp_observed() || seccomp_observe(sock) == 0;
+}
+
+/* The EXEC record before the call. */
 static void exec_before(const char *abs, size_t n, char *const *argv) {
     struct hook_rec r;
     bool is_static = hook_is_static(abs);
-    hook_rec_init(&r, CORDON_TRACE_EXEC, 0, is_static);
+    uint32_t arg = is_static ? CORDON_TRACE_EXEC_STATIC : 0;
+    if (is_static && observe_static())
+        arg |= CORDON_TRACE_EXEC_SECCOMP;
+    hook_rec_init(&r, CORDON_TRACE_EXEC, 0, arg);
     hook_emit(&r, abs, n, NULL, 0);
     if (is_static)
         hook_emit_argv(0, count(argv), argv);

@@ -1,0 +1,201 @@
+/* The complete path's filter, installed by a process about to exec a
+ * program the hook cannot see. Built into both the hook and the recorder, so
+ * it obeys the hook's rules: plain system calls through syscall(2) with
+ * errno saved and restored, no allocation, no stdio. See trace_seccomp.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "trace_seccomp.h"
+
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+
+/* Every call that names a path: the ones seccomp_describe() knows. Calls on
+ * descriptors (read, fstat, getdents64) need no record: the open did. */
+static const int notified[] = {
+#ifdef __NR_open
+    __NR_open,
+#endif
+#ifdef __NR_creat
+    __NR_creat,
+#endif
+#ifdef __NR_stat
+    __NR_stat,
+#endif
+#ifdef __NR_lstat
+    __NR_lstat,
+#endif
+#ifdef __NR_access
+    __NR_access,
+#endif
+#ifdef __NR_readlink
+    __NR_readlink,
+#endif
+#ifdef __NR_unlink
+    __NR_unlink,
+#endif
+#ifdef __NR_rmdir
+    __NR_rmdir,
+#endif
+#ifdef __NR_rename
+    __NR_rename,
+#endif
+#ifdef __NR_mkdir
+    __NR_mkdir,
+#endif
+#ifdef __NR_symlink
+    __NR_symlink,
+#endif
+#ifdef __NR_link
+    __NR_link,
+#endif
+#ifdef __NR_chmod
+    __NR_chmod,
+#endif
+#ifdef __NR_utime
+    __NR_utime,
+#endif
+#ifdef __NR_utimes
+    __NR_utimes,
+#endif
+#ifdef __NR_futimesat
+    __NR_futimesat,
+#endif
+    __NR_openat,     __NR_openat2,    __NR_newfstatat, __NR_statx,     __NR_faccessat,
+    __NR_faccessat2, __NR_readlinkat, __NR_execve,     __NR_execveat,  __NR_unlinkat,
+    __NR_renameat,   __NR_renameat2,  __NR_mkdirat,    __NR_symlinkat, __NR_linkat,
+    __NR_chdir,      __NR_truncate,   __NR_fchmodat,   __NR_fchmodat2, __NR_utimensat,
+};
+
+#define N_NOTIFIED (sizeof notified / sizeof notified[0])
+
+#if defined(__x86_64__)
+#define FILTER_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FILTER_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "the seccomp filter knows x86_64 and aarch64"
+#endif
+
+/* Every argument is passed: prctl refuses garbage in the unused ones. */
+static long sys(long n, long a, long b, long c, long d) {
+    long r = syscall(n, a, b, c, d, 0L, 0L);
+    return r < 0 ? -errno : r;
+}
+
+/* Another architecture's calls (i386 on x86_64) have other numbers: they
+ * run unobserved rather than be misread. */
+int seccomp_install(void) {
+    struct sock_filter f[N_NOTIFIED + 12];
+    size_t k = 0;
+    f[k++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+#if defined(__x86_64__)
+    /* x32 calls carry this bit: not ours either */
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+#endif
+    f[k++] =
+        (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SECCOMP_PROBE_NR, 0, 1);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | SECCOMP_PROBE_ERRNO);
+    /* io_uring does its file work in the kernel, out of any tracer's
+     * sight; programs fall back to plain calls when it is missing. */
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+    for (size_t i = 0; i < N_NOTIFIED; i++)
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)notified[i],
+                                              (uint8_t)(N_NOTIFIED - i), 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    struct sock_fprog prog = {.len = (unsigned short)k, .filter = f};
+    /* Unprivileged filters need no_new_privs: setuid programs below no
+     * longer gain privileges (documented in cordon-record(1)). */
+    long r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
+    if (r < 0)
+        return (int)r;
+    return (int)sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                    (long)&prog, 0);
+}
+
+bool seccomp_observed(void) {
+    int saved = errno;
+    bool yes = sys(SECCOMP_PROBE_NR, 0, 0, 0, 0) == -SECCOMP_PROBE_ERRNO;
+    errno = saved;
+    return yes;
+}
+
+static int send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    long r;
+    do
+        r = sys(SYS_sendmsg, sock, (long)&msg, MSG_NOSIGNAL, 0);
+    while (r == -EINTR);
+    if (r < 0)
+        return (int)r;
+    /* Wait for the supervisor's byte: once it holds the listener, the
+     * exec's own notification is sure to be answered. */
+    do
+        r = sys(SYS_read, sock, (long)&byte, 1, 0);
+    while (r == -EINTR);
+    return r == 1 ? 0 : r < 0 ? (int)r : -ECONNRESET;
+}
+
+int seccomp_observe(const char *path) {
+    int saved = errno;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    int r = -ENAMETOOLONG;
+    if (n >= sizeof sa.sun_path)
+        goto out;
+    memcpy(sa.sun_path, path, n + 1);
+    int sock = (int)sys(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+    if (sock < 0) {
+        r = sock;
+        goto out;
+    }
+    r = (int)sys(SYS_connect, sock, (long)&sa, (long)sizeof sa, 0);
+    if (r == 0) {
+        int lfd = seccomp_install();
+        if (lfd < 0) {
+            r = lfd;
+        } else {
+            r = send_fd(sock, lfd);
+            sys(SYS_close, lfd, 0, 0, 0);
+        }
+    }
+    sys(SYS_close, sock, 0, 0, 0);
+out:
+    errno = saved;
+    return r;
+}

@@ -1,0 +1,100 @@
+/* Internal to the recorder and the hook: the complete path for programs the
+ * hook cannot see (static ELF programs), through seccomp user notification.
+ *
+ * Outline:
+ *   1. the recorder checks the kernel (seccomp_supported) and starts a
+ *      supervisor (seccomp_supervisor_start) listening on a unix socket
+ *      whose path goes into the command's environment as CORDON_NOTIFY;
+ *   2. a process about to exec a static program (the launcher's child, or
+ *      the hook's exec wrapper) calls seccomp_observe(): no_new_privs, a
+ *      filter with a listener, the listener sent to the socket; then execs.
+ *      The filter is inherited by every descendant;
+ *   3. the supervisor reads each notified call's path(s) from the target's
+ *      memory, writes the record the hook would have written (flag
+ *      CORDON_TRACE_SECCOMP) and lets the kernel run the call (CONTINUE);
+ *   4. seccomp_supervisor_stop() after the command ended.
+ *
+ * seccomp_filter.c (steps 2, the filter) obeys the hook's rules: plain
+ * system calls only, no allocation. trace_seccomp.c (1, 3, 4) is the
+ * recorder's. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cordon_trace_rec;
+
+/* A system call number no kernel uses, which the filter answers with
+ * SECCOMP_PROBE_ERRNO: a process can ask whether it already runs under
+ * the recorder's filter (and so must not stack a second one). */
+#define SECCOMP_PROBE_NR 0x3ffffff0L
+#define SECCOMP_PROBE_ERRNO 131 /* ENOTRECOVERABLE: nothing else returns it here */
+
+/* Install the filter in the calling process and send its listener to the
+ * supervisor at `sock` (a unix socket path). Connects first, so that a
+ * recorder that is gone leaves the process unfiltered. Sets no_new_privs.
+ * 0, or -errno: -ENOSYS/-EINVAL when the kernel lacks the feature.
+ * Async-signal-safe; errno is preserved. */
+int seccomp_observe(const char *sock);
+
+/* Just the filter: no_new_privs, then the filter. The listener fd
+ * (O_CLOEXEC), or -errno. Async-signal-safe. */
+int seccomp_install(void);
+
+/* True if the calling process already runs under the recorder's filter. */
+bool seccomp_observed(void);
+
+/* ---- the supervisor (recorder only) -------------------------------------- */
+
+/* 0 if this kernel has seccomp user notification (checked in a child, since
+ * a filter cannot be removed), else -errno (-ENOSYS, -EINVAL, -EPERM). */
+int seccomp_supported(void);
+
+struct seccomp_supervisor;
+
+/* Listen on a new socket in a private temporary directory and start the
+ * supervisor thread, which writes records to `logfd` (borrowed; stays open
+ * until stop). *ret is new; seccomp_supervisor_path() names the socket. */
+int seccomp_supervisor_start(int logfd, struct seccomp_supervisor **ret);
+const char *seccomp_supervisor_path(const struct seccomp_supervisor *s);
+/* How many listeners the supervisor has taken so far. A process that
+ * called seccomp_observe() successfully has been counted when it returns. */
+unsigned long seccomp_supervisor_observed(const struct seccomp_supervisor *s);
+/* Stop the thread (answering what is pending), remove the socket, free.
+ * NULL-tolerant. Returns the number of processes that were observed. */
+unsigned long seccomp_supervisor_stop(struct seccomp_supervisor *s);
+
+/* Is `path` a static ELF (no PT_INTERP)? false if unreadable or not ELF64. */
+bool seccomp_is_static(const char *path);
+
+/* ---- pure parts, unit-tested --------------------------------------------- */
+
+/* What a notified call means for the log. */
+struct seccomp_call {
+    unsigned kind;     /* enum cordon_trace_kind; 0: not recorded */
+    int path_arg;      /* index of the first path argument, -1 if none */
+    int dirfd_arg;     /* index of its dirfd argument, -1: relative to the cwd */
+    int path2_arg;     /* the second path (rename, link, symlink), -1 if none */
+    int dirfd2_arg;    /* its dirfd, -1: the cwd */
+    uint32_t arg;      /* the record's arg (open flags, mode, nofollow...) */
+    bool nofollow;     /* the lookup does not follow the last link */
+    bool empty_path;   /* AT_EMPTY_PATH allowed: "" names the dirfd itself */
+    bool flags_remote; /* openat2: the flags are in a struct open_how at args[2] */
+    bool path1_text;   /* symlink: the first string is the link's text, not a path */
+};
+
+/* Describe system call `nr` with arguments `args`. false if the filter
+ * does not notify it (the supervisor lets it run unrecorded). */
+bool seccomp_describe(long nr, const uint64_t args[6], struct seccomp_call *ret);
+
+/* Rewrite a leading "/proc/self" or "/proc/thread-self" of `path`
+ * (PATH_MAX) to "/proc/PID": the supervisor looks at the target's. Returns
+ * the new length, 0 if it does not fit. */
+size_t seccomp_proc_self(char *path, int pid);
+
+/* Join `path` to `base` (the cwd or the dirfd's path) and normalise it
+ * lexically into `out` (PATH_MAX). An absolute `path` ignores `base`; an
+ * empty one names `base` itself when `empty_ok`. Returns the length, or 0
+ * if it cannot be made absolute (no base, too long, empty). */
+size_t seccomp_resolve(const char *base, const char *path, bool empty_ok, char *out);
