@@ -67,48 +67,6 @@ static bool is_escape_cp(uint32_t cp) {
     return cp >= 0x10ff80 && cp <= 0x10ffff;
 }
 
-static void put_escape(struct cordon_strbuf *sb, unsigned char b) {
-    uint32_t cp = 0x10ff00u + b;
-    char u[4] = {(char)0xf4, (char)(0x80 | ((cp >> 12) & 0x3f)), (char)(0x80 | ((cp >> 6) & 0x3f)),
-                 (char)(0x80 | (cp & 0x3f))};
-    cordon_strbuf_addn(sb, u, 4);
-}
-
-/* A JSON string for a C string of arbitrary bytes; NULL on ENOMEM. */
-static json_t *jstr(const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    bool plain = true;
-    for (const unsigned char *q = p; *q; q++)
-        if (*q >= 0x80) {
-            plain = false;
-            break;
-        }
-    if (plain)
-        return json_string_nocheck(s);
-    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
-    while (*p) {
-        uint32_t cp;
-        size_t n = utf8_seq(p, &cp);
-        if (n && !is_escape_cp(cp)) {
-            cordon_strbuf_addn(&sb, (const char *)p, n);
-            p += n;
-        } else if (n) {
-            for (size_t i = 0; i < n; i++)
-                put_escape(&sb, p[i]);
-            p += n;
-        } else {
-            put_escape(&sb, *p++);
-        }
-    }
-    if (sb.failed) {
-        cordon_strbuf_release(&sb);
-        return NULL;
-    }
-    json_t *j = json_stringn_nocheck(sb.buf, sb.len);
-    cordon_strbuf_release(&sb);
-    return j;
-}
-
 /* The bytes of a JSON string (valid UTF-8 from jansson), unescaped. New. */
 static char *unescape(const char *s, size_t len) {
     if (!memchr(s, 0xf4, len))
@@ -131,248 +89,375 @@ static char *unescape(const char *s, size_t len) {
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* Builders use jansson's stealing setters; `ok` goes false on the first
- * failure (ENOMEM) and the caller checks it once. */
-struct wr {
-    bool ok;
+/* The canonical form is what jansson's json_dumps(JSON_SORT_KEYS |
+ * JSON_INDENT(2)) gives for the manifest's tree, written straight to a
+ * stream instead: building that tree for 200,000 inputs cost more time and
+ * memory than the rest of the recording's bookkeeping. Each object's keys are
+ * written in their sorted (strcmp) order by hand; the unit test checks the
+ * bytes against jansson's own dump of the same text. */
+struct jw {
+    FILE *f;
+    int depth;
+    bool empty[8]; /* per open container: nothing written into it yet */
 };
 
-static void set(struct wr *w, json_t *obj, const char *key, json_t *v) {
-    if (!v || !obj || json_object_set_new_nocheck(obj, key, v) < 0) {
-        if (v && !obj)
-            json_decref(v);
-        w->ok = false;
+static void jw_indent(struct jw *w, int depth) {
+    static const char spaces[] = "                ";
+    putc_unlocked('\n', w->f);
+    fwrite_unlocked(spaces, 1, (size_t)depth * 2, w->f);
+}
+
+static void jw_open(struct jw *w, char c) {
+    putc_unlocked(c, w->f);
+    w->empty[++w->depth] = true;
+}
+
+static void jw_close(struct jw *w, char c) {
+    if (!w->empty[w->depth])
+        jw_indent(w, w->depth - 1);
+    w->depth--;
+    putc_unlocked(c, w->f);
+}
+
+/* Before an element of an array or a member of an object. */
+static void jw_next(struct jw *w) {
+    if (!w->empty[w->depth])
+        putc_unlocked(',', w->f);
+    w->empty[w->depth] = false;
+    jw_indent(w, w->depth);
+}
+
+/* `key` is a plain ASCII constant: no escaping needed. */
+static void jw_key(struct jw *w, const char *key) {
+    jw_next(w);
+    putc_unlocked('"', w->f);
+    fputs_unlocked(key, w->f);
+    fwrite_unlocked("\": ", 1, 3, w->f);
+}
+
+static void put_byte_escape(FILE *f, unsigned char b) {
+    uint32_t cp = 0x10ff00u + b;
+    char u[4] = {(char)0xf4, (char)(0x80 | ((cp >> 12) & 0x3f)), (char)(0x80 | ((cp >> 6) & 0x3f)),
+                 (char)(0x80 | (cp & 0x3f))};
+    fwrite_unlocked(u, 1, 4, f);
+}
+
+/* A C string of arbitrary bytes as a JSON string: bytes that are not UTF-8
+ * mapped as the file's head comment says, then JSON's escapes as jansson
+ * writes them (\" \\ \b \f \n \r \t, other controls \u00XX). */
+static void jw_str(struct jw *w, const char *s) {
+    FILE *f = w->f;
+    const unsigned char *p = (const unsigned char *)s;
+    putc_unlocked('"', f);
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            fwrite_unlocked(run, 1, (size_t)(p - run), f);
+        unsigned char c = *p;
+        if (!c)
+            break;
+        if (c < 0x80) {
+            static const char hex[] = "0123456789ABCDEF";
+            char e[6] = {'\\', 0};
+            size_t n = 2;
+            switch (c) {
+            case '"':
+            case '\\':
+                e[1] = (char)c;
+                break;
+            case '\b':
+                e[1] = 'b';
+                break;
+            case '\f':
+                e[1] = 'f';
+                break;
+            case '\n':
+                e[1] = 'n';
+                break;
+            case '\r':
+                e[1] = 'r';
+                break;
+            case '\t':
+                e[1] = 't';
+                break;
+            default:
+                memcpy(e + 1, "u00", 3);
+                e[4] = hex[c >> 4];
+                e[5] = hex[c & 0xf];
+                n = 6;
+                break;
+            }
+            fwrite_unlocked(e, 1, n, f);
+            p++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = utf8_seq(p, &cp);
+        if (n && !is_escape_cp(cp)) {
+            fwrite_unlocked(p, 1, n, f);
+            p += n;
+        } else if (n) {
+            for (size_t i = 0; i < n; i++)
+                put_byte_escape(f, p[i]);
+            p += n;
+        } else {
+            put_byte_escape(f, *p++);
+        }
+    }
+    putc_unlocked('"', f);
+}
+
+static void jw_int(struct jw *w, int64_t v) {
+    char buf[24], *e = buf + sizeof buf, *q = e;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    fwrite_unlocked(q, 1, (size_t)(e - q), w->f);
+}
+
+static void key_str(struct jw *w, const char *key, const char *s) {
+    if (s) {
+        jw_key(w, key);
+        jw_str(w, s);
     }
 }
 
-static void set_str(struct wr *w, json_t *obj, const char *key, const char *s) {
-    if (s)
-        set(w, obj, key, jstr(s));
+static void key_int(struct jw *w, const char *key, int64_t v) {
+    jw_key(w, key);
+    jw_int(w, v);
 }
 
-static void set_int(struct wr *w, json_t *obj, const char *key, int64_t v) {
-    set(w, obj, key, json_integer((json_int_t)v));
-}
-
-static void set_hash(struct wr *w, json_t *obj, const char *key, const struct cordon_hash *h) {
+static void key_hash(struct jw *w, const char *key, const struct cordon_hash *h) {
     char hex[CORDON_HASH_HEX_LEN + 1];
-    set(w, obj, key, json_string_nocheck(cordon_hash_to_hex(h, hex)));
+    jw_key(w, key);
+    putc_unlocked('"', w->f);
+    fwrite_unlocked(cordon_hash_to_hex(h, hex), 1, CORDON_HASH_HEX_LEN, w->f);
+    putc_unlocked('"', w->f);
 }
 
-static void push(struct wr *w, json_t *arr, json_t *v) {
-    if (!v || !arr || json_array_append_new(arr, v) < 0) {
-        if (v && !arr)
-            json_decref(v);
-        w->ok = false;
+static void key_strv(struct jw *w, const char *key, char *const *v) {
+    jw_key(w, key);
+    jw_open(w, '[');
+    for (size_t i = 0; v && v[i]; i++) {
+        jw_next(w);
+        jw_str(w, v[i]);
     }
+    jw_close(w, ']');
 }
 
-static json_t *strv_json(struct wr *w, char *const *v) {
-    json_t *a = json_array();
-    for (size_t i = 0; v && v[i]; i++)
-        push(w, a, jstr(v[i]));
-    return a;
-}
-
-static json_t *names_json(struct wr *w, unsigned bits, const char *const *names, size_t n) {
-    json_t *a = json_array();
+/* `name(bit)` for each set bit, in bit order. */
+static void key_names(struct jw *w, const char *key, unsigned bits, const char *const *names,
+                      size_t n) {
+    jw_key(w, key);
+    jw_open(w, '[');
     for (size_t i = 0; i < n; i++)
-        if (bits & (1u << i))
-            push(w, a, json_string_nocheck(names[i]));
-    return a;
+        if (bits & (1u << i)) {
+            jw_next(w);
+            jw_str(w, names[i]);
+        }
+    jw_close(w, ']');
 }
 
-static json_t *uses_json(struct wr *w, unsigned uses) {
-    json_t *a = json_array();
+static void key_uses(struct jw *w, unsigned uses) {
+    jw_key(w, "uses");
+    jw_open(w, '[');
     for (unsigned i = 0; i < CORDON_USE_COUNT; i++)
-        if (uses & (1u << i))
-            push(w, a, json_string_nocheck(cordon_use_name(1u << i)));
-    return a;
+        if (uses & (1u << i)) {
+            jw_next(w);
+            jw_str(w, cordon_use_name(1u << i));
+        }
+    jw_close(w, ']');
 }
 
 /* exit_code and signal are derived from the wait status, for readers that
- * do not want to decode it. */
-static void set_status(struct wr *w, json_t *o, int status) {
-    set_int(w, o, "status", status);
+ * do not want to decode it. The three keys sort apart ("exit_code" <
+ * "signal" < "status"), so each is written where its turn comes. */
+static void status_exit_code(struct jw *w, int status) {
     if (WIFEXITED(status))
-        set_int(w, o, "exit_code", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status)) {
-        set_int(w, o, "exit_code", 128 + WTERMSIG(status));
-        set_int(w, o, "signal", WTERMSIG(status));
-    }
+        key_int(w, "exit_code", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        key_int(w, "exit_code", 128 + WTERMSIG(status));
 }
 
-static json_t *input_json(struct wr *w, const struct cordon_input *in) {
-    json_t *o = json_object();
-    set_str(w, o, "path", in->path);
-    set_str(w, o, "type", cordon_ftype_name(in->type) ?: "other");
-    set(w, o, "uses", uses_json(w, in->uses));
-    if (in->type != CORDON_FT_MISSING) {
-        set_int(w, o, "size", (int64_t)in->size);
-        set_int(w, o, "mode", in->mode & 07777);
-        set_int(w, o, "mtime_ns", in->mtime_ns);
-        set_int(w, o, "ino", (int64_t)in->ino);
-    }
-    if (in->has_hash)
-        set_hash(w, o, "xxh3", &in->hash);
-    set_str(w, o, "target", in->target);
-    if (in->has_listing)
-        set_hash(w, o, "listing", &in->listing);
-    if (in->flags)
-        set(w, o, "flags",
-            names_json(w, in->flags, input_flag_names, CORDON_ARRAY_SIZE(input_flag_names)));
+static void status_signal(struct jw *w, int status) {
+    if (!WIFEXITED(status) && WIFSIGNALED(status))
+        key_int(w, "signal", WTERMSIG(status));
+}
+
+static void write_input(struct jw *w, const struct cordon_input *in) {
+    bool meta = in->type != CORDON_FT_MISSING;
+    jw_open(w, '{');
+    key_str(w, "category", in->category);
     if (in->first_pid)
-        set_int(w, o, "first_pid", in->first_pid);
-    set_str(w, o, "category", in->category);
-    return o;
+        key_int(w, "first_pid", in->first_pid);
+    if (in->flags)
+        key_names(w, "flags", in->flags, input_flag_names, CORDON_ARRAY_SIZE(input_flag_names));
+    if (meta)
+        key_int(w, "ino", (int64_t)in->ino);
+    if (in->has_listing)
+        key_hash(w, "listing", &in->listing);
+    if (meta) {
+        key_int(w, "mode", in->mode & 07777);
+        key_int(w, "mtime_ns", in->mtime_ns);
+    }
+    key_str(w, "path", in->path);
+    if (meta)
+        key_int(w, "size", (int64_t)in->size);
+    key_str(w, "target", in->target);
+    key_str(w, "type", cordon_ftype_name(in->type) ?: "other");
+    key_uses(w, in->uses);
+    if (in->has_hash)
+        key_hash(w, "xxh3", &in->hash);
+    jw_close(w, '}');
 }
 
-static json_t *output_json(struct wr *w, const struct cordon_output *out) {
-    json_t *o = json_object();
-    set_str(w, o, "path", out->path);
-    set_str(w, o, "type", cordon_ftype_name(out->type) ?: "other");
-    if (out->type != CORDON_FT_MISSING) {
-        set_int(w, o, "size", (int64_t)out->size);
-        set_int(w, o, "mode", out->mode & 07777);
-    }
-    if (out->has_hash)
-        set_hash(w, o, "xxh3", &out->hash);
-    set_str(w, o, "target", out->target);
+static void write_output(struct jw *w, const struct cordon_output *out) {
+    bool meta = out->type != CORDON_FT_MISSING;
+    jw_open(w, '{');
+    if (meta)
+        key_int(w, "mode", out->mode & 07777);
+    key_str(w, "path", out->path);
     if (out->pid)
-        set_int(w, o, "pid", out->pid);
-    return o;
+        key_int(w, "pid", out->pid);
+    if (meta)
+        key_int(w, "size", (int64_t)out->size);
+    key_str(w, "target", out->target);
+    key_str(w, "type", cordon_ftype_name(out->type) ?: "other");
+    if (out->has_hash)
+        key_hash(w, "xxh3", &out->hash);
+    jw_close(w, '}');
 }
 
-static json_t *process_json(struct wr *w, const struct cordon_process *p) {
-    json_t *o = json_object();
-    set_int(w, o, "pid", p->pid);
-    set_int(w, o, "ppid", p->ppid);
-    set_str(w, o, "exe", p->exe);
+static void write_process(struct jw *w, const struct cordon_process *p) {
+    bool done = !(p->flags & CORDON_PROC_UNFINISHED);
+    jw_open(w, '{');
     if (p->argv)
-        set(w, o, "argv", strv_json(w, p->argv));
-    set_str(w, o, "cwd", p->cwd);
-    if (!(p->flags & CORDON_PROC_UNFINISHED))
-        set_status(w, o, p->status);
+        key_strv(w, "argv", p->argv);
+    key_str(w, "cwd", p->cwd);
+    key_str(w, "exe", p->exe);
+    if (done)
+        status_exit_code(w, p->status);
     if (p->flags)
-        set(w, o, "flags",
-            names_json(w, p->flags, process_flag_names, CORDON_ARRAY_SIZE(process_flag_names)));
-    return o;
+        key_names(w, "flags", p->flags, process_flag_names, CORDON_ARRAY_SIZE(process_flag_names));
+    key_int(w, "pid", p->pid);
+    key_int(w, "ppid", p->ppid);
+    if (done) {
+        status_signal(w, p->status);
+        key_int(w, "status", p->status);
+    }
+    jw_close(w, '}');
 }
 
-static json_t *env_read_json(struct wr *w, const struct cordon_env_read *e) {
-    json_t *o = json_object();
-    set_str(w, o, "name", e->name);
-    set_str(w, o, "value", e->value);
-    if (e->redacted)
-        set(w, o, "redacted", json_true());
+static void write_env_read(struct jw *w, const struct cordon_env_read *e) {
+    jw_open(w, '{');
     if (e->first_pid)
-        set_int(w, o, "first_pid", e->first_pid);
-    return o;
+        key_int(w, "first_pid", e->first_pid);
+    key_str(w, "name", e->name);
+    if (e->redacted) {
+        jw_key(w, "redacted");
+        fputs_unlocked("true", w->f);
+    }
+    key_str(w, "value", e->value);
+    jw_close(w, '}');
 }
 
-static json_t *gap_json(struct wr *w, const struct cordon_gap *g) {
-    json_t *o = json_object();
-    set_str(w, o, "kind", g->kind ?: "");
-    set_str(w, o, "path", g->path);
+static void write_gap(struct jw *w, const struct cordon_gap *g) {
+    jw_open(w, '{');
+    key_str(w, "detail", g->detail);
+    key_str(w, "kind", g->kind ?: "");
+    key_str(w, "path", g->path);
     if (g->pid)
-        set_int(w, o, "pid", g->pid);
-    set_str(w, o, "detail", g->detail);
-    return o;
+        key_int(w, "pid", g->pid);
+    jw_close(w, '}');
 }
 
-static json_t *manifest_json(const struct cordon_manifest *m) {
-    struct wr w = {.ok = true};
-    json_t *root = json_object();
-    set_int(&w, root, "cordon_manifest", CORDON_MANIFEST_VERSION);
-    set_str(&w, root, "tool", m->tool ?: "cordon " CORDON_VERSION);
-    set_str(&w, root, "worktree", m->worktree);
+#define WRITE_LIST(w, key, items, n, fn)                                                           \
+    do {                                                                                           \
+        jw_key((w), (key));                                                                        \
+        jw_open((w), '[');                                                                         \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                                      \
+            jw_next(w);                                                                            \
+            fn((w), &(items)[i_]);                                                                 \
+        }                                                                                          \
+        jw_close((w), ']');                                                                        \
+    } while (0)
 
-    json_t *host = json_object();
-    set_str(&w, host, "os", m->host.os);
-    set_str(&w, host, "arch", m->host.arch);
-    set_str(&w, host, "kernel", m->host.kernel);
-    set_str(&w, host, "distro", m->host.distro);
-    set_str(&w, host, "libc", m->host.libc);
-    set(&w, root, "host", host);
-
+/* The whole manifest and a final newline. 0, or -errno from the stream. */
+static int write_manifest(FILE *f, const struct cordon_manifest *m) {
+    struct jw w = {.f = f};
     const struct cordon_command *c = &m->command;
-    json_t *cmd = json_object();
-    set(&w, cmd, "argv", strv_json(&w, c->argv));
-    set_str(&w, cmd, "cwd", c->cwd);
-    set(&w, cmd, "env", strv_json(&w, c->env));
-    set_status(&w, cmd, c->status);
-    set(&w, cmd, "finished", json_boolean(c->finished));
-    set_int(&w, cmd, "start_ns", c->start_ns);
-    set_int(&w, cmd, "end_ns", c->end_ns);
-    set(&w, root, "command", cmd);
+    jw_open(&w, '{');
 
-    json_t *a = json_array();
-    for (size_t i = 0; i < m->n_inputs; i++)
-        push(&w, a, input_json(&w, &m->inputs[i]));
-    set(&w, root, "inputs", a);
-    a = json_array();
-    for (size_t i = 0; i < m->n_outputs; i++)
-        push(&w, a, output_json(&w, &m->outputs[i]));
-    set(&w, root, "outputs", a);
-    a = json_array();
-    for (size_t i = 0; i < m->n_processes; i++)
-        push(&w, a, process_json(&w, &m->processes[i]));
-    set(&w, root, "processes", a);
-    a = json_array();
-    for (size_t i = 0; i < m->n_env_reads; i++)
-        push(&w, a, env_read_json(&w, &m->env_reads[i]));
-    set(&w, root, "env_reads", a);
-    json_t *cov = json_object();
-    a = json_array();
-    for (size_t i = 0; i < m->n_gaps; i++)
-        push(&w, a, gap_json(&w, &m->gaps[i]));
-    set(&w, cov, "gaps", a);
-    set(&w, root, "coverage", cov);
+    jw_key(&w, "command");
+    jw_open(&w, '{');
+    key_strv(&w, "argv", c->argv);
+    key_str(&w, "cwd", c->cwd);
+    key_int(&w, "end_ns", c->end_ns);
+    key_strv(&w, "env", c->env);
+    status_exit_code(&w, c->status);
+    jw_key(&w, "finished");
+    fputs_unlocked(c->finished ? "true" : "false", f);
+    status_signal(&w, c->status);
+    key_int(&w, "start_ns", c->start_ns);
+    key_int(&w, "status", c->status);
+    jw_close(&w, '}');
 
-    if (!w.ok) {
-        json_decref(root);
-        return NULL;
-    }
-    return root;
-}
+    key_int(&w, "cordon_manifest", CORDON_MANIFEST_VERSION);
 
-char *cordon_manifest_dumps(const struct cordon_manifest *m) {
-    json_auto_t *root = manifest_json(m);
-    if (!root)
-        return NULL;
-    char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
-    if (!s)
-        return NULL;
+    jw_key(&w, "coverage");
+    jw_open(&w, '{');
+    WRITE_LIST(&w, "gaps", m->gaps, m->n_gaps, write_gap);
+    jw_close(&w, '}');
+
+    WRITE_LIST(&w, "env_reads", m->env_reads, m->n_env_reads, write_env_read);
+
+    jw_key(&w, "host");
+    jw_open(&w, '{');
+    key_str(&w, "arch", m->host.arch);
+    key_str(&w, "distro", m->host.distro);
+    key_str(&w, "kernel", m->host.kernel);
+    key_str(&w, "libc", m->host.libc);
+    key_str(&w, "os", m->host.os);
+    jw_close(&w, '}');
+
+    WRITE_LIST(&w, "inputs", m->inputs, m->n_inputs, write_input);
+    WRITE_LIST(&w, "outputs", m->outputs, m->n_outputs, write_output);
+    WRITE_LIST(&w, "processes", m->processes, m->n_processes, write_process);
+    key_str(&w, "tool", m->tool ?: "cordon " CORDON_VERSION);
+    key_str(&w, "worktree", m->worktree);
+    jw_close(&w, '}');
     /* A final newline, so that the file is a proper text file. */
-    size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (!t) {
-        free(s);
-        return NULL;
-    }
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    return t;
-}
-
-static int write_all(int fd, const char *s, size_t n) {
-    while (n) {
-        ssize_t k = write(fd, s, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        s += k;
-        n -= (size_t)k;
-    }
+    putc_unlocked('\n', f);
+    if (fflush(f) != 0 || ferror(f))
+        return errno ? -errno : -EIO;
     return 0;
 }
 
-/* `s` (`n` bytes) to `path`, "-" for stdout, replacing it atomically. */
-static int write_text(const char *path, const char *s, size_t n, struct cordon_error *err) {
+char *cordon_manifest_dumps(const struct cordon_manifest *m) {
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    int r = write_manifest(f, m);
+    if (fclose(f) != 0 || r < 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The manifest to `path`, "-" for stdout, replacing it atomically. */
+static int write_file(const char *path, const struct cordon_manifest *m, struct cordon_error *err) {
     if (strcmp(path, "-") == 0) {
-        int r = write_all(STDOUT_FILENO, s, n);
+        errno = 0;
+        int r = write_manifest(stdout, m);
         if (r < 0)
             return cordon_error_set(err, -r, "-", 0, 0, "cannot write the manifest to stdout");
         return 0;
@@ -392,11 +477,21 @@ static int write_text(const char *path, const char *s, size_t n, struct cordon_e
     if (fd < 0)
         return cordon_error_set(err, EEXIST, path, 0, 0, "cannot create a temporary file for '%s'",
                                 path);
-    int r = write_all(fd, s, n);
-    if (r == 0 && fsync(fd) < 0)
+    int r = 0;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
         r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
+        close(fd);
+    } else {
+        /* Large writes: the manifest of a big build is tens of megabytes. */
+        (void)setvbuf(f, NULL, _IOFBF, 1 << 20);
+        errno = 0;
+        r = write_manifest(f, m);
+        if (r == 0 && fsync(fileno(f)) < 0)
+            r = -errno;
+        if (fclose(f) != 0 && r == 0)
+            r = errno ? -errno : -EIO;
+    }
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
     if (r < 0) {
@@ -408,14 +503,7 @@ static int write_text(const char *path, const char *s, size_t n, struct cordon_e
 
 int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
                           struct cordon_error *err) {
-    char *s = cordon_manifest_dumps(m);
-    if (!s)
-        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot format the manifest");
-    /* Freed by hand, not by _cleanup_free_: clang-tidy 14's analyzer does
-     * not run cleanup attributes and would report every return as a leak. */
-    int r = write_text(path, s, strlen(s), err);
-    free(s);
-    return r;
+    return write_file(path, m, err);
 }
 
 /* ---- reading ------------------------------------------------------------ */
