@@ -48,6 +48,7 @@ RUNS=$WORK/runs
 LOGS=$RUNS/logs
 BIN=$WORK/bin
 BUILD_DIR=$ROOT/build-bench
+CACHE=$WORK/cache # XDG_CACHE_HOME of every cordon command
 ZLIB_VERSION=1:1.2.13.dfsg-1 # the main archive's; the security pool's may 404
 
 ALL_VARIANTS=(native fakechroot cordon-record cordon-pack tar-zstd cordon-replay-ns
@@ -168,8 +169,8 @@ why() {
 # (peak resident set in kB: the largest of the command and its descendants,
 # as getrusage reports it).
 #
-# A command starting with "@cordon" runs cordon with its cache under
-# bench/work/cache and, when bench/peakrss.c built, under peakrss, which
+# A command starting with "@cordon" runs cordon with its cache (store and
+# unpacked roots) in $CACHE and, when bench/peakrss.c built, under peakrss, which
 # sets T_OWN to the peak resident set (kB) of cordon's own process alone.
 T_SEC="" T_RC=0 T_RSS="" T_OWN=""
 run_timed() {
@@ -179,9 +180,9 @@ run_timed() {
 	if [[ $1 == @cordon ]]; then
 		shift
 		if [[ -x $BIN/peakrss ]]; then
-			set -- "$BIN/peakrss" -o "$log.peak" env XDG_CACHE_HOME="$WORK/cache" "$CORDON" "$@"
+			set -- "$BIN/peakrss" -o "$log.peak" env XDG_CACHE_HOME="$CACHE" "$CORDON" "$@"
 		else
-			set -- env XDG_CACHE_HOME="$WORK/cache" "$CORDON" "$@"
+			set -- env XDG_CACHE_HOME="$CACHE" "$CORDON" "$@"
 		fi
 	fi
 	sync
@@ -378,7 +379,10 @@ synthetic() {
 		"$BIN/synth" gen "$s/tree" "$n" || die "cannot generate the tree"
 		touch -- "$s/tree.done"
 	fi
-	rm -rf -- "$WORK/cache" "$s/run"
+	# A cache of its own: N files in the store and in each root take minutes
+	# to delete on a slow disk, which the zlib runs should not pay for.
+	CACHE=$s/run/cache
+	rm -rf -- "$s/run"
 	mkdir -p -- "$s/run" "$s/run/logs"
 	# The work tree is the tree itself plus where the output goes, as a
 	# source tree is: cordon snapshots it at the start of the recording.
@@ -444,7 +448,7 @@ for v in "${VARIANTS[@]}"; do [[ $v == cordon-* || $v == tar-zstd ]] && needs_co
 ((needs_cordon)) && setup_cordon
 have jq || CORDON_WHY=${CORDON_WHY:-"'jq' is not installed (it reads the manifest)"}
 
-rm -rf -- "$RUNS" "$WORK/cache"
+rm -rf -- "$RUNS" "$CACHE"
 mkdir -p -- "$RUNS" "$LOGS" || die "cannot create '$RUNS'"
 STAMP=$(date +%Y%m%d-%H%M%S)
 TSV=$WORK/results-$STAMP.tsv
