@@ -526,7 +526,9 @@ static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *r
         }
         case CORDON_TRACE_STAT:
         case CORDON_TRACE_CHDIR:
-            if (n1) {
+            /* fstat(fd) is newfstatat(fd, "", AT_EMPTY_PATH) in glibc: the
+             * open already said it all */
+            if (n1 && p1[0]) {
                 lookup(abs1, c.nofollow, &h);
                 emit(s, &h, abs1, NULL);
             }

@@ -50,6 +50,15 @@ assert_status 0 "$CORDON" record -q -o dyn.json -- \
 assert_file_has_content dyn.json '"kind": "seccomp-observed"'
 assert_status 125 "$CORDON" record -q --complete=sometimes -- true
 
+# always: the whole tree is filtered from the command on; a dynamic shell's
+# read is recorded (twice: hook and supervisor, merged per path).
+rm -f out.txt
+assert_status 0 "$CORDON" record -q --complete=always -o always.json -- \
+    sh -c "cat input.txt > out.txt"
+[[ $(json_get always.json "[i['uses'] for i in m['inputs'] if i['path']=='$TEST_TMP/input.txt']") == "[['read']]" ]] ||
+    fail "input.txt is not a read input under --complete=always"
+assert_file_has_content out.txt 'static input'
+
 # io_uring: refused under the filter, the program falls back and is seen.
 if cc -static -O -o uring "$(dirname "$0")/static-uring.c" 2>/dev/null; then
     echo 'ring data' >ring.txt
