@@ -45,8 +45,9 @@ for name in dotdot absolute escaping-symlink through-symlink device fifo setuid 
     assert_not_file_exists "$TEST_TMP/root-$name"
     ls outside >outside.list
     [[ $(cat outside.list) == target ]] || fail "$name wrote outside the root: $(cat outside.list)"
-    ls "$TEST_TMP" | grep -q "^root-$name" && fail "$name left a partial root behind"
-    true
+    for leftover in "$TEST_TMP/root-$name"*; do
+        [[ -e $leftover ]] && fail "$name left a partial root behind: $leftover"
+    done
 done
 # The refusal names the entry.
 assert_status 125 "$CORDON" replay -q dotdot.tar --into "$TEST_TMP/r1" -- true
