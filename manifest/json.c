@@ -506,6 +506,468 @@ int cordon_manifest_write(const struct cordon_manifest *m, const char *path,
     return write_file(path, m, err);
 }
 
+/* ---- parsing ------------------------------------------------------------ */
+
+/* A small JSON tree for reading: jansson's tree for a 200,000-input manifest
+ * took 500 MB and most of `verify`'s time (a hash table and a malloc per
+ * object and per value). Here values live in arena blocks, each container's
+ * children contiguous; strings without escapes point into the text (not
+ * NUL-terminated: `n` is their length), keys too. The parser accepts exactly
+ * what jansson accepts with JSON_REJECT_DUPLICATES; on any syntax error the
+ * caller asks jansson for its message, line and column, so messages stay
+ * jansson's. */
+enum jv_type { JV_NULL, JV_TRUE, JV_FALSE, JV_INT, JV_REAL, JV_STR, JV_ARR, JV_OBJ };
+
+typedef struct jv {
+    const char *key; /* member of an object: its name (klen bytes) */
+    uint32_t klen;
+    uint32_t n; /* string length, or number of children */
+    enum jv_type type;
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+        struct jv *kids;
+    };
+} jv_t;
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    max_align_t data[];
+};
+
+struct jparser {
+    const char *p, *end;
+    struct arena_block *blocks;
+    jv_t *stack; /* children of the open containers */
+    size_t sp, cap;
+    int depth;
+};
+
+#define ARENA_BLOCK (1u << 20)
+
+static void *arena_alloc(struct jparser *ps, size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    struct arena_block *b = ps->blocks;
+    if (!b || b->size - b->used < size) {
+        size_t want = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        b = malloc(sizeof *b + want);
+        if (!b)
+            return NULL;
+        b->size = want;
+        b->used = 0;
+        b->next = ps->blocks;
+        ps->blocks = b;
+    }
+    void *r = (char *)b->data + b->used;
+    b->used += size;
+    return r;
+}
+
+static void jparser_release(struct jparser *ps) {
+    for (struct arena_block *b = ps->blocks, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    ps->blocks = NULL;
+    free(ps->stack);
+    ps->stack = NULL;
+}
+
+static void skip_ws(struct jparser *ps) {
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
+        ps->p++;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int hex4(const char *s, uint32_t *ret) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (uint32_t)h;
+    }
+    *ret = v;
+    return 0;
+}
+
+static char *put_utf8(char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xc0 | cp >> 6);
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xe0 | cp >> 12);
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else {
+        *o++ = (char)(0xf0 | cp >> 18);
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    }
+    return o;
+}
+
+/* A string at ps->p (the opening quote). -1 on a syntax error, -2 on ENOMEM. */
+static int parse_string(struct jparser *ps, const char **ret, uint32_t *ret_len) {
+    const char *start = ++ps->p, *q = start;
+    bool escaped = false;
+    for (;;) {
+        if (q >= ps->end)
+            return -1;
+        unsigned char c = (unsigned char)*q;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return -1;
+        if (c == '\\') {
+            escaped = true;
+            if (q + 1 >= ps->end)
+                return -1;
+            q += 2;
+            continue;
+        }
+        if (c < 0x80) {
+            q++;
+            continue;
+        }
+        /* utf8_seq stops at a byte that is not a continuation, so a
+         * sequence cut by the end of the text is caught before reading past it */
+        uint32_t cp;
+        size_t n = 0;
+        if (ps->end - q >= 4) {
+            n = utf8_seq((const unsigned char *)q, &cp);
+        } else {
+            char tmp[5] = {0};
+            memcpy(tmp, q, (size_t)(ps->end - q));
+            n = utf8_seq((const unsigned char *)tmp, &cp);
+        }
+        if (!n)
+            return -1;
+        q += n;
+    }
+    size_t len = (size_t)(q - start);
+    if (len > UINT32_MAX)
+        return -1;
+    ps->p = q + 1;
+    if (!escaped) {
+        *ret = start;
+        *ret_len = (uint32_t)len;
+        return 0;
+    }
+    /* Decoded, it is never longer than written. */
+    char *out = arena_alloc(ps, len + 1), *o = out;
+    if (!out)
+        return -2;
+    for (const char *s = start; s < q;) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        char e = s[1];
+        s += 2;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            *o++ = e;
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (q - s < 4 || hex4(s, &cp) < 0)
+                return -1;
+            s += 4;
+            if (cp >= 0xdc00 && cp <= 0xdfff)
+                return -1;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (q - s < 6 || s[0] != '\\' || s[1] != 'u' || hex4(s + 2, &lo) < 0 ||
+                    lo < 0xdc00 || lo > 0xdfff)
+                    return -1;
+                s += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            }
+            if (cp == 0) /* jansson refuses it without JSON_ALLOW_NUL */
+                return -1;
+            o = put_utf8(o, cp);
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    *o = '\0';
+    *ret = out;
+    *ret_len = (uint32_t)(o - out);
+    return 0;
+}
+
+/* A number as jansson reads it: an integer unless it has a fraction or an
+ * exponent; an integer out of range and a real that overflows are errors. */
+static int parse_number(struct jparser *ps, jv_t *v) {
+    const char *s = ps->p, *q = s;
+    bool neg = false, real = false;
+    if (q < ps->end && *q == '-') {
+        neg = true;
+        q++;
+    }
+    if (q >= ps->end || !(*q >= '0' && *q <= '9'))
+        return -1;
+    if (*q == '0') {
+        q++;
+        if (q < ps->end && *q >= '0' && *q <= '9')
+            return -1;
+    } else {
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    const char *int_end = q;
+    if (q < ps->end && *q == '.') {
+        real = true;
+        q++;
+        if (q >= ps->end || !(*q >= '0' && *q <= '9'))
+            return -1;
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    if (q < ps->end && (*q == 'e' || *q == 'E')) {
+        real = true;
+        q++;
+        if (q < ps->end && (*q == '+' || *q == '-'))
+            q++;
+        if (q >= ps->end || !(*q >= '0' && *q <= '9'))
+            return -1;
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    ps->p = q;
+    if (!real) {
+        uint64_t u = 0;
+        for (const char *d = s + neg; d < int_end; d++) {
+            unsigned k = (unsigned)(*d - '0');
+            if (u > (UINT64_MAX - k) / 10)
+                return -1;
+            u = u * 10 + k;
+        }
+        if (neg ? u > (uint64_t)INT64_MAX + 1 : u > (uint64_t)INT64_MAX)
+            return -1;
+        v->type = JV_INT;
+        v->i = neg ? (int64_t)(0 - u) : (int64_t)u;
+        return 0;
+    }
+    char buf[512];
+    size_t n = (size_t)(q - s);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    double d = strtod(buf, NULL);
+    if (errno == ERANGE && (d > 1.0 || d < -1.0))
+        return -1;
+    v->type = JV_REAL;
+    v->d = d;
+    return 0;
+}
+
+static int key_cmp(const void *a, const void *b) {
+    const jv_t *x = a, *y = b;
+    uint32_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static bool has_duplicate_keys(jv_t *kids, uint32_t n) {
+    if (n <= 16) {
+        for (uint32_t i = 1; i < n; i++)
+            for (uint32_t j = 0; j < i; j++)
+                if (kids[i].klen == kids[j].klen &&
+                    memcmp(kids[i].key, kids[j].key, kids[i].klen) == 0)
+                    return true;
+        return false;
+    }
+    jv_t *copy = malloc(n * sizeof *copy);
+    if (!copy)
+        return true;
+    memcpy(copy, kids, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, key_cmp);
+    bool dup = false;
+    for (uint32_t i = 1; i < n && !dup; i++)
+        dup = key_cmp(&copy[i - 1], &copy[i]) == 0;
+    free(copy);
+    return dup;
+}
+
+static int parse_value(struct jparser *ps, jv_t *v);
+
+static int push_child(struct jparser *ps, const jv_t *v) {
+    if (cordon_grow((void **)&ps->stack, &ps->cap, ps->sp + 1, sizeof *ps->stack) < 0)
+        return -2;
+    ps->stack[ps->sp++] = *v;
+    return 0;
+}
+
+/* An array or an object at ps->p: children go on the stack, then move to
+ * the arena in one block. */
+static int parse_container(struct jparser *ps, jv_t *v, bool object) {
+    char close = object ? '}' : ']';
+    /* jansson's JSON_PARSER_MAX_DEPTH */
+    if (++ps->depth > 2048)
+        return -1;
+    ps->p++;
+    size_t base = ps->sp;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+    } else {
+        for (;;) {
+            jv_t kid = {0};
+            int r;
+            if (object) {
+                skip_ws(ps);
+                if (ps->p >= ps->end || *ps->p != '"')
+                    return -1;
+                if ((r = parse_string(ps, &kid.key, &kid.klen)) < 0)
+                    return r;
+                skip_ws(ps);
+                if (ps->p >= ps->end || *ps->p != ':')
+                    return -1;
+                ps->p++;
+            }
+            skip_ws(ps);
+            if ((r = parse_value(ps, &kid)) < 0 || (r = push_child(ps, &kid)) < 0)
+                return r;
+            skip_ws(ps);
+            if (ps->p < ps->end && *ps->p == ',') {
+                ps->p++;
+                skip_ws(ps);
+                continue;
+            }
+            if (ps->p < ps->end && *ps->p == close) {
+                ps->p++;
+                break;
+            }
+            return -1;
+        }
+    }
+    size_t n = ps->sp - base;
+    if (n > UINT32_MAX)
+        return -1;
+    v->type = object ? JV_OBJ : JV_ARR;
+    v->n = (uint32_t)n;
+    v->kids = NULL;
+    if (n) {
+        v->kids = arena_alloc(ps, n * sizeof *v->kids);
+        if (!v->kids)
+            return -2;
+        memcpy(v->kids, ps->stack + base, n * sizeof *v->kids);
+    }
+    ps->sp = base;
+    ps->depth--;
+    if (object && has_duplicate_keys(v->kids, v->n))
+        return -1;
+    return 0;
+}
+
+static bool literal(struct jparser *ps, const char *word, size_t n) {
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+        return false;
+    ps->p += n;
+    return true;
+}
+
+static int parse_value(struct jparser *ps, jv_t *v) {
+    if (ps->p >= ps->end)
+        return -1;
+    switch (*ps->p) {
+    case '{':
+        return parse_container(ps, v, true);
+    case '[':
+        return parse_container(ps, v, false);
+    case '"':
+        v->type = JV_STR;
+        return parse_string(ps, &v->s, &v->n);
+    case 't':
+        v->type = JV_TRUE;
+        return literal(ps, "true", 4) ? 0 : -1;
+    case 'f':
+        v->type = JV_FALSE;
+        return literal(ps, "false", 5) ? 0 : -1;
+    case 'n':
+        v->type = JV_NULL;
+        return literal(ps, "null", 4) ? 0 : -1;
+    default:
+        return parse_number(ps, v);
+    }
+}
+
+/* The document: an object or an array, then only white space. 0, -1 on a
+ * syntax error, -2 on ENOMEM. */
+static int jparse(struct jparser *ps, const char *buf, size_t len, jv_t *root) {
+    ps->p = buf;
+    ps->end = buf + len;
+    skip_ws(ps);
+    if (ps->p >= ps->end || (*ps->p != '{' && *ps->p != '['))
+        return -1;
+    int r = parse_value(ps, root);
+    if (r < 0)
+        return r;
+    skip_ws(ps);
+    return ps->p == ps->end ? 0 : -1;
+}
+
+/* Accessors in jansson's shape, so that the validation reads the same. */
+static const jv_t *jv_get(const jv_t *obj, const char *key) {
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < obj->n; i++)
+        if (obj->kids[i].klen == n && memcmp(obj->kids[i].key, key, n) == 0)
+            return &obj->kids[i];
+    return NULL;
+}
+#define jv_is_string(v) ((v)->type == JV_STR)
+#define jv_is_integer(v) ((v)->type == JV_INT)
+#define jv_is_boolean(v) ((v)->type == JV_TRUE || (v)->type == JV_FALSE)
+#define jv_is_true(v) ((v)->type == JV_TRUE)
+#define jv_is_array(v) ((v)->type == JV_ARR)
+#define jv_is_object(v) ((v)->type == JV_OBJ)
+
+/* A short string (a name, a type) NUL-terminated into `buf`; false if it
+ * does not fit, and then it is no name that cordon knows. */
+static bool jv_small(const jv_t *v, char *buf, size_t size) {
+    if (v->n >= size)
+        return false;
+    memcpy(buf, v->s, v->n);
+    buf[v->n] = '\0';
+    return true;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 struct rd {
@@ -513,22 +975,22 @@ struct rd {
     struct cordon_error *err;
 };
 
-static const char *jtype(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+static const char *jtype(const jv_t *v) {
+    switch (v->type) {
+    case JV_OBJ:
         return "an object";
-    case JSON_ARRAY:
+    case JV_ARR:
         return "an array";
-    case JSON_STRING:
+    case JV_STR:
         return "a string";
-    case JSON_INTEGER:
+    case JV_INT:
         return "an integer";
-    case JSON_REAL:
+    case JV_REAL:
         return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case JV_TRUE:
+    case JV_FALSE:
         return "a boolean";
-    case JSON_NULL:
+    case JV_NULL:
         return "null";
     default:
         return "something else";
@@ -561,9 +1023,9 @@ static int oom(struct rd *rd) {
 }
 
 /* The member `key` of `obj`, NULL if absent (an error when required). */
-static int member(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                  json_t **ret) {
-    json_t *v = json_object_get(obj, key);
+static int member(struct rd *rd, const jv_t *obj, const char *ctx, const char *key, bool required,
+                  const jv_t **ret) {
+    const jv_t *v = jv_get(obj, key);
     if (!v && required) {
         if (*ctx)
             return bad(rd, "%s: missing field '%s'", ctx, key);
@@ -573,11 +1035,11 @@ static int member(struct rd *rd, json_t *obj, const char *ctx, const char *key, 
     return 0;
 }
 
-static int want_string(struct rd *rd, json_t *v, const char *ctx, const char *key, char **ret) {
-    if (!json_is_string(v))
+static int want_string(struct rd *rd, const jv_t *v, const char *ctx, const char *key, char **ret) {
+    if (!jv_is_string(v))
         return bad(rd, FIELD_FMT ": expected a string, got %s", FIELD_ARGS(ctx, key), jtype(v));
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
+    const char *s = v->s;
+    size_t n = v->n;
     if (memchr(s, '\0', n))
         return bad(rd, FIELD_FMT ": contains a NUL character", FIELD_ARGS(ctx, key));
     char *c = unescape(s, n);
@@ -588,98 +1050,98 @@ static int want_string(struct rd *rd, json_t *v, const char *ctx, const char *ke
 }
 
 /* An optional (or required) string member into *ret (which must be NULL). */
-static int get_string(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                      char **ret) {
-    json_t *v = NULL;
+static int get_string(struct rd *rd, const jv_t *obj, const char *ctx, const char *key,
+                      bool required, char **ret) {
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
     return want_string(rd, v, ctx, key, ret);
 }
 
-static int get_int(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                   json_int_t min, json_int_t max, json_int_t *ret) {
-    json_t *v = NULL;
+static int get_int(struct rd *rd, const jv_t *obj, const char *ctx, const char *key, bool required,
+                   int64_t min, int64_t max, int64_t *ret) {
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
-    if (!json_is_integer(v))
+    if (!jv_is_integer(v))
         return bad(rd, FIELD_FMT ": expected an integer, got %s", FIELD_ARGS(ctx, key), jtype(v));
-    json_int_t i = json_integer_value(v);
+    int64_t i = v->i;
     if (i < min || i > max)
-        return bad(rd, FIELD_FMT ": %" JSON_INTEGER_FORMAT " is out of range", FIELD_ARGS(ctx, key),
-                   i);
+        return bad(rd, FIELD_FMT ": %" PRId64 " is out of range", FIELD_ARGS(ctx, key), i);
     *ret = i;
     return 0;
 }
 
-static int get_bool(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+static int get_bool(struct rd *rd, const jv_t *obj, const char *ctx, const char *key, bool required,
                     bool *ret) {
-    json_t *v = NULL;
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0 || !v)
         return r;
-    if (!json_is_boolean(v))
+    if (!jv_is_boolean(v))
         return bad(rd, FIELD_FMT ": expected a boolean, got %s", FIELD_ARGS(ctx, key), jtype(v));
-    *ret = json_is_true(v);
+    *ret = jv_is_true(v);
     return 0;
 }
 
 /* Returns 1 when present and parsed, 0 when absent. */
-static int get_hash(struct rd *rd, json_t *obj, const char *ctx, const char *key,
+static int get_hash(struct rd *rd, const jv_t *obj, const char *ctx, const char *key,
                     struct cordon_hash *ret) {
-    json_t *v = NULL;
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, false, &v);
     if (r < 0 || !v)
         return r;
-    if (!json_is_string(v))
+    if (!jv_is_string(v))
         return bad(rd, FIELD_FMT ": expected a string of 32 hex digits, got %s",
                    FIELD_ARGS(ctx, key), jtype(v));
-    if (json_string_length(v) != CORDON_HASH_HEX_LEN ||
-        cordon_hash_from_hex(json_string_value(v), ret) < 0)
+    char hex[CORDON_HASH_HEX_LEN + 1];
+    if (!jv_small(v, hex, sizeof hex) || v->n != CORDON_HASH_HEX_LEN ||
+        cordon_hash_from_hex(hex, ret) < 0)
         return bad(rd, FIELD_FMT ": expected 32 hex digits", FIELD_ARGS(ctx, key));
     return 1;
 }
 
-static int get_array(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                     json_t **ret) {
-    json_t *v = NULL;
+static int get_array(struct rd *rd, const jv_t *obj, const char *ctx, const char *key,
+                     bool required, const jv_t **ret) {
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0)
         return r;
-    if (v && !json_is_array(v))
+    if (v && !jv_is_array(v))
         return bad(rd, FIELD_FMT ": expected an array, got %s", FIELD_ARGS(ctx, key), jtype(v));
     *ret = v;
     return 0;
 }
 
-static int get_object(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                      json_t **ret) {
-    json_t *v = NULL;
+static int get_object(struct rd *rd, const jv_t *obj, const char *ctx, const char *key,
+                      bool required, const jv_t **ret) {
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, key, required, &v);
     if (r < 0)
         return r;
-    if (v && !json_is_object(v))
+    if (v && !jv_is_object(v))
         return bad(rd, FIELD_FMT ": expected an object, got %s", FIELD_ARGS(ctx, key), jtype(v));
     *ret = v;
     return 0;
 }
 
 /* An array of strings into a new NULL-terminated vector. */
-static int get_strv(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
+static int get_strv(struct rd *rd, const jv_t *obj, const char *ctx, const char *key, bool required,
                     char ***ret) {
-    json_t *a;
+    const jv_t *a;
     int r = get_array(rd, obj, ctx, key, required, &a);
     if (r < 0 || !a)
         return r;
-    size_t n = json_array_size(a);
+    size_t n = a->n;
     char **v = calloc(n + 1, sizeof *v);
     if (!v)
         return oom(rd);
     for (size_t i = 0; i < n; i++) {
         char sub[64];
         snprintf(sub, sizeof sub, "%s[%zu]", key, i);
-        r = want_string(rd, json_array_get(a, i), ctx, sub, &v[i]);
+        r = want_string(rd, &a->kids[i], ctx, sub, &v[i]);
         if (r < 0) {
             cordon_strv_free(v);
             return r;
@@ -690,24 +1152,24 @@ static int get_strv(struct rd *rd, json_t *obj, const char *ctx, const char *key
 }
 
 /* An array of names into bits: `lookup` maps a name to its bit (0: unknown). */
-static int get_names(struct rd *rd, json_t *obj, const char *ctx, const char *key, bool required,
-                     unsigned (*lookup)(const char *, const void *), const void *arg,
+static int get_names(struct rd *rd, const jv_t *obj, const char *ctx, const char *key,
+                     bool required, unsigned (*lookup)(const char *, const void *), const void *arg,
                      unsigned *ret) {
-    json_t *a;
+    const jv_t *a;
     int r = get_array(rd, obj, ctx, key, required, &a);
     if (r < 0 || !a)
         return r;
     unsigned bits = 0;
-    size_t i;
-    json_t *v = NULL;
-    json_array_foreach(a, i, v) {
-        if (!json_is_string(v))
+    for (size_t i = 0; i < a->n; i++) {
+        const jv_t *v = &a->kids[i];
+        if (!jv_is_string(v))
             return bad(rd, FIELD_FMT "[%zu]: expected a string, got %s", FIELD_ARGS(ctx, key), i,
                        jtype(v));
-        unsigned b = lookup(json_string_value(v), arg);
+        char name[64];
+        unsigned b = jv_small(v, name, sizeof name) ? lookup(name, arg) : 0;
         if (!b)
-            return bad(rd, FIELD_FMT "[%zu]: unknown name '%s'", FIELD_ARGS(ctx, key), i,
-                       json_string_value(v));
+            return bad(rd, FIELD_FMT "[%zu]: unknown name '%.*s'", FIELD_ARGS(ctx, key), i,
+                       (int)v->n, v->s);
         bits |= b;
     }
     *ret = bits;
@@ -732,17 +1194,20 @@ static unsigned lookup_table(const char *s, const void *arg) {
     return 0;
 }
 
-static int get_type(struct rd *rd, json_t *obj, const char *ctx, enum cordon_ftype *ret) {
-    json_t *v = NULL;
+static int get_type(struct rd *rd, const jv_t *obj, const char *ctx, enum cordon_ftype *ret) {
+    const jv_t *v = NULL;
     int r = member(rd, obj, ctx, "type", true, &v);
     if (r < 0)
         return r;
-    if (!json_is_string(v))
+    if (!jv_is_string(v))
         return bad(rd, "%s.type: expected a string, got %s", ctx, jtype(v));
-    enum cordon_ftype t = cordon_ftype_from_name(json_string_value(v));
+    char name[16];
+    enum cordon_ftype t =
+        jv_small(v, name, sizeof name) ? cordon_ftype_from_name(name) : CORDON_FT_INVALID;
     if (t == CORDON_FT_INVALID)
-        return bad(rd, "%s.type: unknown type '%s' (expected file, symlink, dir, missing or other)",
-                   ctx, json_string_value(v));
+        return bad(rd,
+                   "%s.type: unknown type '%.*s' (expected file, symlink, dir, missing or other)",
+                   ctx, (int)v->n, v->s);
     *ret = t;
     return 0;
 }
@@ -762,17 +1227,17 @@ static int check_path(struct rd *rd, const char *ctx, const char *path) {
 
 #define PID_MAX_JSON INT_MAX
 
-static int read_input(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+static int read_input(struct rd *rd, struct cordon_manifest *m, const jv_t *o, size_t idx) {
     char ctx[48];
     snprintf(ctx, sizeof ctx, "inputs[%zu]", idx);
-    if (!json_is_object(o))
+    if (!jv_is_object(o))
         return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
     _cleanup_free_ char *path = NULL;
     int r = get_string(rd, o, ctx, "path", true, &path);
     if (r < 0 || (r = check_path(rd, ctx, path)) < 0)
         return r;
     struct cordon_input in = {0};
-    json_int_t size = 0, mode = 0, mtime = 0, ino = 0, pid = 0;
+    int64_t size = 0, mode = 0, mtime = 0, ino = 0, pid = 0;
     /* Inode numbers above 2^63-1 are written as their two's complement. */
     if ((r = get_type(rd, o, ctx, &in.type)) < 0 ||
         (r = get_names(rd, o, ctx, "uses", true, lookup_use, NULL, &in.uses)) < 0 ||
@@ -811,17 +1276,17 @@ static int read_input(struct rd *rd, struct cordon_manifest *m, json_t *o, size_
     return 0;
 }
 
-static int read_output(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+static int read_output(struct rd *rd, struct cordon_manifest *m, const jv_t *o, size_t idx) {
     char ctx[48];
     snprintf(ctx, sizeof ctx, "outputs[%zu]", idx);
-    if (!json_is_object(o))
+    if (!jv_is_object(o))
         return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
     _cleanup_free_ char *path = NULL, *target = NULL;
     int r = get_string(rd, o, ctx, "path", true, &path);
     if (r < 0 || (r = check_path(rd, ctx, path)) < 0)
         return r;
     struct cordon_output out = {0};
-    json_int_t size = 0, mode = 0, pid = 0;
+    int64_t size = 0, mode = 0, pid = 0;
     if ((r = get_type(rd, o, ctx, &out.type)) < 0 ||
         (r = get_int(rd, o, ctx, "size", false, 0, INT64_MAX, &size)) < 0 ||
         (r = get_int(rd, o, ctx, "mode", false, 0, 07777, &mode)) < 0 ||
@@ -845,10 +1310,10 @@ static int read_output(struct rd *rd, struct cordon_manifest *m, json_t *o, size
 }
 
 /* status, plus the derived exit_code and signal, which are only type-checked. */
-static int read_status(struct rd *rd, json_t *o, const char *ctx, bool required, bool *ret_present,
-                       int *ret) {
-    json_int_t i = 0;
-    json_t *v = NULL;
+static int read_status(struct rd *rd, const jv_t *o, const char *ctx, bool required,
+                       bool *ret_present, int *ret) {
+    int64_t i = 0;
+    const jv_t *v = NULL;
     int r = member(rd, o, ctx, "status", required, &v);
     if (r < 0)
         return r;
@@ -856,19 +1321,19 @@ static int read_status(struct rd *rd, json_t *o, const char *ctx, bool required,
     if ((r = get_int(rd, o, ctx, "status", false, INT_MIN, INT_MAX, &i)) < 0)
         return r;
     *ret = (int)i;
-    json_int_t ignored;
+    int64_t ignored;
     if ((r = get_int(rd, o, ctx, "exit_code", false, 0, 255, &ignored)) < 0 ||
         (r = get_int(rd, o, ctx, "signal", false, 1, 255, &ignored)) < 0)
         return r;
     return 0;
 }
 
-static int read_process(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+static int read_process(struct rd *rd, struct cordon_manifest *m, const jv_t *o, size_t idx) {
     char ctx[48];
     snprintf(ctx, sizeof ctx, "processes[%zu]", idx);
-    if (!json_is_object(o))
+    if (!jv_is_object(o))
         return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
-    json_int_t pid, ppid = 0;
+    int64_t pid, ppid = 0;
     int r;
     if ((r = get_int(rd, o, ctx, "pid", true, 0, PID_MAX_JSON, &pid)) < 0 ||
         (r = get_int(rd, o, ctx, "ppid", false, 0, PID_MAX_JSON, &ppid)) < 0)
@@ -903,14 +1368,14 @@ static int read_process(struct rd *rd, struct cordon_manifest *m, json_t *o, siz
     return 0;
 }
 
-static int read_env_read(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+static int read_env_read(struct rd *rd, struct cordon_manifest *m, const jv_t *o, size_t idx) {
     char ctx[48];
     snprintf(ctx, sizeof ctx, "env_reads[%zu]", idx);
-    if (!json_is_object(o))
+    if (!jv_is_object(o))
         return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
     _cleanup_free_ char *name = NULL, *value = NULL;
     bool redacted = false;
-    json_int_t pid = 0;
+    int64_t pid = 0;
     int r;
     if ((r = get_string(rd, o, ctx, "name", true, &name)) < 0 ||
         (r = get_string(rd, o, ctx, "value", false, &value)) < 0 ||
@@ -928,13 +1393,13 @@ static int read_env_read(struct rd *rd, struct cordon_manifest *m, json_t *o, si
     return 0;
 }
 
-static int read_gap(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t idx) {
+static int read_gap(struct rd *rd, struct cordon_manifest *m, const jv_t *o, size_t idx) {
     char ctx[48];
     snprintf(ctx, sizeof ctx, "coverage.gaps[%zu]", idx);
-    if (!json_is_object(o))
+    if (!jv_is_object(o))
         return bad(rd, "%s: expected an object, got %s", ctx, jtype(o));
     _cleanup_free_ char *kind = NULL, *path = NULL, *detail = NULL;
-    json_int_t pid = 0;
+    int64_t pid = 0;
     int r;
     if ((r = get_string(rd, o, ctx, "kind", true, &kind)) < 0 ||
         (r = get_string(rd, o, ctx, "path", false, &path)) < 0 ||
@@ -946,12 +1411,12 @@ static int read_gap(struct rd *rd, struct cordon_manifest *m, json_t *o, size_t 
     return 0;
 }
 
-static int read_command(struct rd *rd, struct cordon_manifest *m, json_t *o) {
+static int read_command(struct rd *rd, struct cordon_manifest *m, const jv_t *o) {
     const char *ctx = "command";
     struct cordon_command *c = &m->command;
     int r;
     bool has_status;
-    json_int_t start = 0, end = 0;
+    int64_t start = 0, end = 0;
     if ((r = get_strv(rd, o, ctx, "argv", true, &c->argv)) < 0 ||
         (r = get_string(rd, o, ctx, "cwd", false, &c->cwd)) < 0 ||
         (r = get_strv(rd, o, ctx, "env", false, &c->env)) < 0 ||
@@ -968,38 +1433,35 @@ static int read_command(struct rd *rd, struct cordon_manifest *m, json_t *o) {
     return 0;
 }
 
-typedef int (*entry_reader)(struct rd *, struct cordon_manifest *, json_t *, size_t);
+typedef int (*entry_reader)(struct rd *, struct cordon_manifest *, const jv_t *, size_t);
 
-static int read_list(struct rd *rd, struct cordon_manifest *m, json_t *obj, const char *ctx,
+static int read_list(struct rd *rd, struct cordon_manifest *m, const jv_t *obj, const char *ctx,
                      const char *key, bool required, entry_reader fn) {
-    json_t *a;
+    const jv_t *a;
     int r = get_array(rd, obj, ctx, key, required, &a);
     if (r < 0 || !a)
         return r;
-    size_t i;
-    json_t *v = NULL;
-    json_array_foreach(a, i, v) {
-        if ((r = fn(rd, m, v, i)) < 0)
+    for (size_t i = 0; i < a->n; i++)
+        if ((r = fn(rd, m, &a->kids[i], i)) < 0)
             return r;
-    }
     return 0;
 }
 
-static int read_manifest(struct rd *rd, json_t *root, struct cordon_manifest *m) {
-    if (!json_is_object(root))
+static int read_manifest(struct rd *rd, const jv_t *root, struct cordon_manifest *m) {
+    if (!jv_is_object(root))
         return bad(rd, "expected a JSON object at the top level, got %s", jtype(root));
-    json_t *v = json_object_get(root, "cordon_manifest");
+    const jv_t *v = jv_get(root, "cordon_manifest");
     if (!v)
         return bad(rd, "not a cordon manifest: missing field 'cordon_manifest'");
-    if (!json_is_integer(v))
+    if (!jv_is_integer(v))
         return bad(rd, "cordon_manifest: expected an integer, got %s", jtype(v));
-    if (json_integer_value(v) != CORDON_MANIFEST_VERSION)
+    if (v->i != CORDON_MANIFEST_VERSION)
         return cordon_error_set(rd->err, EPROTONOSUPPORT, rd->name, 0, 0,
-                                "%s: unsupported manifest version %" JSON_INTEGER_FORMAT
+                                "%s: unsupported manifest version %" PRId64
                                 " (this cordon reads %d)",
-                                rd->name, json_integer_value(v), CORDON_MANIFEST_VERSION);
+                                rd->name, v->i, CORDON_MANIFEST_VERSION);
     int r;
-    json_t *host, *cmd, *cov;
+    const jv_t *host, *cmd, *cov;
     if ((r = get_string(rd, root, "", "tool", true, &m->tool)) < 0 ||
         (r = get_string(rd, root, "", "worktree", false, &m->worktree)) < 0 ||
         (r = get_object(rd, root, "", "host", true, &host)) < 0 ||
@@ -1029,25 +1491,51 @@ static int read_manifest(struct rd *rd, json_t *root, struct cordon_manifest *m)
     return 0;
 }
 
+/* The message for a text the parser refused: jansson's, with its line and
+ * column, as cordon always gave. */
+static int syntax_error(const char *buf, size_t len, const char *name, size_t offset,
+                        struct cordon_error *err) {
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root) {
+        /* Not expected: the two parsers disagree. Say where ours stopped. */
+        json_decref(root);
+        return cordon_error_set(err, EINVAL, name, 0, 0, "%s: invalid JSON near byte %zu", name,
+                                offset);
+    }
+    /* With a line, the front end prints "NAME:LINE:COL: "; jansson has
+     * none for failures that are not about a position (out of memory),
+     * and then the name goes into the text, as for every other error. */
+    if (jerr.line > 0)
+        return cordon_error_set(err, EINVAL, name, jerr.line, jerr.column > 0 ? jerr.column : 0,
+                                "%s", jerr.text);
+    return cordon_error_set(err, EINVAL, name, 0, 0, "%s: %s", name, jerr.text);
+}
+
 int cordon_manifest_loadb(const char *buf, size_t len, const char *name,
                           struct cordon_manifest **ret, struct cordon_error *err) {
-    json_error_t jerr;
-    /* Duplicate keys are rejected: a manifest with two "xxh3" is not one. */
-    json_auto_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        /* With a line, the front end prints "NAME:LINE:COL: "; jansson has
-         * none for failures that are not about a position (out of memory),
-         * and then the name goes into the text, as for every other error. */
-        if (jerr.line > 0)
-            return cordon_error_set(err, EINVAL, name, jerr.line, jerr.column > 0 ? jerr.column : 0,
-                                    "%s", jerr.text);
-        return cordon_error_set(err, EINVAL, name, 0, 0, "%s: %s", name, jerr.text);
-    }
     struct rd rd = {.name = name, .err = err};
+    struct jparser ps = {0};
+    jv_t root = {0};
+    /* Duplicate keys are rejected: a manifest with two "xxh3" is not one. */
+    int r = jparse(&ps, buf, len, &root);
+    if (r < 0) {
+        size_t offset = (size_t)(ps.p - buf);
+        jparser_release(&ps);
+        if (r == -2)
+            return oom(&rd);
+        return syntax_error(buf, len, name, offset, err);
+    }
+    /* The children's stack is not needed past parsing. */
+    free(ps.stack);
+    ps.stack = NULL;
     struct cordon_manifest *m = cordon_manifest_new();
-    if (!m)
+    if (!m) {
+        jparser_release(&ps);
         return oom(&rd);
-    int r = read_manifest(&rd, root, m);
+    }
+    r = read_manifest(&rd, &root, m);
+    jparser_release(&ps);
     if (r < 0) {
         cordon_manifest_free(m);
         return r;
