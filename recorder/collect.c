@@ -765,7 +765,54 @@ static char **argv_from(const struct proc *p) {
     return v;
 }
 
-static int add_processes(struct collector *c, struct cordon_manifest *m, int root_pid) {
+/* One coverage gap per kind and program, however many processes ran it:
+ * 10,000 runs of a static `cat` are one thing the recording could not see. */
+struct gap_agg {
+    const char *kind;
+    const char *path; /* borrowed from the process state, may be NULL */
+    const char *what;
+    int first_pid;
+    size_t count;
+};
+
+struct gaps {
+    struct cordon_map *index; /* "kind\npath" -> 1 + position in list */
+    struct gap_agg *list;
+    size_t n, cap;
+};
+
+static int note_gap(struct gaps *g, const char *kind, const char *path, int pid, const char *what) {
+    char key[PATH_MAX + 64];
+    snprintf(key, sizeof key, "%s\n%s", kind, path ? path : "");
+    uintptr_t at = (uintptr_t)cordon_map_get(g->index, key);
+    if (at) {
+        g->list[at - 1].count++;
+        return 0;
+    }
+    if (cordon_grow((void **)&g->list, &g->cap, g->n + 1, sizeof *g->list) < 0)
+        return -ENOMEM;
+    g->list[g->n] = (struct gap_agg){kind, path, what, pid, 1};
+    g->n++;
+    return cordon_map_put(g->index, key, (void *)(uintptr_t)g->n);
+}
+
+static int emit_gaps(const struct gaps *g, struct cordon_manifest *m) {
+    for (size_t i = 0; i < g->n; i++) {
+        const struct gap_agg *a = &g->list[i];
+        char detail[512];
+        if (a->count > 1)
+            snprintf(detail, sizeof detail, "%s (%zu processes; the first is pid %d)", a->what,
+                     a->count, a->first_pid);
+        else
+            snprintf(detail, sizeof detail, "%s", a->what);
+        if (cordon_manifest_add_gap(m, a->kind, a->path, a->first_pid, detail) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int add_processes_with(struct collector *c, struct cordon_manifest *m, int root_pid,
+                              struct gaps *gaps) {
     for (size_t i = 0; i < c->n_prlist; i++) {
         struct proc *p = c->prlist[i];
         if (p->flags & CORDON_PROC_FORKED) {
@@ -798,26 +845,34 @@ static int add_processes(struct collector *c, struct cordon_manifest *m, int roo
             /* Seen, but not as the hook sees: a call's result is the
              * supervisor's own lookup, and its forks and waits are not. */
             mp->flags |= CORDON_PROC_STATIC;
-            if (cordon_manifest_add_gap(m, "seccomp-observed", p->static_exe, p->pid,
-                                        "a statically linked program observed through seccomp: "
-                                        "the paths it used are recorded, their results are the "
-                                        "recorder's own lookups") < 0)
+            if (note_gap(gaps, "seccomp-observed", p->static_exe, p->pid,
+                         "a statically linked program observed through seccomp: the paths it "
+                         "used are recorded, their results are the recorder's own lookups") < 0)
                 return -ENOMEM;
         } else if (p->static_exe) {
             mp->flags |= CORDON_PROC_STATIC;
-            if (cordon_manifest_add_gap(m, "static-exec", p->static_exe, p->pid,
-                                        "a statically linked program: the hook cannot see "
-                                        "the files it opens") < 0)
+            if (note_gap(gaps, "static-exec", p->static_exe, p->pid,
+                         "a statically linked program: the hook cannot see the files it opens") < 0)
                 return -ENOMEM;
         } else if (!p->have_proc && !(p->flags & CORDON_PROC_FORKED) && p->pid != root_pid) {
             /* Reaped by a hooked parent, never seen itself: its program
              * dropped LD_PRELOAD (setuid, a cleared environment). */
-            if (cordon_manifest_add_gap(m, "unobserved-process", NULL, p->pid,
-                                        "a child process the hook never ran in") < 0)
+            if (note_gap(gaps, "unobserved-process", NULL, p->pid,
+                         "a child process the hook never ran in") < 0)
                 return -ENOMEM;
         }
     }
     return 0;
+}
+
+static int add_processes(struct collector *c, struct cordon_manifest *m, int root_pid) {
+    struct gaps gaps = {.index = cordon_map_new(16)};
+    int r = gaps.index ? add_processes_with(c, m, root_pid, &gaps) : -ENOMEM;
+    if (r >= 0)
+        r = emit_gaps(&gaps, m);
+    free(gaps.list);
+    cordon_map_free(gaps.index);
+    return r;
 }
 
 static int add_env_reads(struct collector *c, struct cordon_manifest *m) {

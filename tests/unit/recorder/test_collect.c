@@ -292,6 +292,28 @@ Test(recorder_collect, a_static_program_is_named_in_coverage) {
     cordon_manifest_free(m);
 }
 
+Test(recorder_collect, many_runs_of_one_static_program_are_one_gap) {
+    for (int pid = 200; pid < 210; pid++)
+        emit(CORDON_TRACE_EXEC, pid, 0, 1, "/bin/busybox", NULL);
+    emit(CORDON_TRACE_EXEC, 300, 0, 1, "/sbin/ldconfig", NULL);
+    struct cordon_manifest *m = collect(NULL);
+    size_t busybox = 0, ldconfig = 0;
+    for (size_t i = 0; i < m->n_gaps; i++) {
+        const struct cordon_gap *g = &m->gaps[i];
+        if (!strcmp(g->kind, "static-exec") && !strcmp(g->path, "/bin/busybox")) {
+            busybox++;
+            cr_assert(eq(int, g->pid, 200), "the first process is named");
+            cr_assert(strstr(g->detail, "10 processes") != NULL, "%s", g->detail);
+        }
+        if (!strcmp(g->kind, "static-exec") && !strcmp(g->path, "/sbin/ldconfig"))
+            ldconfig++;
+    }
+    cr_assert(eq(sz, busybox, 1));
+    cr_assert(eq(sz, ldconfig, 1));
+    cr_assert(eq(sz, m->n_processes, 11), "every process is still listed");
+    cordon_manifest_free(m);
+}
+
 Test(recorder_collect, a_torn_last_record_is_a_gap_not_a_failure) {
     char a[PATH_MAX];
     path_in(a, "a.c");
