@@ -278,3 +278,33 @@ Test(manifest_verify, stat_only_inputs_compare_metadata_not_bytes) {
     free(text);
     cordon_manifest_free(m);
 }
+
+/* /proc, /sys and /dev describe the system and the reader, not the build:
+ * a listed /proc/self/fd differs for every process that lists it. */
+Test(manifest_verify, virtual_paths_are_not_compared) {
+    struct cordon_manifest *m = cordon_manifest_new();
+    struct cordon_input *in = cordon_manifest_add_input(m, "/proc/self/fd");
+    in->type = CORDON_FT_DIR;
+    in->uses = CORDON_USE_LIST;
+    in->has_listing = true;
+    cordon_hash_buffer("not this", 8, &in->listing);
+    in = cordon_manifest_add_input(m, "/dev/null");
+    in->type = CORDON_FT_FILE; /* wrong on purpose */
+    in->uses = CORDON_USE_READ;
+    in->has_hash = true;
+    in = cordon_manifest_add_input(m, "/sys/no-such-entry");
+    in->type = CORDON_FT_FILE;
+    in->uses = CORDON_USE_READ;
+    /* but a path that only starts like one is compared */
+    char p[PATH_MAX];
+    record(m, tpath(p, "proc"), CORDON_USE_PROBE);
+    write_file(p, "now here\n");
+    cordon_manifest_sort(m);
+    char *text;
+    struct cordon_verify_options o = {.quiet = true};
+    cr_assert(eq(int, run_verify(m, &o, &text), 1), "%s", text);
+    cr_assert(strstr(text, "appeared") != NULL, "%s", text);
+    cr_assert(strstr(text, "/proc/self") == NULL, "%s", text);
+    free(text);
+    cordon_manifest_free(m);
+}
