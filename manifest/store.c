@@ -298,6 +298,7 @@ struct snap_pool {
     struct cordon_progress *progress;
     size_t next;
     bool *skip;           /* entries that vanished or could not be read */
+    const bool *reused;   /* entries whose hash the previous snapshot's index gave */
     int error;            /* the first hard failure */
     pthread_mutex_t lock; /* guards `error` and `err` */
     struct cordon_error *err;
@@ -310,6 +311,8 @@ static void *snap_worker(void *arg) {
         if (i >= p->s->n || __atomic_load_n(&p->error, __ATOMIC_RELAXED))
             break;
         struct cordon_snapshot_entry *e = &p->s->entries[i];
+        if (p->reused[i])
+            continue;
         int fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -345,6 +348,57 @@ static void *snap_worker(void *arg) {
     return NULL;
 }
 
+/* ---- the per-tree index ----------------------------------------------
+ * Like git's index: the last snapshot of a work tree, kept in the store as
+ * index/<XXH3 of the tree's path>, lets the next one take the hash of every
+ * file whose size, inode, mtime and mode are unchanged from the walk's own
+ * stat, with no open, read or copy: its bytes are in the store already. A
+ * file whose mtime is not older than the previous snapshot's start (less a
+ * second for coarse timestamps) may have changed within one timestamp tick
+ * of being hashed ("racily clean" in git), so it is hashed again. */
+
+static int index_path(const char *store, const char *root, char *out, size_t size) {
+    struct cordon_hash h;
+    char hex[CORDON_HASH_HEX_LEN + 1];
+    cordon_hash_buffer(root, strlen(root), &h);
+    if (snprintf(out, size, "%s/index/%s", store, cordon_hash_to_hex(&h, hex)) >= (int)size)
+        return -ENAMETOOLONG;
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/index", store) >= (int)sizeof dir)
+        return -ENAMETOOLONG;
+    return cordon_mkdir_p(dir, 0755);
+}
+
+static int load_entries(const char *path, struct cordon_snapshot **ret, int64_t *ret_start_ns,
+                        struct cordon_error *err);
+static int save_entries(const struct cordon_snapshot *s, const char *path, int64_t start_ns,
+                        struct cordon_error *err);
+
+static void reuse_index(struct cordon_snapshot *s, const char *index, bool *reused,
+                        struct cordon_progress *progress) {
+    struct cordon_snapshot *prev = NULL;
+    int64_t start = -1;
+    struct cordon_error e;
+    if (load_entries(index, &prev, &start, &e) < 0)
+        return; /* none yet, or unreadable: hash everything */
+    if (start < 0) {
+        cordon_snapshot_free(prev);
+        return;
+    }
+    int64_t racy = start - 1000000000;
+    for (size_t i = 0; i < s->n; i++) {
+        struct cordon_snapshot_entry *cur = &s->entries[i];
+        const struct cordon_snapshot_entry *old = cordon_snapshot_find(prev, cur->path);
+        if (!old || old->size != cur->size || old->ino != cur->ino ||
+            old->mtime_ns != cur->mtime_ns || old->mode != cur->mode || cur->mtime_ns >= racy)
+            continue;
+        cur->hash = old->hash;
+        reused[i] = true;
+        cordon_progress_step(progress, cur->size);
+    }
+    cordon_snapshot_free(prev);
+}
+
 int cordon_snapshot_take(const char *store, const char *dir, unsigned long long limit_bytes,
                          struct cordon_progress *progress, struct cordon_snapshot **ret,
                          struct cordon_error *err) {
@@ -363,6 +417,7 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
     struct cordon_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return cordon_error_set(err, ENOMEM, root, 0, 0, "out of memory");
+    int64_t start_ns = cordon_now_ns();
     struct walk w = {.s = s, .store = storeabs, .limit = limit_bytes};
     walk_state = &w;
     /* FTW_PHYS: symlinks are not followed; FTW_MOUNT: other file systems
@@ -380,13 +435,23 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
         progress->total = w.total;
     }
 
-    bool *skip = calloc(s->n + 1, sizeof *skip);
-    if (!skip) {
+    bool *skip = calloc(s->n + 1, sizeof *skip), *reused = calloc(s->n + 1, sizeof *reused);
+    if (!skip || !reused) {
+        free(skip);
+        free(reused);
         cordon_snapshot_free(s);
         return cordon_error_set(err, ENOMEM, root, 0, 0, "out of memory");
     }
-    struct snap_pool p = {
-        .s = s, .store = storeabs, .progress = progress, .skip = skip, .err = err};
+    char index[PATH_MAX];
+    bool have_index = index_path(storeabs, root, index, sizeof index) == 0;
+    if (have_index)
+        reuse_index(s, index, reused, progress);
+    struct snap_pool p = {.s = s,
+                          .store = storeabs,
+                          .progress = progress,
+                          .skip = skip,
+                          .reused = reused,
+                          .err = err};
     pthread_mutex_init(&p.lock, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = ncpu > 0 ? (unsigned)(ncpu > 16 ? 16 : ncpu) : 1;
@@ -399,6 +464,7 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     pthread_mutex_destroy(&p.lock);
+    free(reused);
     if (p.error) {
         free(skip);
         cordon_snapshot_free(s);
@@ -413,6 +479,10 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
     }
     s->n = n;
     free(skip);
+    /* The next snapshot of this tree starts from this one. A failure to
+     * save costs that one time, nothing else. */
+    if (have_index && !w.truncated)
+        (void)save_entries(s, index, start_ns, NULL);
     *ret = s;
     if (w.truncated)
         return cordon_error_set(err, EFBIG, root, 0, 0,
@@ -425,14 +495,18 @@ int cordon_snapshot_take(const char *store, const char *dir, unsigned long long 
  * One line per entry: "HASH SIZE INO MTIME MODE PATH\n", MODE in octal, PATH
  * with backslash and newline escaped as "\\" and "\n". */
 
-int cordon_snapshot_save(const struct cordon_snapshot *s, const char *path,
-                         struct cordon_error *err) {
+/* With start_ns >= 0, a first line "#cordon-index 1 START_NS" says when the
+ * snapshot began (see reuse_index). */
+static int save_entries(const struct cordon_snapshot *s, const char *path, int64_t start_ns,
+                        struct cordon_error *err) {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
         return cordon_error_set(err, ENAMETOOLONG, path, 0, 0, "path too long '%s'", path);
     FILE *f = fopen(tmp, "we");
     if (!f)
         return cordon_error_set(err, errno, tmp, 0, 0, "cannot create '%s'", tmp);
+    if (start_ns >= 0)
+        fprintf(f, "#cordon-index 1 %" PRId64 "\n", start_ns);
     for (size_t i = 0; s && i < s->n; i++) {
         const struct cordon_snapshot_entry *e = &s->entries[i];
         char hex[CORDON_HASH_HEX_LEN + 1];
@@ -457,7 +531,13 @@ int cordon_snapshot_save(const struct cordon_snapshot *s, const char *path,
     return 0;
 }
 
-int cordon_snapshot_load(const char *path, struct cordon_snapshot **ret, struct cordon_error *err) {
+int cordon_snapshot_save(const struct cordon_snapshot *s, const char *path,
+                         struct cordon_error *err) {
+    return save_entries(s, path, -1, err);
+}
+
+static int load_entries(const char *path, struct cordon_snapshot **ret, int64_t *ret_start_ns,
+                        struct cordon_error *err) {
     _cleanup_fclose_ FILE *f = fopen(path, "re");
     if (!f)
         return cordon_error_set(err, errno, path, 0, 0, "cannot open '%s'", path);
@@ -472,6 +552,11 @@ int cordon_snapshot_load(const char *path, struct cordon_snapshot **ret, struct 
         lineno++;
         if (len > 0 && line[len - 1] == '\n')
             line[--len] = '\0';
+        if (lineno == 1 && strncmp(line, "#cordon-index 1 ", 16) == 0) {
+            if (ret_start_ns)
+                *ret_start_ns = strtoll(line + 16, NULL, 10);
+            continue;
+        }
         char hex[CORDON_HASH_HEX_LEN + 1];
         uint64_t size, ino;
         int64_t mt;
@@ -520,4 +605,8 @@ int cordon_snapshot_load(const char *path, struct cordon_snapshot **ret, struct 
         qsort(s->entries, s->n, sizeof *s->entries, entry_cmp);
     *ret = s;
     return 0;
+}
+
+int cordon_snapshot_load(const char *path, struct cordon_snapshot **ret, struct cordon_error *err) {
+    return load_entries(path, ret, NULL, err);
 }

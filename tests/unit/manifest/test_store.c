@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cordon/error.h>
 #include <cordon/store.h>
@@ -130,4 +131,57 @@ Test(manifest_store, snapshot_load_names_the_bad_line) {
     cr_assert(eq(int, cordon_snapshot_load(idx, &s, &err), -EINVAL));
     cr_assert(eq(int, err.line, 2));
     cr_assert(s == NULL);
+}
+
+/* Rewrite `path` in place (same inode and size) and put its mtime back. */
+static void rewrite_keeping_identity(const char *path, const char *content) {
+    struct stat st;
+    cr_assert(eq(int, stat(path, &st), 0));
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    cr_assert(ge(int, fd, 0));
+    cr_assert(eq(long, (long)write(fd, content, strlen(content)), (long)strlen(content)));
+    close(fd);
+    struct timespec t[2] = {st.st_atim, st.st_mtim};
+    cr_assert(eq(int, utimensat(AT_FDCWD, path, t, 0), 0));
+}
+
+/* The second snapshot of a tree takes the hash of a file whose identity
+ * (size, inode, mtime, mode) is unchanged from the first's index, without
+ * reading it, unless its mtime is too recent to be trusted. */
+Test(manifest_store, snapshot_reuses_the_previous_index) {
+    char store[PATH_MAX], tree[PATH_MAX], old[PATH_MAX], recent[PATH_MAX];
+    tpath(store, "store");
+    cr_assert(eq(int, cordon_mkdir_p(tpath(tree, "tree"), 0755), 0));
+    write_file(tpath(old, "tree/old.c"), "old 1\n");
+    write_file(tpath(recent, "tree/recent.c"), "new 1\n");
+    /* old.c last changed an hour ago */
+    struct timespec t[2] = {{.tv_sec = time(NULL) - 3600}, {.tv_sec = time(NULL) - 3600}};
+    cr_assert(eq(int, utimensat(AT_FDCWD, old, t, 0), 0));
+    struct cordon_snapshot *s1 = NULL, *s2 = NULL;
+    struct cordon_error err;
+    cr_assert(eq(int, cordon_snapshot_take(store, tree, 0, NULL, &s1, &err), 0), "%s", err.text);
+    rewrite_keeping_identity(old, "old 2\n");
+    rewrite_keeping_identity(recent, "new 2\n");
+    cr_assert(eq(int, cordon_snapshot_take(store, tree, 0, NULL, &s2, &err), 0), "%s", err.text);
+    const struct cordon_snapshot_entry *a1 = cordon_snapshot_find(s1, old),
+                                       *a2 = cordon_snapshot_find(s2, old),
+                                       *b1 = cordon_snapshot_find(s1, recent),
+                                       *b2 = cordon_snapshot_find(s2, recent);
+    cr_assert(a1 && a2 && b1 && b2);
+    /* identity unchanged and old: trusted, as git trusts its index */
+    cr_assert(cordon_hash_equal(&a1->hash, &a2->hash));
+    /* identity unchanged but racily recent: read again */
+    struct cordon_hash want;
+    cordon_hash_buffer("new 2\n", 6, &want);
+    cr_assert(cordon_hash_equal(&b2->hash, &want));
+    cr_assert(not(cordon_hash_equal(&b1->hash, &b2->hash)));
+    cordon_snapshot_free(s1);
+    cordon_snapshot_free(s2);
+    /* a changed size is never trusted */
+    write_file(old, "old 33\n");
+    cr_assert(eq(int, utimensat(AT_FDCWD, old, t, 0), 0));
+    cr_assert(eq(int, cordon_snapshot_take(store, tree, 0, NULL, &s2, &err), 0), "%s", err.text);
+    cordon_hash_buffer("old 33\n", 7, &want);
+    cr_assert(cordon_hash_equal(&cordon_snapshot_find(s2, old)->hash, &want));
+    cordon_snapshot_free(s2);
 }
