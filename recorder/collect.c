@@ -666,7 +666,9 @@ static int decide_input(struct builder *b, struct pstate *s) {
             return errno == ENOMEM ? -ENOMEM : 0;
         return 0;
     case CORDON_FT_DIR:
-        if (uses & CORDON_USE_LIST) {
+        /* A listing of /proc or /sys is the moment's (/proc/self/fd is the
+         * collector's own fds): nothing to compare it with later. */
+        if ((uses & CORDON_USE_LIST) && !is_virtual(s->path)) {
             if (cordon_listing_hash(s->path, &in->listing) == 0)
                 in->has_listing = true;
         }
