@@ -199,16 +199,10 @@ Test(manifest_verify, root_checks_paths_inside_a_directory) {
     cordon_manifest_free(m);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* 100,000 unchanged inputs: the fast path is one lstat each. The files are
  * 2,000 real ones, each recorded under 50 names through directory links,
  * so that the test does not need 100,000 files. */
-Test(manifest_verify, hundred_thousand_unchanged_inputs_are_fast, .timeout = 120) {
+Test(manifest_verify, hundred_thousand_unchanged_inputs_verify_clean, .timeout = 120) {
     char p[PATH_MAX];
     cr_assert(eq(int, cordon_mkdir_p(tpath(p, "d"), 0755), 0));
     struct cordon_manifest *m = cordon_manifest_new();
@@ -246,17 +240,9 @@ Test(manifest_verify, hundred_thousand_unchanged_inputs_are_fast, .timeout = 120
     cr_assert(eq(sz, m->n_inputs, 100000));
     char *text;
     struct cordon_verify_options o = {.quiet = true};
-    double t0 = now_s();
+    /* Correctness only: how long it takes is bench/scale.sh's to say. */
     int n = run_verify(m, &o, &text);
-    double t = now_s() - t0;
-    cr_log_info("verify of 100000 unchanged inputs: %.3fs", t);
     cr_assert(eq(int, n, 0), "%.300s", text);
-#if defined(__SANITIZE_ADDRESS__)
-    double limit = 30.0; /* sanitizers slow every lstat down */
-#else
-    double limit = 1.0;
-#endif
-    cr_assert(lt(dbl, t, limit), "took %.3fs", t);
     free(text);
     cordon_manifest_free(m);
 }
