@@ -73,11 +73,12 @@ int launch_find(const char *name, const char *cwd, char *out, size_t size,
 
 int launch_spawn(const char *path, char *const argv[], char *const envp[], pid_t *ret_pid,
                  struct cordon_error *err) {
-    return launch_spawn_observed(path, argv, envp, NULL, ret_pid, err);
+    return launch_spawn_observed(path, argv, envp, NULL, false, ret_pid, err);
 }
 
 int launch_spawn_observed(const char *path, char *const argv[], char *const envp[],
-                          const char *notify, pid_t *ret_pid, struct cordon_error *err) {
+                          const char *notify, bool uring_only, pid_t *ret_pid,
+                          struct cordon_error *err) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
         return cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
@@ -91,7 +92,9 @@ int launch_spawn_observed(const char *path, char *const argv[], char *const envp
     if (pid == 0) {
         close(fds[0]);
         launch_reset_signals();
-        if (notify)
+        if (uring_only)
+            (void)seccomp_refuse_uring();
+        else if (notify)
             (void)seccomp_observe(notify);
         execve(path, argv, envp);
         int e = errno;

@@ -1,6 +1,8 @@
 /* Internal to the recorder: starting the command. */
 #pragma once
 
+#include <stdbool.h>
+
 #include <sys/types.h>
 
 struct cordon_error;
@@ -26,9 +28,11 @@ int launch_spawn(const char *path, char *const argv[], char *const envp[], pid_t
 /* launch_spawn, with the complete path's seccomp filter installed in the
  * child before its exec when `notify` (the supervisor's socket) is not
  * NULL. A child that cannot install it runs unobserved: the caller tells
- * by the supervisor's count. */
+ * by the supervisor's count. With `uring_only`, the child gets just the
+ * filter that refuses io_uring (seccomp_refuse_uring), not the full one. */
 int launch_spawn_observed(const char *path, char *const argv[], char *const envp[],
-                          const char *notify, pid_t *ret_pid, struct cordon_error *err);
+                          const char *notify, bool uring_only, pid_t *ret_pid,
+                          struct cordon_error *err);
 
 /* Reset every catchable signal to SIG_DFL and unblock all: what a child
  * must start with, whatever its parent ignored. Async-signal-safe. */

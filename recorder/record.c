@@ -436,8 +436,11 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
         bool observe = sup && (opts->complete == CORDON_COMPLETE_ALWAYS ||
                                (exec_arg & CORDON_TRACE_EXEC_STATIC));
         unsigned long before = seccomp_supervisor_observed(sup);
+        /* Otherwise, with the complete path on, the tree still gets
+         * io_uring refused: no one would see a dynamic program's ring. */
         r = launch_spawn_observed(program, opts->argv, env,
-                                  observe ? seccomp_supervisor_path(sup) : NULL, &pid, err);
+                                  observe ? seccomp_supervisor_path(sup) : NULL, sup && !observe,
+                                  &pid, err);
         if (observe && seccomp_supervisor_observed(sup) > before)
             exec_arg |= CORDON_TRACE_EXEC_SECCOMP;
     }

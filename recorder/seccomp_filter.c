@@ -135,6 +135,27 @@ int seccomp_install(void) {
                     (long)&prog, 0);
 }
 
+int seccomp_refuse_uring(void) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = (unsigned short)(sizeof f / sizeof f[0]), .filter = f};
+    /* With CAP_SYS_ADMIN (root) no no_new_privs is needed, and setuid
+     * programs in the build keep working; without it, it is. */
+    long r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog, 0);
+    if (r != -EACCES)
+        return (int)r;
+    r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
+    if (r < 0)
+        return (int)r;
+    return (int)sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog, 0);
+}
+
 bool seccomp_observed(void) {
     int saved = errno;
     bool yes = sys(SECCOMP_PROBE_NR, 0, 0, 0, 0) == -SECCOMP_PROBE_ERRNO;

@@ -42,6 +42,12 @@ int seccomp_observe(const char *sock);
  * (O_CLOEXEC), or -errno. Async-signal-safe. */
 int seccomp_install(void);
 
+/* A filter that only answers io_uring_setup with ENOSYS, for a recorded
+ * tree the full filter does not cover: the hook cannot see a ring's opens
+ * in a dynamic program either. Without CAP_SYS_ADMIN it sets
+ * no_new_privs. 0 or -errno. Async-signal-safe. */
+int seccomp_refuse_uring(void);
+
 /* True if the calling process already runs under the recorder's filter. */
 bool seccomp_observed(void);
 
