@@ -673,8 +673,6 @@ static void *supervise(void *arg) {
             break;
         if (pfd[0].revents)
             stopping = true;
-        if (pfd[1].revents & POLLIN)
-            accept_one(s);
         for (size_t i = 0; i < s->n_fds; i++) {
             short ev = pfd[i + 2].revents;
             if (ev & POLLIN)
@@ -687,6 +685,11 @@ static void *supervise(void *arg) {
                 i--;
             }
         }
+        /* Only now: a listener taken before that loop would be judged by
+         * the stale revents of the pfd slot it lands in (an ended filter's
+         * POLLHUP), closed at once, and its process's exec fail ENOSYS. */
+        if (pfd[1].revents & POLLIN)
+            accept_one(s);
     }
 out:
     free(req);
