@@ -156,6 +156,25 @@ int seccomp_refuse_uring(void) {
     return (int)sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog, 0);
 }
 
+bool seccomp_go_note(int fd, uint64_t off, uint64_t size) {
+    int saved = errno;
+    unsigned char buf[512];
+    long n =
+        sys(SYS_pread64, fd, (long)buf, (long)(size < sizeof buf ? size : sizeof buf), (long)off);
+    errno = saved;
+    for (size_t p = 0; n > 0 && p + 12 <= (size_t)n;) {
+        uint32_t h[3]; /* namesz, descsz, type */
+        memcpy(h, buf + p, sizeof h);
+        size_t name = p + 12;
+        /* cmd/link's build id note: name "Go\0\0", type 4 */
+        if ((h[0] == 3 || h[0] == 4) && h[2] == 4 && name + 3 <= (size_t)n &&
+            !memcmp(buf + name, "Go", 3))
+            return true;
+        p = name + (((size_t)h[0] + 3) & ~(size_t)3) + (((size_t)h[1] + 3) & ~(size_t)3);
+    }
+    return false;
+}
+
 bool seccomp_observed(void) {
     int saved = errno;
     bool yes = sys(SECCOMP_PROBE_NR, 0, 0, 0, 0) == -SECCOMP_PROBE_ERRNO;

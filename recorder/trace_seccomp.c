@@ -383,6 +383,9 @@ bool seccomp_is_static(const char *path) {
             for (unsigned i = 0; i < eh.e_phnum; i++)
                 if (ph[i].p_type == PT_INTERP)
                     is_static = false;
+            for (unsigned i = 0; i < eh.e_phnum && !is_static; i++)
+                if (ph[i].p_type == PT_NOTE && seccomp_go_note(fd, ph[i].p_offset, ph[i].p_filesz))
+                    is_static = true;
         }
     }
     close(fd);

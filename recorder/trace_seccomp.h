@@ -48,6 +48,13 @@ int seccomp_install(void);
  * no_new_privs. 0 or -errno. Async-signal-safe. */
 int seccomp_refuse_uring(void);
 
+/* Does the PT_NOTE segment at `off` (`size` bytes) of the ELF open on `fd`
+ * hold Go's build id note? A Go program makes its system calls itself, past
+ * any libc the hook wraps, so even a dynamically linked one (Debian's `go`,
+ * with cgo) is as blind to the hook as a static one. Async-signal-safe;
+ * errno is preserved. */
+bool seccomp_go_note(int fd, uint64_t off, uint64_t size);
+
 /* True if the calling process already runs under the recorder's filter. */
 bool seccomp_observed(void);
 
@@ -71,7 +78,8 @@ unsigned long seccomp_supervisor_observed(const struct seccomp_supervisor *s);
  * NULL-tolerant. Returns the number of processes that were observed. */
 unsigned long seccomp_supervisor_stop(struct seccomp_supervisor *s);
 
-/* Is `path` a static ELF (no PT_INTERP)? false if unreadable or not ELF64. */
+/* Is `path` a static ELF (no PT_INTERP), or a Go program (seccomp_go_note)?
+ * false if unreadable or not ELF64. */
 bool seccomp_is_static(const char *path);
 
 /* ---- pure parts, unit-tested --------------------------------------------- */

@@ -190,6 +190,7 @@ const struct hook_env *hook_env_snapshot(void);
 char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char **out, char *ld,
                           char *la);
 
-/* Is the program at `path` a static ELF (no PT_INTERP)? The hook will not
- * run in it. Scripts and unreadable files are not. */
+/* Is the program at `path` a static ELF (no PT_INTERP), or a Go program
+ * (which makes its own system calls)? The hook will not see it. Scripts and
+ * unreadable files are not. */
 bool hook_is_static(const char *path);

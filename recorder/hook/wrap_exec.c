@@ -32,13 +32,23 @@ static bool has_interp(int fd, unsigned phoff, unsigned long phoff64, unsigned p
         return true; /* not what we can read: do not claim it is static */
     if (hook_sys6(SYS_pread64, fd, (long)tbl, (long)want, (long)off, 0, 0) != (long)want)
         return true;
+    bool interp = false;
     for (unsigned i = 0; i < phnum; i++) {
+        const unsigned char *ph = tbl + (size_t)i * phentsize;
         uint32_t type;
-        memcpy(&type, tbl + (size_t)i * phentsize, sizeof type); /* p_type comes first */
+        memcpy(&type, ph, sizeof type); /* p_type comes first */
         if (type == PT_INTERP)
-            return true;
+            interp = true;
+        /* A Go program makes its own system calls even when dynamically
+         * linked: to the hook it is as blind as a static one. */
+        if (type == PT_NOTE && need == sizeof(Elf64_Phdr)) {
+            Elf64_Phdr note;
+            memcpy(&note, ph, sizeof note);
+            if (seccomp_go_note(fd, note.p_offset, note.p_filesz))
+                return false;
+        }
     }
-    return false;
+    return interp;
 }
 
 bool hook_is_static(const char *path) {
