@@ -516,6 +516,16 @@ static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *r
                 lookup(abs1, c.arg & O_NOFOLLOW, &h);
             } else if (!(c.arg & O_CREAT)) {
                 lookup(abs1, false, &h); /* writing an existing file */
+            } else if (acc == O_RDWR && !(c.arg & (O_TRUNC | O_EXCL))) {
+                /* It reads what was there, if anything: when nothing was,
+                 * the call creates the file and reads nothing (else the
+                 * new file would be an input read before it existed). */
+                struct cordon_trace_rec l = h;
+                lookup(abs1, false, &l);
+                if (l.err)
+                    h.arg = (h.arg & ~(uint32_t)O_ACCMODE) | O_WRONLY;
+                else
+                    h = l;
             }
             emit(s, &h, abs1, NULL);
             if (acc == O_RDONLY && (c.arg & O_DIRECTORY) && !h.err) {
