@@ -181,6 +181,18 @@ EOF
     FAKE="go: the toolchain and the binary make raw syscalls (no libc), which fakechroot cannot rewrite"
 }
 
+# Go's cache: an action entry ("v1 ACTION OUTPUT SIZE TIME") and trim.txt
+# carry the time they were written; the rest must be equal.
+explain_go() {
+    [[ -f $1 && -f $2 ]] || return 1
+    case $1 in
+    */.gocache/trim.txt) return 0 ;;
+    */.gocache/*/*-a) cmp -s <(sed -E 's/ [0-9]+$//' "$1") <(sed -E 's/ [0-9]+$//' "$2") ;;
+    *) return 1 ;;
+    esac
+}
+explain_why_go() { echo "Go cache entries differ only in the times written into them"; }
+
 setup_venv() {
     local py=/usr/bin/python3
     "$py" -c 'import venv, ensurepip' 2>/dev/null || {
@@ -348,7 +360,7 @@ run_case() {
     local prefix=$C/prefix
 
     # 1. record
-    rm -rf -- "$WT" "$prefix"
+    rm -rf -- "$WT" "$prefix" "$C/strace-made"
     cp -a -- "$C/src" "$WT"
     local rc=0
     (cd "$WT" && "$CORDON" record -q -o "$M" -- sh -c "$CMD") >"$C/record.log" 2>&1 || rc=$?
@@ -402,7 +414,18 @@ run_case() {
         n_temp=$(grep -cE "$TEMP_RE" "$C/strace.files.all" || true)
         jq -r '(.inputs[] | select((.uses // []) | any(. == "read" or . == "exec" or . == "load")) | .path),
                (.outputs[] | .path)' "$M" | xargs -r -d '\n' realpath -m -- | sort -u >"$C/manifest.files"
-        comm -23 "$C/strace.files" "$C/manifest.files" >"$C/only-strace"
+        # A file under the work tree that the source did not have was made
+        # by the strace run itself (an O_RDWR|O_CREAT open, which the awk
+        # counts, creates it): an intermediate under a name of that run (Go's
+        # cache keys hash the tree's mtimes), not an input.
+        comm -23 "$C/strace.files" "$C/manifest.files" | while IFS= read -r p; do
+            if [[ $p == "$WT"/* && ! -e $C/src/${p#"$WT"/} ]]; then
+                printf '%s\n' "$p" >>"$C/strace-made"
+            else
+                printf '%s\n' "$p"
+            fi
+        done >"$C/only-strace"
+        [[ ! -s $C/strace-made ]] || note "made and read back by the strace run under its own names: $(wc -l <"$C/strace-made") (in $C/strace-made)"
         comm -13 "$C/strace.files" "$C/manifest.files" >"$C/only-manifest"
         n_st=$(wc -l <"$C/strace.files")
         n_miss=$(wc -l <"$C/only-strace")
@@ -443,7 +466,22 @@ run_case() {
             "$CORDON" replay --check --backend "$backend" --into "$R" "$A" >"$C/replay-$backend.log" 2>&1 || rc=$?
             grep -E '^(cordon: replaying|outputs:|differs|missing)' "$C/replay-$backend.log" | head -n 10 |
                 sed "s/^/   $backend: /" || true
-            local verdict
+            local verdict unexplained=0
+            if [[ $rc == 1 ]]; then
+                # --check's exit 1: outputs differ. Some builds cannot
+                # reproduce some outputs (times written into them): the
+                # case's explain_CASE says which and shows why.
+                while read -r _ p; do
+                    if declare -F "explain_$name" >/dev/null && "explain_$name" "$p" "$R$p"; then
+                        continue
+                    fi
+                    unexplained=$((unexplained + 1))
+                done < <(grep -E '^(differs|missing) ' "$C/replay-$backend.log")
+                ((unexplained)) || {
+                    rc=0
+                    note "$backend: every difference explained: $(explain_why_$name)"
+                }
+            fi
             if [[ $rc == 0 ]]; then verdict=ok; else
                 verdict="exit$rc"
                 tail -n 8 "$C/replay-$backend.log" | sed 's/^/   | /'
