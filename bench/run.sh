@@ -757,8 +757,18 @@ paired_ratio() {
 }
 
 echo
-echo "== results: median over $ROUNDS rounds; ratio = median over rounds of (variant / native of the same round)"
-printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' variant ok median_s ratio "other ratio" size peak_rss own_rss status
+# The shortest time of VARIANT's runs that ran through.
+min_time() {
+	local r list=()
+	for ((r = 1; r <= ROUNDS; r++)); do ran "$1" "$r" && list+=("${SEC["$1 $r"]}"); done
+	((${#list[@]})) && printf '%s\n' "${list[@]}" | sort -g | head -n 1
+}
+native_min=$(min_time native)
+
+echo "== results over $ROUNDS rounds; ratio = median over rounds of (variant / native of the same round);"
+echo "   min_ratio = (variant's fastest run) / (native's fastest run)"
+printf '%-28s %5s %9s %8s %7s %9s  %-22s %10s %10s %10s  %s\n' variant ok median_s min_s ratio min_ratio "other ratio" size \
+	peak_rss own_rss status
 for v in "${VARIANTS[@]}"; do
 	times=() rss_max=0 own_max=0 size="" ok=0 last_status="" fail=""
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -776,6 +786,9 @@ for v in "${VARIANTS[@]}"; do
 		[[ -n ${SIZE[$key]:-} ]] && size=${SIZE[$key]}
 	done
 	med=$(median "${times[@]}")
+	mn=$(min_time "$v")
+	mrat=""
+	[[ $v != native && -n $mn && -n $native_min ]] && mrat=$(ratio "$mn" "$native_min")
 	rat=""
 	[[ $v != native ]] && rat=$(paired_ratio "$v" native)
 	other=""
@@ -794,13 +807,13 @@ for v in "${VARIANTS[@]}"; do
 	fi
 	((rss_max > 0)) || rss_max=""
 	((own_max > 0)) || own_max=""
-	printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${rat:--}" "${other:--}" \
-		"${size:+$(human "$size")}" "$(mb "$rss_max")" "$(mb "$own_max")" "$status"
+	printf '%-28s %5s %9s %8s %7s %9s  %-22s %10s %10s %10s  %s\n' "$v" "$ok/$ROUNDS" "${med:--}" "${mn:--}" \
+		"${rat:--}" "${mrat:--}" "${other:--}" "${size:+$(human "$size")}" "$(mb "$rss_max")" "$(mb "$own_max")" "$status"
 done
 for b in namespace fakechroot; do
 	[[ -n ${COLD[$b]:-} ]] || continue
 	IFS='|' read -r cs cst crss cown cwhat <<<"${COLD[$b]}"
-	printf '%-28s %5s %9s %7s  %-22s %10s %10s %10s  %s\n' "cordon-replay-${b/namespace/ns} 1st" 1 "$cs" - \
+	printf '%-28s %5s %9s %8s %7s %9s  %-22s %10s %10s %10s  %s\n' "cordon-replay-${b/namespace/ns} 1st" 1 "$cs" - - - \
 		"${cwhat/cold: /}" "" "$(mb "$crss")" "$(mb "$cown")" "$cst"
 done
 for v in "${VARIANTS[@]}"; do [[ -n ${NOTE[$v]:-} ]] && echo "note: $v: ${NOTE[$v]}"; done
