@@ -35,6 +35,7 @@
 # bench/work/src-jsonc; golang-go, busybox-static, python3-venv and
 # liburing-dev are needed (apt-get install -y ...).
 set -euo pipefail
+shopt -s extglob
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -192,6 +193,23 @@ explain_go() {
     esac
 }
 explain_why_go() { echo "Go cache entries differ only in the times written into them"; }
+
+# CMake's try_compile logs name its random scratch directories, targets
+# and gcc's mkstemp files; masked, they must be equal.
+cmake_mask() { sed -E 's/cmTC_[0-9a-f]+/cmTC_X/g; s/TryCompile-[A-Za-z0-9]+/TryCompile-X/g; s|/tmp/cc[A-Za-z0-9]{6}|/tmp/ccX|g' "$1"; }
+explain_cmake() {
+    [[ -f $1 && -f $2 && $1 == */CMakeFiles/CMake@(Output|Error).log ]] &&
+        cmp -s <(cmake_mask "$1") <(cmake_mask "$2")
+}
+explain_why_cmake() { echo "try_compile logs differ only in random scratch, target and temp names"; }
+
+# A .pyc's header holds its source's mtime (bytes 8-11): the installed
+# sources are new files each run. The rest must be equal.
+explain_venv() {
+    [[ -f $1 && -f $2 && $1 == *.pyc ]] &&
+        cmp -s <(head -c 8 "$1"; tail -c +13 "$1") <(head -c 8 "$2"; tail -c +13 "$2")
+}
+explain_why_venv() { echo ".pyc files differ only in their source mtime field"; }
 
 setup_venv() {
     local py=/usr/bin/python3
@@ -409,7 +427,10 @@ run_case() {
             printf '%s\n' "$path" >>"$C/strace.paths"
         done <"$C/strace.opens"
         regular <"$C/strace.paths" >"$C/strace.files.all"
-        grep -Ev "$TEMP_RE" "$C/strace.files.all" >"$C/strace.files" || true
+        # /proc and /sys are the kernel's, per process and per host: no
+        # archive carries them (cordon records no /proc or /sys input).
+        grep -Ev "$TEMP_RE" "$C/strace.files.all" | grep -Ev '^/(proc|sys)/' >"$C/strace.files" || true
+        note "kernel pseudo-files (/proc, /sys) strace saw, not compared: $(grep -cE '^/(proc|sys)/' "$C/strace.files.all" || true)"
         local n_temp
         n_temp=$(grep -cE "$TEMP_RE" "$C/strace.files.all" || true)
         jq -r '(.inputs[] | select((.uses // []) | any(. == "read" or . == "exec" or . == "load")) | .path),
