@@ -326,6 +326,42 @@ static int write_marker(const char *root, struct cordon_error *err) {
 
 /* ---- comparing outputs -------------------------------------------------- */
 
+/* fakechroot's symlink() stores an absolute target with the root's host
+ * path in front (so the host kernel can follow it), and its readlink()
+ * takes it off again. Left as it is, an output symlink (a venv's
+ * bin/python3 -> /usr/bin/python3) differs from the recording and points
+ * out of the root for anyone else: the prefix is taken off for real. */
+static void unprefix_symlinks(const struct cordon_manifest *m, const char *root) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return;
+    size_t rlen = strlen(root);
+    for (size_t i = 0; i < m->n_outputs; i++) {
+        const struct cordon_output *o = &m->outputs[i];
+        if (o->type != CORDON_FT_SYMLINK)
+            continue;
+        char dir[PATH_MAX];
+        const char *slash = strrchr(o->path, '/');
+        if (!slash || snprintf(dir, sizeof dir, "%.*s", (int)(slash - o->path), o->path) < 0)
+            continue;
+        /* The parent is resolved inside the root: the build may have made
+         * it a symlink, and nothing here may act outside. */
+        int dfd = cordon_root_open(rootfd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+            continue;
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(dfd, slash + 1, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if ((size_t)n > rlen && strncmp(target, root, rlen) == 0 && target[rlen] == '/' &&
+                unlinkat(dfd, slash + 1, 0) == 0)
+                (void)symlinkat(target + rlen, dfd, slash + 1);
+        }
+        (void)close(dfd);
+    }
+    (void)close(rootfd);
+}
+
 static int compare_outputs(const struct cordon_manifest *m, const char *root,
                            struct cordon_replay_result *ret, FILE *out, bool quiet,
                            struct cordon_error *err) {
@@ -680,6 +716,8 @@ int cordon_replay(const struct cordon_replay_options *opts, struct cordon_replay
         goto out;
 
     /* 5. outputs */
+    if (s.m && backend == CORDON_BACKEND_FAKECHROOT)
+        unprefix_symlinks(s.m, ret->root);
     if (s.m && (r = compare_outputs(s.m, ret->root, ret, out, opts->quiet, err)) < 0)
         goto out;
 
