@@ -104,6 +104,8 @@ int cordon_cmd_record(int argc, char **argv) {
 
     struct cordon_error err;
     cordon_error_clear(&err);
+    struct cordon_record_summary summary = {0};
+    opts.summary = &summary;
     int status = 0;
     r = cordon_record_run(&opts, &status, &err);
     if (r < 0) {
@@ -115,5 +117,11 @@ int cordon_cmd_record(int argc, char **argv) {
             return CORDON_EXIT_CANNOT_EXEC;
         return CORDON_EXIT_FAILURE;
     }
+    if (!opts.quiet)
+        fprintf(stderr,
+                "cordon: wrote '%s': %zu inputs (%zu looked for and missing), %zu outputs, "
+                "%zu processes, %s\n",
+                opts.output, summary.inputs, summary.missing, summary.outputs, summary.processes,
+                summary.gaps ? "coverage gaps listed in it" : "no coverage gaps");
     return cordon_exit_code(status);
 }

@@ -215,6 +215,15 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
         goto oom;
     cordon_manifest_sort(m);
     r = cordon_manifest_write(m, s->output, err);
+    if (r >= 0 && s->opts->summary) {
+        struct cordon_record_summary *sum = s->opts->summary;
+        *sum = (struct cordon_record_summary){.inputs = m->n_inputs,
+                                              .outputs = m->n_outputs,
+                                              .processes = m->n_processes,
+                                              .gaps = m->n_gaps};
+        for (size_t i = 0; i < m->n_inputs; i++)
+            sum->missing += m->inputs[i].type == CORDON_FT_MISSING;
+    }
     cordon_manifest_free(m);
     if (r < 0)
         return r;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cordon_error;
 struct cordon_manifest;
@@ -35,6 +36,16 @@ struct cordon_record_options {
     bool quiet;           /* no progress lines */
     bool keep_log;        /* keep OUTPUT.log after a successful collection */
     enum cordon_complete complete;
+    struct cordon_record_summary *summary; /* filled when not NULL and a manifest was written */
+};
+
+/* What the written manifest holds, for the front end's closing line. */
+struct cordon_record_summary {
+    size_t inputs;  /* all inputs, missing ones included */
+    size_t missing; /* inputs looked for and not found */
+    size_t outputs;
+    size_t processes;
+    size_t gaps;
 };
 
 /* Run and record. *ret_status gets the command's wait(2) status when it
