@@ -372,6 +372,9 @@ synthetic() {
 	build_helper synth || die "cannot build the synthetic workload"
 	setup_cordon
 	[[ -z $CORDON_WHY ]] || die "$CORDON_WHY"
+	printf '# bench/run.sh --synthetic %d %s: %s CPUs, load %s; cordon %s, tree at %s\n' "$n" \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$CORDON" \
+		"$(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 	mkdir -p -- "$s"
 	if [[ ! -f $s/tree.done ]]; then
 		echo "generating $n files in $s/tree"
@@ -711,7 +714,7 @@ printf 'round\tvariant\tseconds\tratio_to_native\trss_kb\tsize_bytes\tstatus\n' 
 if [[ -n $CORDON_WHY ]]; then
 	note "cordon variants not available: $CORDON_WHY"
 elif ((needs_cordon)); then
-	echo "cordon: $CORDON ($("$CORDON" --version 2>/dev/null | head -n 1))"
+	echo "cordon: $CORDON ($("$CORDON" --version 2>/dev/null | head -n 1), tree at $(git -C "$ROOT" describe --always --dirty 2>/dev/null))"
 fi
 for v in "${VARIANTS[@]}"; do [[ -n ${SKIP[$v]:-} ]] && note "$v skipped: ${SKIP[$v]}"; done
 
