@@ -183,7 +183,9 @@ static void jw_str(struct jw *w, const char *s) {
                 e[1] = 't';
                 break;
             default:
-                memcpy(e + 1, "u00", 3);
+                e[1] = 'u';
+                e[2] = '0';
+                e[3] = '0';
                 e[4] = hex[c >> 4];
                 e[5] = hex[c & 0xf];
                 n = 6;

@@ -401,12 +401,12 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
      * hold the socket (a connect to it would then wait for nobody). */
     struct seccomp_supervisor *sup = NULL;
     if (opts->complete != CORDON_COMPLETE_NEVER) {
-        r = seccomp_supported();
-        if (r == 0)
-            r = seccomp_supervisor_start(logfd, &sup);
-        if (r < 0)
-            s.seccomp_err = -r;
-        r = 0;
+        /* Without the kernel feature the recording goes on, and says so. */
+        int e = seccomp_supported();
+        if (e == 0)
+            e = seccomp_supervisor_start(logfd, &sup);
+        if (e < 0)
+            s.seccomp_err = -e;
     }
     env = hooked_env(opts->hook, s.log, !opts->no_audit, sup ? seccomp_supervisor_path(sup) : NULL);
     if (!env) {

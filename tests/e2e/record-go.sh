@@ -12,7 +12,7 @@ GO=$(command -v go || true)
 [[ -n $GO ]] || skip "go is not installed (apt-get install golang-go)"
 GO=$(realpath "$GO")
 readelf -lW "$GO" | grep -q INTERP || skip "'$GO' is static here: record-static.sh covers that"
-export GOCACHE=$TEST_TMP/gocache GOPATH=$TEST_TMP/gopath GOPROXY=off GOFLAGS= GO111MODULE=off
+export GOCACHE=$TEST_TMP/gocache GOPATH=$TEST_TMP/gopath GOPROXY=off GOFLAGS='' GO111MODULE=off
 dir=$("$GO" list -f '{{.Dir}}' fmt)
 [[ -f $dir/print.go ]] || skip "no source of package fmt in '$dir'"
 

@@ -13,7 +13,7 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
     skip "'$BUSYBOX' is not statically linked (apt-get install busybox-static)"
 
 echo 'second input' >input.txt
-for i in 1 2 3; do
+for _ in 1 2 3; do
     assert_status 0 "$CORDON" record -q -o m.json -- \
         sh -c "$BUSYBOX true && $BUSYBOX true && $BUSYBOX cat input.txt > out.txt"
     grep -q '"kind": "seccomp-unavailable"' m.json && skip "this kernel has no seccomp user notification"
