@@ -182,8 +182,7 @@ enum cordon_category cordon_classify_path(const char *path, const char *home,
                                           const char *worktree) {
     if (!path || path[0] != '/')
         return CORDON_CAT_UNDECLARED;
-    if (cordon_path_under(path, "/proc") || cordon_path_under(path, "/sys") ||
-        cordon_path_under(path, "/dev"))
+    if (cordon_path_is_virtual(path))
         return CORDON_CAT_VIRTUAL;
     bool in_worktree = worktree && worktree[0] == '/' && cordon_path_under(path, worktree);
     char h[4096];

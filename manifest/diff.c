@@ -74,8 +74,7 @@ static enum kind kind_of(const struct cordon_input *in) {
 static bool is_noise(const struct cordon_input *in, const struct cordon_manifest *m,
                      const struct cordon_manifest *other) {
     const char *p = in->path;
-    if (cordon_path_under(p, "/proc") || cordon_path_under(p, "/sys") ||
-        cordon_path_under(p, "/dev"))
+    if (cordon_path_is_virtual(p))
         return true;
     if (strstr(p, "/locale/") || has_suffix(p, "/locale") || strstr(p, "/gconv/") ||
         has_suffix(p, "/locale.alias") || has_suffix(p, "/locale-archive"))

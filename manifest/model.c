@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <cordon/manifest.h>
 #include <cordon/util.h>
@@ -484,4 +485,14 @@ bool cordon_env_is_secret(const char *name) {
         if (ends_ci(name, suffixes[i]))
             return true;
     return false;
+}
+
+enum cordon_ftype cordon_ftype_from_mode(unsigned mode) {
+    if (S_ISREG(mode))
+        return CORDON_FT_FILE;
+    if (S_ISLNK(mode))
+        return CORDON_FT_SYMLINK;
+    if (S_ISDIR(mode))
+        return CORDON_FT_DIR;
+    return CORDON_FT_OTHER;
 }

@@ -66,6 +66,11 @@ bool cordon_path_under(const char *path, const char *dir) {
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+bool cordon_path_is_virtual(const char *path) {
+    return cordon_path_under(path, "/proc") || cordon_path_under(path, "/sys") ||
+           cordon_path_under(path, "/dev");
+}
+
 int cordon_mkdir_p(const char *path, unsigned mode) {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)

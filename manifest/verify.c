@@ -39,16 +39,6 @@ const char *cordon_change_name(enum cordon_change c) {
     return change_names[c];
 }
 
-static enum cordon_ftype ftype_of(mode_t m) {
-    if (S_ISREG(m))
-        return CORDON_FT_FILE;
-    if (S_ISLNK(m))
-        return CORDON_FT_SYMLINK;
-    if (S_ISDIR(m))
-        return CORDON_FT_DIR;
-    return CORDON_FT_OTHER;
-}
-
 /* Where one input stands after pass 1. */
 enum state {
     ST_SAME,
@@ -151,19 +141,13 @@ static int64_t mtime_ns(const struct stat *st) {
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-/* /proc, /sys and /dev describe the running system and the process that
- * looks, not the build's inputs: a listed /proc/self/fd differs for every
- * reader. The runners provide them, pack leaves them out, and verify does
- * not compare them. */
-static bool is_virtual(const char *p) {
-    return cordon_path_under(p, "/proc") || cordon_path_under(p, "/sys") ||
-           cordon_path_under(p, "/dev");
-}
-
 /* Pass 1 for one input. */
 static void check_input(const struct ctx *c, const struct cordon_input *in, bool rehash,
                         struct check *k) {
-    if (is_virtual(in->path)) {
+    /* /proc, /sys and /dev describe the running system and the process that
+     * looks, not the build's inputs: a listed /proc/self/fd differs for
+     * every reader. */
+    if (cordon_path_is_virtual(in->path)) {
         k->state = ST_SAME;
         return;
     }
@@ -178,7 +162,7 @@ static void check_input(const struct ctx *c, const struct cordon_input *in, bool
         *k = (struct check){.state = ST_ERROR, .error = r};
         return;
     }
-    k->now_type = ftype_of(st.st_mode);
+    k->now_type = cordon_ftype_from_mode(st.st_mode);
     k->now_mode = st.st_mode & 07777;
     if (in->type == CORDON_FT_MISSING) {
         *k = (struct check){

@@ -544,21 +544,6 @@ static int collect_log(struct collector *c, const char *log, struct cordon_error
 
 /* ---- deciding, per path ------------------------------------------------ */
 
-static enum cordon_ftype ftype_of(mode_t m) {
-    if (S_ISREG(m))
-        return CORDON_FT_FILE;
-    if (S_ISLNK(m))
-        return CORDON_FT_SYMLINK;
-    if (S_ISDIR(m))
-        return CORDON_FT_DIR;
-    return CORDON_FT_OTHER;
-}
-
-static bool is_virtual(const char *p) {
-    return cordon_path_under(p, "/proc") || cordon_path_under(p, "/sys") ||
-           cordon_path_under(p, "/dev");
-}
-
 static int64_t mtime_ns_of(const struct stat *st) {
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
@@ -643,7 +628,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
     if (!exists) {
         /* It was there when used and is gone now: the build removed it
          * (or something else did). Keep what the hook saw. */
-        in->type = s->have_id ? ftype_of(s->mode) : CORDON_FT_FILE;
+        in->type = s->have_id ? cordon_ftype_from_mode(s->mode) : CORDON_FT_FILE;
         in->size = s->size;
         in->mode = s->mode & 07777;
         in->mtime_ns = s->mtime_ns;
@@ -654,7 +639,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
             in->flags |= CORDON_INPUT_CHANGED;
         return 0;
     }
-    in->type = ftype_of(st.st_mode);
+    in->type = cordon_ftype_from_mode(st.st_mode);
     in->size = (uint64_t)st.st_size;
     in->mode = st.st_mode & 07777;
     in->mtime_ns = mtime_ns_of(&st);
@@ -668,7 +653,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
     case CORDON_FT_DIR:
         /* A listing of /proc or /sys is the moment's (/proc/self/fd is the
          * collector's own fds): nothing to compare it with later. */
-        if ((uses & CORDON_USE_LIST) && !is_virtual(s->path)) {
+        if ((uses & CORDON_USE_LIST) && !cordon_path_is_virtual(s->path)) {
             if (cordon_listing_hash(s->path, &in->listing) == 0)
                 in->has_listing = true;
         }
@@ -682,7 +667,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
     case CORDON_FT_INVALID:
         return 0;
     }
-    if (is_virtual(s->path))
+    if (cordon_path_is_virtual(s->path))
         return 0; /* /proc and friends: content is the moment's, not the build's */
     /* Changed since the hook saw it, by the build or by anyone: the bytes
      * now are not the bytes read. */
@@ -710,7 +695,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
 }
 
 static int decide_output(struct builder *b, struct pstate *s, bool was_input) {
-    if (!s->written || is_virtual(s->path))
+    if (!s->written || cordon_path_is_virtual(s->path))
         return 0;
     struct stat st;
     if (lstat(s->path, &st) < 0) {
@@ -729,7 +714,7 @@ static int decide_output(struct builder *b, struct pstate *s, bool was_input) {
     struct cordon_output *o = cordon_manifest_add_output(b->m, s->path);
     if (!o)
         return -ENOMEM;
-    o->type = ftype_of(st.st_mode);
+    o->type = cordon_ftype_from_mode(st.st_mode);
     o->mode = st.st_mode & 07777;
     o->pid = s->writer_pid;
     if (o->type == CORDON_FT_SYMLINK) {
@@ -1027,7 +1012,7 @@ static int follow_symlinks(struct collector *c) {
         struct pstate *s = c->plist[i];
         unsigned uses = s->uses & (CORDON_USE_READ | CORDON_USE_EXEC | CORDON_USE_LOAD |
                                    CORDON_USE_LIST | CORDON_USE_STAT);
-        if (!uses || is_virtual(s->path))
+        if (!uses || cordon_path_is_virtual(s->path))
             continue;
         char cur[PATH_MAX];
         snprintf(cur, sizeof cur, "%s", s->path);

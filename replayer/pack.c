@@ -132,12 +132,6 @@ static int name_too_long(struct pack *p, const char *path) {
     return -ENAMETOOLONG;
 }
 
-static bool is_virtual(struct pack *p, const char *abs) {
-    return cordon_path_under(abs, "/proc") || cordon_path_under(abs, "/sys") ||
-           cordon_path_under(abs, "/dev") ||
-           cordon_classify_path(abs, p->home, p->worktree) == CORDON_CAT_VIRTUAL;
-}
-
 static bool under_dotcordon(const char *name) {
     return strncmp(name, ".cordon", 7) == 0 && (name[7] == '\0' || name[7] == '/');
 }
@@ -311,7 +305,7 @@ static int resolve(struct pack *p, const char *path, bool follow_last, char *out
             memcpy(cur, cand, strlen(cand) + 1);
             break;
         }
-        if (is_virtual(p, cand))
+        if (cordon_path_is_virtual(cand))
             return 1;
         struct stat st;
         if (lstat(cand, &st) < 0 || (!last && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
@@ -416,7 +410,7 @@ static int add_input(struct pack *p, const struct cordon_input *in) {
         return cordon_error_set(p->err, ENAMETOOLONG, in->path, 0, 0, "'%s': name too long",
                                 in->path);
     cordon_path_normalize(path);
-    if (is_virtual(p, path))
+    if (cordon_path_is_virtual(path))
         return 0;
     enum cordon_category cat = cordon_classify_path(path, p->home, p->worktree);
     if (cat == CORDON_CAT_CREDENTIALS && !p->o->include_credentials) {
@@ -481,12 +475,12 @@ static int add_writable_dir(struct pack *p, const char *path) {
     if ((size_t)snprintf(norm, sizeof norm, "%s", path) >= sizeof norm)
         return 0;
     cordon_path_normalize(norm);
-    if (is_virtual(p, norm))
+    if (cordon_path_is_virtual(norm))
         return 0;
     int r = resolve(p, norm, true, out, sizeof out);
     if (r != 0)
         return r < 0 ? r : 0;
-    if (strcmp(out, "/") == 0 || is_virtual(p, out))
+    if (strcmp(out, "/") == 0 || cordon_path_is_virtual(out))
         return 0;
     struct pentry *e = cordon_map_get(p->by_name, out + 1);
     if (e)

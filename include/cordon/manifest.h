@@ -43,6 +43,8 @@ enum cordon_ftype {
 /* "file", "symlink", "dir", "missing", "other". */
 const char *cordon_ftype_name(enum cordon_ftype t);
 enum cordon_ftype cordon_ftype_from_name(const char *s);
+/* The type of an st_mode: file, symlink, dir, else other. */
+enum cordon_ftype cordon_ftype_from_mode(unsigned mode);
 
 /* How the build used an input (a set of these). */
 enum cordon_use {

@@ -104,6 +104,10 @@ int cordon_path_join(const char *base, const char *path, char *out, size_t size)
 /* True if `path` is `dir` or below it (both normalised, absolute). */
 bool cordon_path_under(const char *path, const char *dir);
 
+/* True for paths under /proc, /sys and /dev: the kernel's views, which the
+ * runners provide, pack leaves out, and verify and diff do not compare. */
+bool cordon_path_is_virtual(const char *path);
+
 /* Create `path` and its missing parents with `mode`. 0 or -errno. */
 int cordon_mkdir_p(const char *path, unsigned mode);
 
