@@ -19,6 +19,16 @@ static const char usage[] =
     "  pack MANIFEST -o ARCHIVE         write the minimal root as an archive\n"
     "  replay ARCHIVE [-- CMD...]       rerun the build inside its root and\n"
     "                                   compare the outputs\n"
+    "  run [--profile NAME] -- CMD...   run CMD on this host through an isolation\n"
+    "                                   policy (user and site config hidden)\n"
+    "  doctor                           what this machine allows, which runner\n"
+    "                                   auto picks\n"
+    "  report MANIFEST                  the breaches a manifest shows, explained,\n"
+    "                                   with fixes\n"
+    "  learn -- CMD...                  the smallest policy a build runs under\n"
+    "  bisect ARCHIVE -- TEST...        which host inputs make a build differ\n"
+    "  import --from TRACER LOG         another tracer's log as a manifest\n"
+    "  export --to FORMAT MANIFEST      a manifest or policy as a sandbox profile\n"
     "\n"
     "Options:\n"
     "  -h, --help      show this help (cordon COMMAND --help for a command's)\n"
@@ -35,8 +45,11 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"record", cordon_cmd_record}, {"show", cordon_cmd_show}, {"verify", cordon_cmd_verify},
-    {"diff", cordon_cmd_diff},     {"pack", cordon_cmd_pack}, {"replay", cordon_cmd_replay},
+    {"record", cordon_cmd_record}, {"show", cordon_cmd_show},     {"verify", cordon_cmd_verify},
+    {"diff", cordon_cmd_diff},     {"pack", cordon_cmd_pack},     {"replay", cordon_cmd_replay},
+    {"run", cordon_cmd_run},       {"doctor", cordon_cmd_doctor}, {"report", cordon_cmd_report},
+    {"learn", cordon_cmd_learn},   {"bisect", cordon_cmd_bisect}, {"import", cordon_cmd_import},
+    {"export", cordon_cmd_export},
 };
 
 int main(int argc, char **argv) {

@@ -64,7 +64,8 @@ int cordon_cmd_replay(int argc, char **argv) {
         switch (c) {
         case 'b':
             opts.backend = cordon_backend_from_name(optarg);
-            if (opts.backend == CORDON_BACKEND_INVALID)
+            if (opts.backend != CORDON_BACKEND_AUTO && opts.backend != CORDON_BACKEND_NAMESPACE &&
+                opts.backend != CORDON_BACKEND_FAKECHROOT)
                 cordon_usage_error("replay", "unknown backend '%s' (auto, namespace or fakechroot)",
                                    optarg);
             break;

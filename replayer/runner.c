@@ -24,6 +24,8 @@ static const char *const backend_names[CORDON_BACKEND_MAX] = {
     [CORDON_BACKEND_AUTO] = "auto",
     [CORDON_BACKEND_NAMESPACE] = "namespace",
     [CORDON_BACKEND_FAKECHROOT] = "fakechroot",
+    [CORDON_BACKEND_HOOK] = "hook",
+    [CORDON_BACKEND_LANDLOCK] = "landlock",
 };
 
 const char *cordon_backend_name(enum cordon_backend b) {
@@ -372,6 +374,8 @@ int cordon_run_in_root(const struct cordon_run_spec *spec, int *ret_status,
     case CORDON_BACKEND_FAKECHROOT:
         return cordon_run_fakechroot(spec, ret_status, err);
     case CORDON_BACKEND_AUTO:
+    case CORDON_BACKEND_HOOK:
+    case CORDON_BACKEND_LANDLOCK:
     case CORDON_BACKEND_MAX:
     case CORDON_BACKEND_INVALID:
     default:

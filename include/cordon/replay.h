@@ -31,6 +31,8 @@ enum cordon_backend {
     CORDON_BACKEND_AUTO,
     CORDON_BACKEND_NAMESPACE,
     CORDON_BACKEND_FAKECHROOT,
+    CORDON_BACKEND_HOOK,     /* cordon run: the hook enforces the policy (run.h) */
+    CORDON_BACKEND_LANDLOCK, /* cordon run: Landlock enforces read-only and deny (run.h) */
     CORDON_BACKEND_MAX,
     CORDON_BACKEND_INVALID = -1,
 };

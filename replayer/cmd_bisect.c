@@ -1,0 +1,11 @@
+/* placeholder: being written. Until then the command says so. */
+#include <stdio.h>
+
+#include <cordon/cli.h>
+
+int cordon_cmd_bisect(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fputs("cordon bisect: not implemented yet\n", stderr);
+    return CORDON_EXIT_FAILURE;
+}

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int cordon_placeholder_doctor;
