@@ -21,7 +21,10 @@ of the same round, archive sizes, peak memory and status.
 Options:
   --rounds N        rounds (default 3)
   --only LIST       comma-separated variants, from: native, fakechroot,
-                    cordon-record, cordon-pack, tar-zstd, cordon-replay-ns,
+                    cordon-record (--complete=auto, the default),
+                    cordon-record-always (--complete=always: every
+                    process under seccomp user notification), cordon-pack,
+                    tar-zstd, cordon-replay-ns,
                     cordon-replay-fakechroot, strace, reprozip-trace,
                     reprozip-pack, reprounzip-dir, care, cde (default: all;
                     reprozip-pack and reprounzip-dir bring in what they need)
@@ -51,7 +54,7 @@ BUILD_DIR=$ROOT/build-bench
 CACHE=$WORK/cache # XDG_CACHE_HOME of every cordon command
 ZLIB_VERSION=1:1.2.13.dfsg-1 # the main archive's; the security pool's may 404
 
-ALL_VARIANTS=(native fakechroot cordon-record cordon-pack tar-zstd cordon-replay-ns
+ALL_VARIANTS=(native fakechroot cordon-record cordon-record-always cordon-pack tar-zstd cordon-replay-ns
 	cordon-replay-fakechroot strace reprozip-trace reprozip-pack reprounzip-dir care cde)
 ROUNDS=3
 JOBS=2
@@ -462,7 +465,7 @@ for v in "${VARIANTS[@]}"; do
 	case $v in
 	native) ;;
 	fakechroot) SKIP[$v]=$(missing_tool fakechroot) ;;
-	cordon-record | cordon-pack) SKIP[$v]=$CORDON_WHY ;;
+	cordon-record | cordon-record-always | cordon-pack) SKIP[$v]=$CORDON_WHY ;;
 	tar-zstd) SKIP[$v]=${CORDON_WHY:+"no cordon manifest to list files from: $CORDON_WHY"}
 		[[ -n ${SKIP[$v]} ]] || SKIP[$v]=$(missing_tool tar zstd) ;;
 	cordon-replay-ns) SKIP[$v]=$CORDON_WHY ;;
@@ -581,9 +584,11 @@ run_variant() {
 		d=$(fresh_build_dir "r$r-$v")
 		run_timed "$d/src" "$log" fakechroot sh -c "$(workload "$d")"
 		;;
-	cordon-record)
+	cordon-record | cordon-record-always)
 		d=$(fresh_build_dir "r$r-$v")
-		run_timed "$d/src" "$log" @cordon record -o "$d/manifest.json" -- sh -c "$(workload "$d")"
+		local complete=auto
+		[[ $v == cordon-record-always ]] && complete=always
+		run_timed "$d/src" "$log" @cordon record --complete=$complete -o "$d/manifest.json" -- sh -c "$(workload "$d")"
 		if [[ -s $d/manifest.json ]]; then
 			SIZE[$key]=$(fsize "$d/manifest.json")
 			# Untimed: a manifest that cordon cannot read back is no use.
