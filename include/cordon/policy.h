@@ -115,6 +115,12 @@ struct cordon_policy {
     char *description;
     char **included; /* the profiles and files loaded, in order (for messages) */
     size_t n_included, cap_included;
+    /* Private to policy.c: rule path -> its last rule, kept up to date by
+     * the load and add functions so that lookup costs one hash probe per
+     * component; lookup scans `rules` when n_indexed != n_rules (rules
+     * appended by hand). */
+    void *index;
+    size_t n_indexed;
 };
 
 /* What ${...} in a policy expands to. NULL members take their defaults:
