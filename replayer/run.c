@@ -1,2 +1,1518 @@
-/* placeholder: being written */
-typedef int cordon_placeholder_run;
+/* cordon run on the host's own root: the dispatch to a runner, and the
+ * namespace runner with its mount plan.
+ *
+ * The plan (cordon_mount_plan_build) is computed in cordon from the policy
+ * and the host; the pid namespace's init executes it without allocating:
+ *
+ *   cordon ── clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS[|NEWNET]) ──> init
+ *   init: id maps; a staging tmpfs on /tmp entered by pivot_root (the host's
+ *         root at /oldroot, the view built at /newroot); the plan's ops;
+ *         pivot_root into /newroot, the staging detached; the command forked
+ *         without capabilities and with no_new_privs; orphans reaped.
+ *
+ * As bubblewrap and the Rust tree's sandbox do. The view starts empty: what no
+ * rule shows does not exist. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cordon/error.h>
+#include <cordon/manifest.h>
+#include <cordon/policy.h>
+#include <cordon/replay.h>
+#include <cordon/run.h>
+#include <cordon/util.h>
+
+#pragma weak cordon_run_host_hook /* TEMP: until runner_hook.c is written */
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+int cordon_run_host(const struct cordon_host_run_spec *spec, int *ret_status,
+                    struct cordon_error *err) {
+    if (!spec->policy)
+        return cordon_error_set(err, EINVAL, NULL, 0, 0, "no policy to run with");
+    if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+        return cordon_error_set(err, EINVAL, NULL, 0, 0, "no command to run");
+    if (spec->cwd && spec->cwd[0] != '/')
+        return cordon_error_set(err, EINVAL, spec->cwd, 0, 0,
+                                "the working directory '%s' is not absolute", spec->cwd);
+    switch (spec->backend) {
+    case CORDON_BACKEND_NAMESPACE:
+        return cordon_run_host_namespace(spec, ret_status, err);
+    case CORDON_BACKEND_HOOK:
+        if (!cordon_run_host_hook) /* TEMP: until runner_hook.c is written */
+            return cordon_error_set(err, ENOSYS, NULL, 0, 0, "the hook runner is not written yet");
+        return cordon_run_host_hook(spec, ret_status, err);
+    case CORDON_BACKEND_LANDLOCK:
+        return cordon_run_host_landlock(spec, ret_status, err);
+    case CORDON_BACKEND_AUTO:
+    case CORDON_BACKEND_FAKECHROOT:
+    case CORDON_BACKEND_MAX:
+    case CORDON_BACKEND_INVALID:
+    default:
+        break;
+    }
+    return cordon_error_set(err, EINVAL, NULL, 0, 0,
+                            "the runner of cordon run must be namespace, hook or landlock");
+}
+
+/* ---- host lookups -------------------------------------------------------- */
+
+static bool host_exists(const char *p) {
+    struct stat st;
+    return p && lstat(p, &st) == 0;
+}
+
+static bool host_is_symlink(const char *p) {
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* stat(2)'s answer about a directory: 1 a directory, 0 something else, -1
+ * nothing there. */
+static int host_is_dir(const char *p) {
+    struct stat st;
+    if (!p || stat(p, &st) < 0)
+        return -1;
+    return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
+static unsigned host_dir_mode(const char *p, unsigned dflt) {
+    struct stat st;
+    if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return st.st_mode & 07777;
+    return dflt;
+}
+
+static char *xreadlink(const char *p) {
+    char buf[PATH_MAX];
+    ssize_t n = readlink(p, buf, sizeof buf - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* Symlinks resolved in the existing part of `path` (absolute, normal), the
+ * rest kept as written: "/lib/x/missing" -> "/usr/lib/x/missing". New
+ * string or NULL. */
+static char *canonical(const char *path) {
+    char buf[PATH_MAX], real[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return NULL;
+    strcpy(buf, path);
+    size_t len = strlen(buf);
+    for (;;) {
+        if (realpath(buf[0] ? buf : "/", real)) {
+            struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+            cordon_strbuf_adds(&sb, real);
+            if (len > strlen(buf)) {
+                if (strcmp(real, "/") != 0)
+                    cordon_strbuf_adds(&sb, "/");
+                cordon_strbuf_adds(&sb, path + strlen(buf) + 1);
+            }
+            return sb.failed ? (cordon_strbuf_release(&sb), NULL) : cordon_strbuf_detach(&sb);
+        }
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf) {
+            if (!buf[1])
+                return strdup(path);
+            buf[1] = '\0'; /* try "/" next */
+            if (slash == buf)
+                continue;
+        }
+        *slash = '\0';
+    }
+}
+
+/* canonical() of the parent only: the last component names the entry itself
+ * (a hidden symlink is hidden, not its target). */
+static char *canonical_parent(const char *path) {
+    if (!strcmp(path, "/"))
+        return strdup("/");
+    const char *slash = strrchr(path, '/');
+    char *parent = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (!parent)
+        return NULL;
+    char *cp = canonical(parent);
+    free(parent);
+    if (!cp)
+        return NULL;
+    char *out = NULL;
+    int r = asprintf(&out, "%s/%s", strcmp(cp, "/") ? cp : "", slash + 1);
+    free(cp);
+    return r < 0 ? NULL : out;
+}
+
+/* The parent of absolute normal `p` into a new string ("/" for "/x"). */
+static char *parent_of(const char *p) {
+    const char *slash = strrchr(p, '/');
+    if (!slash || slash == p)
+        return strdup("/");
+    return strndup(p, (size_t)(slash - p));
+}
+
+/* `base` joined with the part of `path` below `dir` (path under dir). */
+static char *rebase(const char *base, const char *dir, const char *path) {
+    size_t dl = strcmp(dir, "/") ? strlen(dir) : 0;
+    const char *rest = path + dl; /* "" or "/..." */
+    char *out = NULL;
+    if (!*rest)
+        return strdup(base);
+    if (asprintf(&out, "%s%s", strcmp(base, "/") ? base : "", rest) < 0)
+        return NULL;
+    return out;
+}
+
+/* ---- the plan's nodes ---------------------------------------------------- */
+
+enum nkind { NK_BIND, NK_TMPFS, NK_DEV, NK_PROC, NK_EMPTY, NK_DENY, NK_HIDE, NK_LINK };
+
+struct added {
+    char *rel;
+    bool dir;
+};
+
+struct node {
+    char *path; /* in the view, canonical */
+    enum nkind kind;
+    char *src; /* BIND: the host path; LINK: the target */
+    bool writable;
+    bool mirror;
+    char **hidden; /* names hidden from the mirror */
+    size_t n_hidden, cap_hidden;
+    struct added *added; /* paths the mirror adds, relative to it */
+    size_t n_added, cap_added;
+    const char *origin; /* borrowed from the rule, or a literal */
+    int line;
+    const char *keyword;
+};
+
+struct nodes {
+    struct node *v;
+    size_t n, cap;
+};
+
+static void node_release(struct node *n) {
+    free(n->path);
+    free(n->src);
+    for (size_t i = 0; i < n->n_hidden; i++)
+        free(n->hidden[i]);
+    free(n->hidden);
+    for (size_t i = 0; i < n->n_added; i++)
+        free(n->added[i].rel);
+    free(n->added);
+    memset(n, 0, sizeof *n);
+}
+
+static void nodes_release(struct nodes *ns) {
+    for (size_t i = 0; i < ns->n; i++)
+        node_release(&ns->v[i]);
+    free(ns->v);
+    memset(ns, 0, sizeof *ns);
+}
+
+static ssize_t node_find(const struct nodes *ns, const char *path) {
+    for (size_t i = 0; i < ns->n; i++)
+        if (!strcmp(ns->v[i].path, path))
+            return (ssize_t)i;
+    return -1;
+}
+
+/* Put a node at `path` (taken), replacing one there: the later rule wins.
+ * `src` is taken too. Index or -ENOMEM. */
+static ssize_t node_put(struct nodes *ns, char *path, enum nkind kind, char *src, bool writable,
+                        const char *origin, int line, const char *keyword) {
+    if (!path) {
+        free(src);
+        return -ENOMEM;
+    }
+    ssize_t i = node_find(ns, path);
+    if (i >= 0) {
+        node_release(&ns->v[i]);
+    } else {
+        if (cordon_grow((void **)&ns->v, &ns->cap, ns->n + 1, sizeof *ns->v) < 0) {
+            free(path);
+            free(src);
+            return -ENOMEM;
+        }
+        i = (ssize_t)ns->n++;
+    }
+    ns->v[i] = (struct node){.path = path,
+                             .kind = kind,
+                             .src = src,
+                             .writable = writable,
+                             .origin = origin,
+                             .line = line,
+                             .keyword = keyword};
+    return i;
+}
+
+/* The nearest node strictly above `path`, or -1. */
+static ssize_t parent_node(const struct nodes *ns, const char *path) {
+    if (!strcmp(path, "/"))
+        return -1;
+    char buf[PATH_MAX];
+    (void)snprintf(buf, sizeof buf, "%s", path);
+    for (;;) {
+        char *slash = strrchr(buf, '/');
+        if (!slash)
+            return -1;
+        if (slash == buf) {
+            return node_find(ns, "/");
+        }
+        *slash = '\0';
+        ssize_t i = node_find(ns, buf);
+        if (i >= 0)
+            return i;
+    }
+}
+
+/* The host path shown at `path` through the bind node `n`, or NULL. New. */
+static char *host_source(const struct node *n, const char *path) {
+    if (n->kind != NK_BIND)
+        return NULL;
+    return rebase(n->src, n->path, path);
+}
+
+static int note(struct cordon_mount_plan *plan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int note(struct cordon_mount_plan *plan, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0 || cordon_grow((void **)&plan->notes, &plan->cap_notes, plan->n_notes + 2,
+                             sizeof *plan->notes) < 0) {
+        if (r >= 0)
+            free(s);
+        return -ENOMEM;
+    }
+    plan->notes[plan->n_notes++] = s;
+    plan->notes[plan->n_notes] = NULL;
+    return 0;
+}
+
+static const char *rule_origin(const struct node *n, char *buf, size_t size) {
+    if (n->line > 0)
+        (void)snprintf(buf, size, "%s:%d", n->origin, n->line);
+    else
+        (void)snprintf(buf, size, "%s", n->origin ? n->origin : "command line");
+    return buf;
+}
+
+/* The symlinks on a rule's own path stay walkable by that path: the kernel
+ * opens /lib64/ld-linux-x86-64.so.2 by that very name. */
+static int add_links(struct nodes *ns, const char *path, const struct cordon_rule *r) {
+    char buf[PATH_MAX];
+    (void)snprintf(buf, sizeof buf, "%s", path);
+    for (char *s = buf + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (host_is_symlink(buf)) {
+            char *at = canonical_parent(buf);
+            if (!at)
+                return -ENOMEM;
+            if (node_find(ns, at) < 0) {
+                char *target = xreadlink(buf);
+                if (target) {
+                    if (node_put(ns, at, NK_LINK, target, false, r->origin, r->line, "link") < 0)
+                        return -ENOMEM;
+                    at = NULL;
+                }
+            }
+            free(at);
+        }
+        *s = '/';
+    }
+    return 0;
+}
+
+static int nodes_from_rules(struct nodes *ns, const struct cordon_policy *p, const char *home,
+                            struct cordon_mount_plan *plan, struct cordon_error *err) {
+    /* The home first, so that a rule for the same path decides instead:
+     * running from $HOME itself (`rw ${CWD}`) keeps the real directory. */
+    if (home && p->home == CORDON_HOME_FRESH) {
+        if (node_put(ns, canonical(home), NK_TMPFS, NULL, false, "home fresh", 0, "home") < 0)
+            return -ENOMEM;
+    } else if (p->home == CORDON_HOME_PATH && p->home_path) {
+        char *real = canonical(p->home_path);
+        if (!real || node_put(ns, real, NK_BIND, strdup(real), true, "home", 0, "home") < 0)
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const struct cordon_rule *r = &p->rules[i];
+        const char *kw = cordon_rule_kind_name(r->kind);
+        if (r->kind != CORDON_RULE_HIDE && add_links(ns, r->path, r) < 0)
+            return -ENOMEM;
+        ssize_t k = 0;
+        switch (r->kind) {
+        case CORDON_RULE_HIDE:
+            k = node_put(ns, canonical_parent(r->path), NK_HIDE, NULL, false, r->origin, r->line,
+                         kw);
+            break;
+        case CORDON_RULE_RO:
+        case CORDON_RULE_RW: {
+            bool rw = r->kind == CORDON_RULE_RW;
+            if (strcmp(r->path, "/") != 0 && host_is_symlink(r->path)) {
+                /* The link where it is, its target as the rule says. */
+                char *target = xreadlink(r->path);
+                if (target && node_put(ns, canonical_parent(r->path), NK_LINK, target, false,
+                                       r->origin, r->line, kw) < 0)
+                    return -ENOMEM;
+            }
+            char *real = canonical(r->path);
+            if (!real)
+                return -ENOMEM;
+            if (!host_exists(real)) {
+                if (note(plan, "%s:%d: %s %s: does not exist on this machine, skipped",
+                         r->origin ? r->origin : "command line", r->line, kw, r->path) < 0) {
+                    free(real);
+                    return -ENOMEM;
+                }
+                free(real);
+                continue;
+            }
+            char *src = strdup(real);
+            k = node_put(ns, real, NK_BIND, src, rw, r->origin, r->line, kw);
+            break;
+        }
+        case CORDON_RULE_REDIRECT:
+            if (!r->to || !host_exists(r->to))
+                return cordon_error_set(err, EINVAL, r->origin, r->line, 0,
+                                        "redirect %s: the target '%s' does not exist", r->path,
+                                        r->to ? r->to : "");
+            k = node_put(ns, canonical(r->path), NK_BIND, canonical(r->to), false, r->origin,
+                         r->line, kw);
+            break;
+        case CORDON_RULE_TMPFS:
+            k = node_put(ns, canonical(r->path), NK_TMPFS, NULL, true, r->origin, r->line, kw);
+            break;
+        case CORDON_RULE_DEV:
+            k = node_put(ns, canonical(r->path), NK_DEV, NULL, true, r->origin, r->line, kw);
+            break;
+        case CORDON_RULE_PROC:
+            k = node_put(ns, canonical(r->path), NK_PROC, NULL, false, r->origin, r->line, kw);
+            break;
+        case CORDON_RULE_EMPTY:
+            k = node_put(ns, canonical(r->path), NK_EMPTY, NULL, false, r->origin, r->line, kw);
+            break;
+        case CORDON_RULE_DENY:
+            k = node_put(ns, canonical(r->path), NK_DENY, NULL, false, r->origin, r->line, kw);
+            break;
+        case CORDON_RULE_MAX:
+        case CORDON_RULE_INVALID:
+        default:
+            return cordon_error_set(err, EINVAL, r->origin, r->line, 0, "invalid rule kind %d",
+                                    (int)r->kind);
+        }
+        if (k < 0)
+            return -ENOMEM;
+    }
+    /* A hidden directory that holds visible paths cannot be absent: it
+     * becomes an empty directory holding them. */
+    for (size_t i = 0; i < ns->n; i++) {
+        if (ns->v[i].kind != NK_HIDE)
+            continue;
+        for (size_t j = 0; j < ns->n; j++) {
+            if (j == i || ns->v[j].kind == NK_HIDE || !strcmp(ns->v[j].path, ns->v[i].path) ||
+                !cordon_path_under(ns->v[j].path, ns->v[i].path))
+                continue;
+            if (note(plan, "hide %s: has visible paths inside, shown as an empty directory",
+                     ns->v[i].path) < 0)
+                return -ENOMEM;
+            ns->v[i].kind = NK_EMPTY;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* The mirror of directory `dir`, made a node (a copy of bind node `anc`)
+ * when there is none. Index or -ENOMEM. */
+static ssize_t mirror_at(struct nodes *ns, const char *dir, size_t anc) {
+    ssize_t i = node_find(ns, dir);
+    if (i < 0) {
+        struct node a = ns->v[anc]; /* shallow: node_put may move the array */
+        char *src = host_source(&a, dir);
+        i = node_put(ns, strdup(dir), NK_BIND, src, a.writable, a.origin, a.line, a.keyword);
+        if (i < 0)
+            return i;
+    }
+    ns->v[i].mirror = true;
+    return i;
+}
+
+static int mirror_hide(struct nodes *ns, size_t mirror, const char *name) {
+    struct node *m = &ns->v[mirror];
+    for (size_t i = 0; i < m->n_hidden; i++)
+        if (!strcmp(m->hidden[i], name))
+            return 0;
+    if (cordon_grow((void **)&m->hidden, &m->cap_hidden, m->n_hidden + 1, sizeof *m->hidden) < 0 ||
+        !(m->hidden[m->n_hidden] = strdup(name)))
+        return -ENOMEM;
+    m->n_hidden++;
+    return 0;
+}
+
+static int mirror_add(struct nodes *ns, size_t mirror, const char *rel, bool dir) {
+    struct node *m = &ns->v[mirror];
+    for (size_t i = 0; i < m->n_added; i++)
+        if (!strcmp(m->added[i].rel, rel))
+            return 0;
+    if (cordon_grow((void **)&m->added, &m->cap_added, m->n_added + 1, sizeof *m->added) < 0 ||
+        !(m->added[m->n_added].rel = strdup(rel)))
+        return -ENOMEM;
+    m->added[m->n_added++].dir = dir;
+    return 0;
+}
+
+/* Decide which host directories are mirrored and what each hides or adds. */
+static int add_mirrors(struct nodes *ns, struct cordon_mount_plan *plan) {
+    size_t n0 = ns->n;
+    for (size_t i = 0; i < n0; i++) {
+        if (!strcmp(ns->v[i].path, "/") || ns->v[i].kind == NK_LINK)
+            continue;
+        ssize_t a = parent_node(ns, ns->v[i].path);
+        if (a < 0 || ns->v[a].kind != NK_BIND)
+            continue; /* on a tmpfs of ours: mount points can be made */
+        _cleanup_free_ char *src = host_source(&ns->v[a], ns->v[i].path);
+        if (!src)
+            return -ENOMEM;
+        bool exists = host_exists(src);
+        char ob[PATH_MAX + 16];
+        if (ns->v[i].kind == NK_HIDE) {
+            if (!exists)
+                continue; /* absent already */
+            if (ns->v[a].writable) {
+                /* A mirror of a writable directory would keep the files
+                 * made directly in it in memory only (a build's outputs). */
+                if (note(plan,
+                         "%s: hide %s: inside the writable %s, shown as unreadable (EACCES) "
+                         "rather than absent, so that files created there persist",
+                         rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path, ns->v[a].path) < 0)
+                    return -ENOMEM;
+                ns->v[i].kind = NK_DENY;
+                continue;
+            }
+            _cleanup_free_ char *dir = parent_of(ns->v[i].path);
+            const char *name = strrchr(ns->v[i].path, '/') + 1;
+            if (!dir)
+                return -ENOMEM;
+            ssize_t m = mirror_at(ns, dir, (size_t)a);
+            if (m < 0 || mirror_hide(ns, (size_t)m, name) < 0)
+                return -ENOMEM;
+            continue;
+        }
+        if (exists)
+            continue; /* the mount point is there */
+        if (ns->v[i].kind == NK_DENY) {
+            if (note(plan, "%s: deny %s: does not exist on this machine, nothing to deny",
+                     rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path) < 0)
+                return -ENOMEM;
+            ns->v[i].kind = NK_HIDE;
+            continue;
+        }
+        /* The deepest existing ancestor inside the bind gets the missing
+         * part of the path, made in its mirror. */
+        _cleanup_free_ char *dir = parent_of(ns->v[i].path);
+        if (!dir)
+            return -ENOMEM;
+        for (;;) {
+            _cleanup_free_ char *ds = host_source(&ns->v[a], dir);
+            if (!ds)
+                return -ENOMEM;
+            if (!cordon_path_under(dir, ns->v[a].path) || host_exists(ds))
+                break;
+            char *up = parent_of(dir);
+            if (!up)
+                return -ENOMEM;
+            free(dir);
+            dir = up;
+        }
+        bool is_dir = true;
+        if (ns->v[i].kind == NK_BIND)
+            is_dir = host_is_dir(ns->v[i].src) != 0;
+        else if (ns->v[i].kind == NK_EMPTY)
+            is_dir = true;
+        const char *rel = ns->v[i].path + (strcmp(dir, "/") ? strlen(dir) : 0) + 1;
+        _cleanup_free_ char *relc = strdup(rel);
+        ssize_t m = mirror_at(ns, dir, (size_t)a);
+        if (!relc || m < 0 || mirror_add(ns, (size_t)m, relc, is_dir) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- emitting the ops ---------------------------------------------------- */
+
+#define STAGING_EMPTY "/.cordon/empty"
+#define STAGING_DENY "/.cordon/deny"
+
+static int op_add(struct cordon_mount_plan *plan, enum cordon_mount_op_kind kind, const char *src,
+                  const char *dst, unsigned mode, bool recursive, bool readonly) {
+    if (cordon_grow((void **)&plan->ops, &plan->cap_ops, plan->n_ops + 1, sizeof *plan->ops) < 0)
+        return -ENOMEM;
+    struct cordon_mount_op *op = &plan->ops[plan->n_ops];
+    *op = (struct cordon_mount_op){.kind = kind,
+                                   .src = src ? strdup(src) : NULL,
+                                   .dst = strdup(dst),
+                                   .mode = mode,
+                                   .recursive = recursive,
+                                   .readonly = readonly};
+    if (!op->dst || (src && !op->src)) {
+        free(op->src);
+        free(op->dst);
+        return -ENOMEM;
+    }
+    plan->n_ops++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A tmpfs on `path` holding a bind of each entry of host `src` but the
+ * hidden ones, and the added paths. */
+static int emit_mirror(struct cordon_mount_plan *plan, const struct node *n) {
+    int r =
+        op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, host_dir_mode(n->src, 0755), false, false);
+    if (r < 0)
+        return r;
+    DIR *d = opendir(n->src);
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            bool hidden = false;
+            for (size_t i = 0; i < n->n_hidden && !hidden; i++)
+                hidden = !strcmp(n->hidden[i], e->d_name);
+            if (hidden)
+                continue;
+            if (cordon_grow((void **)&names, &cap, nn + 1, sizeof *names) < 0 ||
+                !(names[nn] = strdup(e->d_name))) {
+                r = -ENOMEM;
+                break;
+            }
+            nn++;
+        }
+        closedir(d);
+    }
+    if (names)
+        qsort(names, nn, sizeof *names, cmp_str);
+    for (size_t i = 0; i < nn && r >= 0; i++) {
+        char *s = NULL, *dst = NULL;
+        if (asprintf(&s, "%s/%s", strcmp(n->src, "/") ? n->src : "", names[i]) < 0 ||
+            asprintf(&dst, "%s/%s", strcmp(n->path, "/") ? n->path : "", names[i]) < 0) {
+            free(s);
+            r = -ENOMEM;
+            break;
+        }
+        struct stat st;
+        if (lstat(s, &st) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                _cleanup_free_ char *target = xreadlink(s);
+                if (target)
+                    r = op_add(plan, CORDON_MOP_SYMLINK, target, dst, 0, false, false);
+            } else if (S_ISDIR(st.st_mode)) {
+                r = op_add(plan, CORDON_MOP_MKDIR, NULL, dst, 0755, false, false);
+                if (r >= 0)
+                    r = op_add(plan, CORDON_MOP_BIND, s, dst, 0, true, false);
+            } else {
+                r = op_add(plan, CORDON_MOP_TOUCH, NULL, dst, 0644, false, false);
+                if (r >= 0)
+                    r = op_add(plan, CORDON_MOP_BIND, s, dst, 0, false, false);
+            }
+        }
+        free(s);
+        free(dst);
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    for (size_t i = 0; i < n->n_added && r >= 0; i++) {
+        char *dst = NULL;
+        if (asprintf(&dst, "%s/%s", strcmp(n->path, "/") ? n->path : "", n->added[i].rel) < 0)
+            return -ENOMEM;
+        r = op_add(plan, n->added[i].dir ? CORDON_MOP_MKDIR : CORDON_MOP_TOUCH, NULL, dst,
+                   n->added[i].dir ? 0755 : 0644, false, false);
+        free(dst);
+    }
+    /* Read-only at once with every bind in it, before the nodes below it
+     * are mounted (their mount points are there by now). */
+    if (r >= 0 && !n->writable)
+        r = op_add(plan, CORDON_MOP_READONLY, NULL, n->path, 0, true, false);
+    return r;
+}
+
+static int cmp_node(const void *a, const void *b) {
+    return strcmp(((const struct node *)a)->path, ((const struct node *)b)->path);
+}
+
+static int cmp_len_desc(const void *a, const void *b) {
+    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+static int emit(struct cordon_mount_plan *plan, struct nodes *ns) {
+    qsort(ns->v, ns->n, sizeof *ns->v, cmp_node);
+    char **ro_last = NULL;
+    size_t n_ro = 0, cap_ro = 0;
+    int r = 0;
+#define RO_LAST(p)                                                                                 \
+    do {                                                                                           \
+        if (cordon_grow((void **)&ro_last, &cap_ro, n_ro + 1, sizeof *ro_last) < 0 ||              \
+            !(ro_last[n_ro] = strdup(p))) {                                                        \
+            r = -ENOMEM;                                                                           \
+            goto out;                                                                              \
+        }                                                                                          \
+        n_ro++;                                                                                    \
+    } while (0)
+    if (node_find(ns, "/") < 0) {
+        plan->root_tmpfs = true;
+        if ((r = op_add(plan, CORDON_MOP_TMPFS, NULL, "/", 0755, false, false)) < 0)
+            goto out;
+        RO_LAST("/");
+    }
+    for (size_t i = 0; i < ns->n; i++) {
+        const struct node *n = &ns->v[i];
+        ssize_t a = parent_node(ns, n->path);
+        bool ours = a < 0 || ns->v[a].kind != NK_BIND || ns->v[a].mirror;
+        _cleanup_free_ char *anc_src = a >= 0 ? host_source(&ns->v[a], n->path) : NULL;
+        bool needs_point = strcmp(n->path, "/") != 0 && (ours || !host_exists(anc_src));
+        const char *host_path = anc_src ? anc_src : n->path;
+        switch (n->kind) {
+        case NK_HIDE:
+            break;
+        case NK_LINK:
+            if (ours) {
+                _cleanup_free_ char *parent = parent_of(n->path);
+                if (!parent ||
+                    (r = op_add(plan, CORDON_MOP_MKDIR, NULL, parent, 0755, false, false)) < 0 ||
+                    (r = op_add(plan, CORDON_MOP_SYMLINK, n->src, n->path, 0, false, false)) < 0)
+                    goto out;
+            }
+            break;
+        case NK_BIND: {
+            bool dir = host_is_dir(n->src) != 0;
+            if (needs_point && (r = op_add(plan, dir ? CORDON_MOP_MKDIR : CORDON_MOP_TOUCH, NULL,
+                                           n->path, dir ? 0755 : 0644, false, false)) < 0)
+                goto out;
+            if (n->mirror)
+                r = emit_mirror(plan, n);
+            else
+                r = op_add(plan, CORDON_MOP_BIND, n->src, n->path, 0, dir, !n->writable);
+            break;
+        }
+        case NK_TMPFS:
+            if (needs_point &&
+                (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
+                goto out;
+            /* The host's mode (1777 for /tmp), so others can use it as usual. */
+            r = op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, host_dir_mode(host_path, 0755), false,
+                       false);
+            break;
+        case NK_PROC:
+        case NK_DEV:
+            if (needs_point &&
+                (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
+                goto out;
+            r = op_add(plan, n->kind == NK_PROC ? CORDON_MOP_PROC : CORDON_MOP_DEV, NULL, n->path,
+                       0, false, false);
+            break;
+        case NK_EMPTY:
+        case NK_DENY: {
+            bool deny = n->kind == NK_DENY;
+            if (host_is_dir(host_path) == 0) {
+                if (needs_point &&
+                    (r = op_add(plan, CORDON_MOP_TOUCH, NULL, n->path, 0644, false, false)) < 0)
+                    goto out;
+                r = op_add(plan, CORDON_MOP_BIND, deny ? STAGING_DENY : STAGING_EMPTY, n->path, 0,
+                           false, true);
+            } else {
+                if (needs_point &&
+                    (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
+                    goto out;
+                r = op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, deny ? 0 : 0755, false, false);
+                if (r >= 0)
+                    RO_LAST(n->path);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (r < 0)
+            goto out;
+    }
+    /* Deepest first: a parent after its children's mount points. */
+    if (ro_last)
+        qsort(ro_last, n_ro, sizeof *ro_last, cmp_len_desc);
+    for (size_t i = 0; i < n_ro && r >= 0; i++)
+        r = op_add(plan, CORDON_MOP_READONLY, NULL, ro_last[i], 0, false, false);
+#undef RO_LAST
+out:
+    for (size_t i = 0; i < n_ro; i++)
+        free(ro_last[i]);
+    free(ro_last);
+    return r;
+}
+
+struct cordon_mount_plan *cordon_mount_plan_free(struct cordon_mount_plan *plan) {
+    if (!plan)
+        return NULL;
+    for (size_t i = 0; i < plan->n_ops; i++) {
+        free(plan->ops[i].src);
+        free(plan->ops[i].dst);
+    }
+    free(plan->ops);
+    for (size_t i = 0; i < plan->n_notes; i++)
+        free(plan->notes[i]);
+    free(plan->notes);
+    free(plan);
+    return NULL;
+}
+
+int cordon_mount_plan_build(const struct cordon_policy *p, const char *home,
+                            struct cordon_mount_plan **ret, struct cordon_error *err) {
+    struct cordon_mount_plan *plan = calloc(1, sizeof *plan);
+    if (!plan)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    struct nodes ns = {0};
+    int r = nodes_from_rules(&ns, p, home, plan, err);
+    if (r >= 0)
+        r = add_mirrors(&ns, plan);
+    if (r >= 0)
+        r = emit(plan, &ns);
+    nodes_release(&ns);
+    if (r < 0) {
+        cordon_mount_plan_free(plan);
+        if (r == -ENOMEM)
+            return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+        return r;
+    }
+    *ret = plan;
+    return 0;
+}
+
+/* ---- the namespace runner ------------------------------------------------ */
+
+enum run_stage {
+    RS_PDEATHSIG,
+    RS_UID_MAP,
+    RS_SETGROUPS,
+    RS_GID_MAP,
+    RS_PRIVATE,
+    RS_STAGING, /* index: the step of making the staging root */
+    RS_OP,      /* index: the plan's op */
+    RS_OP_PROC, /* index: the op; a read-only part of the procfs */
+    RS_OP_DEV,  /* index: the op; a node or link of the minimal /dev */
+    RS_PIVOT,   /* index: the step */
+    RS_CWD,
+    RS_LOOPBACK,
+    RS_FORK,
+    RS_CAPS,
+    RS_NO_NEW_PRIVS,
+    RS_EXEC,        /* index: the candidate (-1: none found) */
+    RS_EXEC_INTERP, /* index: the candidate, there but its interpreter is not */
+};
+
+struct run_failure {
+    int stage;
+    int err;
+    int index;
+};
+
+static const char *const staging_steps[] = {
+    "mount a tmpfs on '/tmp' (the staging root)",
+    "change to the staging root",
+    "make '/newroot', '/oldroot' and '/.cordon' in the staging root",
+    "pivot_root into the staging root",
+    "make the staging's empty and unreadable files",
+};
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+static const char *const dev_links[][2] = {
+    {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
+};
+/* The parts of a procfs that act beyond the namespaces, read-only as
+ * bubblewrap's --proc makes them: most sysctls are global and checked by
+ * file mode only, which uid 0 inside passes without a capability. */
+static const char *const proc_readonly[] = {"sys", "sysrq-trigger", "irq", "bus"};
+
+struct run_plan {
+    const struct cordon_mount_plan *mp;
+    char **src_at; /* per op: the source as the init sees it */
+    char **dst_at; /* per op: "/newroot" + dst */
+    char cwd[PATH_MAX];
+    char uid_map[32], gid_map[32];
+    bool loopback;
+    char **candidates;
+    char **sh_argv;
+    char *const *argv;
+    char **envp;
+    mode_t umask;
+    int err_fd;
+    int status_fd;
+};
+
+static pid_t raw_clone(unsigned long flags) {
+    return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+__attribute__((noreturn)) static void rfail(const struct run_plan *p, int stage, int err, int index,
+                                            int code) {
+    struct run_failure f = {.stage = stage, .err = err, .index = index};
+    ssize_t w = write(p->err_fd, &f, sizeof f);
+    (void)w;
+    _exit(code);
+}
+
+static int write_str(const char *path, const char *s) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    size_t n = strlen(s);
+    ssize_t w = write(fd, s, n);
+    int e = w < 0 ? errno : (size_t)w != n ? EIO : 0;
+    (void)close(fd);
+    return e;
+}
+
+/* a + "/" + b into buf (PATH_MAX), without stdio. */
+static void join2(char *buf, const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 2 > PATH_MAX) {
+        buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, a, la);
+    buf[la] = '/';
+    memcpy(buf + la + 1, b, lb + 1);
+}
+
+static int mkdir_p(const char *path, mode_t mode) {
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *s = buf + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            struct stat st;
+            if (lstat(buf, &st) < 0 && mkdir(buf, mode) < 0 && errno != EEXIST)
+                return errno;
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+static int touch(const char *path, mode_t mode) {
+    if (mknod(path, S_IFREG | mode, 0) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return errno;
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf)
+        return ENOENT;
+    *slash = '\0';
+    int e = mkdir_p(buf, 0755);
+    if (e)
+        return e;
+    return mknod(path, S_IFREG | mode, 0) == 0 || errno == EEXIST ? 0 : errno;
+}
+
+/* Remount one mount read-only, keeping the flags it has: in a user
+ * namespace the kernel refuses a remount that would clear a locked flag
+ * (nosuid, nodev, noexec, the atime ones; mount(2) EPERM). */
+static int remount_readonly(const char *dst) {
+    struct statvfs sv;
+    if (statvfs(dst, &sv) < 0)
+        return errno;
+    unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+    static const unsigned long map[][2] = {
+        {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},           {ST_NOEXEC, MS_NOEXEC},
+        {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+    };
+    for (size_t i = 0; i < CORDON_ARRAY_SIZE(map); i++)
+        if (sv.f_flag & map[i][0])
+            flags |= map[i][1];
+    return mount(NULL, dst, NULL, flags, NULL) < 0 ? errno : 0;
+}
+
+/* Read-only with its submounts when `recursive`: mount_setattr(2) (Linux
+ * 5.12) does the tree in one call; before it, the top mount is remounted
+ * (its submounts stay as they are: docs/runners.md says so). */
+static int make_readonly(const char *dst, bool recursive) {
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, dst, recursive ? AT_RECURSIVE : 0, &attr,
+                sizeof attr) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return errno;
+    return remount_readonly(dst);
+}
+
+static int do_proc(const char *dst, int *ret_part) {
+    unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (mount("proc", dst, "proc", flags, NULL) < 0)
+        return errno;
+    for (size_t i = 0; i < CORDON_ARRAY_SIZE(proc_readonly); i++) {
+        char path[PATH_MAX];
+        join2(path, dst, proc_readonly[i]);
+        *ret_part = (int)i;
+        if (mount(path, path, NULL, MS_BIND, NULL) < 0) {
+            if (errno == ENOENT) /* not in this kernel's configuration */
+                continue;
+            return errno;
+        }
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
+            return errno;
+    }
+    *ret_part = -1;
+    return 0;
+}
+
+/* A minimal /dev as bubblewrap's --dev: the harmless nodes the host has,
+ * the usual links, a writable shm. */
+static int do_dev(const char *dst, int *ret_part) {
+    if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+        return errno;
+    for (size_t i = 0; i < CORDON_ARRAY_SIZE(dev_nodes); i++) {
+        char src[PATH_MAX], path[PATH_MAX];
+        join2(src, "/oldroot/dev", dev_nodes[i]);
+        join2(path, dst, dev_nodes[i]);
+        *ret_part = (int)i;
+        struct stat st;
+        if (stat(src, &st) < 0)
+            continue;
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0)
+            return errno;
+        (void)close(fd);
+        if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+            return errno;
+    }
+    for (size_t i = 0; i < CORDON_ARRAY_SIZE(dev_links); i++) {
+        char path[PATH_MAX];
+        join2(path, dst, dev_links[i][0]);
+        *ret_part = (int)(CORDON_ARRAY_SIZE(dev_nodes) + i);
+        if (symlink(dev_links[i][1], path) < 0)
+            return errno;
+    }
+    char shm[PATH_MAX];
+    join2(shm, dst, "shm");
+    *ret_part = (int)(CORDON_ARRAY_SIZE(dev_nodes) + CORDON_ARRAY_SIZE(dev_links));
+    if (mkdir(shm, 01777) < 0 || chmod(shm, 01777) < 0)
+        return errno;
+    *ret_part = -1;
+    return 0;
+}
+
+static int do_op(const struct run_plan *p, size_t i, int *ret_part) {
+    const struct cordon_mount_op *op = &p->mp->ops[i];
+    const char *dst = p->dst_at[i];
+    switch (op->kind) {
+    case CORDON_MOP_MKDIR:
+        return mkdir_p(dst, 0755);
+    case CORDON_MOP_TOUCH:
+        return touch(dst, op->mode);
+    case CORDON_MOP_SYMLINK:
+        if (symlink(op->src, dst) < 0 && errno != EEXIST)
+            return errno;
+        return 0;
+    case CORDON_MOP_BIND:
+        /* Recursive for a directory: a subtree with locked submounts (all
+         * of the host's, seen from a user namespace) cannot be bound alone. */
+        if (mount(p->src_at[i], dst, NULL, MS_BIND | (op->recursive ? MS_REC : 0), NULL) < 0)
+            return errno;
+        return op->readonly ? make_readonly(dst, op->recursive) : 0;
+    case CORDON_MOP_TMPFS: {
+        char opts[32] = "mode=0";
+        /* mode in octal, without stdio */
+        char digits[8];
+        int n = 0;
+        unsigned m = op->mode & 07777;
+        do {
+            digits[n++] = (char)('0' + (m & 7));
+            m >>= 3;
+        } while (m);
+        size_t k = strlen(opts);
+        while (n)
+            opts[k++] = digits[--n];
+        opts[k] = '\0';
+        if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+            return errno;
+        return 0;
+    }
+    case CORDON_MOP_PROC:
+        return do_proc(dst, ret_part);
+    case CORDON_MOP_DEV:
+        return do_dev(dst, ret_part);
+    case CORDON_MOP_READONLY:
+        return make_readonly(dst, op->recursive);
+    default:
+        return EINVAL;
+    }
+}
+
+static int loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int e = 0;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        e = errno;
+    else {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+            e = errno;
+    }
+    (void)close(fd);
+    return e;
+}
+
+static void build_view(const struct run_plan *p) {
+    /* Nothing done from here on reaches the host's mount namespace. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        rfail(p, RS_PRIVATE, errno, 0, 125);
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        rfail(p, RS_STAGING, errno, 0, 125);
+    if (chdir("/tmp") < 0)
+        rfail(p, RS_STAGING, errno, 1, 125);
+    if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir(".cordon", 0755) < 0)
+        rfail(p, RS_STAGING, errno, 2, 125);
+    if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
+        rfail(p, RS_STAGING, errno, 3, 125);
+    if (chdir("/") < 0)
+        rfail(p, RS_STAGING, errno, 3, 125);
+    /* The sources of `empty` and `deny` over files. */
+    if (mknod(STAGING_EMPTY, S_IFREG | 0444, 0) < 0 || mknod(STAGING_DENY, S_IFREG | 0, 0) < 0)
+        rfail(p, RS_STAGING, errno, 4, 125);
+    for (size_t i = 0; i < p->mp->n_ops; i++) {
+        int part = -1;
+        int e = do_op(p, i, &part);
+        if (e) {
+            enum cordon_mount_op_kind k = p->mp->ops[i].kind;
+            int stage = k == CORDON_MOP_PROC && part >= 0  ? RS_OP_PROC
+                        : k == CORDON_MOP_DEV && part >= 0 ? RS_OP_DEV
+                                                           : RS_OP;
+            rfail(p, stage, e, (int)i | (part >= 0 ? (part + 1) << 20 : 0), 125);
+        }
+    }
+    /* Into the view: the host's root and the staging go. */
+    if (umount2("/oldroot", MNT_DETACH) < 0)
+        rfail(p, RS_PIVOT, errno, 0, 125);
+    if (chdir("/newroot") < 0)
+        rfail(p, RS_PIVOT, errno, 1, 125);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        rfail(p, RS_PIVOT, errno, 2, 125);
+    if (umount2(".", MNT_DETACH) < 0)
+        rfail(p, RS_PIVOT, errno, 3, 125);
+    if (chdir("/") < 0)
+        rfail(p, RS_PIVOT, errno, 4, 125);
+    if (chdir(p->cwd) < 0)
+        rfail(p, RS_CWD, errno, 0, 125);
+}
+
+__attribute__((noreturn)) static void run_command(const struct run_plan *p) {
+    cordon_signals_child_reset();
+    umask(p->umask);
+    int e = cordon_ns_drop_capabilities();
+    if (e)
+        rfail(p, RS_CAPS, e, 0, 125);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        rfail(p, RS_NO_NEW_PRIVS, errno, 0, 125);
+    /* As execvp(3): a missing candidate is skipped, EACCES remembered. */
+    int denied = -1;
+    for (int i = 0; p->candidates[i]; i++) {
+        execve(p->candidates[i], p->argv, p->envp);
+        if (errno == ENOEXEC) {
+            p->sh_argv[1] = p->candidates[i];
+            execve("/bin/sh", p->sh_argv, p->envp);
+            rfail(p, RS_EXEC, ENOEXEC, i, 126);
+        }
+        if (errno == ENOENT && access(p->candidates[i], F_OK) == 0)
+            rfail(p, RS_EXEC_INTERP, ENOENT, i, 126);
+        switch (errno) {
+        case ENOENT:
+        case ENOTDIR:
+        case ESTALE:
+        case ENODEV:
+        case ETIMEDOUT:
+            break;
+        case EACCES:
+            if (denied < 0)
+                denied = i;
+            break;
+        default:
+            rfail(p, RS_EXEC, errno, i, 126);
+        }
+    }
+    if (denied >= 0)
+        rfail(p, RS_EXEC, EACCES, denied, 126);
+    rfail(p, RS_EXEC, ENOENT, -1, 127);
+}
+
+__attribute__((noreturn)) static void run_init(const struct run_plan *p) {
+    /* cordon's death ends the namespace: the init's death kills the rest. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        rfail(p, RS_PDEATHSIG, errno, 0, 125);
+    umask(0);
+    int e = write_str("/proc/self/uid_map", p->uid_map);
+    if (e)
+        rfail(p, RS_UID_MAP, e, 0, 125);
+    e = write_str("/proc/self/setgroups", "deny");
+    if (e && e != ENOENT)
+        rfail(p, RS_SETGROUPS, e, 0, 125);
+    e = write_str("/proc/self/gid_map", p->gid_map);
+    if (e)
+        rfail(p, RS_GID_MAP, e, 0, 125);
+    build_view(p);
+    if (p->loopback && (e = loopback_up()))
+        rfail(p, RS_LOOPBACK, e, 0, 125);
+    pid_t cmd = raw_clone(0);
+    if (cmd < 0)
+        rfail(p, RS_FORK, errno, 0, 125);
+    if (cmd == 0)
+        run_command(p);
+    (void)close(p->err_fd);
+    int status = cordon_ns_init_wait(cmd);
+    ssize_t w = write(p->status_fd, &status, sizeof status);
+    (void)w;
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static const char *op_name(enum cordon_mount_op_kind k) {
+    switch (k) {
+    case CORDON_MOP_MKDIR:
+        return "make the directory";
+    case CORDON_MOP_TOUCH:
+        return "make the mount point";
+    case CORDON_MOP_SYMLINK:
+        return "make the symlink";
+    case CORDON_MOP_BIND:
+        return "bind-mount on";
+    case CORDON_MOP_TMPFS:
+        return "mount a tmpfs on";
+    case CORDON_MOP_PROC:
+        return "mount proc on";
+    case CORDON_MOP_DEV:
+        return "make a minimal /dev on";
+    case CORDON_MOP_READONLY:
+        return "make read-only";
+    default:
+        return "set up";
+    }
+}
+
+static int run_report(const struct run_plan *p, const struct run_failure *f, const char *argv0,
+                      struct cordon_error *err) {
+    int e = f->err > 0 ? f->err : EIO;
+    switch ((enum run_stage)f->stage) {
+    case RS_EXEC:
+        if (f->index < 0 || e == ENOENT) {
+            cordon_error_set(err, ENOENT, argv0, 0, 0, "'%s' not found", argv0);
+            return -ENOENT;
+        }
+        cordon_error_set(err, e, p->candidates[f->index], 0, 0, "cannot execute '%s'",
+                         p->candidates[f->index]);
+        return -EACCES;
+    case RS_EXEC_INTERP: {
+        const char *c = f->index >= 0 ? p->candidates[f->index] : argv0;
+        cordon_error_set(err, ENOENT, c, 0, 0,
+                         "cannot execute '%s': its interpreter (the #! line's program or the ELF "
+                         "loader) is not visible through the policy",
+                         c);
+        return -EACCES;
+    }
+    case RS_PDEATHSIG:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot set the parent-death signal");
+        break;
+    case RS_UID_MAP:
+    case RS_GID_MAP:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot write '/proc/self/%s'",
+                         f->stage == RS_UID_MAP ? "uid_map" : "gid_map");
+        break;
+    case RS_SETGROUPS:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot write '/proc/self/setgroups'");
+        break;
+    case RS_PRIVATE:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot make the mounts private");
+        break;
+    case RS_STAGING:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot %s",
+                         f->index >= 0 && (size_t)f->index < CORDON_ARRAY_SIZE(staging_steps)
+                             ? staging_steps[f->index]
+                             : "make the staging root");
+        break;
+    case RS_OP:
+    case RS_OP_PROC:
+    case RS_OP_DEV: {
+        size_t i = (size_t)(f->index & 0xfffff);
+        int part = (f->index >> 20) - 1;
+        if (i >= p->mp->n_ops) {
+            cordon_error_set(err, e, NULL, 0, 0, "cannot build the view");
+            break;
+        }
+        const struct cordon_mount_op *op = &p->mp->ops[i];
+        if (f->stage == RS_OP_PROC && part >= 0 && (size_t)part < CORDON_ARRAY_SIZE(proc_readonly))
+            cordon_error_set(err, e, op->dst, 0, 0, "cannot make '%s/%s' read-only", op->dst,
+                             proc_readonly[part]);
+        else if (f->stage == RS_OP_DEV && part >= 0)
+            cordon_error_set(err, e, op->dst, 0, 0, "cannot make the minimal /dev on '%s'",
+                             op->dst);
+        else if (op->kind == CORDON_MOP_BIND)
+            cordon_error_set(err, e, op->dst, 0, 0, "cannot bind-mount '%s' on '%s'", op->src,
+                             op->dst);
+        else if (op->kind == CORDON_MOP_PROC && e == EPERM)
+            cordon_error_set(err, e, op->dst, 0, 0,
+                             "cannot mount proc on '%s' (a container that masks parts of its "
+                             "/proc refuses a new one)",
+                             op->dst);
+        else
+            cordon_error_set(err, e, op->dst, 0, 0, "cannot %s '%s'", op_name(op->kind), op->dst);
+        break;
+    }
+    case RS_PIVOT:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot pivot_root into the view (step %d)", f->index);
+        break;
+    case RS_CWD:
+        cordon_error_set(err, e, p->cwd, 0, 0,
+                         "cannot change to the working directory '%s' in the view (does the "
+                         "policy show it?)",
+                         p->cwd);
+        break;
+    case RS_LOOPBACK:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot bring up the loopback interface");
+        break;
+    case RS_FORK:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot fork the command");
+        break;
+    case RS_CAPS:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot drop capabilities");
+        break;
+    case RS_NO_NEW_PRIVS:
+        cordon_error_set(err, e, NULL, 0, 0, "cannot set PR_SET_NO_NEW_PRIVS");
+        break;
+    default:
+        cordon_error_set(err, e, NULL, 0, 0, "the namespace runner failed (step %d)", f->stage);
+        break;
+    }
+    return CORDON_RUN_SETUP_FAILED;
+}
+
+static void run_plan_free(struct run_plan *p) {
+    if (!p)
+        return;
+    if (p->mp) {
+        for (size_t i = 0; i < p->mp->n_ops; i++) {
+            if (p->src_at)
+                free(p->src_at[i]);
+            if (p->dst_at)
+                free(p->dst_at[i]);
+        }
+    }
+    free(p->src_at);
+    free(p->dst_at);
+    cordon_strv_free(p->candidates);
+    cordon_strv_free(p->envp);
+    free(p->sh_argv);
+    cordon_mount_plan_free((struct cordon_mount_plan *)p->mp);
+    free(p);
+}
+
+static int make_run_plan(struct run_plan *p, const struct cordon_host_run_spec *spec,
+                         struct cordon_error *err) {
+    const struct cordon_policy *pol = spec->policy;
+    const char *home = cordon_env_get(spec->envp, "HOME");
+    struct cordon_mount_plan *mp = NULL;
+    int r = cordon_mount_plan_build(pol, home, &mp, err);
+    if (r < 0)
+        return r;
+    p->mp = mp;
+    p->src_at = calloc(mp->n_ops + 1, sizeof *p->src_at);
+    p->dst_at = calloc(mp->n_ops + 1, sizeof *p->dst_at);
+    if (!p->src_at || !p->dst_at)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < mp->n_ops; i++) {
+        const struct cordon_mount_op *op = &mp->ops[i];
+        if (asprintf(&p->dst_at[i], "/newroot%s", strcmp(op->dst, "/") ? op->dst : "") < 0) {
+            p->dst_at[i] = NULL;
+            return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+        }
+        if (op->kind == CORDON_MOP_BIND) {
+            bool staging = !strncmp(op->src, "/.cordon/", 9);
+            if (asprintf(&p->src_at[i], "%s%s", staging ? "" : "/oldroot",
+                         strcmp(op->src, "/") ? op->src : (staging ? "/" : "")) < 0) {
+                p->src_at[i] = NULL;
+                return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+            }
+        }
+    }
+    /* The home as the policy makes it: a fresh one is the tmpfs at $HOME. */
+    const char *home_dir = pol->home == CORDON_HOME_PATH ? pol->home_path : home;
+    r = cordon_policy_apply_env(pol, spec->envp ? spec->envp : (char *const[]){NULL}, home_dir,
+                                &p->envp);
+    if (r < 0)
+        return cordon_error_set(err, -r, NULL, 0, 0, "cannot apply the policy's environment");
+    char cwdbuf[PATH_MAX];
+    const char *cwd = spec->cwd;
+    if (!cwd)
+        cwd = getcwd(cwdbuf, sizeof cwdbuf) ? cwdbuf : "/";
+    /* The view shows the cwd where its symlinks lead. */
+    _cleanup_free_ char *real = canonical(cwd);
+    (void)snprintf(p->cwd, sizeof p->cwd, "%s", real ? real : cwd);
+    (void)snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid(),
+                   (unsigned)geteuid());
+    (void)snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid(),
+                   (unsigned)getegid());
+    p->loopback = pol->network == 0;
+    p->argv = spec->argv;
+    size_t argc = cordon_strv_length(spec->argv);
+    p->sh_argv = calloc(argc + 2, sizeof *p->sh_argv);
+    if (!p->sh_argv)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    p->sh_argv[0] = (char *)"/bin/sh";
+    for (size_t i = 1; i < argc; i++)
+        p->sh_argv[i + 1] = spec->argv[i];
+    r = cordon_exec_candidates(spec->argv[0], p->envp, &p->candidates);
+    if (r < 0)
+        return cordon_error_set(err, -r, NULL, 0, 0, "cannot search for '%s'", spec->argv[0]);
+    mode_t m = umask(0);
+    umask(m);
+    p->umask = m;
+    return 0;
+}
+
+int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_status,
+                              struct cordon_error *err) {
+    struct run_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    p->err_fd = p->status_fd = -1;
+    int r = make_run_plan(p, spec, err);
+    if (r < 0) {
+        run_plan_free(p);
+        return r == -ENOENT || r == -EACCES ? CORDON_RUN_SETUP_FAILED : r;
+    }
+    int errp[2] = {-1, -1}, statp[2] = {-1, -1};
+    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
+        goto out;
+    }
+    p->err_fd = errp[1];
+    p->status_fd = statp[1];
+    struct cordon_sigblock sb;
+    if ((r = cordon_signals_block(&sb)) < 0) {
+        cordon_error_set(err, -r, NULL, 0, 0, "cannot block signals");
+        goto out;
+    }
+    unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (p->loopback)
+        flags |= CLONE_NEWNET;
+    pid_t pid = raw_clone(flags);
+    if (pid == 0)
+        run_init(p);
+    int clone_errno = errno;
+    (void)close(TAKE_FD(errp[1]));
+    (void)close(TAKE_FD(statp[1]));
+    if (pid < 0) {
+        cordon_signals_restore(&sb);
+        char why[512];
+        cordon_userns_reason(clone_errno, why, sizeof why);
+        cordon_error_set(err, clone_errno, NULL, 0, 0,
+                         "cannot create a user namespace: %s\n"
+                         "hint: use --backend hook or --backend landlock, which need none",
+                         why);
+        r = CORDON_RUN_SETUP_FAILED;
+        goto out;
+    }
+    struct run_failure f;
+    ssize_t n;
+    while ((n = read(errp[0], &f, sizeof f)) < 0 && errno == EINTR)
+        ;
+    int status = 0;
+    int w = cordon_wait_forwarding(pid, &status);
+    cordon_signals_restore(&sb);
+    if (n == (ssize_t)sizeof f) {
+        r = run_report(p, &f, spec->argv[0], err);
+        goto out;
+    }
+    if (w < 0) {
+        r = cordon_error_set(err, -w, NULL, 0, 0, "cannot wait for the namespace's init");
+        goto out;
+    }
+    int cmd_status;
+    while ((n = read(statp[0], &cmd_status, sizeof cmd_status)) < 0 && errno == EINTR)
+        ;
+    *ret_status = n == (ssize_t)sizeof cmd_status ? cmd_status : status;
+    r = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (errp[i] >= 0)
+            (void)close(errp[i]);
+        if (statp[i] >= 0)
+            (void)close(statp[i]);
+    }
+    run_plan_free(p);
+    return r;
+}
+
+bool cordon_backend_enforces(enum cordon_backend b) {
+    switch (b) {
+    case CORDON_BACKEND_NAMESPACE:
+    case CORDON_BACKEND_LANDLOCK:
+        return true;
+    case CORDON_BACKEND_HOOK:
+        /* A program that bypasses libc (static, raw system calls) escapes
+         * the hook; the complete path closes that only where seccomp user
+         * notification works, which the hook runner checks as it starts. */
+        return false;
+    case CORDON_BACKEND_AUTO:
+    case CORDON_BACKEND_FAKECHROOT:
+    case CORDON_BACKEND_MAX:
+    case CORDON_BACKEND_INVALID:
+    default:
+        return false;
+    }
+}

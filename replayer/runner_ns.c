@@ -174,7 +174,7 @@ static int mkdir_p_inside(const char *path) {
     return 0;
 }
 
-static int drop_capabilities(void) {
+int cordon_ns_drop_capabilities(void) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return errno;
     for (int cap = 0; cap < 64; cap++)
@@ -194,7 +194,7 @@ static int drop_capabilities(void) {
 __attribute__((noreturn)) static void command_main(const struct ns_plan *p) {
     cordon_signals_child_reset();
     umask(p->umask);
-    int e = drop_capabilities();
+    int e = cordon_ns_drop_capabilities();
     if (e)
         fail(p, ST_CAPS, e, 0, 125);
     /* No setuid program or file capability in the root gives any back. */
@@ -291,32 +291,7 @@ static void build_root(const struct ns_plan *p) {
         fail(p, ST_CWD, errno, 0, 125);
 }
 
-__attribute__((noreturn)) static void init_main(const struct ns_plan *p) {
-    /* cordon's death ends the namespace: the init's death kills the rest. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        fail(p, ST_PDEATHSIG, errno, 0, 125);
-    umask(0);
-    /* One-line maps of our own ids need no privilege; gid_map only after
-     * setgroups is denied (user_namespaces(7), Linux 3.19). */
-    int e = write_str("/proc/self/uid_map", p->uid_map);
-    if (e)
-        fail(p, ST_UID_MAP, e, 0, 125);
-    e = write_str("/proc/self/setgroups", "deny");
-    if (e && e != ENOENT)
-        fail(p, ST_SETGROUPS, e, 0, 125);
-    e = write_str("/proc/self/gid_map", p->gid_map);
-    if (e)
-        fail(p, ST_GID_MAP, e, 0, 125);
-    build_root(p);
-
-    pid_t cmd = raw_clone(0);
-    if (cmd < 0)
-        fail(p, ST_FORK, errno, 0, 125);
-    if (cmd == 0)
-        command_main(p);
-    /* The command holds its own copy until exec closes it. */
-    (void)close(p->err_fd);
-
+int cordon_ns_init_wait(int cmd) {
     /* Signals stay blocked (inherited from cordon) and are taken here. */
     sigset_t set;
     sigemptyset(&set);
@@ -353,6 +328,36 @@ __attribute__((noreturn)) static void init_main(const struct ns_plan *p) {
         (void)kill(-1, SIGKILL);
     while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
         ;
+    return status;
+}
+
+__attribute__((noreturn)) static void init_main(const struct ns_plan *p) {
+    /* cordon's death ends the namespace: the init's death kills the rest. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        fail(p, ST_PDEATHSIG, errno, 0, 125);
+    umask(0);
+    /* One-line maps of our own ids need no privilege; gid_map only after
+     * setgroups is denied (user_namespaces(7), Linux 3.19). */
+    int e = write_str("/proc/self/uid_map", p->uid_map);
+    if (e)
+        fail(p, ST_UID_MAP, e, 0, 125);
+    e = write_str("/proc/self/setgroups", "deny");
+    if (e && e != ENOENT)
+        fail(p, ST_SETGROUPS, e, 0, 125);
+    e = write_str("/proc/self/gid_map", p->gid_map);
+    if (e)
+        fail(p, ST_GID_MAP, e, 0, 125);
+    build_root(p);
+
+    pid_t cmd = raw_clone(0);
+    if (cmd < 0)
+        fail(p, ST_FORK, errno, 0, 125);
+    if (cmd == 0)
+        command_main(p);
+    /* The command holds its own copy until exec closes it. */
+    (void)close(p->err_fd);
+
+    int status = cordon_ns_init_wait(cmd);
     /* pid 1 cannot die of a signal it sends itself: the status goes to
      * cordon on the pipe, and the exit code only approximates it. */
     ssize_t w = write(p->status_fd, &status, sizeof status);

@@ -141,6 +141,15 @@ void cordon_signals_child_reset(void);
  * command's process group directly and are not doubled. */
 int cordon_wait_forwarding(int pid, int *ret_status);
 
+/* Shared by the namespace runners of replay and run (runner_ns.c), called in
+ * their children only. Empty the command's capability sets (bounding,
+ * ambient, effective, permitted, inheritable): 0 or an errno. */
+int cordon_ns_drop_capabilities(void);
+/* As a pid namespace's init: take the blocked forwarded signals and
+ * SIGCHLD, pass kill(1)'s signals to `cmd`, reap orphans until `cmd` ends,
+ * then kill and reap what is left; returns `cmd`'s wait status. */
+int cordon_ns_init_wait(int cmd);
+
 /* Whether a dynamic loader (the file at `loader`) knows --argv0 (glibc
  * 2.33+): its text is searched for the option's name. */
 bool cordon_loader_has_argv0(const char *loader);

@@ -71,3 +71,67 @@ void cordon_machine_probe(struct cordon_machine *m);
 enum cordon_backend cordon_pick_run_backend(const struct cordon_machine *m, char *why, size_t size);
 enum cordon_backend cordon_pick_replay_backend(const struct cordon_machine *m, char *why,
                                                size_t size);
+
+/* ---- the namespace runner's mount plan (public for the unit tests) ------ */
+
+/* The view is built in a staging tmpfs: the host's root at /oldroot, the
+ * view at /newroot. A rule becomes mounts, parents before children, so that
+ * a longer rule lands on top of a shorter one. A hidden entry inside a
+ * visible host directory cannot be a mount (anything mounted exists): that
+ * directory is mirrored, a tmpfs holding a bind of each other entry. The
+ * same mirror gives a place to a path a rule names that the host lacks, so
+ * nothing is ever created on the host. */
+enum cordon_mount_op_kind {
+    CORDON_MOP_MKDIR,    /* mkdir -p dst */
+    CORDON_MOP_TOUCH,    /* an empty file at dst (mode), its parents made */
+    CORDON_MOP_SYMLINK,  /* dst -> src */
+    CORDON_MOP_BIND,     /* host src on dst (src "/.cordon/..." is the staging's) */
+    CORDON_MOP_TMPFS,    /* a new tmpfs on dst whose root has `mode` */
+    CORDON_MOP_PROC,     /* a procfs for the pid namespace, its global parts read-only */
+    CORDON_MOP_DEV,      /* a minimal /dev: a tmpfs with the harmless nodes bound in */
+    CORDON_MOP_READONLY, /* make the mount on dst read-only (with submounts if recursive) */
+};
+
+struct cordon_mount_op {
+    enum cordon_mount_op_kind kind;
+    char *src;      /* BIND: the host path; SYMLINK: the target; else NULL */
+    char *dst;      /* the path in the view */
+    unsigned mode;  /* TOUCH, TMPFS */
+    bool recursive; /* BIND of a directory (with its submounts), READONLY */
+    bool readonly;  /* BIND: made read-only right after */
+};
+
+struct cordon_mount_plan {
+    struct cordon_mount_op *ops;
+    size_t n_ops, cap_ops;
+    char **notes; /* what was adjusted, for a human ("hide X: inside the writable Y, ...") */
+    size_t n_notes, cap_notes;
+    bool root_tmpfs; /* no rule shows "/": the view's root is an empty tmpfs */
+};
+
+/* Compile `p` into a mount plan on this host (paths are looked up: symlinks
+ * in rule paths resolved, so that a rule naming /lib/x applies to
+ * /usr/lib/x where /lib -> usr/lib). `home` is the command's HOME, a tmpfs
+ * when the policy's home is fresh (may be NULL: no home rule). *ret is new.
+ * 0, -ENOMEM, or -EINVAL with `err` naming the rule (a redirect to a missing
+ * path). */
+int cordon_mount_plan_build(const struct cordon_policy *p, const char *home,
+                            struct cordon_mount_plan **ret, struct cordon_error *err);
+struct cordon_mount_plan *cordon_mount_plan_free(struct cordon_mount_plan *plan);
+
+/* ---- the landlock runner's rules (public for the unit tests) ------------ */
+
+struct cordon_landlock_rule {
+    char *path;
+    bool write;     /* read-write, else read (and execute) */
+    bool list_only; /* only list the directory: a carved-out parent of a hidden entry */
+};
+
+/* The Landlock rules that show `p`: a visible path with a less visible one
+ * inside is replaced by its entries, recursively (Landlock grants whole
+ * trees). `home` (may be NULL) is the fresh HOME's host directory, granted
+ * read-write; `extra_rw` (may be NULL) too (the private /tmp...).
+ * *ret is a new array of *ret_n rules. 0 or -ENOMEM. */
+int cordon_landlock_rules(const struct cordon_policy *p, const char *home, const char *extra_rw,
+                          struct cordon_landlock_rule **ret, size_t *ret_n);
+void cordon_landlock_rules_free(struct cordon_landlock_rule *rules, size_t n);
