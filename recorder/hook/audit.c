@@ -43,6 +43,15 @@ HOOK_EXPORT char *la_objsearch(const char *name, uintptr_t *cookie, unsigned fla
     if (flag == LA_SER_CONFIG || flag == LA_SER_DEFAULT)
         audit_event(CORDON_TRACE_OPEN, "/etc/ld.so.cache");
     audit_event(CORDON_TRACE_LA_SEARCH, name);
+    /* Under a policy a hidden or denied library is a candidate skipped: the
+     * loader goes on searching, as if the file were not there. */
+    if (name && name[0] == '/' && hook_enforcing()) {
+        struct hook_resolved res;
+        if (hook_enforce(AT_FDCWD, name, 0, &res)) {
+            errno = saved;
+            return NULL;
+        }
+    }
     errno = saved;
     return (char *)name;
 }

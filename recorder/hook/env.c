@@ -4,6 +4,7 @@
  * allocation), so the unit tests call it directly. */
 #include <string.h>
 
+#include "enforce.h"
 #include "hook.h"
 
 /* Does the colon- or space-separated `list` name `item`? */
@@ -51,7 +52,9 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
     if (!snap->hook_path || !snap->hook_path[0])
         return envp;
     size_t n = 0;
-    int i_log = -1, i_hook = -1, i_ld = -1, i_la = -1;
+    int i_log = -1, i_hook = -1, i_ld = -1, i_la = -1, i_pol = -1, i_not = -1;
+    bool want_pol = snap->policy && snap->policy[0], want_not = snap->notify && snap->notify[0];
+    bool want_log = snap->log && snap->log[0];
     for (; envp && envp[n]; n++) {
         if (n >= HOOK_ENV_MAX)
             return envp; /* too many to copy: leave them be */
@@ -64,20 +67,30 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
             i_ld = (int)n;
         else if (has_prefix(e, audit, sizeof audit - 1))
             i_la = (int)n;
+        else if (has_prefix(e, CORDON_ENV_POLICY, sizeof CORDON_ENV_POLICY - 1))
+            i_pol = (int)n;
+        else if (has_prefix(e, CORDON_ENV_NOTIFY, sizeof CORDON_ENV_NOTIFY - 1))
+            i_not = (int)n;
     }
     const char *hook = snap->hook_path;
     bool ld_ok = i_ld >= 0 &&
                  list_has(envp[i_ld] + sizeof preload, strlen(envp[i_ld] + sizeof preload), hook);
     bool la_ok = !snap->audit || (i_la >= 0 && list_has(envp[i_la] + sizeof audit,
                                                         strlen(envp[i_la] + sizeof audit), hook));
-    if (i_log >= 0 && i_hook >= 0 && ld_ok && la_ok)
+    /* A program that unsets the policy must not shake it off either. */
+    if ((i_log >= 0 || !want_log) && i_hook >= 0 && ld_ok && la_ok && (i_pol >= 0 || !want_pol) &&
+        (i_not >= 0 || !want_not))
         return envp;
 
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         out[k++] = envp[i];
-    if (i_log < 0 && snap->log && snap->log[0])
+    if (i_log < 0 && want_log)
         out[k++] = (char *)snap->log;
+    if (i_pol < 0 && want_pol)
+        out[k++] = (char *)snap->policy;
+    if (i_not < 0 && want_not)
+        out[k++] = (char *)snap->notify;
     if (i_hook < 0 && snap->hook && snap->hook[0])
         out[k++] = (char *)snap->hook;
     if (!ld_ok) {

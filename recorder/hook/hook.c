@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hook.h"
 #include "path.h"
@@ -58,7 +59,14 @@ static struct {
     struct hook_env env;
     char env_log[PATH_MAX + 16];
     char env_hook[PATH_MAX + 16];
+    char env_policy[PATH_MAX + 16];
+    char env_notify[PATH_MAX + 16];
+    bool enforce; /* a policy was named: calls are checked (fail closed) */
 } st = {.log_fd = -1};
+
+/* The compiled policy: rules pointing into an anonymous mapping of the
+ * file, made once at init and never freed. */
+static struct hook_rules rules;
 
 static const char *env_in(char *const *envp, const char *name) {
     size_t n = strlen(name);
@@ -135,18 +143,83 @@ static bool in_audit_namespace(void) {
     return ns != LM_ID_BASE;
 }
 
+/* One message on stderr, one write(2): no stdio in the hook. */
+static void say(const char *a, const char *b, const char *c) {
+    char line[2 * PATH_MAX];
+    size_t n = 0;
+    const char *parts[] = {"cordon: ", a, b, c, "\n"};
+    for (size_t i = 0; i < 5; i++)
+        for (const char *p = parts[i]; p && *p && n < sizeof line - 1; p++)
+            line[n++] = *p;
+    hook_sys(SYS_write, 2, line, n, 0);
+}
+
+/* Load the compiled policy. Any failure leaves no rule: every path hidden,
+ * and the program is told why on stderr. */
+static void policy_load(const char *file) {
+    st.enforce = true;
+    rules.n = 0;
+    int fd = (int)hook_sys(SYS_openat, AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0);
+    struct stat sb;
+    if (fd < 0 || hook_sys(SYS_fstat, fd, &sb, 0, 0) < 0) {
+        if (fd >= 0)
+            hook_sys(SYS_close, fd, 0, 0, 0);
+        say("cannot read the policy '", file, "': every path is hidden");
+        return;
+    }
+    size_t size = (size_t)sb.st_size;
+    char *buf = (char *)hook_sys6(SYS_mmap, 0, (long)size + 1, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if ((unsigned long)buf > -4096UL) {
+        hook_sys(SYS_close, fd, 0, 0, 0);
+        say("cannot map the policy '", file, "': every path is hidden");
+        return;
+    }
+    size_t got = 0;
+    while (got < size) {
+        long n = hook_sys(SYS_read, fd, buf + got, size - got, 0);
+        if (n == -EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    hook_sys(SYS_close, fd, 0, 0, 0);
+    unsigned line = 0;
+    if (got != size || hook_rules_parse(&rules, buf, got, &line) < 0)
+        say("the policy '", file, "' is not a compiled policy: every path is hidden");
+}
+
+/* "NAME=value" into buf (PATH_MAX + 16); "" if it does not fit. */
+static const char *env_entry(char *buf, const char *name, const char *value) {
+    size_t n = strlen(name), v = strlen(value);
+    if (n + 1 + v + 1 > PATH_MAX + 16)
+        return "";
+    memcpy(buf, name, n);
+    buf[n] = '=';
+    memcpy(buf + n + 1, value, v + 1);
+    return buf;
+}
+
 static void init_from(char *const *envp) {
     const char *log = env_in(envp, CORDON_ENV_LOG);
     const char *hook = env_in(envp, CORDON_ENV_HOOK);
     const char *audit = env_in(envp, "LD_AUDIT");
+    const char *policy = env_in(envp, CORDON_ENV_POLICY);
+    const char *notify = env_in(envp, CORDON_ENV_NOTIFY);
     st.pid = hook_getpid();
     st.audit = in_audit_namespace();
     cwd_refresh();
-    if (!log || !*log)
+    bool want_log = log && *log, want_policy = policy && *policy;
+    if (!want_log && !want_policy)
         return;
-    size_t n = hook_path_join(st.cwd, st.cwd_len, log, st.log_path, sizeof st.log_path);
-    if (!n)
-        return;
+    size_t n = 0;
+    if (want_log) {
+        n = hook_path_join(st.cwd, st.cwd_len, log, st.log_path, sizeof st.log_path);
+        want_log = n != 0;
+    }
+    if (want_policy)
+        policy_load(policy);
     /* The snapshot for exec wrappers. */
     char self[PATH_MAX];
     if (!hook || !*hook) {
@@ -159,9 +232,14 @@ static void init_from(char *const *envp) {
     }
     if (hook && strlen(hook) >= PATH_MAX)
         hook = NULL;
-    memcpy(st.env_log, CORDON_ENV_LOG "=", sizeof CORDON_ENV_LOG);
-    memcpy(st.env_log + sizeof CORDON_ENV_LOG, st.log_path, n + 1);
-    st.env.log = st.env_log;
+    st.env.log = "";
+    if (want_log) {
+        memcpy(st.env_log, CORDON_ENV_LOG "=", sizeof CORDON_ENV_LOG);
+        memcpy(st.env_log + sizeof CORDON_ENV_LOG, st.log_path, n + 1);
+        st.env.log = st.env_log;
+    }
+    st.env.policy = want_policy ? env_entry(st.env_policy, CORDON_ENV_POLICY, policy) : "";
+    st.env.notify = notify && *notify ? env_entry(st.env_notify, CORDON_ENV_NOTIFY, notify) : "";
     st.env.hook = "";
     st.env.hook_path = "";
     if (hook) {
@@ -172,6 +250,8 @@ static void init_from(char *const *envp) {
         st.env.hook_path = st.env_hook + k;
         st.env.audit = list_has(audit, hook);
     }
+    if (!want_log)
+        return;
     if (st.audit) {
         /* The audit instance keeps no descriptor: the program could not
          * close or reuse it without changing what it sees, and the
@@ -204,6 +284,39 @@ bool hook_active(void) {
     if (__builtin_expect(__atomic_load_n(&st.init, __ATOMIC_ACQUIRE) == INIT_DONE, 1))
         return st.active;
     return init_once(environ);
+}
+
+bool hook_enforcing(void) {
+    if (__builtin_expect(__atomic_load_n(&st.init, __ATOMIC_ACQUIRE) == INIT_DONE, 1))
+        return st.enforce;
+    init_once(environ);
+    return __atomic_load_n(&st.init, __ATOMIC_ACQUIRE) == INIT_DONE && st.enforce;
+}
+
+const struct hook_rules *hook_policy(void) {
+    return &rules;
+}
+
+int hook_enforce(int dirfd, const char *path, int flags, struct hook_resolved *r) {
+    char base[PATH_MAX];
+    const char *b = NULL;
+    if (!hook_isnull(path) && path[0] && path[0] != '/') {
+        if (dirfd == AT_FDCWD) {
+            if (!hook_cwd(base))
+                return ENOENT; /* a deleted or unreachable cwd */
+        } else {
+            char proc[48];
+            if (dirfd < 0)
+                return EBADF;
+            hook_path_fd(proc, "/proc/self/fd/", (unsigned)dirfd);
+            long n = hook_sys(SYS_readlinkat, AT_FDCWD, proc, base, PATH_MAX - 1);
+            if (n <= 0)
+                return EBADF;
+            base[n] = 0;
+        }
+        b = base;
+    }
+    return hook_enforce_resolve(&rules, b, path, flags, 0, r);
 }
 
 bool hook_is_audit(void) {
@@ -482,11 +595,16 @@ static void on_fork_child(void) {
 /* glibc passes (argc, argv, envp) to the constructors of preloaded objects. */
 __attribute__((constructor)) static void hook_ctor(int argc, char **argv, char **envp) {
     int saved = errno;
-    if (!init_once(envp ? envp : environ) || st.audit) {
+    bool active = init_once(envp ? envp : environ);
+    if (st.audit || (!active && !st.enforce)) {
         errno = saved;
         return;
     }
     pthread_atfork(NULL, NULL, on_fork_child);
+    if (!active) {
+        errno = saved;
+        return;
+    }
 
     struct hook_rec r;
     char exe[PATH_MAX], cwd[PATH_MAX];

@@ -27,6 +27,8 @@
 
 #include <cordon/trace.h>
 
+#include "enforce.h"
+
 #define HOOK_EXPORT __attribute__((visibility("default")))
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "LP64 glibc only");
@@ -108,6 +110,33 @@ static inline bool hook_isnull(const void *p) {
  * from `environ` by hand on first use. */
 bool hook_active(void);
 
+/* True when CORDON_POLICY names a compiled policy: calls on paths are
+ * checked (enforce.h) before the real function runs. Initialises the state
+ * like hook_active(). */
+bool hook_enforcing(void);
+
+/* Resolve (dirfd, path) through the policy for a call doing `flags`
+ * (HOOK_ENF_*): 0 with r->host set, or the errno the call must fail with. */
+int hook_enforce(int dirfd, const char *path, int flags, struct hook_resolved *r);
+
+/* The policy, for readdir's filter and the audit instance. */
+const struct hook_rules *hook_policy(void);
+
+/* The check every enforcing wrapper makes first: when a policy is loaded,
+ * resolve and on success point *dirfd and *path at the host path the real
+ * function must be given. 0, or the errno to fail with. Costs one load when
+ * no policy is set. */
+static inline int hook_check(int *dirfd, const char **path, int flags, struct hook_resolved *r) {
+    if (__builtin_expect(!hook_enforcing(), 1))
+        return 0;
+    int e = hook_enforce(*dirfd, *path, flags, r);
+    if (!e) {
+        *dirfd = AT_FDCWD;
+        *path = r->host;
+    }
+    return e;
+}
+
 /* True in the LD_AUDIT instance of the library. */
 bool hook_is_audit(void);
 
@@ -174,13 +203,15 @@ struct hook_env {
     const char *hook;      /* CORDON_HOOK=... */
     const char *hook_path; /* the hook's path, the value of CORDON_HOOK */
     bool audit;            /* LD_AUDIT named the hook */
+    const char *policy;    /* CORDON_POLICY=... (enforcement), NULL or "" when unset */
+    const char *notify;    /* CORDON_NOTIFY=... (the complete path), NULL or "" when unset */
 };
 
 /* The snapshot hook.c took in its constructor (or on first use). */
 const struct hook_env *hook_env_snapshot(void);
 
 #define HOOK_ENV_MAX 4096 /* envp entries we rewrite; larger ones pass as they are */
-#define HOOK_ENV_EXTRA 4  /* entries hook_env_fix may add */
+#define HOOK_ENV_EXTRA 6  /* entries hook_env_fix may add */
 
 /* Return an envp that holds the contract variables: `envp` itself when
  * nothing is missing, else `out` (HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1 slots)

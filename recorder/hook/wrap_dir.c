@@ -13,11 +13,27 @@ static void list_event(int dirfd, const char *path, int err, int fd) {
     hook_path_event(CORDON_TRACE_LIST, dirfd, path, err, 0, have ? &sb : NULL, true);
 }
 
+/* The policy on listing (dirfd, *path): 0 with *path the host path, or the
+ * errno (recorded as the failure the program saw). */
+static int list_check(int dirfd, const char **path, struct hook_resolved *res) {
+    int d = dirfd;
+    const char *p0 = *path;
+    int e = hook_check(&d, path, 0, res);
+    if (e && hook_active())
+        list_event(dirfd, p0, e, -1);
+    return e;
+}
+
 HOOK_EXPORT DIR *opendir(const char *path) {
     __typeof__(&opendir) real = REAL(opendir);
     if (!real)
         return errno = ENOSYS, NULL;
-    DIR *d = real(path);
+    struct hook_resolved res;
+    const char *p = path;
+    int e = list_check(AT_FDCWD, &p, &res);
+    if (e)
+        return errno = e, NULL;
+    DIR *d = real(p);
     int err = errno;
     if (hook_active())
         list_event(AT_FDCWD, path, d ? 0 : err, d ? dirfd(d) : -1);
@@ -48,7 +64,12 @@ HOOK_EXPORT DIR *fdopendir(int fd) {
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return errno = ENOSYS, -1;                                                             \
-        int r = real(dir, list, filter, compar);                                                   \
+        struct hook_resolved res;                                                                  \
+        const char *p = dir;                                                                       \
+        int e = list_check(AT_FDCWD, &p, &res);                                                    \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(p, list, filter, compar);                                                     \
         int err = errno;                                                                           \
         list_event(AT_FDCWD, dir, r < 0 ? err : 0, -1);                                            \
         errno = err;                                                                               \
@@ -64,7 +85,12 @@ SCANDIR(scandir64, dirent64)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return errno = ENOSYS, -1;                                                             \
-        int r = real(dirfd, dir, list, filter, compar);                                            \
+        struct hook_resolved res;                                                                  \
+        const char *p = dir;                                                                       \
+        int e = list_check(dirfd, &p, &res);                                                       \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(hook_enforcing() ? AT_FDCWD : dirfd, p, list, filter, compar);                \
         int err = errno;                                                                           \
         list_event(dirfd, dir, r < 0 ? err : 0, -1);                                               \
         errno = err;                                                                               \
@@ -81,6 +107,11 @@ SCANDIRAT(scandirat64, dirent64)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return errno = ENOSYS, -1;                                                             \
+        struct hook_resolved res;                                                                  \
+        const char *p = dir;                                                                       \
+        int e = list_check(AT_FDCWD, &p, &res);                                                    \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
         int saved = errno;                                                                         \
         struct stat sb;                                                                            \
         long s = hook_active()                                                                     \
@@ -108,6 +139,11 @@ NFTW(nftw64, __nftw64_func_t)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return errno = ENOSYS, -1;                                                             \
+        struct hook_resolved res;                                                                  \
+        const char *p = dir;                                                                       \
+        int e = list_check(AT_FDCWD, &p, &res);                                                    \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
         int r = real(dir, fn, nopenfd);                                                            \
         int err = errno;                                                                           \
         list_event(AT_FDCWD, dir, r < 0 ? err : 0, -1);                                            \
@@ -125,6 +161,13 @@ FTW(ftw64, __ftw64_func_t)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return errno = ENOSYS, NULL;                                                           \
+        for (char *const *a = argv; !hook_isnull(argv) && *a && hook_enforcing(); a++) {           \
+            struct hook_resolved res;                                                              \
+            const char *p = *a;                                                                    \
+            int e = list_check(AT_FDCWD, &p, &res);                                                \
+            if (e)                                                                                 \
+                return errno = e, NULL;                                                            \
+        }                                                                                          \
         if (!(options & FTS_NOCHDIR))                                                              \
             hook_cwd_untrusted(1);                                                                 \
         fts_t *f = real(argv, options, compar);                                                    \
@@ -137,3 +180,60 @@ FTW(ftw64, __ftw64_func_t)
     }
 FTS_OPEN(fts_open, FTS, FTSENT)
 FTS_OPEN(fts64_open, FTS64, FTSENT64)
+
+/* readdir leaves out the entries the policy hides (and those no rule
+ * shows): listing a directory must not reveal a hidden name. The
+ * directory's path is asked once per call (one readlink), only when a
+ * policy is loaded. glibc's own walks (nftw, glob) read with its internal
+ * readdir, which this does not see. */
+static bool entry_hidden(DIR *dir, const char *name, char *view, size_t *vlen) {
+    if (!*vlen) {
+        char host[PATH_MAX];
+        size_t n = hook_fd_path(dirfd(dir), host);
+        if (!n)
+            return false;
+        *vlen = hook_rules_unmap(hook_policy(), host, n, view);
+        if (!*vlen)
+            return false;
+    }
+    return hook_rules_entry_hidden(hook_policy(), view, *vlen, name);
+}
+
+HOOK_EXPORT struct dirent *readdir(DIR *dir) {
+    __typeof__(&readdir) real = REAL(readdir);
+    if (!real)
+        return errno = ENOSYS, NULL;
+    struct dirent *e = real(dir);
+    if (!e || __builtin_expect(!hook_enforcing(), 1))
+        return e;
+    int saved = errno;
+    char view[PATH_MAX];
+    size_t vlen = 0;
+    while (e && entry_hidden(dir, e->d_name, view, &vlen)) {
+        errno = saved;
+        e = real(dir);
+    }
+    if (e)
+        errno = saved;
+    return e;
+}
+
+/* LP64: struct dirent64 is struct dirent, and glibc aliases the two. */
+HOOK_EXPORT struct dirent64 *readdir64(DIR *dir) {
+    __typeof__(&readdir64) real = REAL(readdir64);
+    if (!real)
+        return errno = ENOSYS, NULL;
+    struct dirent64 *e = real(dir);
+    if (!e || __builtin_expect(!hook_enforcing(), 1))
+        return e;
+    int saved = errno;
+    char view[PATH_MAX];
+    size_t vlen = 0;
+    while (e && entry_hidden(dir, e->d_name, view, &vlen)) {
+        errno = saved;
+        e = real(dir);
+    }
+    if (e)
+        errno = saved;
+    return e;
+}

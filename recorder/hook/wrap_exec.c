@@ -112,22 +112,64 @@ static void exec_failed(const char *abs, size_t n, int err) {
     hook_emit(&r, abs, n, NULL, 0);
 }
 
+/* One line on stderr, one write(2). */
+static void say(const char *a, const char *b, const char *c) {
+    char line[2 * PATH_MAX];
+    size_t n = 0;
+    const char *parts[] = {"cordon: ", a, b, c, "\n"};
+    for (size_t i = 0; i < 5; i++)
+        for (const char *p = parts[i]; p && *p && n < sizeof line - 1; p++)
+            line[n++] = *p;
+    hook_sys(SYS_write, 2, line, n, 0);
+}
+
+/* Enforcing without recording: a static program (or a Go one) gets the
+ * complete path's filter, whose supervisor enforces the policy in it; where
+ * there is none, it runs outside the policy, and says so. */
+static void enforce_static(const char *target) {
+    if (!hook_is_static(target) || observe_static())
+        return;
+    say("'", target,
+        "' is a static program: the policy is not enforced in it "
+        "(no seccomp supervisor)");
+}
+
+/* Before an exec of `target` (the host path the policy resolved, or the
+ * caller's): the EXEC record when recording (abs, n), else the complete
+ * path for a static program when enforcing. */
+static void exec_prepare(const char *target, const char *abs, size_t n, char *const *argv) {
+    if (hook_active()) {
+        if (n)
+            exec_before(abs, n, argv);
+    } else if (hook_enforcing()) {
+        enforce_static(target);
+    }
+}
+
 /* Returns only on failure, with the errno. */
 static int exec_one(const char *path, char *const argv[], char *const envp[]) {
     __typeof__(&execve) real = REAL(execve);
     if (!real)
         return ENOSYS;
-    if (!hook_active()) {
+    if (!hook_active() && !hook_enforcing()) {
         real(path, argv, envp);
         return errno;
     }
     char abs[PATH_MAX];
-    size_t n = hook_abs(AT_FDCWD, path, abs);
-    if (n)
-        exec_before(abs, n, argv);
+    size_t n = hook_active() ? hook_abs(AT_FDCWD, path, abs) : 0;
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, 0, &res);
+    if (e) {
+        if (n)
+            exec_failed(abs, n, e);
+        return e;
+    }
+    exec_prepare(p, abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
-    real(path, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    real(p, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
     int err = errno;
     if (n)
         exec_failed(abs, n, err);
@@ -307,12 +349,12 @@ HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     __typeof__(&fexecve) real = REAL(fexecve);
     if (!real)
         return errno = ENOSYS, -1;
-    if (!hook_active())
+    if (!hook_active() && !hook_enforcing())
         return real(fd, argv, envp);
     char abs[PATH_MAX];
     size_t n = hook_fd_path(fd, abs);
     if (n)
-        exec_before(abs, n, argv);
+        exec_prepare(abs, abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
     real(fd, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
@@ -328,17 +370,27 @@ HOOK_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
     __typeof__(&execveat) real = REAL(execveat);
     if (!real)
         return errno = ENOSYS, -1;
-    if (!hook_active())
+    if (!hook_active() && !hook_enforcing())
         return real(dirfd, path, argv, envp, flags);
+    bool fd_only = (flags & AT_EMPTY_PATH) && !hook_isnull(path) && !path[0];
+    struct hook_resolved res;
+    int d = dirfd;
+    const char *p = path;
+    int e = fd_only
+                ? 0
+                : hook_check(&d, &p, (flags & AT_SYMLINK_NOFOLLOW) ? HOOK_ENF_NOFOLLOW : 0, &res);
     char abs[PATH_MAX];
-    size_t n = (flags & AT_EMPTY_PATH) && !hook_isnull(path) && !path[0]
-                   ? hook_fd_path(dirfd, abs)
-                   : hook_abs(dirfd, path, abs);
+    size_t n = fd_only ? hook_fd_path(dirfd, abs) : hook_abs(dirfd, path, abs);
+    if (e) {
+        if (n && hook_active())
+            exec_failed(abs, n, e);
+        return errno = e, -1;
+    }
     if (n)
-        exec_before(abs, n, argv);
+        exec_prepare(fd_only ? abs : p, abs, n, argv);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
-    real(dirfd, path, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la), flags);
+    real(d, p, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la), flags);
     int err = errno;
     if (n)
         exec_failed(abs, n, err);
@@ -352,17 +404,34 @@ static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t 
     __typeof__(&posix_spawn) real = REAL(posix_spawn);
     if (!real)
         return ENOSYS;
-    if (!hook_active())
+    bool recording = hook_active();
+    if (!recording && !hook_enforcing())
         return real(pid, path, fa, attr, argv, envp);
     char abs[PATH_MAX];
-    size_t n = hook_abs(AT_FDCWD, path, abs);
-    bool is_static = n && hook_is_static(abs);
+    size_t n = recording ? hook_abs(AT_FDCWD, path, abs) : 0;
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, 0, &res);
+    if (e) {
+        if (n) {
+            struct hook_rec rec_err;
+            hook_rec_init(&rec_err, CORDON_TRACE_EXEC, e, 0);
+            hook_emit(&rec_err, abs, n, NULL, 0);
+        }
+        return e;
+    }
+    bool is_static = (n || !recording) && hook_is_static(p);
+    /* glibc's spawn child runs no wrapper: when enforcing, the caller joins
+     * the complete path itself, and its static child inherits the filter. */
+    if (is_static && hook_enforcing())
+        enforce_static(p);
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
     pid_t child = 0;
     if (hook_isnull(pid))
         pid = &child; /* allowed to be NULL; we want the child's pid */
-    int r = real(pid, path, fa, attr, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    int r = real(pid, p, fa, attr, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
     if (!n)
         return r;
     /* Unlike exec, spawn returns: one record, after the call, under the
@@ -394,7 +463,7 @@ HOOK_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
     int r = ENOENT;
     if (hook_isnull(file) || !*file) {
         r = ENOENT;
-    } else if (strchr(file, '/') || !hook_active()) {
+    } else if (strchr(file, '/') || (!hook_active() && !hook_enforcing())) {
         if (strchr(file, '/'))
             r = spawn(pid, file, fa, attr, argv, envp);
         else {
@@ -434,7 +503,7 @@ HOOK_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
  * recorded and keeps the hook. */
 HOOK_EXPORT int system(const char *line) {
     __typeof__(&system) real = REAL(system);
-    if (hook_isnull(line) || !hook_active())
+    if (hook_isnull(line) || (!hook_active() && !hook_enforcing()))
         return real ? real(line) : (errno = ENOSYS, -1);
     struct sigaction sa = {.sa_handler = SIG_IGN}, intr, quit;
     sigset_t omask, reset;

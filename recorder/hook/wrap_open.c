@@ -36,13 +36,26 @@ static int enosys(void) {
     return -1;
 }
 
+/* The policy refused the open: recorded as the failure the program saw. */
+static int refused(int dirfd, const char *path, int flags, int err) {
+    open_event(dirfd, path, flags, -1, err);
+    errno = err;
+    return -1;
+}
+
 /* One body for every int-returning form: the real function is called with
  * the mode only when the flags say it is there. */
 #define OPEN_AT(real, dirfd, path, flags, mode)                                                    \
     do {                                                                                           \
         if (!(real))                                                                               \
             return enosys();                                                                       \
-        int fd_ = (real)(dirfd, path, flags, mode);                                                \
+        struct hook_resolved res_;                                                                 \
+        int d_ = (dirfd);                                                                          \
+        const char *p_ = (path);                                                                   \
+        int e_ = hook_check(&d_, &p_, hook_enforce_open_flags(flags), &res_);                      \
+        if (e_)                                                                                    \
+            return refused(dirfd, path, flags, e_);                                                \
+        int fd_ = (real)(d_, p_, flags, mode);                                                     \
         int err_ = errno;                                                                          \
         open_event(dirfd, path, flags, fd_, err_);                                                 \
         errno = err_;                                                                              \
@@ -65,7 +78,13 @@ HOOK_EXPORT int open(const char *path, int flags, ...) {
     __typeof__(&open) real = REAL(open);
     if (!real)
         return enosys();
-    int fd = real(path, flags, mode);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, hook_enforce_open_flags(flags), &res);
+    if (e)
+        return refused(AT_FDCWD, path, flags, e);
+    int fd = real(p, flags, mode);
     int err = errno;
     open_event(AT_FDCWD, path, flags, fd, err);
     errno = err;
@@ -78,7 +97,13 @@ HOOK_EXPORT int open64(const char *path, int flags, ...) {
     __typeof__(&open64) real = REAL(open64);
     if (!real)
         return enosys();
-    int fd = real(path, flags, mode);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, hook_enforce_open_flags(flags), &res);
+    if (e)
+        return refused(AT_FDCWD, path, flags, e);
+    int fd = real(p, flags, mode);
     int err = errno;
     open_event(AT_FDCWD, path, flags, fd, err);
     errno = err;
@@ -101,7 +126,13 @@ HOOK_EXPORT int creat(const char *path, mode_t mode) {
     __typeof__(&creat) real = REAL(creat);
     if (!real)
         return enosys();
-    int fd = real(path, mode);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, hook_enforce_open_flags(O_CREAT | O_WRONLY | O_TRUNC), &res);
+    if (e)
+        return refused(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, e);
+    int fd = real(p, mode);
     int err = errno;
     open_event(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, fd, err);
     errno = err;
@@ -112,7 +143,13 @@ HOOK_EXPORT int creat64(const char *path, mode_t mode) {
     __typeof__(&creat64) real = REAL(creat64);
     if (!real)
         return enosys();
-    int fd = real(path, mode);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, hook_enforce_open_flags(O_CREAT | O_WRONLY | O_TRUNC), &res);
+    if (e)
+        return refused(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, e);
+    int fd = real(p, mode);
     int err = errno;
     open_event(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, fd, err);
     errno = err;
@@ -125,7 +162,13 @@ HOOK_EXPORT int creat64(const char *path, mode_t mode) {
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int fd = real(path, flags);                                                                \
+        struct hook_resolved res;                                                                  \
+        int d = AT_FDCWD;                                                                          \
+        const char *p = path;                                                                      \
+        int e = hook_check(&d, &p, hook_enforce_open_flags(flags), &res);                          \
+        if (e)                                                                                     \
+            return refused(AT_FDCWD, path, flags, e);                                              \
+        int fd = real(p, flags);                                                                   \
         int err = errno;                                                                           \
         open_event(AT_FDCWD, path, flags, fd, err);                                                \
         errno = err;                                                                               \
@@ -136,7 +179,13 @@ HOOK_EXPORT int creat64(const char *path, mode_t mode) {
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int fd = real(dirfd, path, flags);                                                         \
+        struct hook_resolved res;                                                                  \
+        int d = dirfd;                                                                             \
+        const char *p = path;                                                                      \
+        int e = hook_check(&d, &p, hook_enforce_open_flags(flags), &res);                          \
+        if (e)                                                                                     \
+            return refused(dirfd, path, flags, e);                                                 \
+        int fd = real(d, p, flags);                                                                \
         int err = errno;                                                                           \
         open_event(dirfd, path, flags, fd, err);                                                   \
         errno = err;                                                                               \
@@ -180,11 +229,25 @@ static void fopen_event(const char *path, const char *mode, FILE *f, int err) {
     open_event(AT_FDCWD, path, mode_flags(mode), f ? fileno_unlocked(f) : -1, err);
 }
 
+/* The policy's word on fopen(path, mode): 0 with *p the path to open. */
+static int fopen_check(const char **p, const char *mode, struct hook_resolved *res) {
+    int d = AT_FDCWD;
+    int e = hook_check(&d, p, hook_enforce_open_flags(mode_flags(mode)), res);
+    if (e)
+        fopen_event(*p, mode, NULL, e);
+    return e;
+}
+
 HOOK_EXPORT FILE *fopen(const char *path, const char *mode) {
     __typeof__(&fopen) real = REAL(fopen);
     if (!real)
         return errno = ENOSYS, NULL;
-    FILE *f = real(path, mode);
+    struct hook_resolved res;
+    const char *p = path;
+    int e = fopen_check(&p, mode, &res);
+    if (e)
+        return errno = e, NULL;
+    FILE *f = real(p, mode);
     int err = errno;
     fopen_event(path, mode, f, err);
     errno = err;
@@ -195,7 +258,12 @@ HOOK_EXPORT FILE *fopen64(const char *path, const char *mode) {
     __typeof__(&fopen64) real = REAL(fopen64);
     if (!real)
         return errno = ENOSYS, NULL;
-    FILE *f = real(path, mode);
+    struct hook_resolved res;
+    const char *p = path;
+    int e = fopen_check(&p, mode, &res);
+    if (e)
+        return errno = e, NULL;
+    FILE *f = real(p, mode);
     int err = errno;
     fopen_event(path, mode, f, err);
     errno = err;
@@ -207,7 +275,12 @@ HOOK_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream) {
     __typeof__(&freopen) real = REAL(freopen);
     if (!real)
         return errno = ENOSYS, NULL;
-    FILE *f = real(path, mode, stream);
+    struct hook_resolved res;
+    const char *p = path;
+    int e = hook_isnull(path) ? 0 : fopen_check(&p, mode, &res);
+    if (e)
+        return errno = e, NULL;
+    FILE *f = real(p, mode, stream);
     int err = errno;
     if (!hook_isnull(path))
         fopen_event(path, mode, f, err);
@@ -219,12 +292,29 @@ HOOK_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream) {
     __typeof__(&freopen64) real = REAL(freopen64);
     if (!real)
         return errno = ENOSYS, NULL;
-    FILE *f = real(path, mode, stream);
+    struct hook_resolved res;
+    const char *p = path;
+    int e = hook_isnull(path) ? 0 : fopen_check(&p, mode, &res);
+    if (e)
+        return errno = e, NULL;
+    FILE *f = real(p, mode, stream);
     int err = errno;
     if (!hook_isnull(path))
         fopen_event(path, mode, f, err);
     errno = err;
     return f;
+}
+
+/* mkstemp and friends fill in the template in place, so the policy can
+ * only say yes or no: the directory must be writable (a redirected one is
+ * not followed: its template names the view). */
+static int temp_check(const char *tmpl) {
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = tmpl;
+    if (hook_isnull(tmpl))
+        return 0;
+    return hook_check(&d, &p, HOOK_ENF_CREATE | HOOK_ENF_NOFOLLOW, &res);
 }
 
 /* mkstemp and friends fill in the template: record the file they made. */
@@ -238,6 +328,9 @@ static void temp_event(char *tmpl, int flags, int fd, int err) {
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
+        int e = temp_check(tmpl);                                                                  \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
         int fd = real args;                                                                        \
         int err = errno;                                                                           \
         temp_event(tmpl, flags, fd, err);                                                          \
@@ -257,6 +350,9 @@ HOOK_EXPORT char *mkdtemp(char *tmpl) {
     __typeof__(&mkdtemp) real = REAL(mkdtemp);
     if (!real)
         return errno = ENOSYS, NULL;
+    int e = temp_check(tmpl);
+    if (e)
+        return errno = e, NULL;
     char *d = real(tmpl);
     int err = errno;
     if (!hook_isnull(tmpl))

@@ -28,12 +28,29 @@ HOOK_EXPORT int chdir(const char *path) {
     __typeof__(&chdir) real = REAL(chdir);
     if (!real)
         return errno = ENOSYS, -1;
-    if (!hook_active())
-        return real(path);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, 0, &res);
+    if (e) {
+        char abs[PATH_MAX];
+        size_t n = hook_active() ? hook_abs(AT_FDCWD, path, abs) : 0;
+        if (n)
+            chdir_event(abs, n, e);
+        return errno = e, -1;
+    }
+    if (!hook_active()) {
+        int r = real(p);
+        int err = errno;
+        if (r == 0 && hook_enforcing())
+            hook_cwd_changed(hook_getpid());
+        errno = err;
+        return r;
+    }
     /* The path as named, against the cwd before the change. */
     char abs[PATH_MAX];
     size_t n = hook_abs(AT_FDCWD, path, abs);
-    int r = real(path);
+    int r = real(p);
     int err = errno;
     if (n)
         chdir_event(abs, n, r < 0 ? err : 0);
@@ -49,6 +66,8 @@ HOOK_EXPORT int fchdir(int fd) {
         return errno = ENOSYS, -1;
     int r = real(fd);
     int err = errno;
+    if (r == 0 && !hook_active() && hook_enforcing())
+        hook_cwd_changed(hook_getpid());
     if (hook_active()) {
         char p[PATH_MAX];
         size_t n = hook_fd_path(fd, p);

@@ -25,12 +25,38 @@ static bool fd_only(const char *path, int flags) {
     return (flags & AT_EMPTY_PATH) && !hook_isnull(path) && !path[0];
 }
 
+/* A look at a path (stat, readlink): hidden is ENOENT, denied is there. A
+ * refusal is recorded as the failure the program saw. */
+static int look(int *dirfd, const char **path, bool nofollow, struct hook_resolved *res) {
+    int d0 = *dirfd;
+    const char *p0 = *path;
+    int e = hook_check(dirfd, path, HOOK_ENF_LOOK | (nofollow ? HOOK_ENF_NOFOLLOW : 0), res);
+    if (e)
+        stat_event(d0, p0, -1, e, nofollow, NULL);
+    return e;
+}
+
+/* access(mode): F_OK only looks; R_OK/X_OK of a denied path is EACCES;
+ * W_OK under ro is EROFS, as access(2) says on a read-only mount. */
+static int access_flags(int mode) {
+    int f = mode == F_OK ? HOOK_ENF_LOOK : 0;
+    if (mode & W_OK)
+        f |= HOOK_ENF_WRITE | HOOK_ENF_DATA;
+    return f;
+}
+
 #define STAT_PATH(name, type, nofollow)                                                            \
     HOOK_EXPORT int name(const char *path, type *buf) {                                            \
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int r = real(path, buf);                                                                   \
+        struct hook_resolved res;                                                                  \
+        int d = AT_FDCWD;                                                                          \
+        const char *p = path;                                                                      \
+        int e = look(&d, &p, nofollow, &res);                                                      \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(p, buf);                                                                      \
         int err = errno;                                                                           \
         stat_event(AT_FDCWD, path, r, err, nofollow, (const struct stat *)buf);                    \
         errno = err;                                                                               \
@@ -46,7 +72,13 @@ STAT_PATH(lstat64, struct stat64, 1)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int r = real(dirfd, path, buf, flags);                                                     \
+        struct hook_resolved res;                                                                  \
+        int d = dirfd;                                                                             \
+        const char *p = path;                                                                      \
+        int e = fd_only(path, flags) ? 0 : look(&d, &p, flags & AT_SYMLINK_NOFOLLOW, &res);        \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(d, p, buf, flags);                                                            \
         int err = errno;                                                                           \
         if (!fd_only(path, flags))                                                                 \
             stat_event(dirfd, path, r, err, flags &AT_SYMLINK_NOFOLLOW, (const struct stat *)buf); \
@@ -62,7 +94,13 @@ STAT_AT(fstatat64, struct stat64)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int r = real(ver, path, buf);                                                              \
+        struct hook_resolved res;                                                                  \
+        int d = AT_FDCWD;                                                                          \
+        const char *p = path;                                                                      \
+        int e = look(&d, &p, nofollow, &res);                                                      \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(ver, p, buf);                                                                 \
         int err = errno;                                                                           \
         stat_event(AT_FDCWD, path, r, err, nofollow, (const struct stat *)buf);                    \
         errno = err;                                                                               \
@@ -78,7 +116,13 @@ XSTAT(__lxstat64, struct stat64, 1)
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int r = real(ver, dirfd, path, buf, flags);                                                \
+        struct hook_resolved res;                                                                  \
+        int d = dirfd;                                                                             \
+        const char *p = path;                                                                      \
+        int e = fd_only(path, flags) ? 0 : look(&d, &p, flags & AT_SYMLINK_NOFOLLOW, &res);        \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(ver, d, p, buf, flags);                                                       \
         int err = errno;                                                                           \
         if (!fd_only(path, flags))                                                                 \
             stat_event(dirfd, path, r, err, flags &AT_SYMLINK_NOFOLLOW, (const struct stat *)buf); \
@@ -92,7 +136,13 @@ HOOK_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, str
     __typeof__(&statx) real = REAL(statx);
     if (!real)
         return enosys();
-    int r = real(dirfd, path, flags, mask, buf);
+    struct hook_resolved res;
+    int d = dirfd;
+    const char *p = path;
+    int e = fd_only(path, flags) ? 0 : look(&d, &p, flags & AT_SYMLINK_NOFOLLOW, &res);
+    if (e)
+        return errno = e, -1;
+    int r = real(d, p, flags, mask, buf);
     int err = errno;
     if (!fd_only(path, flags)) {
         struct stat sb;
@@ -116,7 +166,15 @@ HOOK_EXPORT int access(const char *path, int mode) {
     __typeof__(&access) real = REAL(access);
     if (!real)
         return enosys();
-    int r = real(path, mode);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, access_flags(mode), &res);
+    if (e) {
+        stat_event(AT_FDCWD, path, -1, e, 0, NULL);
+        return errno = e, -1;
+    }
+    int r = real(p, mode);
     int err = errno;
     stat_event(AT_FDCWD, path, r, err, 0, NULL);
     errno = err;
@@ -127,7 +185,20 @@ HOOK_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags) {
     __typeof__(&faccessat) real = REAL(faccessat);
     if (!real)
         return enosys();
-    int r = real(dirfd, path, mode, flags);
+    struct hook_resolved res;
+    int d = dirfd;
+    const char *p = path;
+    int e =
+        fd_only(path, flags)
+            ? 0
+            : hook_check(&d, &p,
+                         access_flags(mode) | (flags & AT_SYMLINK_NOFOLLOW ? HOOK_ENF_NOFOLLOW : 0),
+                         &res);
+    if (e) {
+        stat_event(dirfd, path, -1, e, flags & AT_SYMLINK_NOFOLLOW, NULL);
+        return errno = e, -1;
+    }
+    int r = real(d, p, mode, flags);
     int err = errno;
     if (!fd_only(path, flags))
         stat_event(dirfd, path, r, err, flags & AT_SYMLINK_NOFOLLOW, NULL);
@@ -140,7 +211,13 @@ HOOK_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags) {
         __typeof__(&name) real = REAL(name);                                                       \
         if (!real)                                                                                 \
             return enosys();                                                                       \
-        int r = real(path, mode);                                                                  \
+        struct hook_resolved res;                                                                  \
+        int d = AT_FDCWD;                                                                          \
+        const char *p = path;                                                                      \
+        int e = hook_check(&d, &p, access_flags(mode), &res);                                      \
+        if (e)                                                                                     \
+            return errno = e, -1;                                                                  \
+        int r = real(p, mode);                                                                     \
         int err = errno;                                                                           \
         stat_event(AT_FDCWD, path, r, err, 0, NULL);                                               \
         errno = err;                                                                               \
@@ -165,7 +242,15 @@ HOOK_EXPORT ssize_t readlink(const char *path, char *buf, size_t size) {
     __typeof__(&readlink) real = REAL(readlink);
     if (!real)
         return enosys();
-    ssize_t r = real(path, buf, size);
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    int e = hook_check(&d, &p, HOOK_ENF_LOOK | HOOK_ENF_NOFOLLOW, &res);
+    if (e) {
+        readlink_event(AT_FDCWD, path, NULL, -1, e);
+        return errno = e, -1;
+    }
+    ssize_t r = real(p, buf, size);
     int err = errno;
     readlink_event(AT_FDCWD, path, buf, r, err);
     errno = err;
@@ -176,7 +261,18 @@ HOOK_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t si
     __typeof__(&readlinkat) real = REAL(readlinkat);
     if (!real)
         return enosys();
-    ssize_t r = real(dirfd, path, buf, size);
+    struct hook_resolved res;
+    int d = dirfd;
+    const char *p = path;
+    /* readlinkat(fd, "") reads the link open as fd (O_PATH|O_NOFOLLOW) */
+    int e = !hook_isnull(path) && !path[0]
+                ? 0
+                : hook_check(&d, &p, HOOK_ENF_LOOK | HOOK_ENF_NOFOLLOW, &res);
+    if (e) {
+        readlink_event(dirfd, path, NULL, -1, e);
+        return errno = e, -1;
+    }
+    ssize_t r = real(d, p, buf, size);
     int err = errno;
     readlink_event(dirfd, path, buf, r, err);
     errno = err;
@@ -193,10 +289,27 @@ static void realpath_event(const char *path, const char *res, int err) {
         hook_path_event(CORDON_TRACE_STAT, AT_FDCWD, res, 0, 0, NULL, true);
 }
 
+/* realpath's lstats and readlinks are libc's own: the policy decides on the
+ * whole path first (a hidden one is ENOENT), then libc resolves it. */
+static int realpath_check(const char *path) {
+    struct hook_resolved res;
+    int d = AT_FDCWD;
+    const char *p = path;
+    if (hook_isnull(path))
+        return 0;
+    int e = hook_check(&d, &p, HOOK_ENF_LOOK, &res);
+    if (e)
+        realpath_event(path, NULL, e);
+    return e;
+}
+
 HOOK_EXPORT char *realpath(const char *path, char *resolved) {
     __typeof__(&realpath) real = REAL(realpath);
     if (!real)
         return errno = ENOSYS, NULL;
+    int e = realpath_check(path);
+    if (e)
+        return errno = e, NULL;
     char *r = real(path, resolved);
     int err = errno;
     realpath_event(path, r, err);
@@ -208,6 +321,9 @@ HOOK_EXPORT char *canonicalize_file_name(const char *path) {
     __typeof__(&canonicalize_file_name) real = REAL(canonicalize_file_name);
     if (!real)
         return errno = ENOSYS, NULL;
+    int e = realpath_check(path);
+    if (e)
+        return errno = e, NULL;
     char *r = real(path);
     int err = errno;
     realpath_event(path, r, err);
