@@ -235,3 +235,201 @@ int cordon_classify_manifest(struct cordon_manifest *m) {
     }
     return 0;
 }
+
+bool cordon_category_is_breach(enum cordon_category c) {
+    return c >= 0 && c < CORDON_CAT_MAX && c != CORDON_CAT_DECLARED && c != CORDON_CAT_SYSTEM &&
+           c != CORDON_CAT_VIRTUAL;
+}
+
+/* ---- classification for reports ------------------------------------------ */
+
+struct cordon_classifier {
+    const struct cordon_manifest *m;
+    const struct cordon_kb *kb;
+    struct cordon_owners *owners;
+    char **declared;
+    const char *home;
+    /* Library stems ("libpython3.11") of libraries below a declared prefix
+     * or the work tree: a system copy the loader picks instead shadows one. */
+    struct cordon_map *declared_libs;
+};
+
+/* Directories the compiler searches for headers, the linker and loader for
+ * libraries, by default. */
+static const char *const include_dirs[] = {"/usr/include", "/usr/local/include"};
+static const char *const library_dirs[] = {
+    "/lib",       "/lib32",     "/lib64",      "/libx32",        "/usr/lib",
+    "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/local/lib", "/usr/local/lib64"};
+
+/* `rest` after one of `dirs` when `path` is strictly below it. */
+static const char *under_one(const char *path, const char *const *dirs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(dirs[i]);
+        if (strncmp(path, dirs[i], k) == 0 && path[k] == '/' && path[k + 1])
+            return path + k + 1;
+    }
+    return NULL;
+}
+
+static bool is_library_name(const char *b) {
+    size_t n = strlen(b);
+    return strncmp(b, "lib", 3) == 0 &&
+           ((n > 3 && strcmp(b + n - 3, ".so") == 0) || (n > 2 && strcmp(b + n - 2, ".a") == 0) ||
+            strstr(b, ".so."));
+}
+
+/* libz.so.1.3 -> libz, libm-2.36.a -> libm-2.36. */
+static void library_stem(const char *b, char *out, size_t size) {
+    size_t n = strlen(b);
+    const char *so = strstr(b, ".so.");
+    if (so)
+        n = (size_t)(so - b);
+    else if (n > 3 && strcmp(b + n - 3, ".so") == 0)
+        n -= 3;
+    else if (n > 2 && strcmp(b + n - 2, ".a") == 0)
+        n -= 2;
+    snprintf(out, size, "%.*s", (int)n, b);
+}
+
+static const char *base_of(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static bool is_declared(const struct cordon_classifier *c, const char *path) {
+    for (size_t i = 0; c->declared && c->declared[i]; i++)
+        if (cordon_path_under(path, c->declared[i]))
+            return true;
+    return false;
+}
+
+struct cordon_classifier *cordon_classifier_free(struct cordon_classifier *c) {
+    if (!c)
+        return NULL;
+    cordon_strv_free(c->declared);
+    cordon_map_free(c->declared_libs);
+    free(c);
+    return NULL;
+}
+
+struct cordon_classifier *cordon_classifier_new(const struct cordon_manifest *m,
+                                                const struct cordon_kb *kb,
+                                                struct cordon_owners *owners,
+                                                char *const *declared) {
+    struct cordon_classifier *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->m = m;
+    c->kb = kb;
+    c->owners = owners;
+    c->home = recorded_home(m);
+    size_t n = cordon_strv_length(declared);
+    c->declared = calloc(n + 1, sizeof *c->declared);
+    c->declared_libs = cordon_map_new(64);
+    if (!c->declared || !c->declared_libs)
+        return cordon_classifier_free(c);
+    for (size_t i = 0; i < n; i++) {
+        char buf[4096];
+        if (!(c->declared[i] = strdup(declared[i])))
+            return cordon_classifier_free(c);
+        if (declared[i][0] == '/' && strlen(declared[i]) < sizeof buf) {
+            strcpy(buf, declared[i]);
+            cordon_path_normalize(buf);
+            strcpy(c->declared[i], buf);
+        }
+    }
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        const struct cordon_input *in = &m->inputs[i];
+        const char *b = base_of(in->path);
+        if (in->type == CORDON_FT_MISSING || !is_library_name(b))
+            continue;
+        if (!is_declared(c, in->path) &&
+            !(m->worktree && m->worktree[0] == '/' && strcmp(m->worktree, "/") != 0 &&
+              cordon_path_under(in->path, m->worktree)))
+            continue;
+        char stem[256];
+        library_stem(b, stem, sizeof stem);
+        if (!cordon_map_get(c->declared_libs, stem) &&
+            cordon_map_put(c->declared_libs, stem, in->path) < 0)
+            return cordon_classifier_free(c);
+    }
+    return c;
+}
+
+/* Below an include directory: the C library's or the compiler's, or a
+ * system header. */
+static int header_category(struct cordon_classifier *c, const char *path, const char *rest,
+                           enum cordon_category *ret) {
+    *ret = CORDON_CAT_SYSTEM;
+    if (c->kb && cordon_kb_toolchain_path(c->kb, path))
+        return 0;
+    struct cordon_owner o;
+    int r = cordon_owners_lookup(c->owners, path, &o);
+    if (r < 0)
+        return r;
+    bool toolchain = r > 0 ? (c->kb && cordon_kb_toolchain_package(c->kb, o.name))
+                           : (c->kb && cordon_kb_libc_header(c->kb, rest));
+    if (!toolchain)
+        *ret = CORDON_CAT_SYSTEM_HEADER;
+    return 0;
+}
+
+static int library_category(struct cordon_classifier *c, const struct cordon_input *in,
+                            struct cordon_verdict *ret) {
+    const char *b = base_of(in->path);
+    ret->category = CORDON_CAT_SYSTEM;
+    if (!is_library_name(b) || (c->kb && cordon_kb_toolchain_path(c->kb, in->path)))
+        return 0;
+    char stem[256];
+    library_stem(b, stem, sizeof stem);
+    /* The loader picked this copy although a declared prefix has one of the
+     * same name (Spack #20159: the system libpython before the prefix's). */
+    const char *shadowed = cordon_map_get(c->declared_libs, stem);
+    if (shadowed && in->uses & CORDON_USE_LOAD) {
+        ret->category = CORDON_CAT_SYSTEM_LIBRARY;
+        ret->shadowed = shadowed;
+        return 0;
+    }
+    /* A versioned name is what the loader opens to run a program: the
+     * tools' own runtime, not an input of the build. The linker reads the
+     * unversioned name or the archive: what a build links against. */
+    if (strstr(b, ".so.") || !(in->uses & CORDON_USE_READ))
+        return 0;
+    struct cordon_owner o;
+    int r = cordon_owners_lookup(c->owners, in->path, &o);
+    if (r < 0)
+        return r;
+    bool toolchain = r > 0 ? (c->kb && cordon_kb_toolchain_package(c->kb, o.name))
+                           : (c->kb && cordon_kb_libc_library(c->kb, stem));
+    if (!toolchain)
+        ret->category = CORDON_CAT_SYSTEM_LIBRARY;
+    return 0;
+}
+
+int cordon_classify_input(struct cordon_classifier *c, const struct cordon_input *in,
+                          struct cordon_verdict *ret) {
+    *ret = (struct cordon_verdict){.category = CORDON_CAT_UNDECLARED};
+    const char *path = in->path;
+    enum cordon_category builtin = cordon_classify_path(path, c->home, c->m->worktree);
+    if (builtin == CORDON_CAT_VIRTUAL || builtin == CORDON_CAT_DECLARED || is_declared(c, path)) {
+        ret->category = builtin == CORDON_CAT_VIRTUAL ? builtin : CORDON_CAT_DECLARED;
+        return 0;
+    }
+    if (c->kb) {
+        const struct cordon_kb_entry *e = cordon_kb_match(c->kb, path, &ret->anchor_len);
+        if (e) {
+            ret->category = e->category;
+            ret->entry = e;
+            return 0;
+        }
+    }
+    ret->category = builtin;
+    if (builtin != CORDON_CAT_SYSTEM || in->type == CORDON_FT_MISSING)
+        return 0;
+    const char *rest = under_one(path, include_dirs, CORDON_ARRAY_SIZE(include_dirs));
+    if (rest)
+        return header_category(c, path, rest, &ret->category);
+    if (under_one(path, library_dirs, CORDON_ARRAY_SIZE(library_dirs)))
+        return library_category(c, in, ret);
+    return 0;
+}
