@@ -1284,10 +1284,12 @@ static bool policy_network(const struct cordon_policy *p, const struct cordon_ex
     return o->network >= 0 ? o->network == 1 : p->network != 0;
 }
 
+/* `first` opens the file (a shebang, a comment's start) and `lead` starts
+ * each comment line. */
 static void policy_header(struct cordon_strbuf *sb, const struct cordon_policy *p,
-                          const struct cordon_export_options *o, const char *lead,
-                          const char *what) {
-    cordon_strbuf_addf(sb, "%s%s ", lead, what);
+                          const struct cordon_export_options *o, const char *first,
+                          const char *lead, const char *what) {
+    cordon_strbuf_addf(sb, "%s%s%s ", first, lead, what);
     header_source(sb, o);
     if (p->description) {
         cordon_strbuf_addf(sb, "%sPolicy: ", lead);
@@ -1451,7 +1453,7 @@ static int bwrap_policy(const struct cordon_policy *p, const struct cordon_expor
         return -ENOMEM;
     }
     char *const *argv = default_argv(o, NULL);
-    policy_header(sb, p, o, "#!/bin/sh\n# ", "bubblewrap script");
+    policy_header(sb, p, o, "#!/bin/sh\n", "# ", "bubblewrap script");
     cordon_strbuf_adds(sb, "# Run: sh THIS COMMAND [ARGS...]\n");
     emit_notes(sb, ns, "# ");
     cordon_strbuf_adds(sb, "set -e\n");
@@ -1532,7 +1534,7 @@ static int sbpl_policy(const struct cordon_policy *p, const struct cordon_export
         cordon_strbuf_release(&rules);
         return -ENOMEM;
     }
-    policy_header(sb, p, o, ";; ", "macOS sandbox-exec profile");
+    policy_header(sb, p, o, "", ";; ", "macOS sandbox-exec profile");
     cordon_strbuf_adds(sb, ";; Run: sandbox-exec -f THIS COMMAND [ARGS...]\n");
     emit_notes(sb, ns, ";; ");
     cordon_strbuf_adds(sb, sbpl_base);
@@ -1589,7 +1591,7 @@ static int unveil_policy(const struct cordon_policy *p, const struct cordon_expo
         cordon_strbuf_release(&calls);
         return -ENOMEM;
     }
-    policy_header(sb, p, o, "/*\n * ", "OpenBSD unveil(2) program");
+    policy_header(sb, p, o, "/*\n", " * ", "OpenBSD unveil(2) program");
     cordon_strbuf_adds(sb, " * Build: cc -o cordon-unveil THIS.c; run: ./cordon-unveil COMMAND "
                            "[ARGS...]\n");
     emit_notes(sb, ns, " * ");
@@ -1653,7 +1655,7 @@ static int landlock_policy(const struct cordon_policy *p, const struct cordon_ex
         cordon_strbuf_release(&rules);
         return -ENOMEM;
     }
-    policy_header(sb, p, o, "/*\n * ", "Landlock program");
+    policy_header(sb, p, o, "/*\n", " * ", "Landlock program");
     cordon_strbuf_adds(sb, " * Build: cc -o cordon-landlock THIS.c; run: ./cordon-landlock COMMAND "
                            "[ARGS...]\n");
     emit_notes(sb, ns, " * ");
