@@ -1048,7 +1048,9 @@ static const char landlock_prelude[] =
     "        err(125, \"landlock_add_rule '%s'\", path);\n"
     "    close(fd);\n"
     "}\n"
-    "\n"
+    "\n";
+
+static const char landlock_make_dirs[] =
     "/* mkdir -p: a directory the build writes in must exist to be granted. */\n"
     "static void\n"
     "make_dirs(const char *path)\n"
@@ -1143,6 +1145,8 @@ static int landlock_manifest(struct view *w, struct cordon_strbuf *sb) {
                            "recorded work tree.\n");
     emit_notes(sb, &w->notes, " * ");
     cordon_strbuf_adds(sb, landlock_prelude);
+    if (w->n_rw)
+        cordon_strbuf_adds(sb, landlock_make_dirs);
     c_argv(sb, argv);
     cordon_strbuf_adds(sb, "\n/* The work tree comes first, in main. */\nstatic const struct rule "
                            "rules[] = {\n");

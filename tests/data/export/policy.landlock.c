@@ -76,27 +76,6 @@ allow(const char *path, __u64 access)
     close(fd);
 }
 
-/* mkdir -p: a directory the build writes in must exist to be granted. */
-static void
-make_dirs(const char *path)
-{
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return;
-    strcpy(buf, path);
-    for (char *s = buf + 1;; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                err(125, "cannot create '%s'", buf);
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-}
-
 static char *const default_argv[] = {NULL};
 
 static const struct rule rules[] = {
