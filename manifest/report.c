@@ -691,8 +691,12 @@ int cordon_report_write_text(const struct cordon_report *r, FILE *out) {
         fprintf(out, "%-22s by %s\n", "", cordon_report_ancestry(r, b->pid, chain, sizeof chain));
         fprintf(out, "%-22s why: %s\n", "", b->explanation);
         _cleanup_free_ char *fix = group_fix(r, i, end, 4);
-        fprintf(out, "%-22s fix: %s (cordon run), or cordon pack --drop %s\n", "",
-                fix ? fix : b->fix, cordon_category_name(b->category));
+        /* An output is not in an archive: only the policy line helps. */
+        if (b->category == CORDON_CAT_WRITE_OUTSIDE)
+            fprintf(out, "%-22s fix: %s (cordon run)\n", "", fix ? fix : b->fix);
+        else
+            fprintf(out, "%-22s fix: %s (cordon run), or cordon pack --drop %s\n", "",
+                    fix ? fix : b->fix, cordon_category_name(b->category));
         i = end;
     }
     for (size_t i = 0; i < r->n_env; i++) {
@@ -709,9 +713,9 @@ int cordon_report_write_text(const struct cordon_report *r, FILE *out) {
     }
     fprintf(out,
             "coverage: %zu inputs (%zu declared, %zu system, %zu breaches, %zu only stat'ed, %zu "
-            "missing, %zu virtual), %zu processes, %zu gaps\n",
+            "missing, %zu virtual), %zu processes, %zu gap%s\n",
             m->n_inputs, r->n_declared, r->n_system, r->n_breaches, r->n_metadata, r->n_missing,
-            r->n_virtual, m->n_processes, m->n_gaps);
+            r->n_virtual, m->n_processes, m->n_gaps, m->n_gaps == 1 ? "" : "s");
     for (size_t i = 0, j; i < m->n_gaps; i = j) {
         j = gap_kind_end(m, i);
         const struct cordon_gap *g = &m->gaps[i];
@@ -747,17 +751,15 @@ int cordon_report_write_markdown(const struct cordon_report *r, FILE *out) {
             m->n_inputs, m->n_processes, r->n_breaches, r->n_breaches == 1 ? "" : "es",
             total_breach_categories(r), total_breach_categories(r) == 1 ? "y" : "ies",
             status_words(m, st, sizeof st));
-    if (r->n_breaches) {
-        fputs("| category | paths | drop from an archive |\n| --- | --- | --- |\n", out);
-        for (size_t i = 0; i < r->n_breaches; i = category_end(r, i)) {
-            const char *c = cordon_category_name(r->breaches[i].category);
-            fprintf(out, "| %s | %zu | `cordon pack --drop %s` |\n", c, category_end(r, i) - i, c);
-        }
-        fputc('\n', out);
-    }
     for (size_t i = 0; i < r->n_breaches;) {
         size_t cend = category_end(r, i);
-        fprintf(out, "### %s\n\n", cordon_category_name(r->breaches[i].category));
+        /* The heading carries the count and the archive's fix: no summary
+         * table, so that a report fits one page of an issue. */
+        const char *cn = cordon_category_name(r->breaches[i].category);
+        fprintf(out, "### %s (%zu)", cn, cend - i);
+        if (r->breaches[i].category != CORDON_CAT_WRITE_OUTSIDE)
+            fprintf(out, ": `cordon pack --drop %s`", cn);
+        fputs("\n\n", out);
         size_t shown = 0;
         for (size_t g = i; g < cend; g = group_end(r, g), shown++) {
             size_t gend = group_end(r, g);
@@ -791,16 +793,16 @@ int cordon_report_write_markdown(const struct cordon_report *r, FILE *out) {
         i = cend;
     }
     if (r->n_env) {
-        fputs("### environment that steers the build\n\n", out);
+        fputs("**Environment that steers the build:** ", out);
         for (size_t i = 0; i < r->n_env; i++) {
             const struct cordon_env_read *e = &m->env_reads[r->env[i]];
             char line[600];
             snprintf(line, sizeof line, "%s=%s", e->name, e->redacted ? "<redacted>" : e->value);
-            fputs("- ", out);
+            if (i)
+                fputs(", ", out);
             md_code(out, line);
-            fputc('\n', out);
         }
-        fputc('\n', out);
+        fputs("\n\n", out);
     }
     if (r->n_packages) {
         fprintf(out, "<details><summary>%zu system packages</summary>\n\n", r->n_packages);
@@ -889,13 +891,16 @@ int cordon_report_write_json(const struct cordon_report *r, FILE *out) {
     for (size_t i = 0; i < r->n_breaches; i++) {
         const struct cordon_report_breach *b = &r->breaches[i];
         char chain[2048];
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:s, s:o, s:s, s:o}", "path",
-                      b->path, "category", cordon_category_name(b->category), "tool", b->tool,
-                      "use", b->use, "owner", jowner(b), "pid", b->pid, "chain",
-                      cordon_report_ancestry(r, b->pid, chain, sizeof chain), "ancestry",
-                      jancestry(r, b->pid), "explanation", b->explanation, "fix", jfix(b->fix),
-                      "drop", cordon_category_name(b->category), "pattern", jstr(b->pattern));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:s, s:o, s:o, s:o}",
+                              "path", b->path, "category", cordon_category_name(b->category),
+                              "tool", b->tool, "use", b->use, "owner", jowner(b), "pid", b->pid,
+                              "chain", cordon_report_ancestry(r, b->pid, chain, sizeof chain),
+                              "ancestry", jancestry(r, b->pid), "explanation", b->explanation,
+                              "fix", jfix(b->fix), "drop",
+                              b->category == CORDON_CAT_WRITE_OUTSIDE
+                                  ? json_null()
+                                  : json_string(cordon_category_name(b->category)),
+                              "pattern", jstr(b->pattern));
         if (o && b->group != b->fix)
             json_object_set_new(o, "group", json_string(b->group));
         if (!o || json_array_append_new(breaches, o) < 0)

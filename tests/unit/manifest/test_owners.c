@@ -1,0 +1,139 @@
+/* Owners: dpkg from a fixture database (tests/data/owners/dpkg), Spack and
+ * conda prefixes made in a temporary directory, Nix and Homebrew by path. */
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include <cordon/classify.h>
+
+#include "helpers.h"
+
+#define DPKG CORDON_TEST_DATA "/owners/dpkg"
+
+/* "manager name version" of a path's owner, or "none". */
+static const char *who(struct cordon_owners *o, const char *path, char *buf, size_t size) {
+    struct cordon_owner w;
+    int r = cordon_owners_lookup(o, path, &w);
+    cr_assert(r >= 0, "lookup of %s failed: %d", path, r);
+    if (r == 0)
+        snprintf(buf, size, "none");
+    else
+        snprintf(buf, size, "%s %s %s", w.manager, w.name, w.version ? w.version : "-");
+    return buf;
+}
+
+#define WHO(o, p) who(o, p, (char[512]){0}, 512)
+
+Test(manifest_owners, dpkg_lists_and_versions) {
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    cr_assert(o != NULL);
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "dpkg libc6-dev 2.36-9+deb12u4"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/nothing.h"), "none"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/share/lib/x"), "none"));
+    /* "/." and directories shared by packages are not files of one package. */
+    cr_assert(eq(str, (char *)WHO(o, "/"), "none"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, merged_usr_either_spelling) {
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    cr_assert(
+        eq(str, (char *)WHO(o, "/lib/x86_64-linux-gnu/libz.so.1"), "dpkg zlib1g 1:1.2.13.dfsg-1"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/lib/x86_64-linux-gnu/libz.so.1"),
+                 "dpkg zlib1g 1:1.2.13.dfsg-1"));
+    cr_assert(
+        eq(str, (char *)WHO(o, "/lib/x86_64-linux-gnu/libc.so.6"), "dpkg libc6 2.36-9+deb12u4"));
+    cr_assert(eq(str, (char *)WHO(o, "/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
+    cr_assert(eq(str, (char *)WHO(o, "/usrx/lib/libz.so.1"), "none"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, no_database_owns_nothing) {
+    struct cordon_owners *o = cordon_owners_new(CORDON_TEST_DATA "/owners/missing", false);
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "none"));
+    cordon_owners_free(o);
+    o = cordon_owners_new(NULL, false);
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "none"));
+    cr_assert(eq(str, (char *)WHO(o, "relative/path"), "none"));
+    cordon_owners_free(o);
+}
+
+static void mkdirs(const char *rel) {
+    char p[PATH_MAX];
+    cr_assert(cordon_mkdir_p(tpath(p, rel), 0755) == 0);
+}
+
+static void put(const char *rel, const char *text) {
+    char p[PATH_MAX];
+    write_file(tpath(p, rel), text);
+}
+
+Test(manifest_owners, spack_prefix_above_the_file, .init = tmpdir_setup, .fini = tmpdir_teardown) {
+    mkdirs("opt/spack/zlib-1.3.1-abcdef/.spack");
+    put("opt/spack/zlib-1.3.1-abcdef/.spack/spec.json",
+        "{\"spec\": {\"_meta\": {\"version\": 4}, \"nodes\": [{\"name\": \"zlib\", \"version\": "
+        "\"1.3.1\"}, {\"name\": \"gmake\", \"version\": \"4.4.1\"}]}}");
+    mkdirs("opt/spack/foo-1.0-xyz/.spack");
+    put("opt/spack/foo-1.0-xyz/.spack/spec.json", "{");
+    struct cordon_owners *o = cordon_owners_new(NULL, false);
+    char p[PATH_MAX];
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "opt/spack/zlib-1.3.1-abcdef/include/zlib.h")),
+                 "spack zlib 1.3.1"));
+    /* The second lookup in the same prefix comes from the cache, the same. */
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "opt/spack/zlib-1.3.1-abcdef/lib/pkgconfig/z.pc")),
+                 "spack zlib 1.3.1"));
+    /* An unreadable spec names the package by its directory. */
+    cr_assert(
+        eq(str, (char *)WHO(o, tpath(p, "opt/spack/foo-1.0-xyz/bin/foo")), "spack foo-1.0-xyz -"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "opt/other/x.h")), "none"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, conda_files_lists, .init = tmpdir_setup, .fini = tmpdir_teardown) {
+    mkdirs("conda/conda-meta");
+    put("conda/conda-meta/zlib-1.2.13-h0.json",
+        "{\"name\": \"zlib\", \"version\": \"1.2.13\", \"files\": [\"include/zlib.h\", "
+        "\"lib/libz.so.1\"]}");
+    put("conda/conda-meta/python-3.11.5-h0.json",
+        "{\"name\": \"python\", \"version\": \"3.11.5\", \"files\": [\"bin/python3.11\"]}");
+    put("conda/conda-meta/history", "not json");
+    mkdirs("conda/envs/build/conda-meta");
+    put("conda/envs/build/conda-meta/zstd.json",
+        "{\"name\": \"zstd\", \"files\": [\"include/zstd.h\"]}");
+    struct cordon_owners *o = cordon_owners_new(NULL, false);
+    char p[PATH_MAX];
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/include/zlib.h")), "conda zlib 1.2.13"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/lib/libz.so.1")), "conda zlib 1.2.13"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/bin/python3.11")), "conda python 3.11.5"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/include/unowned.h")), "none"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/envs/build/include/zstd.h")), "conda zstd -"));
+    cr_assert(eq(str, (char *)WHO(o, tpath(p, "conda/envs/build/include/zlib.h")), "none"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, nix_store_and_homebrew_cellar) {
+    struct cordon_owners *o = cordon_owners_new(NULL, false);
+    cr_assert(eq(str,
+                 (char *)WHO(o, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-zlib-1.3.1-dev/"
+                                "include/zlib.h"),
+                 "nix zlib 1.3.1-dev"));
+    cr_assert(eq(str, (char *)WHO(o, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-hello/bin/h"),
+                 "nix hello -"));
+    cr_assert(eq(str, (char *)WHO(o, "/nix/store/short-zlib/x"), "none"));
+    cr_assert(
+        eq(str, (char *)WHO(o, "/nix/store/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-zlib/x"), "none"));
+    cr_assert(eq(str, (char *)WHO(o, "/opt/homebrew/Cellar/zlib/1.3.1/include/zlib.h"),
+                 "homebrew zlib 1.3.1"));
+    cr_assert(eq(str, (char *)WHO(o, "/opt/homebrew/Cellar/zlib"), "none"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, format_says_no_package) {
+    char buf[64];
+    cr_assert(eq(str, (char *)cordon_owner_format(NULL, buf, sizeof buf), "no package"));
+    struct cordon_owner w = {"dpkg", "libc6", "2.36-9"};
+    cr_assert(eq(str, (char *)cordon_owner_format(&w, buf, sizeof buf), "libc6 2.36-9"));
+}
