@@ -190,3 +190,19 @@ Test(manifest_report, steering_variables) {
     cr_assert(not(cordon_report_env_steers("TERM")));
     cr_assert(not(cordon_report_env_steers("HOME")));
 }
+
+Test(manifest_report, html_is_self_contained_and_shows_every_breach) {
+    struct fixture f = {0};
+    build(&f, NULL);
+    char *s = render(f.r, cordon_report_write_html);
+    cr_assert(strncmp(s, "<!DOCTYPE html>", 15) == 0);
+    cr_assert(strstr(s, "</html>\n") != NULL);
+    for (size_t i = 0; i < f.r->n_breaches; i++)
+        cr_assert(strstr(s, f.r->breaches[i].path) != NULL, "%s", f.r->breaches[i].path);
+    /* Nothing fetched from elsewhere, and text is escaped. */
+    cr_assert(strstr(s, "http://") == NULL && strstr(s, "https://") == NULL);
+    cr_assert(strstr(s, "<script") == NULL && strstr(s, "<link") == NULL);
+    cr_assert(strstr(s, "PIP_INDEX_URL=&lt;redacted&gt;") != NULL);
+    free(s);
+    release(&f);
+}
