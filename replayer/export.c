@@ -990,12 +990,16 @@ static const char landlock_prelude[] =
     "#include <err.h>\n"
     "#include <errno.h>\n"
     "#include <fcntl.h>\n"
+    "#include <ftw.h>\n"
     "#include <linux/landlock.h>\n"
+    "#include <signal.h>\n"
+    "#include <stdio.h>\n"
     "#include <stdlib.h>\n"
     "#include <string.h>\n"
     "#include <sys/prctl.h>\n"
     "#include <sys/stat.h>\n"
     "#include <sys/syscall.h>\n"
+    "#include <sys/wait.h>\n"
     "#include <unistd.h>\n"
     "\n"
     "/* Rights of later ABIs, for headers older than the kernel. */\n"
@@ -1104,6 +1108,54 @@ static const char landlock_main_head[] =
     "    if (ruleset < 0)\n"
     "        err(125, \"landlock_create_ruleset\");\n";
 
+/* Landlock cannot make a private /tmp as bubblewrap's tmpfs does, and
+ * granting the real one would open every file in it: the build gets a
+ * fresh directory as TMPDIR instead, and this process outlives the build to
+ * remove it. */
+static const char landlock_private_tmp[] =
+    "static int\n"
+    "remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)\n"
+    "{\n"
+    "    (void)st;\n"
+    "    (void)flag;\n"
+    "    (void)ftw;\n"
+    "    remove(path);\n"
+    "    return 0;\n"
+    "}\n"
+    "\n"
+    "/* A private temporary directory in place of /tmp: the build runs in a child\n"
+    " * with TMPDIR set to it; this process waits, removes it and exits with the\n"
+    " * build's status. Returns the directory, in the child. */\n"
+    "static const char *\n"
+    "private_tmp(void)\n"
+    "{\n"
+    "    static char dir[4096];\n"
+    "    const char *base = getenv(\"TMPDIR\");\n"
+    "    if (!base || !*base)\n"
+    "        base = \"/tmp\";\n"
+    "    if ((size_t)snprintf(dir, sizeof dir, \"%s/cordon-landlock.XXXXXX\", base) >= sizeof "
+    "dir)\n"
+    "        errx(125, \"TMPDIR is too long\");\n"
+    "    if (!mkdtemp(dir))\n"
+    "        err(125, \"cannot create a directory in '%s'\", base);\n"
+    "    if (setenv(\"TMPDIR\", dir, 1))\n"
+    "        err(125, \"setenv\");\n"
+    "    pid_t pid = fork();\n"
+    "    if (pid < 0)\n"
+    "        err(125, \"fork\");\n"
+    "    if (pid == 0)\n"
+    "        return dir;\n"
+    "    signal(SIGINT, SIG_IGN);\n"
+    "    signal(SIGQUIT, SIG_IGN);\n"
+    "    int status;\n"
+    "    while (waitpid(pid, &status, 0) < 0)\n"
+    "        if (errno != EINTR)\n"
+    "            err(125, \"waitpid\");\n"
+    "    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);\n"
+    "    exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));\n"
+    "}\n"
+    "\n";
+
 static const char landlock_main_tail[] =
     "    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)\n"
     "        allow(rules[i].path, rules[i].access);\n"
@@ -1130,7 +1182,10 @@ static int landlock_manifest(struct view *w, struct cordon_strbuf *sb) {
                     "host has");
     note(&w->notes, "a directory the build listed may be listed below too (READ_DIR is granted "
                     "beneath)");
-    note(&w->notes, "/tmp and /dev are the real ones, read-write; /proc is readable");
+    note(&w->notes, "/tmp: the build gets a private directory under $TMPDIR (or /tmp) as TMPDIR, "
+                    "removed when it ends; a program that ignores TMPDIR and writes in /tmp "
+                    "itself is refused");
+    note(&w->notes, "/dev is the real one, read-write; /proc is readable");
     if (o->network == 0)
         note(&w->notes, "the network is not confined (Landlock's TCP rules need ABI 4 and cover "
                         "only TCP)");
@@ -1147,12 +1202,12 @@ static int landlock_manifest(struct view *w, struct cordon_strbuf *sb) {
     cordon_strbuf_adds(sb, landlock_prelude);
     if (w->n_rw)
         cordon_strbuf_adds(sb, landlock_make_dirs);
+    cordon_strbuf_adds(sb, landlock_private_tmp);
     c_argv(sb, argv);
     cordon_strbuf_adds(sb, "\n/* The work tree comes first, in main. */\nstatic const struct rule "
                            "rules[] = {\n");
     for (size_t i = 0; i < w->n_rw; i++)
         ll_rule(sb, w->rw[i], "ALL");
-    ll_rule(sb, "/tmp", "ALL");
     ll_rule(sb, "/dev", "ALL");
     ll_rule(sb, "/proc", "READ");
     if (w->uses_sys)
@@ -1186,6 +1241,7 @@ static int landlock_manifest(struct view *w, struct cordon_strbuf *sb) {
         c_quote(sb, w->worktree);
         cordon_strbuf_adds(sb, ";\n    allow(worktree, ALL);\n");
     }
+    cordon_strbuf_adds(sb, "    allow(private_tmp(), ALL);\n");
     for (size_t i = 0; i < w->n_rw; i++) {
         cordon_strbuf_adds(sb, "    make_dirs(");
         c_quote(sb, w->rw[i]);

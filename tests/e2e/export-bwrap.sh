@@ -26,6 +26,7 @@ trap 'rm -f "$planted"; lib_cleanup' EXIT
 # reader: prints the greeting, then for each argument "PATH ok" or the
 # errno name it got opening it.
 cat >src/reader.c <<'EOF'
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -6,18 +6,23 @@
  * Approximations:
  * - Landlock does not confine stat or the walk to a path: what the manifest does not list is refused (EACCES) when opened, and a missing probe finds what the host has
  * - a directory the build listed may be listed below too (READ_DIR is granted beneath)
- * - /tmp and /dev are the real ones, read-write; /proc is readable
+ * - /tmp: the build gets a private directory under $TMPDIR (or /tmp) as TMPDIR, removed when it ends; a program that ignores TMPDIR and writes in /tmp itself is refused
+ * - /dev is the real one, read-write; /proc is readable
  */
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/landlock.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Rights of later ABIs, for headers older than the kernel. */
@@ -92,13 +97,53 @@ make_dirs(const char *path)
     }
 }
 
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* A private temporary directory in place of /tmp: the build runs in a child
+ * with TMPDIR set to it; this process waits, removes it and exits with the
+ * build's status. Returns the directory, in the child. */
+static const char *
+private_tmp(void)
+{
+    static char dir[4096];
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    if ((size_t)snprintf(dir, sizeof dir, "%s/cordon-landlock.XXXXXX", base) >= sizeof dir)
+        errx(125, "TMPDIR is too long");
+    if (!mkdtemp(dir))
+        err(125, "cannot create a directory in '%s'", base);
+    if (setenv("TMPDIR", dir, 1))
+        err(125, "setenv");
+    pid_t pid = fork();
+    if (pid < 0)
+        err(125, "fork");
+    if (pid == 0)
+        return dir;
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            err(125, "waitpid");
+    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 static char *const default_argv[] = {"make", "install", "PREFIX=/opt/prefix", NULL};
 
 /* The work tree comes first, in main. */
 static const struct rule rules[] = {
     {"/opt/prefix", ALL},
     {"/var/cache/hello", ALL},
-    {"/tmp", ALL},
     {"/dev", ALL},
     {"/proc", READ},
     {"/etc/ld.so.cache", R_FILE},
@@ -144,6 +189,7 @@ main(int argc, char *argv[])
     if (!worktree || !*worktree)
         worktree = "/work/pkg";
     allow(worktree, ALL);
+    allow(private_tmp(), ALL);
     make_dirs("/opt/prefix");
     make_dirs("/var/cache/hello");
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
