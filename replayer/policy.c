@@ -503,6 +503,45 @@ static bool env_name_ok(const char *n) {
 
 static int list_profiles(char *out, size_t size);
 
+/* A policy is a few kilobytes; the cap keeps `include /dev/zero` finite. */
+#define MAX_POLICY_SIZE (16 << 20)
+#define EFTYPE_NOT_REGULAR 4096 /* slurp's own code: not a regular file */
+
+/* The content of `path` as a new string. Includes must be regular files (a
+ * FIFO or a device would block or never end); a top-level policy may be a
+ * pipe (`--policy <(...)`). 0 or -errno, -EFBIG past the cap. */
+static int slurp(const char *path, bool regular_only, char **ret) {
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (regular_only && !S_ISREG(st.st_mode))
+        return -EFTYPE_NOT_REGULAR;
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        cordon_strbuf_addn(&sb, chunk, got);
+        if (sb.len > MAX_POLICY_SIZE) {
+            cordon_strbuf_release(&sb);
+            return -EFBIG;
+        }
+    }
+    if (ferror(f)) {
+        cordon_strbuf_release(&sb);
+        return -EIO;
+    }
+    char *text = cordon_strbuf_detach(&sb);
+    if (!text)
+        return -ENOMEM;
+    *ret = text;
+    return 0;
+}
+
 static int do_include(struct loader *L, const struct src *s, const char *arg, const char *dir) {
     /* A bare name is a built-in profile; anything with a '/' or the
      * .policy suffix is a file. */
@@ -554,29 +593,20 @@ static int do_include(struct loader *L, const struct src *s, const char *arg, co
         return src_error(L, s, EINVAL, "includes nested more than %d deep at '%s'",
                          MAX_INCLUDE_DEPTH, arg);
 
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (!f) {
-        int e = errno;
-        if (!is_file && e == ENOENT) {
-            char names[400];
-            list_profiles(names, sizeof names);
-            return src_error(L, s, EINVAL, "unknown profile '%s' (%s)", arg, names);
-        }
-        return src_error(L, s, e, "cannot include '%s'", path);
+    _cleanup_free_ char *text = NULL;
+    int r = slurp(path, true, &text);
+    if (r == -ENOENT && !is_file) {
+        char names[400];
+        list_profiles(names, sizeof names);
+        return src_error(L, s, EINVAL, "unknown profile '%s' (%s)", arg, names);
     }
-    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cordon_strbuf_addn(&sb, chunk, got);
-    if (ferror(f)) {
-        cordon_strbuf_release(&sb);
-        return src_error(L, s, EIO, "cannot read '%s'", path);
-    }
-    if (sb.failed) {
-        cordon_strbuf_release(&sb);
-        return -ENOMEM;
-    }
+    if (r == -EFTYPE_NOT_REGULAR)
+        return src_error(L, s, EINVAL, "cannot include '%s': not a regular file", path);
+    if (r == -EFBIG)
+        return src_error(L, s, EFBIG, "cannot include '%s': larger than %d MiB", path,
+                         MAX_POLICY_SIZE >> 20);
+    if (r < 0)
+        return src_error(L, s, -r, "cannot include '%s'", path);
     char fdir[PATH_MAX];
     snprintf(fdir, sizeof fdir, "%s", path);
     char *slash = strrchr(fdir, '/');
@@ -584,9 +614,7 @@ static int do_include(struct loader *L, const struct src *s, const char *arg, co
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
-    int r = load_text(L, sb.buf, origin, path, slash ? fdir : NULL, id);
-    cordon_strbuf_release(&sb);
-    return r;
+    return load_text(L, text, origin, path, slash ? fdir : NULL, id);
 }
 
 static int do_line(struct loader *L, const struct src *s, struct line *ln, const char *origin,
@@ -747,22 +775,12 @@ int cordon_policy_load_string(struct cordon_policy *p, const char *text, const c
 }
 
 static int read_file(const char *path, char **ret, struct cordon_error *err) {
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (!f)
-        return cordon_error_set(err, errno, path, 0, 0, "cannot open '%s'", path);
-    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cordon_strbuf_addn(&sb, chunk, got);
-    if (ferror(f)) {
-        cordon_strbuf_release(&sb);
-        return cordon_error_set(err, EIO, path, 0, 0, "cannot read '%s'", path);
-    }
-    char *s = cordon_strbuf_detach(&sb);
-    if (!s)
-        return cordon_error_set(err, ENOMEM, path, 0, 0, "cannot read '%s'", path);
-    *ret = s;
+    int r = slurp(path, false, ret);
+    if (r == -EFBIG)
+        return cordon_error_set(err, EFBIG, path, 0, 0, "cannot read '%s': larger than %d MiB",
+                                path, MAX_POLICY_SIZE >> 20);
+    if (r < 0)
+        return cordon_error_set(err, -r, path, 0, 0, "cannot open '%s'", path);
     return 0;
 }
 
