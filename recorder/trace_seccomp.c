@@ -35,6 +35,7 @@
 #include <cordon/trace.h>
 #include <cordon/util.h>
 
+#include "hook/enforce.h"
 #include "trace_seccomp.h"
 
 /* Linux 6.6; Debian 12's headers predate it. */
@@ -349,11 +350,18 @@ struct seccomp_supervisor {
     unsigned long observed;
     struct seccomp_notif_sizes sizes;
     char argbuf[CORDON_TRACE_MAX];
+    /* enforcement (seccomp_supervisor_start_enforcing): the compiled
+     * policy's text and its rules, which point into it */
+    char *policy_text;
+    struct hook_rules *rules;
+    unsigned long refused;
 };
 
 static void emit(struct seccomp_supervisor *s, struct cordon_trace_rec *h, const char *s1,
                  const char *s2) {
     char buf[CORDON_TRACE_MAX];
+    if (s->logfd < 0)
+        return; /* enforcing only: nothing is recorded */
     h->flags |= CORDON_TRACE_SECCOMP;
     size_t n = cordon_trace_encode(buf, h, s1, s1 ? strlen(s1) : 0, s2, s2 ? strlen(s2) : 0);
     (void)!write(s->logfd, buf, n);
@@ -399,7 +407,7 @@ static void emit_argv(struct seccomp_supervisor *s, pid_t pid, uint64_t argv_add
     char arg[PATH_MAX];
     uint64_t ptrs[256];
     unsigned argc = 0;
-    if (!argv_addr)
+    if (!argv_addr || s->logfd < 0)
         return;
     /* The array may end just before an unmapped page: read it in pieces. */
     while (argc < 256 && read_mem(pid, argv_addr + argc * 8, &ptrs[argc], 8) && ptrs[argc])
@@ -454,13 +462,130 @@ static int lookup(const char *path, bool nofollow, struct cordon_trace_rec *h) {
     return 0;
 }
 
+/* ---- enforcement ------------------------------------------------------- */
+
+/* What the call does to its first path, as the hook's HOOK_ENF_* flags. */
+static int enforce_flags(const struct seccomp_call *c) {
+    int nf = c->nofollow ? HOOK_ENF_NOFOLLOW : 0;
+    switch ((enum cordon_trace_kind)c->kind) {
+    case CORDON_TRACE_OPEN:
+        return hook_enforce_open_flags((int)c->arg);
+    case CORDON_TRACE_STAT:
+    case CORDON_TRACE_READLINK:
+        return HOOK_ENF_LOOK | nf;
+    case CORDON_TRACE_UNLINK:
+    case CORDON_TRACE_RMDIR:
+    case CORDON_TRACE_RENAME:
+        return HOOK_ENF_WRITE | HOOK_ENF_NOFOLLOW;
+    case CORDON_TRACE_TRUNCATE:
+        return HOOK_ENF_WRITE | HOOK_ENF_DATA;
+    case CORDON_TRACE_CHMOD:
+    case CORDON_TRACE_UTIME:
+        return HOOK_ENF_WRITE | nf;
+    case CORDON_TRACE_MKDIR:
+        return HOOK_ENF_CREATE | HOOK_ENF_NOFOLLOW;
+    case CORDON_TRACE_LINK:
+        return HOOK_ENF_LOOK | nf;
+    case CORDON_TRACE_EXEC:
+    case CORDON_TRACE_CHDIR:
+    case CORDON_TRACE_SYMLINK: /* its first string is the link's text */
+    case CORDON_TRACE_NONE:
+    case CORDON_TRACE_LIST:
+    case CORDON_TRACE_PROC:
+    case CORDON_TRACE_ARGV:
+    case CORDON_TRACE_FORK:
+    case CORDON_TRACE_WAIT:
+    case CORDON_TRACE_DLOPEN:
+    case CORDON_TRACE_LA_SEARCH:
+    case CORDON_TRACE_LA_OPEN:
+    case CORDON_TRACE_GETENV:
+    case CORDON_TRACE_KIND_MAX:
+        break;
+    }
+    return 0;
+}
+
+/* The policy on one path argument of `pid`: 0 (with *res filled), or the
+ * errno the call must fail with. */
+static int enforce_path(struct seccomp_supervisor *s, pid_t pid, const char *path, int dirfd,
+                        int flags, struct hook_resolved *res) {
+    char base[PATH_MAX];
+    const char *b = NULL;
+    if (path[0] != '/') {
+        if (!base_of(pid, dirfd, base))
+            return dirfd == AT_FDCWD || dirfd < 0 ? ENOENT : EBADF;
+        b = base;
+    }
+    /* hook_enforce_resolve makes /proc/self the target's */
+    return hook_enforce_resolve(s->rules, b, path, flags, (int)pid, res);
+}
+
+/* Decide a notified call under the policy. 0: let it run; > 0: fail it
+ * with that errno; -1: answered already (a redirected open, its fd handed
+ * over with SECCOMP_IOCTL_NOTIF_ADDFD). */
+static int enforce(struct seccomp_supervisor *s, int fd, const struct seccomp_notif *req,
+                   const struct seccomp_call *c, const uint64_t a[6], const char *p1, bool have1,
+                   const char *p2, bool have2) {
+    pid_t pid = (pid_t)req->pid;
+    struct hook_resolved res;
+    int e = 0;
+    bool path1 = have1 && !c->path1_text && !(c->empty_path && !p1[0]);
+    if (path1) {
+        int dirfd = c->dirfd_arg >= 0 ? (int)a[c->dirfd_arg] : AT_FDCWD;
+        e = enforce_path(s, pid, p1, dirfd, enforce_flags(c), &res);
+        /* a link's source: a new name for a read-only file would be
+         * writable; a read-only bind mount says EXDEV */
+        if (!e && c->kind == CORDON_TRACE_LINK && res.access != HOOK_ACC_RW)
+            e = res.access == HOOK_ACC_DENY ? EACCES : EXDEV;
+        if (e)
+            return e;
+    }
+    if (have2) {
+        int dirfd = c->dirfd2_arg >= 0 ? (int)a[c->dirfd2_arg] : AT_FDCWD;
+        int fl = c->kind == CORDON_TRACE_RENAME ? HOOK_ENF_WRITE | HOOK_ENF_NOFOLLOW
+                                                : HOOK_ENF_CREATE | HOOK_ENF_NOFOLLOW;
+        struct hook_resolved r2;
+        e = enforce_path(s, pid, p2, dirfd, fl, &r2);
+        if (e)
+            return e;
+    }
+    /* A redirected open (empty, redirect, tmpfs): the call cannot be let
+     * through to the path it names, so the supervisor opens the host path
+     * and hands the descriptor over as the call's result (Linux 5.14). */
+    if (path1 && c->kind == CORDON_TRACE_OPEN && strcmp(res.view, res.host) != 0) {
+        int flags = (int)c->arg;
+        mode_t mode = 0600;
+        if (req->data.nr == __NR_openat)
+            mode = (mode_t)a[3];
+#ifdef __NR_open
+        else if (req->data.nr == __NR_open)
+            mode = (mode_t)a[2];
+#endif
+        int hfd = open(res.host, flags | O_CLOEXEC, mode);
+        if (hfd < 0)
+            return errno;
+        struct seccomp_notif_addfd add = {.id = req->id,
+                                          .flags = SECCOMP_ADDFD_FLAG_SEND,
+                                          .srcfd = (uint32_t)hfd,
+                                          .newfd = 0,
+                                          .newfd_flags = (uint32_t)(flags & O_CLOEXEC)};
+        int r = ioctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+        int err = errno;
+        close(hfd);
+        if (r >= 0)
+            return -1;
+        return err == ENOENT ? -1 : err; /* ENOENT: the target is gone */
+    }
+    return 0;
+}
+
 /* One notification: read, validate, record, let the kernel run the call. */
 static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *req,
                    struct seccomp_notif_resp *resp) {
     memset(req, 0, s->sizes.seccomp_notif);
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
         return; /* the target died meanwhile (ENOENT), or a signal */
-    struct seccomp_call c;
+    struct seccomp_call c = {0};
     uint64_t a[6];
     for (int i = 0; i < 6; i++)
         a[i] = req->data.args[i];
@@ -468,7 +593,8 @@ static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *r
     char p1[PATH_MAX], p2[PATH_MAX], abs1[PATH_MAX], abs2[PATH_MAX], base[PATH_MAX];
     bool have1 = false, have2 = false;
     uint64_t how_flags = 0;
-    if (seccomp_describe(req->data.nr, a, &c) && c.kind) {
+    bool described = seccomp_describe(req->data.nr, a, &c) && c.kind;
+    if (described) {
         if (c.path_arg >= 0 && a[c.path_arg])
             have1 = read_string(pid, a[c.path_arg], p1, sizeof p1) >= 0;
         else if (c.path_arg >= 0 && c.empty_path)
@@ -481,7 +607,29 @@ static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *r
     /* The memory read is only the target's if the call is still pending
      * (seccomp_unotify(2): the pid may have been reused). */
     bool valid = ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
-    if (valid && have1) {
+    int refuse = 0;
+    if (valid && s->rules && described) {
+        if (c.flags_remote && have1)
+            c.arg = (uint32_t)how_flags;
+        refuse = enforce(s, fd, req, &c, a, p1, have1, p2, have2);
+        if (refuse < 0)
+            return; /* answered: a redirected open */
+        if (refuse)
+            __atomic_add_fetch(&s->refused, 1, __ATOMIC_RELAXED);
+    }
+    if (valid && have1 && refuse) {
+        /* recorded as the failure the program saw */
+        char abs[PATH_MAX];
+        int dirfd = c.dirfd_arg >= 0 ? (int)a[c.dirfd_arg] : AT_FDCWD;
+        size_t n = 0;
+        if (c.path1_text || p1[0] == '/' || base_of(pid, dirfd, base))
+            n = seccomp_resolve(p1[0] == '/' || c.path1_text ? NULL : base,
+                                c.path1_text ? (have2 ? p2 : "") : p1, false, abs);
+        struct cordon_trace_rec h = {
+            .kind = (uint16_t)c.kind, .pid = pid, .arg = c.arg, .err = refuse};
+        if (n)
+            emit(s, &h, abs, NULL);
+    } else if (valid && have1) {
         if (c.flags_remote)
             c.arg = (uint32_t)how_flags;
         size_t n1 = 0, n2 = 0;
@@ -627,7 +775,16 @@ static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *r
     }
     memset(resp, 0, s->sizes.seccomp_notif_resp);
     resp->id = req->id;
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (refuse > 0) {
+        resp->error = -refuse;
+    } else {
+        /* CONTINUE lets the kernel look the path up again: a thread of the
+         * target, or another process sharing its memory, can change the
+         * string between our check and the call (seccomp_unotify(2) says
+         * so). Enforcement here holds against a program that does not race
+         * itself; docs/hook-runner.md states the gap. */
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    }
     (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: it died meanwhile */
 }
 
@@ -727,12 +884,20 @@ int seccomp_supported(void) {
     return -WEXITSTATUS(status);
 }
 
-int seccomp_supervisor_start(int logfd, struct seccomp_supervisor **ret) {
+/* Start, taking `text` and `rules` (both NULL when only recording; freed
+ * on failure). */
+static int seccomp_supervisor_start_with(int logfd, char *text, struct hook_rules *rules,
+                                         struct seccomp_supervisor **ret) {
     struct seccomp_supervisor *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        free(text);
+        free(rules);
         return -ENOMEM;
+    }
     s->lsock = s->stop[0] = s->stop[1] = -1;
     s->logfd = logfd;
+    s->policy_text = text;
+    s->rules = rules;
     int r;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s->sizes) < 0) {
         r = -errno;
@@ -776,6 +941,52 @@ fail:
     return r;
 }
 
+int seccomp_supervisor_start_enforcing(int logfd, const char *policy,
+                                       struct seccomp_supervisor **ret) {
+    int fd = open(policy, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    size_t size = (size_t)st.st_size;
+    char *text = malloc(size + 1);
+    struct hook_rules *rules = malloc(sizeof *rules);
+    if (!text || !rules) {
+        close(fd);
+        free(text);
+        free(rules);
+        return -ENOMEM;
+    }
+    ssize_t got = read(fd, text, size);
+    int e = got < 0 ? errno : 0;
+    close(fd);
+    unsigned line = 0;
+    int r = e ? -e : (size_t)got != size ? -EIO : hook_rules_parse(rules, text, size, &line);
+    if (r < 0) {
+        free(text);
+        free(rules);
+        return r;
+    }
+    struct seccomp_supervisor *s = NULL;
+    r = seccomp_supervisor_start_with(logfd, text, rules, &s);
+    if (r < 0)
+        return r;
+    *ret = s;
+    return 0;
+}
+
+unsigned long seccomp_supervisor_refused(const struct seccomp_supervisor *s) {
+    return s ? __atomic_load_n(&s->refused, __ATOMIC_RELAXED) : 0;
+}
+
+int seccomp_supervisor_start(int logfd, struct seccomp_supervisor **ret) {
+    return seccomp_supervisor_start_with(logfd, NULL, NULL, ret);
+}
+
 unsigned long seccomp_supervisor_observed(const struct seccomp_supervisor *s) {
     return s ? __atomic_load_n(&s->observed, __ATOMIC_ACQUIRE) : 0;
 }
@@ -804,6 +1015,8 @@ unsigned long seccomp_supervisor_stop(struct seccomp_supervisor *s) {
     if (s->dir[0])
         (void)rmdir(s->dir);
     unsigned long n = s->observed;
+    free(s->policy_text);
+    free(s->rules);
     free(s);
     return n;
 }

@@ -14,6 +14,9 @@
  *      CORDON_TRACE_SECCOMP) and lets the kernel run the call (CONTINUE);
  *   4. seccomp_supervisor_stop() after the command ended.
  *
+ * Enforcing (`cordon run --backend hook`): step 3 first decides the call
+ * under a policy and answers the error instead of letting it run.
+ *
  * seccomp_filter.c (steps 2, the filter) obeys the hook's rules: plain
  * system calls only, no allocation. trace_seccomp.c (1, 3, 4) is the
  * recorder's. */
@@ -71,6 +74,18 @@ struct seccomp_supervisor;
  * until stop). *ret is new; seccomp_supervisor_path() names the socket. */
 int seccomp_supervisor_start(int logfd, struct seccomp_supervisor **ret);
 const char *seccomp_supervisor_path(const struct seccomp_supervisor *s);
+/* The same, enforcing the compiled policy in file `policy` (see
+ * hook/enforce.h) on every notified call: a hidden path fails ENOENT, a
+ * denied one EACCES, a write under ro EROFS, and an open of a redirected
+ * path gets a descriptor of the host path (SECCOMP_IOCTL_NOTIF_ADDFD).
+ * `logfd` may be -1: nothing is recorded. Allowed calls still run with
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE, whose check-then-use window a program
+ * racing itself can exploit (seccomp_unotify(2)). 0 or -errno (-EINVAL for
+ * a file that is not a compiled policy). */
+int seccomp_supervisor_start_enforcing(int logfd, const char *policy,
+                                       struct seccomp_supervisor **ret);
+/* How many calls the policy refused so far. */
+unsigned long seccomp_supervisor_refused(const struct seccomp_supervisor *s);
 /* How many listeners the supervisor has taken so far. A process that
  * called seccomp_observe() successfully has been counted when it returns. */
 unsigned long seccomp_supervisor_observed(const struct seccomp_supervisor *s);

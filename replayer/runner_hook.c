@@ -1,2 +1,353 @@
-/* placeholder: being written */
-typedef int cordon_placeholder_runner_hook;
+/* The hook runner of `cordon run`: the recorder's hook enforces the policy
+ * in every dynamically linked process (LD_PRELOAD, and LD_AUDIT for the
+ * loader's own library searches), and the recorder's seccomp supervisor
+ * enforces it in static programs and Go programs, which the hook cannot
+ * see. It needs no kernel feature for the first half; the second needs
+ * seccomp user notification (Linux 5.0, ADDFD 5.14).
+ *
+ * Outline:
+ *   1. a private directory (under $TMPDIR or /tmp, removed after): the
+ *      compiled policy the hook maps (see recorder/hook/enforce.h), the
+ *      directories `empty` and `tmpfs` rules point at, a fresh HOME;
+ *   2. the environment: the policy's rules applied, HOME, LD_PRELOAD and
+ *      LD_AUDIT with the hook in front of the caller's entries,
+ *      CORDON_POLICY, CORDON_NOTIFY when a supervisor runs;
+ *   3. the command started with recorder/launch.c (a static command under
+ *      the supervisor's filter, any other with io_uring refused tree-wide,
+ *      since no one would see a ring's opens), waited for with the signals
+ *      forwarded; the status returned.
+ *
+ * docs/hook-runner.md says what this enforces, observes, requires and
+ * misses, with the escape suite's table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cordon/error.h>
+#include <cordon/policy.h>
+#include <cordon/replay.h>
+#include <cordon/run.h>
+#include <cordon/trace.h>
+#include <cordon/util.h>
+
+#include "../recorder/hook/enforce.h"
+#include "../recorder/launch.h"
+#include "../recorder/trace_seccomp.h"
+
+/* The runner's private state: what is removed after the run. */
+struct hook_run {
+    char dir[PATH_MAX];    /* the private directory */
+    char policy[PATH_MAX]; /* DIR/policy */
+    char home[PATH_MAX];   /* a fresh HOME, "" otherwise */
+    unsigned n_dirs;       /* empty-N and tmpfs-N made so far */
+};
+
+static int put_rule(FILE *f, const char *kind, const char *view, const char *host) {
+    /* The compiled format has no quoting: a tab or newline in a path would
+     * make another rule. */
+    if (strpbrk(view, "\t\n") || strpbrk(host, "\t\n"))
+        return -EINVAL;
+    return fprintf(f, "%s\t%s\t%s\n", kind, view, host) < 0 ? -EIO : 0;
+}
+
+/* A new empty directory DIR/NAME-N for an `empty` or `tmpfs` rule. */
+static int private_dir(struct hook_run *hr, const char *name, unsigned mode, char *out,
+                       size_t size) {
+    int n = snprintf(out, size, "%s/%s-%u", hr->dir, name, ++hr->n_dirs);
+    if (n < 0 || (size_t)n >= size)
+        return -ENAMETOOLONG;
+    if (mkdir(out, mode) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Write the compiled policy. Host targets of the rules that move a path
+ * come first, as rules of their own: a dynamic program that joins the
+ * supervisor (it spawned a static one) names them after the hook's
+ * translation, and they must stay reachable there. The policy's own rules
+ * follow in load order, so the last on a path still wins. */
+static int compile_policy(struct hook_run *hr, const struct cordon_policy *p,
+                          struct cordon_error *err) {
+    size_t n = p->n_rules;
+    char(*host)[PATH_MAX] = calloc(n ? n : 1, sizeof *host);
+    if (!host)
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    const char **kind = calloc(n ? n : 1, sizeof *kind);
+    if (!kind) {
+        free(host);
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const struct cordon_rule *rule = &p->rules[i];
+        struct stat st;
+        snprintf(host[i], PATH_MAX, "%s", rule->path);
+        switch (rule->kind) {
+        case CORDON_RULE_RO:
+            kind[i] = "ro";
+            break;
+        case CORDON_RULE_RW:
+            kind[i] = "rw";
+            break;
+        case CORDON_RULE_HIDE:
+            kind[i] = "hide";
+            break;
+        case CORDON_RULE_DENY:
+            kind[i] = "deny";
+            break;
+        case CORDON_RULE_EMPTY:
+            kind[i] = "ro";
+            if (stat(rule->path, &st) == 0 && S_ISDIR(st.st_mode))
+                r = private_dir(hr, "empty", 0555, host[i], PATH_MAX);
+            else
+                snprintf(host[i], PATH_MAX, "/dev/null");
+            break;
+        case CORDON_RULE_REDIRECT:
+            kind[i] = "ro";
+            snprintf(host[i], PATH_MAX, "%s", rule->to ? rule->to : "/dev/null");
+            break;
+        case CORDON_RULE_TMPFS:
+            kind[i] = "rw";
+            r = private_dir(hr, "tmpfs", 0700, host[i], PATH_MAX);
+            break;
+        case CORDON_RULE_DEV:  /* the host's /dev: the hook cannot make a smaller one */
+        case CORDON_RULE_PROC: /* the host's /proc: no pid namespace here */
+            kind[i] = "rw";
+            break;
+        case CORDON_RULE_MAX:
+        case CORDON_RULE_INVALID:
+        default:
+            r = -EINVAL;
+            break;
+        }
+        if (r < 0)
+            r = cordon_error_set(err, -r, rule->path, rule->line, 0,
+                                 "cannot prepare the rule on '%s' for the hook", rule->path);
+    }
+    FILE *f = NULL;
+    if (r == 0) {
+        int fd = open(hr->policy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        f = fd < 0 ? NULL : fdopen(fd, "w");
+        if (!f) {
+            r = cordon_error_set(err, errno, hr->policy, 0, 0, "cannot write the policy '%s'",
+                                 hr->policy);
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (strcmp(host[i], p->rules[i].path) != 0)
+            r = put_rule(f, kind[i], host[i], host[i]);
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = put_rule(f, kind[i], p->rules[i].path, host[i]);
+    /* HOME is read-write whatever the rules say: it was asked for. */
+    if (r == 0 && hr->home[0])
+        r = put_rule(f, "rw", hr->home, hr->home);
+    if (r == 0 && p->home == CORDON_HOME_PATH && p->home_path)
+        r = put_rule(f, "rw", p->home_path, p->home_path);
+    if (f && fclose(f) != 0 && r == 0)
+        r = -errno;
+    if (r < 0 && err && !err->code)
+        r = cordon_error_set(err, -r, hr->policy, 0, 0, "cannot write the policy '%s'", hr->policy);
+    free(host);
+    free(kind);
+    return r;
+}
+
+/* "NAME=hook" or "NAME=hook:old" (the caller's entries kept behind ours). */
+static int prepend_env(char ***envp, const char *name, const char *hook) {
+    size_t nl = strlen(name);
+    const char *old = NULL;
+    for (char **e = *envp; e && *e; e++)
+        if (!strncmp(*e, name, nl) && (*e)[nl] == '=')
+            old = *e + nl + 1;
+    char *v = NULL;
+    if (old && *old) {
+        if (asprintf(&v, "%s:%s", hook, old) < 0)
+            return -ENOMEM;
+    } else if (!(v = strdup(hook))) {
+        return -ENOMEM;
+    }
+    int r = cordon_env_set(envp, name, v);
+    free(v);
+    return r;
+}
+
+static void strv_free(char **v) {
+    for (char **e = v; e && *e; e++)
+        free(*e);
+    free(v);
+}
+
+/* Is the command itself something the policy lets run? The hook is not in
+ * cordon, so cordon asks the same question of the same rules. */
+static int check_command(const char *policy, const char *program, struct cordon_error *err) {
+    FILE *f = fopen(policy, "re");
+    if (!f)
+        return cordon_error_set(err, errno, policy, 0, 0, "cannot read the policy '%s'", policy);
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        cordon_strbuf_addn(&sb, buf, got);
+    fclose(f);
+    struct hook_rules *rules = malloc(sizeof *rules);
+    struct hook_resolved *res = malloc(sizeof *res);
+    int r = 0;
+    unsigned line = 0;
+    if (!rules || !res || sb.failed) {
+        r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    } else if (hook_rules_parse(rules, sb.buf, sb.len, &line) < 0) {
+        r = cordon_error_set(err, EINVAL, policy, (int)line, 0, "not a compiled policy");
+    } else {
+        int e = hook_enforce_resolve(rules, NULL, program, 0, 0, res);
+        if (e)
+            r = cordon_error_set(err, e == EACCES ? EACCES : ENOENT, program, 0, 0,
+                                 "cannot run '%s': %s by the policy", program,
+                                 e == EACCES ? "denied" : "hidden");
+    }
+    free(rules);
+    free(res);
+    cordon_strbuf_release(&sb);
+    return r;
+}
+
+int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_status,
+                         struct cordon_error *err) {
+    const struct cordon_policy *p = spec->policy;
+    if (!spec->hook || spec->hook[0] != '/')
+        return cordon_error_set(err, EINVAL, NULL, 0, 0, "the hook runner needs the hook library");
+    struct hook_run hr = {0};
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || tmp[0] != '/')
+        tmp = "/tmp";
+    if (snprintf(hr.dir, sizeof hr.dir, "%s/cordon-run-XXXXXX", tmp) >= (int)sizeof hr.dir)
+        return cordon_error_set(err, ENAMETOOLONG, tmp, 0, 0, "TMPDIR '%s' is too long", tmp);
+    if (!mkdtemp(hr.dir))
+        return cordon_error_set(err, errno, hr.dir, 0, 0,
+                                "cannot make the runner's private directory in '%s'", tmp);
+    (void)snprintf(hr.policy, sizeof hr.policy, "%s/policy", hr.dir);
+
+    int r = 0;
+    char **env = NULL;
+    struct seccomp_supervisor *sup = NULL;
+    if (p->home == CORDON_HOME_FRESH) {
+        (void)snprintf(hr.home, sizeof hr.home, "%s/home", hr.dir);
+        if (mkdir(hr.home, 0700) < 0) {
+            r = cordon_error_set(err, errno, hr.home, 0, 0, "cannot make the fresh HOME '%s'",
+                                 hr.home);
+            goto out;
+        }
+    }
+    if ((r = compile_policy(&hr, p, err)) < 0)
+        goto out;
+
+    /* The complete path, where the kernel has it: the supervisor enforces
+     * the same compiled policy in the programs the hook cannot see. */
+    if (seccomp_supported() == 0)
+        (void)seccomp_supervisor_start_enforcing(-1, hr.policy, &sup);
+
+    if (cordon_policy_apply_env(p, spec->envp, hr.home[0] ? hr.home : NULL, &env) < 0 ||
+        prepend_env(&env, "LD_PRELOAD", spec->hook) < 0 ||
+        prepend_env(&env, "LD_AUDIT", spec->hook) < 0 ||
+        cordon_env_set(&env, CORDON_ENV_POLICY, hr.policy) < 0 ||
+        cordon_env_set(&env, CORDON_ENV_HOOK, spec->hook) < 0 ||
+        (sup && cordon_env_set(&env, CORDON_ENV_NOTIFY, seccomp_supervisor_path(sup)) < 0)) {
+        r = cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+
+    char cwd[PATH_MAX];
+    if (spec->cwd)
+        (void)snprintf(cwd, sizeof cwd, "%s", spec->cwd);
+    else if (!getcwd(cwd, sizeof cwd)) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot get the working directory");
+        goto out;
+    }
+    char program[PATH_MAX];
+    /* PATH as the command will have it: the policy may set it */
+    const char *path_env = NULL;
+    for (char **e = env; *e; e++)
+        if (!strncmp(*e, "PATH=", 5))
+            path_env = *e + 5;
+    char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    if (path_env)
+        setenv("PATH", path_env, 1);
+    r = launch_find(spec->argv[0], cwd, program, sizeof program, NULL, NULL);
+    if (saved_path) {
+        setenv("PATH", saved_path, 1);
+        free(saved_path);
+    }
+    if (r < 0) {
+        r = cordon_error_set(err, -r, spec->argv[0], 0, 0, "cannot run '%s'", spec->argv[0]);
+        goto out;
+    }
+    if ((r = check_command(hr.policy, program, err)) < 0)
+        goto out;
+    bool is_static = seccomp_is_static(program);
+    if (is_static && !sup) {
+        r = cordon_error_set(err, ENOSYS, program, 0, 0,
+                             "'%s' is a static program and this kernel has no seccomp user "
+                             "notification: the hook cannot enforce the policy in it",
+                             program);
+        r = CORDON_RUN_SETUP_FAILED;
+        goto out;
+    }
+
+    /* The command starts in its working directory: launch_spawn_observed
+     * inherits ours, so cordon moves there and back around the fork. */
+    int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (here < 0 || chdir(cwd) < 0) {
+        r = cordon_error_set(err, errno, cwd, 0, 0, "cannot change to '%s'", cwd);
+        if (here >= 0)
+            close(here);
+        goto out;
+    }
+    struct cordon_sigblock sb;
+    if ((r = cordon_signals_block(&sb)) < 0) {
+        r = cordon_error_set(err, -r, NULL, 0, 0, "cannot block signals");
+        (void)!fchdir(here);
+        close(here);
+        goto out;
+    }
+    pid_t pid = 0;
+    unsigned long before = seccomp_supervisor_observed(sup);
+    r = launch_spawn_observed(program, spec->argv, env,
+                              is_static && sup ? seccomp_supervisor_path(sup) : NULL, !is_static,
+                              &pid, err);
+    (void)!fchdir(here);
+    close(here);
+    if (r == 0 && is_static && seccomp_supervisor_observed(sup) == before) {
+        /* the filter did not take: the program runs outside the policy */
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        r = cordon_error_set(err, ENOSYS, program, 0, 0,
+                             "'%s' is a static program and it could not be put under the "
+                             "supervisor: the policy would not hold in it",
+                             program);
+        r = CORDON_RUN_SETUP_FAILED;
+    }
+    if (r == 0) {
+        int status = 0;
+        r = cordon_wait_forwarding(pid, &status);
+        if (r < 0)
+            r = cordon_error_set(err, -r, NULL, 0, 0, "cannot wait for the command");
+        else
+            *ret_status = status;
+    }
+    cordon_signals_restore(&sb);
+out:
+    /* Processes the command left behind under the filter now get ENOSYS. */
+    seccomp_supervisor_stop(sup);
+    strv_free(env);
+    (void)cordon_rm_rf(hr.dir);
+    return r < 0 ? r : 0;
+}
