@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,7 +411,21 @@ struct search {
     struct cordon_bisect_result *res;
     size_t *trial; /* scratch for one subset */
     int last;      /* the last run's code */
+    /* the codes of the subsets run so far ("3,7,9" -> code + 1): the
+     * search may ask for one twice (the rest after a group, say) */
+    struct cordon_map *seen;
+    char **keys; /* values of `seen`, to free */
+    size_t n_keys, cap_keys;
 };
+
+/* The subset as a key: its indexes in hex, comma-separated. NULL on ENOMEM. */
+static char *subset_key(const size_t *s, size_t k) {
+    struct cordon_strbuf sb = CORDON_STRBUF_INIT;
+    cordon_strbuf_adds(&sb, "#");
+    for (size_t i = 0; i < k; i++)
+        cordon_strbuf_addf(&sb, "%zx,", s[i]);
+    return cordon_strbuf_detach(&sb);
+}
 
 static int cmp_size(const void *a, const void *b) {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -420,17 +435,35 @@ static int cmp_size(const void *a, const void *b) {
 /* Run the union of `a` (na) and `b` (nb), sorted. 1 differs, 0 not,
  * -ECANCELED at the run limit, else the oracle's error. */
 static int differs(struct search *s, const size_t *a, size_t na, const size_t *b, size_t nb) {
-    if (s->runs_max && s->res->runs >= s->runs_max) {
-        s->res->gave_up = true;
-        return -ECANCELED;
-    }
     memcpy(s->trial, a, na * sizeof *a);
     memcpy(s->trial + na, b, nb * sizeof *b);
     qsort(s->trial, na + nb, sizeof *s->trial, cmp_size);
+    char *key = subset_key(s->trial, na + nb);
+    if (!key)
+        return -ENOMEM;
+    void *known = cordon_map_get(s->seen, key);
+    if (known) {
+        free(key);
+        s->last = (int)((intptr_t)known - 1);
+        return s->last != s->res->reference;
+    }
+    if (s->runs_max && s->res->runs >= s->runs_max) {
+        free(key);
+        s->res->gave_up = true;
+        return -ECANCELED;
+    }
     s->res->runs++;
     int code = s->run(s->ctx, s->trial, na + nb);
-    if (code < 0)
+    if (code < 0) {
+        free(key);
         return code;
+    }
+    if (cordon_grow((void **)&s->keys, &s->cap_keys, s->n_keys + 1, sizeof *s->keys) < 0 ||
+        cordon_map_put(s->seen, key, (void *)((intptr_t)code + 1)) < 0) {
+        free(key);
+        return -ENOMEM;
+    }
+    s->keys[s->n_keys++] = key;
     s->last = code;
     return code != s->res->reference;
 }
@@ -479,9 +512,9 @@ void cordon_bisect_result_release(struct cordon_bisect_result *r) {
     r->n_groups = 0;
 }
 
-int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t runs_max,
-                         struct cordon_bisect_result *ret) {
-    memset(ret, 0, sizeof *ret);
+static int search(size_t n, struct search *sp, struct cordon_bisect_result *ret) {
+    cordon_bisect_run_fn run = sp->run;
+    void *ctx = sp->ctx;
     _cleanup_free_ size_t *play = calloc(n + 1, sizeof *play);
     _cleanup_free_ size_t *trial = calloc(2 * n + 1, sizeof *trial);
     _cleanup_free_ size_t *group = calloc(n + 1, sizeof *group);
@@ -490,7 +523,7 @@ int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t r
     for (size_t i = 0; i < n; i++)
         play[i] = i;
     size_t np = n, cap = 0;
-    struct search s = {.run = run, .ctx = ctx, .runs_max = runs_max, .res = ret, .trial = trial};
+    sp->trial = trial;
 
     /* the reference: nothing added */
     ret->runs = 1;
@@ -498,19 +531,27 @@ int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t r
     if (code < 0)
         return code;
     ret->reference = code;
+    char *key = subset_key(NULL, 0);
+    if (!key ||
+        cordon_grow((void **)&sp->keys, &sp->cap_keys, sp->n_keys + 1, sizeof *sp->keys) < 0 ||
+        cordon_map_put(sp->seen, key, (void *)((intptr_t)code + 1)) < 0) {
+        free(key);
+        return -ENOMEM;
+    }
+    sp->keys[sp->n_keys++] = key;
     /* everything added */
-    int d = differs(&s, play, np, NULL, 0);
+    int d = differs(sp, play, np, NULL, 0);
     if (d == -ECANCELED)
         return 0;
     if (d < 0)
         return d;
-    ret->all = s.last;
+    ret->all = sp->last;
     ret->differs = d;
     if (!d)
         return 0;
     for (;;) {
         size_t ng = 0;
-        int r = find_group(&s, play, np, group, &ng);
+        int r = find_group(sp, play, np, group, &ng);
         if (r == -ECANCELED)
             return 0;
         if (r < 0)
@@ -532,7 +573,7 @@ int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t r
         np = k;
         if (np == 0 || ng == 0)
             break;
-        d = differs(&s, play, np, NULL, 0);
+        d = differs(sp, play, np, NULL, 0);
         if (d == -ECANCELED)
             return 0;
         if (d < 0)
@@ -541,4 +582,19 @@ int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t r
             break;
     }
     return 0;
+}
+
+int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t runs_max,
+                         struct cordon_bisect_result *ret) {
+    memset(ret, 0, sizeof *ret);
+    struct search s = {.run = run, .ctx = ctx, .runs_max = runs_max, .res = ret};
+    s.seen = cordon_map_new(64);
+    if (!s.seen)
+        return -ENOMEM;
+    int r = search(n, &s, ret);
+    cordon_map_free(s.seen);
+    for (size_t i = 0; i < s.n_keys; i++)
+        free(s.keys[i]);
+    free(s.keys);
+    return r;
 }

@@ -261,6 +261,7 @@ static int gather(const struct node *n, struct cordon_collapsed **out, size_t *n
         if (!(*out)[*nout].path)
             return -ENOMEM;
         (*out)[*nout].covered = n->covered;
+        (*out)[*nout].below = n->n_kids > 0;
         (*nout)++;
         return 0;
     }
@@ -657,6 +658,12 @@ static const char *env_value(char *const *env, const char *name) {
     return NULL;
 }
 
+/* Variables that say where a shell is, not how to build. */
+static bool shell_variable(const char *name) {
+    return !strcmp(name, "PWD") || !strcmp(name, "OLDPWD") || !strcmp(name, "SHLVL") ||
+           !strcmp(name, "_");
+}
+
 static const char *input_category(const struct cordon_input *in, const char *home,
                                   const char *worktree, enum cordon_category *ret) {
     enum cordon_category c =
@@ -867,8 +874,11 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
     }
 
     for (size_t j = 0; j < ncol; j++) {
-        if (col[j].covered == 1)
+        if (col[j].covered == 1 && !col[j].below)
             r = add_rule(l, CORDON_RULE_RO, col[j].path, 1, "the build read it");
+        else if (!col[j].below)
+            r = add_rule(l, CORDON_RULE_RO, col[j].path, col[j].covered,
+                         "the build read it by %zu paths", col[j].covered);
         else
             r = add_rule(l, CORDON_RULE_RO, col[j].path, col[j].covered,
                          "the build read %zu paths below it", col[j].covered);
@@ -912,7 +922,8 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
     size_t ns = 0;
     for (size_t i = 0; i < m->n_env_reads; i++) {
         const struct cordon_env_read *e = &m->env_reads[i];
-        if (e->value && !e->redacted && env_value(m->command.env, e->name))
+        if (e->value && !e->redacted && env_value(m->command.env, e->name) &&
+            !shell_variable(e->name))
             ns++;
     }
     if (ns) {
@@ -922,7 +933,8 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
         ns = 0;
         for (size_t i = 0; i < m->n_env_reads; i++) {
             const struct cordon_env_read *e = &m->env_reads[i];
-            if (!e->value || e->redacted || !env_value(m->command.env, e->name))
+            if (!e->value || e->redacted || !env_value(m->command.env, e->name) ||
+                shell_variable(e->name))
                 continue;
             if (asprintf(&l->steering[ns], "%s=%s", e->name, e->value) < 0) {
                 l->steering[ns] = NULL;

@@ -70,6 +70,7 @@ struct cordon_collapse_options {
 struct cordon_collapsed {
     char *path;     /* the rule's path (new) */
     size_t covered; /* the needed paths at or below it */
+    bool below;     /* some of them are below it (it is a directory, or a symlink to one) */
 };
 
 /* Collapse `n` paths (in any order, duplicates allowed). *ret is a new array

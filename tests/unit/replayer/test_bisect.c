@@ -18,8 +18,16 @@ struct oracle {
     size_t n_culprits;
     size_t need; /* 1: any one of them (either), n_culprits: all of them (both) */
     size_t runs;
-    int fail_at; /* make run number fail_at return -EIO (0: never) */
+    int fail_at;     /* make run number fail_at return -EIO (0: never) */
+    char *seen[512]; /* the subsets asked for, to check none is asked twice */
+    size_t n_seen;
 };
+
+static void oracle_release(struct oracle *o) {
+    for (size_t i = 0; i < o->n_seen; i++)
+        free(o->seen[i]);
+    o->n_seen = 0;
+}
 
 static int fake_run(void *ctx, const size_t *subset, size_t k) {
     struct oracle *o = ctx;
@@ -28,6 +36,16 @@ static int fake_run(void *ctx, const size_t *subset, size_t k) {
         return -EIO;
     for (size_t i = 1; i < k; i++)
         cr_assert(subset[i - 1] < subset[i], "the subset is sorted and has no duplicates");
+    char *key = calloc(k * 12 + 2, 1);
+    cr_assert(key != NULL);
+    for (size_t i = 0; i < k; i++)
+        sprintf(key + strlen(key), "%zu,", subset[i]);
+    for (size_t i = 0; i < o->n_seen; i++)
+        cr_assert(strcmp(o->seen[i], key) != 0, "the subset {%s} was run twice", key);
+    if (o->n_seen < sizeof o->seen / sizeof o->seen[0])
+        o->seen[o->n_seen++] = key;
+    else
+        free(key);
     size_t hit = 0;
     for (size_t c = 0; c < o->n_culprits; c++)
         for (size_t i = 0; i < k; i++)
@@ -78,6 +96,7 @@ Test(replayer_bisect, one_culprit_in_logarithmic_runs) {
             cr_assert(r.runs < n + 2 || n < 8, "n=%zu: fewer runs than one per candidate", n);
             cr_assert(not(r.gave_up));
             cordon_bisect_result_release(&r);
+            oracle_release(&o);
         }
     }
 }
@@ -91,12 +110,14 @@ Test(replayer_bisect, two_culprits_needed_together_form_one_group) {
     check_groups(&r, 1, sizes, culprits);
     cr_assert(r.runs <= 2 * (log2_ceil(32) + 2) + 2, "%zu runs", r.runs);
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 
     size_t c2[] = {13, 20};
     o = (struct oracle){.culprits = c2, .n_culprits = 2, .need = 2};
     cr_assert(eq(int, cordon_bisect_search(21, fake_run, &o, 0, &r), 0));
     check_groups(&r, 1, sizes, c2);
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 Test(replayer_bisect, two_culprits_either_of_which_suffices_form_two_groups) {
@@ -111,6 +132,7 @@ Test(replayer_bisect, two_culprits_either_of_which_suffices_form_two_groups) {
     cr_assert(r.runs <= bound, "%zu runs > %zu", r.runs, bound);
     cr_assert(r.runs < 23, "%zu runs for 23 candidates", r.runs);
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 Test(replayer_bisect, runs_grow_with_k_log2_n) {
@@ -125,6 +147,7 @@ Test(replayer_bisect, runs_grow_with_k_log2_n) {
         size_t bound = k * (log2_ceil(n) + 2) + 2;
         cr_assert(r.runs <= bound, "k=%zu: %zu runs > %zu", k, r.runs, bound);
         cordon_bisect_result_release(&r);
+        oracle_release(&o);
     }
 }
 
@@ -136,6 +159,7 @@ Test(replayer_bisect, nothing_differs_with_no_culprit) {
     cr_assert(eq(sz, r.n_groups, 0));
     cr_assert(eq(sz, r.runs, 2), "the reference and everything: nothing to bisect");
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 Test(replayer_bisect, zero_candidates_take_one_run_each_way) {
@@ -145,6 +169,7 @@ Test(replayer_bisect, zero_candidates_take_one_run_each_way) {
     cr_assert(not(r.differs));
     cr_assert(eq(sz, r.n_groups, 0));
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 Test(replayer_bisect, the_run_limit_stops_the_search_and_says_so) {
@@ -156,6 +181,7 @@ Test(replayer_bisect, the_run_limit_stops_the_search_and_says_so) {
     cr_assert(eq(sz, r.runs, 4));
     cr_assert(eq(sz, o.runs, 4));
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 Test(replayer_bisect, an_oracle_error_stops_the_search) {
@@ -164,6 +190,7 @@ Test(replayer_bisect, an_oracle_error_stops_the_search) {
     struct cordon_bisect_result r;
     cr_assert(eq(int, cordon_bisect_search(16, fake_run, &o, 0, &r), -EIO));
     cordon_bisect_result_release(&r);
+    oracle_release(&o);
 }
 
 static char tmp[64];
