@@ -34,6 +34,7 @@
  * the knowledge base adds the explanations. A HOME of "/" is ignored.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,20 +221,49 @@ static const char *recorded_home(const struct cordon_manifest *m) {
     return NULL;
 }
 
-int cordon_classify_manifest(struct cordon_manifest *m) {
+/* "MANAGER:NAME VERSION" for an owner; new, NULL on ENOMEM. */
+static char *package_string(const struct cordon_owner *o) {
+    char *s = NULL;
+    int r = o->version ? asprintf(&s, "%s:%s %s", o->manager, o->name, o->version)
+                       : asprintf(&s, "%s:%s", o->manager, o->name);
+    return r < 0 ? NULL : s;
+}
+
+int cordon_classify_manifest_owners(struct cordon_manifest *m, struct cordon_owners *owners) {
     const char *home = recorded_home(m);
     for (size_t i = 0; i < m->n_inputs; i++) {
         struct cordon_input *in = &m->inputs[i];
-        const char *name = cordon_category_name(cordon_classify_path(in->path, home, m->worktree));
-        if (in->category && strcmp(in->category, name) == 0)
+        enum cordon_category cat = cordon_classify_path(in->path, home, m->worktree);
+        const char *name = cordon_category_name(cat);
+        if (!in->category || strcmp(in->category, name) != 0) {
+            char *c = strdup(name);
+            if (!c)
+                return -ENOMEM;
+            free(in->category);
+            in->category = c;
+        }
+        /* Owners of what a package manager may own: not the work tree, not
+         * the kernel's views, not what was not there. */
+        if (!owners || in->package || cat == CORDON_CAT_DECLARED || cat == CORDON_CAT_VIRTUAL ||
+            in->type == CORDON_FT_MISSING || in->type == CORDON_FT_DIR)
             continue;
-        char *c = strdup(name);
-        if (!c)
+        struct cordon_owner o;
+        int r = cordon_owners_lookup(owners, in->path, &o);
+        if (r < 0)
+            return r;
+        if (r > 0 && !(in->package = package_string(&o)))
             return -ENOMEM;
-        free(in->category);
-        in->category = c;
     }
     return 0;
+}
+
+int cordon_classify_manifest(struct cordon_manifest *m) {
+    struct cordon_owners *owners = cordon_owners_new_host();
+    if (!owners)
+        return -ENOMEM;
+    int r = cordon_classify_manifest_owners(m, owners);
+    cordon_owners_free(owners);
+    return r;
 }
 
 bool cordon_category_is_breach(enum cordon_category c) {

@@ -308,6 +308,7 @@ static void write_input(struct jw *w, const struct cordon_input *in) {
         key_int(w, "mode", in->mode & 07777);
         key_int(w, "mtime_ns", in->mtime_ns);
     }
+    key_str(w, "package", in->package);
     key_str(w, "path", in->path);
     if (meta)
         key_int(w, "size", (int64_t)in->size);
@@ -1263,9 +1264,10 @@ static int read_input(struct rd *rd, struct cordon_manifest *m, const jv_t *o, s
     static const struct name_table flags = {input_flag_names, CORDON_ARRAY_SIZE(input_flag_names)};
     if ((r = get_names(rd, o, ctx, "flags", false, lookup_table, &flags, &in.flags)) < 0)
         return r;
-    _cleanup_free_ char *target = NULL, *category = NULL;
+    _cleanup_free_ char *target = NULL, *category = NULL, *package = NULL;
     if ((r = get_string(rd, o, ctx, "target", false, &target)) < 0 ||
-        (r = get_string(rd, o, ctx, "category", false, &category)) < 0)
+        (r = get_string(rd, o, ctx, "category", false, &category)) < 0 ||
+        (r = get_string(rd, o, ctx, "package", false, &package)) < 0)
         return r;
 
     struct cordon_input *slot = cordon_manifest_add_input(m, path);
@@ -1274,6 +1276,7 @@ static int read_input(struct rd *rd, struct cordon_manifest *m, const jv_t *o, s
     in.path = slot->path;
     in.target = TAKE_PTR(target);
     in.category = TAKE_PTR(category);
+    in.package = TAKE_PTR(package);
     *slot = in;
     return 0;
 }

@@ -97,6 +97,7 @@ static void input_release(struct cordon_input *in) {
     free(in->path);
     free(in->target);
     free(in->category);
+    free(in->package);
 }
 
 static void output_release(struct cordon_output *o) {
@@ -357,6 +358,8 @@ static void input_merge(struct cordon_input *keep, struct cordon_input *dup) {
         keep->target = TAKE_PTR(dup->target);
     if (!keep->category)
         keep->category = TAKE_PTR(dup->category);
+    if (!keep->package)
+        keep->package = TAKE_PTR(dup->package);
     if (!keep->first_pid)
         keep->first_pid = dup->first_pid;
     input_release(dup);

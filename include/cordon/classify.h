@@ -50,8 +50,13 @@ enum cordon_category cordon_category_from_name(const char *name);
  * work tree (may be NULL). */
 enum cordon_category cordon_classify_path(const char *path, const char *home, const char *worktree);
 
-/* Set every input's `category` string. 0 or -ENOMEM. */
+/* Set every input's `category` string by the path rules, and `package`
+ * (the owner on this host, see owners below) where it is not set yet.
+ * 0 or -ENOMEM. */
 int cordon_classify_manifest(struct cordon_manifest *m);
+struct cordon_owners;
+/* The same with the given owners database (NULL: no `package`). */
+int cordon_classify_manifest_owners(struct cordon_manifest *m, struct cordon_owners *owners);
 
 /* True for the categories that are breaches of the declared view: all but
  * declared, system and virtual. */

@@ -96,6 +96,10 @@ struct cordon_input {
     struct cordon_hash listing; /* dirs that were listed: hash of sorted names */
     int first_pid;              /* first process that used it, 0 if unknown */
     char *category;             /* classification (cordon_classify), NULL until then */
+    /* The package that owned it on the recording host, "MANAGER:NAME VERSION"
+     * ("dpkg:libc6 2.36-9", VERSION may be absent), NULL for none or
+     * unknown (classify.h, cordon_classify_manifest). */
+    char *package;
 };
 
 struct cordon_output {
