@@ -676,7 +676,8 @@ static const char *input_category(const struct cordon_input *in, const char *hom
 
 /* The outputs outside the work tree: read-write rules. A file that existed
  * before the build (an input too) is granted alone; a new one, its
- * directory. Those under /tmp, /var/tmp and a fresh HOME need none. */
+ * directory. Loose files in /tmp and /var/tmp (tmpfs) and those below a
+ * fresh HOME need none. */
 static int learn_writes(const struct cordon_manifest *m, const char *worktree, const char *home,
                         bool home_keep, struct cordon_learned *l, bool *ret_var_tmp) {
     char **dirs = NULL;
@@ -685,9 +686,15 @@ static int learn_writes(const struct cordon_manifest *m, const char *worktree, c
     for (size_t i = 0; i < m->n_outputs; i++) {
         const struct cordon_output *o = &m->outputs[i];
         if (o->type == CORDON_FT_MISSING || cordon_path_under(o->path, worktree) ||
-            cordon_path_is_virtual(o->path) || cordon_path_under(o->path, "/tmp"))
+            cordon_path_is_virtual(o->path))
             continue;
-        if (cordon_path_under(o->path, "/var/tmp")) {
+        /* loose files in /tmp and /var/tmp are scratch; a directory there
+         * the build left its files in is not */
+        const char *slash0 = strrchr(o->path, '/');
+        size_t plen = slash0 ? (size_t)(slash0 - o->path) : 0;
+        if (plen == 4 && !strncmp(o->path, "/tmp", 4))
+            continue;
+        if (plen == 8 && !strncmp(o->path, "/var/tmp", 8)) {
             *ret_var_tmp = true;
             continue;
         }
