@@ -861,7 +861,7 @@ const char *import_excerpt(const char *line, size_t len, char *out) {
     size_t o = 0;
     for (size_t i = 0; i < len && o < 60; i++) {
         unsigned char c = (unsigned char)line[i];
-        out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        out[o++] = c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
     }
     /* Do not cut a UTF-8 sequence in the middle. */
     while (o && o < len && ((unsigned char)out[o] & 0xc0) == 0x80 && o > 0 &&
