@@ -158,8 +158,15 @@ struct view {
     struct cordon_map *by_path;
     char worktree[PATH_MAX];
     char cwd[PATH_MAX];
-    char **rw; /* outputs' directories outside the work tree: sorted, none below another */
+    char **rw; /* directories the build made outside the work tree: sorted, none below another */
     size_t n_rw, cap_rw;
+    /* Directories that existed before the build and that it wrote in: bwrap
+     * gives each a private tmpfs (the inputs in it bound on top), the other
+     * formats grant the files written there (wfiles), not the directory. */
+    char **priv;
+    size_t n_priv, cap_priv;
+    char **wfiles;
+    size_t n_wfiles, cap_wfiles;
     bool uses_proc, uses_sys;
     size_t n_files, n_dirs, n_symlinks, n_gone;
     struct notes notes;
@@ -420,16 +427,17 @@ static int add_input(struct view *w, const struct cordon_input *in) {
     }
 }
 
-static int add_rw(struct view *w, const char *dir) {
-    for (size_t i = 0; i < w->n_rw; i++)
-        if (strcmp(w->rw[i], dir) == 0)
+/* Add a copy of `path` to the vector unless it holds it already. */
+static int strv_add(struct view *w, char ***v, size_t *n, size_t *cap, const char *path) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i], path) == 0)
             return 0;
-    char *s = strdup(dir);
-    if (!s || cordon_grow((void **)&w->rw, &w->cap_rw, w->n_rw + 1, sizeof *w->rw) < 0) {
+    char *s = strdup(path);
+    if (!s || cordon_grow((void **)v, cap, *n + 1, sizeof **v) < 0) {
         free(s);
         return oom(w);
     }
-    w->rw[w->n_rw++] = s;
+    (*v)[(*n)++] = s;
     return 0;
 }
 
@@ -477,11 +485,25 @@ static int add_outputs(struct view *w) {
                  o->path, dir, strcmp(dir, "/tmp") == 0 ? " beyond the sandbox's own /tmp" : "");
             continue;
         }
-        int r = add_rw(w, dir);
+        /* Made by the build: the chain of output directories, made on the
+         * host first and writable whole. Else the directory was there
+         * before, with files the manifest does not list (ldconfig writes
+         * /etc/ld.so.cache): not opened whole. */
+        const struct cordon_output *made = cordon_manifest_find_output(m, dir);
+        int r;
+        if (made && made->type == CORDON_FT_DIR) {
+            r = strv_add(w, &w->rw, &w->n_rw, &w->cap_rw, dir);
+        } else {
+            r = strv_add(w, &w->priv, &w->n_priv, &w->cap_priv, dir);
+            if (r == 0 && o->type != CORDON_FT_MISSING && o->type != CORDON_FT_DIR)
+                r = strv_add(w, &w->wfiles, &w->n_wfiles, &w->cap_wfiles, o->path);
+        }
         if (r < 0)
             return r;
     }
     qsort(w->rw, w->n_rw, sizeof *w->rw, cmp_str);
+    qsort(w->priv, w->n_priv, sizeof *w->priv, cmp_str);
+    qsort(w->wfiles, w->n_wfiles, sizeof *w->wfiles, cmp_str);
     /* None below another, nor below the work tree. */
     size_t k = 0;
     for (size_t i = 0; i < w->n_rw; i++) {
@@ -494,6 +516,30 @@ static int add_outputs(struct view *w) {
             w->rw[k++] = w->rw[i];
     }
     w->n_rw = k;
+    k = 0;
+    for (size_t i = 0; i < w->n_priv; i++) {
+        bool below = covered_rw(w, w->priv[i]);
+        for (size_t j = 0; j < k && !below; j++)
+            below = cordon_path_under(w->priv[i], w->priv[j]);
+        if (below)
+            free(w->priv[i]);
+        else
+            w->priv[k++] = w->priv[i];
+    }
+    w->n_priv = k;
+    for (size_t i = 0; i < w->n_priv; i++) {
+        if (w->o->format == CORDON_EXPORT_BWRAP)
+            note(&w->notes,
+                 "'%s' existed before the build, which wrote in it: a private tmpfs "
+                 "there (the inputs in it bound on top; what the build writes there "
+                 "is not kept)",
+                 w->priv[i]);
+        else
+            note(&w->notes,
+                 "'%s' existed before the build, which wrote in it: only the files "
+                 "it wrote there are writable, in place",
+                 w->priv[i]);
+    }
     return 0;
 }
 
@@ -577,6 +623,12 @@ static void view_release(struct view *w) {
     for (size_t i = 0; i < w->n_rw; i++)
         free(w->rw[i]);
     free(w->rw);
+    for (size_t i = 0; i < w->n_priv; i++)
+        free(w->priv[i]);
+    free(w->priv);
+    for (size_t i = 0; i < w->n_wfiles; i++)
+        free(w->wfiles[i]);
+    free(w->wfiles);
     cordon_map_free(w->by_path);
     notes_release(&w->notes);
 }
@@ -752,6 +804,8 @@ static int bwrap_manifest(struct view *w, struct cordon_strbuf *sb) {
     }
     for (size_t i = 0; i < w->n_rw; i++)
         op_add2(&ops, w->rw[i], 3, "--bind", w->rw[i], w->rw[i]);
+    for (size_t i = 0; i < w->n_priv; i++)
+        op_add2(&ops, w->priv[i], 0, "--tmpfs", w->priv[i], NULL);
     if (!covered_by_view_dir(w, w->cwd) && strcmp(w->cwd, "/") != 0)
         op_add2(&ops, w->cwd, 1, "--dir", w->cwd, NULL);
     if (w->uses_sys)
@@ -873,6 +927,8 @@ static int sbpl_manifest(struct view *w, struct cordon_strbuf *sb) {
         sbpl_rule(sb, "allow file-read* file-write* process-exec", "subpath", w->worktree);
     for (size_t i = 0; i < w->n_rw; i++)
         sbpl_rule(sb, "allow file-read* file-write* process-exec", "subpath", w->rw[i]);
+    for (size_t i = 0; i < w->n_wfiles; i++)
+        sbpl_rule(sb, "allow file-read* file-write*", "literal", w->wfiles[i]);
     for (const char *const *t =
              (const char *const[]){"/tmp", "/private/tmp", "/private/var/folders", "/dev", NULL};
          *t; t++)
@@ -967,6 +1023,8 @@ static int unveil_manifest(struct view *w, struct cordon_strbuf *sb) {
     }
     for (size_t i = 0; i < w->n_rw; i++)
         unveil_call(sb, w->rw[i], "rwxc", true);
+    for (size_t i = 0; i < w->n_wfiles; i++)
+        unveil_call(sb, w->wfiles[i], "rwc", true);
     unveil_call(sb, "/tmp", "rwc", true);
     unveil_call(sb, "/dev/null", "rw", true);
     for (size_t i = 0; i < w->n; i++) {
@@ -1017,6 +1075,7 @@ static const char landlock_prelude[] =
     "#define X_FILE (R_FILE | LANDLOCK_ACCESS_FS_EXECUTE)\n"
     "#define R_DIR (LANDLOCK_ACCESS_FS_READ_DIR)\n"
     "#define READ (X_FILE | R_DIR)\n"
+    "#define RW_FILE (R_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)\n"
     "#define ALL_V1 (READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | \\\n"
     "                LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | \\\n"
     "                LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | \\\n"
@@ -1208,6 +1267,8 @@ static int landlock_manifest(struct view *w, struct cordon_strbuf *sb) {
                            "rules[] = {\n");
     for (size_t i = 0; i < w->n_rw; i++)
         ll_rule(sb, w->rw[i], "ALL");
+    for (size_t i = 0; i < w->n_wfiles; i++)
+        ll_rule(sb, w->wfiles[i], "RW_FILE");
     ll_rule(sb, "/dev", "ALL");
     ll_rule(sb, "/proc", "READ");
     if (w->uses_sys)

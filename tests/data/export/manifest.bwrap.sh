@@ -7,13 +7,14 @@
 # directory). CORDON_WORKTREE=DIR shows DIR (a fresh copy of the work tree)
 # at the recorded work tree's path.
 # Approximations:
+# - '/var/cache/hello' existed before the build, which wrote in it: a private tmpfs there (the inputs in it bound on top; what the build writes there is not kept)
 # - the environment is the caller's: the recorded one is not replayed (its secrets were redacted)
 # - directories are made by bubblewrap (mode 0755, empty but for what is bound in them); a listed directory shows only the inputs it holds
 # - the outputs' directories outside the work tree are made on the host first and bound whole, read-write
 set -e
 worktree=/work/pkg
 if [ -n "${CORDON_WORKTREE-}" ]; then worktree=$CORDON_WORKTREE; fi
-mkdir -p -- /opt/prefix /var/cache/hello
+mkdir -p -- /opt/prefix
 if [ $# -eq 0 ]; then set -- make install PREFIX=/opt/prefix; fi
 exec bwrap \
     --unshare-all \
@@ -38,7 +39,7 @@ exec bwrap \
     --ro-bind /usr/lib/libc.so.6 /usr/lib/libc.so.6 \
     --dir /usr/share/locale \
     --ro-bind /usr/share/locale/locale.alias /usr/share/locale/locale.alias \
-    --bind /var/cache/hello /var/cache/hello \
+    --tmpfs /var/cache/hello \
     --bind "$worktree" /work/pkg \
     --remount-ro / \
     --chdir /work/pkg \

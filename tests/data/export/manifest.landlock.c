@@ -4,6 +4,7 @@
  * (default: the recorded command; run it in /work/pkg).
  * CORDON_WORKTREE=DIR grants DIR (a fresh copy) instead of the recorded work tree.
  * Approximations:
+ * - '/var/cache/hello' existed before the build, which wrote in it: only the files it wrote there are writable, in place
  * - Landlock does not confine stat or the walk to a path: what the manifest does not list is refused (EACCES) when opened, and a missing probe finds what the host has
  * - a directory the build listed may be listed below too (READ_DIR is granted beneath)
  * - /tmp: the build gets a private directory under $TMPDIR (or /tmp) as TMPDIR, removed when it ends; a program that ignores TMPDIR and writes in /tmp itself is refused
@@ -40,6 +41,7 @@
 #define X_FILE (R_FILE | LANDLOCK_ACCESS_FS_EXECUTE)
 #define R_DIR (LANDLOCK_ACCESS_FS_READ_DIR)
 #define READ (X_FILE | R_DIR)
+#define RW_FILE (R_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
 #define ALL_V1 (READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | \
                 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | \
                 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | \
@@ -143,7 +145,7 @@ static char *const default_argv[] = {"make", "install", "PREFIX=/opt/prefix", NU
 /* The work tree comes first, in main. */
 static const struct rule rules[] = {
     {"/opt/prefix", ALL},
-    {"/var/cache/hello", ALL},
+    {"/var/cache/hello/stamp", RW_FILE},
     {"/dev", ALL},
     {"/proc", READ},
     {"/etc/ld.so.cache", R_FILE},
@@ -191,7 +193,6 @@ main(int argc, char *argv[])
     allow(worktree, ALL);
     allow(private_tmp(), ALL);
     make_dirs("/opt/prefix");
-    make_dirs("/var/cache/hello");
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         allow(rules[i].path, rules[i].access);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -4,6 +4,7 @@
  * (default: the recorded command; run it in /work/pkg).
  * CORDON_WORKTREE=DIR unveils DIR (a fresh copy) instead of the recorded work tree.
  * Approximations:
+ * - '/var/cache/hello' existed before the build, which wrote in it: only the files it wrote there are writable, in place
  * - a directory the build listed is unveiled "r", which also opens what is below it
  * - /tmp is the real one (rwc), and of /dev only /dev/null (rw)
  * - the build's programs run pledged with EXECPROMISES: without execpromises OpenBSD drops the unveils at exec
@@ -30,8 +31,8 @@ main(int argc, char *argv[])
         err(125, "unveil %s", worktree);
     if (unveil("/opt/prefix", "rwxc") == -1 && errno != ENOENT)
         err(125, "unveil %s", "/opt/prefix");
-    if (unveil("/var/cache/hello", "rwxc") == -1 && errno != ENOENT)
-        err(125, "unveil %s", "/var/cache/hello");
+    if (unveil("/var/cache/hello/stamp", "rwc") == -1 && errno != ENOENT)
+        err(125, "unveil %s", "/var/cache/hello/stamp");
     if (unveil("/tmp", "rwc") == -1 && errno != ENOENT)
         err(125, "unveil %s", "/tmp");
     if (unveil("/dev/null", "rw") == -1 && errno != ENOENT)

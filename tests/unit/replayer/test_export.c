@@ -163,7 +163,10 @@ Test(replayer_export, bwrap_binds_exactly_the_inputs_and_recreates_the_symlinks_
     cr_expect(has(s, "    --bind \"$worktree\" /work/pkg \\\n"));
     cr_expect(lacks(s, "/work/pkg/hello.c"));
     /* outputs outside it: the topmost directory the build made, made first */
-    cr_expect(has(s, "mkdir -p -- /opt/prefix /var/cache/hello\n"));
+    cr_expect(has(s, "mkdir -p -- /opt/prefix\n"));
+    /* a directory that was there before: private, not the host's whole */
+    cr_expect(has(s, "    --tmpfs /var/cache/hello \\\n"));
+    cr_expect(lacks(s, "--bind /var/cache/hello"));
     cr_expect(has(s, "    --bind /opt/prefix /opt/prefix \\\n"));
     /* a path with a space and a quote survives the shell */
     cr_expect(has(s, "--ro-bind '/opt/with space/it'\\''s.h' '/opt/with space/it'\\''s.h'"));
@@ -233,6 +236,8 @@ Test(replayer_export, landlock_grants_file_rights_per_input_and_the_work_tree) {
     cr_expect(lacks(s, "/usr/bin/strip"));
     cr_expect(has(s, "    allow(worktree, ALL);\n"));
     cr_expect(has(s, "    make_dirs(\"/opt/prefix\");\n"));
+    cr_expect(has(s, "    {\"/var/cache/hello/stamp\", RW_FILE},\n"));
+    cr_expect(lacks(s, "{\"/var/cache/hello\","));
     cr_expect(has(s, "LANDLOCK_CREATE_RULESET_VERSION"));
     cr_expect(lacks(s, "zlib.h"));
     check_golden("manifest.landlock.c", s);
