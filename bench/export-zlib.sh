@@ -168,6 +168,7 @@ else
 fi
 
 step "inside, the planted files are absent and the inputs present"
+# shellcheck disable=SC2016 # expanded by the sandbox's sh
 probe='for f in "$@"; do if [ -e "$f" ]; then echo "present $f"; else echo "absent $f"; fi; done'
 inside=$(CORDON_WORKTREE=$W/fresh "$W/build.sh" /bin/sh -c "$probe" sh "${planted[@]}" \
     /usr/include/stdio.h /usr/include/zlib.h "$W/zlib/zlib.h" 2>&1) || true
