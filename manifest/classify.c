@@ -229,16 +229,30 @@ static char *package_string(const struct cordon_owner *o) {
     return r < 0 ? NULL : s;
 }
 
+static bool shadows_declared(const struct cordon_classifier *c, const struct cordon_input *in);
+
 int cordon_classify_manifest_owners(struct cordon_manifest *m, struct cordon_owners *owners) {
     const char *home = recorded_home(m);
-    for (size_t i = 0; i < m->n_inputs; i++) {
+    /* The one rule beyond the path rules that needs no knowledge base: a
+     * library the loader took from a system directory while the work tree
+     * has one of the same name (so that pack --drop system-library leaves
+     * it out and a replay fails loudly instead of running the wrong one). */
+    struct cordon_classifier *shadow = cordon_classifier_new(m, NULL, NULL, NULL);
+    if (!shadow)
+        return -ENOMEM;
+    int res = 0;
+    for (size_t i = 0; i < m->n_inputs && res == 0; i++) {
         struct cordon_input *in = &m->inputs[i];
         enum cordon_category cat = cordon_classify_path(in->path, home, m->worktree);
+        if (cat == CORDON_CAT_SYSTEM && shadows_declared(shadow, in))
+            cat = CORDON_CAT_SYSTEM_LIBRARY;
         const char *name = cordon_category_name(cat);
         if (!in->category || strcmp(in->category, name) != 0) {
             char *c = strdup(name);
-            if (!c)
-                return -ENOMEM;
+            if (!c) {
+                res = -ENOMEM;
+                break;
+            }
             free(in->category);
             in->category = c;
         }
@@ -250,11 +264,12 @@ int cordon_classify_manifest_owners(struct cordon_manifest *m, struct cordon_own
         struct cordon_owner o;
         int r = cordon_owners_lookup(owners, in->path, &o);
         if (r < 0)
-            return r;
-        if (r > 0 && !(in->package = package_string(&o)))
-            return -ENOMEM;
+            res = r;
+        else if (r > 0 && !(in->package = package_string(&o)))
+            res = -ENOMEM;
     }
-    return 0;
+    cordon_classifier_free(shadow);
+    return res;
 }
 
 int cordon_classify_manifest(struct cordon_manifest *m) {
@@ -434,6 +449,16 @@ static int library_category(struct cordon_classifier *c, const struct cordon_inp
     if (!toolchain)
         ret->category = CORDON_CAT_SYSTEM_LIBRARY;
     return 0;
+}
+
+static bool shadows_declared(const struct cordon_classifier *c, const struct cordon_input *in) {
+    const char *b = base_of(in->path);
+    if (!(in->uses & CORDON_USE_LOAD) || in->type == CORDON_FT_MISSING || !is_library_name(b) ||
+        !under_one(in->path, library_dirs, CORDON_ARRAY_SIZE(library_dirs)))
+        return false;
+    char stem[256];
+    library_stem(b, stem, sizeof stem);
+    return cordon_map_get(c->declared_libs, stem) != NULL;
 }
 
 int cordon_classify_input(struct cordon_classifier *c, const struct cordon_input *in,
