@@ -61,6 +61,11 @@ struct cordon_machine {
     bool ptrace;          /* ptrace of a child works (yama, seccomp) */
     bool fakechroot;      /* libfakechroot.so found */
     char fakechroot_path[4096];
+    /* Why a probe failed (errno), for `cordon doctor`; 0 when it worked. */
+    int landlock_error;
+    int seccomp_error; /* of seccomp user notification */
+    int sync_error;    /* of SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (EINVAL: Linux < 6.6) */
+    int ptrace_error;
 };
 void cordon_machine_probe(struct cordon_machine *m);
 
