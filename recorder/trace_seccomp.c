@@ -579,12 +579,86 @@ static int enforce(struct seccomp_supervisor *s, int fd, const struct seccomp_no
     return 0;
 }
 
+/* getdents64(fd, buf, count) of an enforced static program: the listing is
+ * read here, from the target's own open directory (pidfd_getfd, Linux 5.6:
+ * the same open file, so its offset moves as the program's would), hidden
+ * names are left out, and the rest is written into the program's buffer.
+ * Returns the byte count, or -errno; 1 (not an errno): let the call run. */
+static long getdents_filtered(struct seccomp_supervisor *s, int lfd,
+                              const struct seccomp_notif *req) {
+    pid_t pid = (pid_t)req->pid;
+    int tfd_num = (int)req->data.args[0];
+    uint64_t addr = req->data.args[1];
+    size_t count = (size_t)req->data.args[2];
+    char host[PATH_MAX], view[PATH_MAX], proc[64];
+    snprintf(proc, sizeof proc, "/proc/%d/fd/%d", (int)pid, tfd_num);
+    ssize_t hn = readlink(proc, host, sizeof host - 1);
+    if (hn <= 0 || host[0] != '/')
+        return 1; /* not a directory path: nothing to hide */
+    host[hn] = 0;
+    size_t vlen = hook_rules_unmap(s->rules, host, (size_t)hn, view);
+    if (!vlen)
+        return 1;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return -EIO;
+    int dfd = (int)syscall(SYS_pidfd_getfd, pidfd, tfd_num, 0);
+    close(pidfd);
+    if (dfd < 0)
+        return -EIO; /* fail closed: the listing may hold hidden names */
+    char in[32768], out[32768];
+    if (count > sizeof out)
+        count = sizeof out;
+    long ret = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, dfd, in, count);
+        if (n <= 0) {
+            ret = n < 0 ? -errno : 0;
+            break;
+        }
+        size_t o = 0;
+        for (long i = 0; i < n;) {
+            struct dirent64 *d = (struct dirent64 *)(in + i);
+            if (!hook_rules_entry_hidden(s->rules, view, vlen, d->d_name)) {
+                memcpy(out + o, d, d->d_reclen);
+                o += d->d_reclen;
+            }
+            i += d->d_reclen;
+        }
+        if (o == 0)
+            continue; /* every name of this batch was hidden: read on */
+        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) {
+            ret = -ESRCH;
+            break;
+        }
+        struct iovec local = {.iov_base = out, .iov_len = o};
+        struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = o};
+        ret = process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)o ? (long)o : -EFAULT;
+        break;
+    }
+    close(dfd);
+    return ret;
+}
+
 /* One notification: read, validate, record, let the kernel run the call. */
 static void handle(struct seccomp_supervisor *s, int fd, struct seccomp_notif *req,
                    struct seccomp_notif_resp *resp) {
     memset(req, 0, s->sizes.seccomp_notif);
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
         return; /* the target died meanwhile (ENOENT), or a signal */
+    if (req->data.nr == __NR_getdents64) {
+        long n = s->rules ? getdents_filtered(s, fd, req) : 1;
+        memset(resp, 0, s->sizes.seccomp_notif_resp);
+        resp->id = req->id;
+        if (n == 1) /* no dirent is 1 byte long: the "let it run" answer */
+            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        else if (n < 0)
+            resp->error = (int32_t)n;
+        else
+            resp->val = n;
+        (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+        return;
+    }
     struct seccomp_call c = {0};
     uint64_t a[6];
     for (int i = 0; i < 6; i++)

@@ -51,6 +51,19 @@ int seccomp_install(void);
  * no_new_privs. 0 or -errno. Async-signal-safe. */
 int seccomp_refuse_uring(void);
 
+/* For `cordon run --backend hook`, in the runner before it starts the
+ * command: a filter that refuses what would step around a path policy
+ * (mount and the new mount API, setns, clone/unshare of a user or mount
+ * namespace, open_by_handle_at: EPERM; clone3, whose flags a filter cannot
+ * read, and io_uring_setup: ENOSYS). Without CAP_SYS_ADMIN it sets
+ * no_new_privs. 0 or -errno. Async-signal-safe. */
+int seccomp_refuse_escapes(void);
+
+/* Whether filters installed from now on (in this process and the children
+ * it forks) also notify getdents64, so that an enforcing supervisor can
+ * leave hidden names out of a static program's listings. */
+void seccomp_set_enforcing(bool on);
+
 /* Does the PT_NOTE segment at `off` (`size` bytes) of the ELF open on `fd`
  * hold Go's build id note? A Go program makes its system calls itself, past
  * any libc the hook wraps, so even a dynamically linked one (Debian's `go`,

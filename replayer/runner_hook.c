@@ -319,9 +319,15 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
     }
     pid_t pid = 0;
     unsigned long before = seccomp_supervisor_observed(sup);
+    /* What steps around a path policy (mounts, new user or mount
+     * namespaces, io_uring) is refused in the whole tree: installed here,
+     * in cordon's main thread, which only waits from now on, and inherited
+     * by the command. */
+    seccomp_set_enforcing(true);
+    bool fenced = seccomp_refuse_escapes() == 0;
     r = launch_spawn_observed(program, spec->argv, env,
-                              is_static && sup ? seccomp_supervisor_path(sup) : NULL, !is_static,
-                              &pid, err);
+                              is_static && sup ? seccomp_supervisor_path(sup) : NULL,
+                              !is_static && !fenced, &pid, err);
     (void)!fchdir(here);
     close(here);
     if (r == 0 && is_static && seccomp_supervisor_observed(sup) == before) {
