@@ -1,4 +1,4 @@
-/* cordon import --from FORMAT [-o MANIFEST] [--cwd DIR] [--no-hash] [--quiet] LOG */
+/* cordon import --from FORMAT [-o MANIFEST] [--cwd DIR] [--home DIR] [--no-hash] [--quiet] LOG */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,8 @@
 #include <cordon/manifest.h>
 
 static const char import_usage[] =
-    "Usage: cordon import --from FORMAT [-o MANIFEST] [--cwd DIR] [--no-hash] [--quiet] LOG\n"
+    "Usage: cordon import --from FORMAT [-o MANIFEST] [--cwd DIR] [--home DIR] [--no-hash]\n"
+    "                     [--quiet] LOG\n"
     "\n"
     "Turn another tracer's log into a manifest: strace (-f, -ff, -y, -tt, -s),\n"
     "fs_usage and dtruss (macOS), kdump (OpenBSD, FreeBSD ktrace). Files that\n"
@@ -20,6 +21,8 @@ static const char import_usage[] =
     "      --from FORMAT  strace, fs_usage, dtruss or kdump\n"
     "  -o, --output FILE  the manifest to write (default: cordon.json; - for stdout)\n"
     "      --cwd DIR      the traced command's working directory, when the log lacks it\n"
+    "      --home DIR     the traced user's home directory (default: from the log's\n"
+    "                     environment, else inferred from its paths)\n"
     "      --no-hash      do not hash: inputs whose content matters are marked unhashed\n"
     "  -q, --quiet        no progress line, no summary\n"
     "  -h, --help         show this help\n"
@@ -31,17 +34,18 @@ static const char import_usage[] =
 #define SHOWN_WARNINGS 3
 
 int cordon_cmd_import(int argc, char **argv) {
-    enum { OPT_FROM = 256, OPT_CWD, OPT_NO_HASH };
+    enum { OPT_FROM = 256, OPT_CWD, OPT_HOME, OPT_NO_HASH };
     static const struct option options[] = {
         {"from", required_argument, NULL, OPT_FROM},
         {"output", required_argument, NULL, 'o'},
         {"cwd", required_argument, NULL, OPT_CWD},
+        {"home", required_argument, NULL, OPT_HOME},
         {"no-hash", no_argument, NULL, OPT_NO_HASH},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    const char *arg_from = NULL, *arg_output = "cordon.json", *arg_cwd = NULL;
+    const char *arg_from = NULL, *arg_output = "cordon.json", *arg_cwd = NULL, *arg_home = NULL;
     bool arg_no_hash = false, arg_quiet = false;
     int c;
     optind = 1;
@@ -56,6 +60,9 @@ int cordon_cmd_import(int argc, char **argv) {
             break;
         case OPT_CWD:
             arg_cwd = optarg;
+            break;
+        case OPT_HOME:
+            arg_home = optarg;
             break;
         case OPT_NO_HASH:
             arg_no_hash = true;
@@ -80,6 +87,8 @@ int cordon_cmd_import(int argc, char **argv) {
         cordon_usage_error("import", argc - optind < 1 ? "missing LOG" : "too many arguments");
     if (arg_cwd && arg_cwd[0] != '/')
         cordon_usage_error("import", "--cwd needs an absolute directory, not '%s'", arg_cwd);
+    if (arg_home && arg_home[0] != '/')
+        cordon_usage_error("import", "--home needs an absolute directory, not '%s'", arg_home);
     const char *log = argv[optind];
 
     struct cordon_error err;
@@ -87,7 +96,8 @@ int cordon_cmd_import(int argc, char **argv) {
     struct cordon_import *imp = cordon_import_new(format);
     if (!imp)
         cordon_die("out of memory");
-    if (arg_cwd && cordon_import_set_cwd(imp, arg_cwd) < 0)
+    if ((arg_cwd && cordon_import_set_cwd(imp, arg_cwd) < 0) ||
+        (arg_home && cordon_import_set_home(imp, arg_home) < 0))
         cordon_die("out of memory");
     struct cordon_import_source *srcs = NULL;
     size_t n = 0;

@@ -50,6 +50,8 @@ struct cordon_import {
     size_t n_plist, cap_plist;
     int root; /* the first pid seen, 0 before */
     char *initial_cwd;
+    char *home;      /* --home, or NULL */
+    char **root_env; /* the traced command's environment, when the log shows it (strace -v) */
     char **warnings;
     size_t n_warnings, cap_warnings;
     size_t problems;

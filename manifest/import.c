@@ -106,6 +106,8 @@ struct cordon_import *cordon_import_free(struct cordon_import *imp) {
     free(imp->plist);
     cordon_map_free(imp->procs);
     free(imp->initial_cwd);
+    free(imp->home);
+    cordon_strv_free(imp->root_env);
     for (size_t i = 0; i < imp->n_warnings; i++)
         free(imp->warnings[i]);
     free(imp->warnings);
@@ -125,6 +127,18 @@ int cordon_import_set_cwd(struct cordon_import *imp, const char *dir) {
     for (size_t i = 0; i < imp->n_plist; i++)
         if (!imp->plist[i]->cwd)
             imp->plist[i]->cwd = cordon_strdup0(d);
+    return 0;
+}
+
+int cordon_import_set_home(struct cordon_import *imp, const char *dir) {
+    if (!dir || dir[0] != '/')
+        return -EINVAL;
+    char *d = strdup(dir);
+    if (!d)
+        return -ENOMEM;
+    cordon_path_normalize(d);
+    free(imp->home);
+    imp->home = d;
     return 0;
 }
 
@@ -1318,6 +1332,107 @@ static int add_processes(struct cordon_import *imp, struct cordon_manifest *m) {
     return 0;
 }
 
+/* "NAME=VALUE" with a secret's value replaced. New, or NULL. */
+static char *redacted(const char *entry) {
+    const char *eq = strchr(entry, '=');
+    if (!eq)
+        return strdup(entry);
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - entry), entry);
+    if (!cordon_env_is_secret(name))
+        return strdup(entry);
+    char *out = NULL;
+    return asprintf(&out, "%s=<redacted>", name) < 0 ? NULL : out;
+}
+
+/* The home directory most absolute paths of the log are under. */
+static bool infer_home(const struct cordon_import *imp, char *out, size_t size) {
+    struct cordon_map *counts = cordon_map_new(16);
+    if (!counts)
+        return false;
+    size_t best = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < imp->n_ev; i++) {
+        const char *p = imp->ev[i].path;
+        size_t n;
+        if (!strncmp(p, "/home/", 6) || !strncmp(p, "/Users/", 7)) {
+            const char *name = p + (p[1] == 'h' ? 6 : 7);
+            const char *slash = strchr(name, '/');
+            if (!slash || slash == name)
+                continue;
+            n = (size_t)(slash - p);
+        } else if (!strncmp(p, "/root/", 6)) {
+            n = 5;
+        } else {
+            continue;
+        }
+        char key[PATH_MAX];
+        if (n >= sizeof key || n >= size)
+            continue;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        size_t c = (size_t)(uintptr_t)cordon_map_get(counts, key) + 1;
+        if (cordon_map_put(counts, key, (void *)(uintptr_t)c) < 0)
+            break;
+        if (c > best) {
+            best = c;
+            memcpy(out, key, n + 1);
+        }
+    }
+    cordon_map_free(counts);
+    return best > 0;
+}
+
+/* The command's environment: what the log showed, with secrets redacted;
+ * else only HOME (given or inferred), which classification needs. */
+static int add_env(struct cordon_import *imp, struct cordon_manifest *m) {
+    size_t n = cordon_strv_length(imp->root_env);
+    bool has_home = false;
+    for (size_t i = 0; i < n; i++)
+        has_home |= !strncmp(imp->root_env[i], "HOME=", 5);
+    char home[PATH_MAX] = "";
+    const char *how = NULL;
+    if (imp->home) {
+        snprintf(home, sizeof home, "%s", imp->home);
+    } else if (!has_home && infer_home(imp, home, sizeof home)) {
+        how = "inferred";
+    }
+    char **v = calloc(n + 2, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (home[0] && !strncmp(imp->root_env[i], "HOME=", 5))
+            continue;
+        if (!(v[k++] = redacted(imp->root_env[i]))) {
+            cordon_strv_free(v);
+            return -ENOMEM;
+        }
+    }
+    if (home[0] && asprintf(&v[k++], "HOME=%s", home) < 0) {
+        v[k - 1] = NULL;
+        cordon_strv_free(v);
+        return -ENOMEM;
+    }
+    qsort(v, k, sizeof *v, cmp_str);
+    if (!k) {
+        free(v);
+        return 0;
+    }
+    m->command.env = v;
+    if (how) {
+        char detail[PATH_MAX + 200];
+        snprintf(
+            detail, sizeof detail,
+            "the log does not show the environment: HOME=%s is inferred from the paths the "
+            "build used (give --home to say otherwise); the rest of the environment is unknown",
+            home);
+        if (cordon_manifest_add_gap(m, "inferred-home", home, 0, detail) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int add_command(struct cordon_import *imp, struct cordon_manifest *m) {
     const struct import_proc *root = imp->root ? import_find(imp, imp->root) : NULL;
     struct cordon_command *c = &m->command;
@@ -1331,6 +1446,8 @@ static int add_command(struct cordon_import *imp, struct cordon_manifest *m) {
     if (!c->argv)
         return -ENOMEM;
     if (root && root->cwd && root->cwd[0] == '/' && !(c->cwd = strdup(root->cwd)))
+        return -ENOMEM;
+    if (add_env(imp, m) < 0)
         return -ENOMEM;
     if (root && root->ended) {
         c->finished = true;

@@ -1250,6 +1250,10 @@ static void do_exec(struct parser *p, const struct cx *cx, const char *name, con
         char abs[PATH_MAX];
         import_absolute(p->imp, cx->pid, dirfd, out, abs);
         import_executed(p->imp, cx->pid, abs, argv);
+        /* strace -v prints the environment: the traced command's is kept. */
+        if (cx->pid == p->imp->root && !p->imp->root_env && arg(a, at ? 3 : 2, &av, &al) && al &&
+            av[0] == '[')
+            p->imp->root_env = parse_argv(av, al);
     }
     import_event(p->imp, cx->pid, cx->t, CORDON_IMPORT_EXEC, dirfd, out, err, name);
 }

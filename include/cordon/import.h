@@ -100,6 +100,13 @@ struct cordon_import *cordon_import_free(struct cordon_import *imp);
  * parsing. `dir` must be absolute. 0, -EINVAL or -ENOMEM. */
 int cordon_import_set_cwd(struct cordon_import *imp, const char *dir);
 
+/* The traced user's home directory, for classifying what the build read
+ * (~/.gitconfig is user configuration). Without it the manifest takes HOME
+ * from the environment the log shows (strace -v), or else the home directory
+ * (/home/NAME, /Users/NAME, /root) most of the paths are under, and says
+ * so in its coverage. 0, -EINVAL or -ENOMEM. */
+int cordon_import_set_home(struct cordon_import *imp, const char *dir);
+
 /* Read `log` into sources (new array; free with cordon_import_sources_free).
  * For strace, `log` may be a directory of -ff files (every regular file in
  * it whose name ends in ".PID"), or the prefix PATH of PATH.PID files when

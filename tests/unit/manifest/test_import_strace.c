@@ -1,5 +1,7 @@
 /* The strace importer on the fixtures ported from the Rust tree and on
  * small logs written here. */
+#include <fcntl.h>
+
 #include "test_import.h"
 
 #define STRACE CORDON_IMPORT_STRACE
@@ -714,4 +716,84 @@ Test(manifest_import_strace, hundred_thousand_lines) {
     cordon_manifest_free(m);
     cordon_import_free(imp);
     cordon_strbuf_release(&sb);
+}
+
+Test(manifest_import_strace, environment_from_v_and_home) {
+    struct cordon_import *imp =
+        import_text(STRACE, "t",
+                    "1 execve(\"/bin/sh\", [\"sh\"], [\"PATH=/bin\", \"HOME=/srv/me\", "
+                    "\"GITHUB_TOKEN=abc\"]) = 0\n"
+                    "1 openat(AT_FDCWD, \"/srv/me/.gitconfig\", O_RDONLY) = 3\n");
+    struct cordon_manifest *m = build(imp);
+    cr_assert(eq(sz, cordon_strv_length(m->command.env), 3));
+    cr_assert(eq(str, m->command.env[0], "GITHUB_TOKEN=<redacted>"));
+    cr_assert(eq(str, m->command.env[1], "HOME=/srv/me"));
+    cr_assert(not(has_gap(m, "inferred-home")));
+    cordon_manifest_free(m);
+    cordon_import_free(imp);
+
+    /* Without it: inferred from the paths, and said so. */
+    imp = import_fixture(STRACE, "strace-poisoned.log");
+    m = build(imp);
+    cr_assert(eq(sz, cordon_strv_length(m->command.env), 1));
+    cr_assert(eq(str, m->command.env[0], "HOME=/home/u"));
+    cr_assert(has_gap(m, "inferred-home"));
+    cordon_manifest_free(m);
+    cordon_import_free(imp);
+
+    /* --home wins. */
+    imp = cordon_import_new(STRACE);
+    cr_assert(eq(int, cordon_import_set_home(imp, "/home/v"), 0));
+    cr_assert(eq(int, cordon_import_set_home(imp, "rel"), -EINVAL));
+    const char *text = "1 openat(AT_FDCWD, \"/home/u/.gitconfig\", O_RDONLY) = 3\n";
+    struct cordon_import_source src = {"t", (char *)text, strlen(text)};
+    struct cordon_error err;
+    cr_assert(eq(int, cordon_import_parse(imp, &src, 1, &err), 0));
+    m = build(imp);
+    cr_assert(eq(str, m->command.env[0], "HOME=/home/v"));
+    cr_assert(not(has_gap(m, "inferred-home")));
+    cordon_manifest_free(m);
+    cordon_import_free(imp);
+}
+
+Test(manifest_import_strace, files_on_this_host_are_hashed) {
+    /* The test data itself: present here, so hashed; the fixture's /home/u
+     * paths are not. */
+    char text[1024];
+    snprintf(text, sizeof text,
+             "1 execve(\"/bin/cat\", [\"cat\"], 0x1) = 0\n"
+             "1 openat(AT_FDCWD, \"%s/import/strace-plain.log\", O_RDONLY) = 3\n"
+             "1 openat(AT_FDCWD, \"/home/u/nothere\", O_RDONLY) = 3\n"
+             "1 +++ exited with 0 +++\n",
+             CORDON_TEST_DATA);
+    struct cordon_import *imp = import_text(STRACE, "t", text);
+    struct cordon_import_build_options o = {.quiet = true};
+    struct cordon_manifest *m = NULL;
+    struct cordon_error err;
+    cr_assert(eq(int, cordon_import_build(imp, &o, &m, &err), 0));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/import/strace-plain.log", CORDON_TEST_DATA);
+    cordon_path_normalize(path);
+    const struct cordon_input *in = cordon_manifest_find_input(m, path);
+    cr_assert(in != NULL);
+    cr_assert(in->has_hash);
+    cr_assert(eq(u32, in->flags & CORDON_INPUT_UNHASHED, 0));
+    struct cordon_hash h;
+    uint64_t size;
+    cr_assert(eq(int, cordon_hash_file(AT_FDCWD, path, &h, &size), 0));
+    cr_assert(cordon_hash_equal(&h, &in->hash));
+    in = cordon_manifest_find_input(m, "/home/u/nothere");
+    cr_assert(in != NULL);
+    cr_assert(not(in->has_hash));
+    cr_assert(ne(u32, in->flags & CORDON_INPUT_UNHASHED, 0));
+    /* The manifest round-trips through its JSON reader. */
+    char *json = cordon_manifest_dumps(m);
+    struct cordon_manifest *back = NULL;
+    cr_assert(eq(int, cordon_manifest_loadb(json, strlen(json), "m.json", &back, &err), 0), "%s",
+              err.text);
+    cr_assert(eq(sz, back->n_inputs, m->n_inputs));
+    cordon_manifest_free(back);
+    free(json);
+    cordon_manifest_free(m);
+    cordon_import_free(imp);
 }
