@@ -678,6 +678,16 @@ static const char *input_category(const struct cordon_input *in, const char *hom
  * before the build (an input too) is granted alone; a new one, its
  * directory. Loose files in /tmp and /var/tmp (tmpfs) and those below a
  * fresh HOME need none. */
+/* Whether `path` is a directory the build created: an output directory
+ * that was not there before (no existing input). */
+static bool created_dir(const struct cordon_manifest *m, const char *path) {
+    const struct cordon_output *o = cordon_manifest_find_output(m, path);
+    if (!o || o->type != CORDON_FT_DIR)
+        return false;
+    const struct cordon_input *in = cordon_manifest_find_input(m, path);
+    return !in || in->type == CORDON_FT_MISSING;
+}
+
 static int learn_writes(const struct cordon_manifest *m, const char *worktree, const char *home,
                         bool home_keep, struct cordon_learned *l, bool *ret_var_tmp) {
     char **dirs = NULL;
@@ -688,25 +698,34 @@ static int learn_writes(const struct cordon_manifest *m, const char *worktree, c
         if (o->type == CORDON_FT_MISSING || cordon_path_under(o->path, worktree) ||
             cordon_path_is_virtual(o->path))
             continue;
-        /* loose files in /tmp and /var/tmp are scratch; a directory there
-         * the build left its files in is not */
-        const char *slash0 = strrchr(o->path, '/');
-        size_t plen = slash0 ? (size_t)(slash0 - o->path) : 0;
-        if (plen == 4 && !strncmp(o->path, "/tmp", 4))
-            continue;
-        if (plen == 8 && !strncmp(o->path, "/var/tmp", 8)) {
-            *ret_var_tmp = true;
-            continue;
-        }
         if (home && !home_keep && cordon_path_under(o->path, home))
             continue;
+        /* A file that was there before is granted alone. Else the
+         * directory it went into, or, where the build made that directory
+         * (and its parents), the one it made them in: the build must be
+         * able to make them again. */
         char p[PATH_MAX];
         (void)snprintf(p, sizeof p, "%s", o->path);
         const struct cordon_input *in = cordon_manifest_find_input(m, o->path);
-        if (!(in && in->type != CORDON_FT_MISSING) && o->type != CORDON_FT_DIR) {
-            char *slash = strrchr(p, '/');
-            if (slash && slash != p)
-                *slash = '\0';
+        bool existed = in && in->type != CORDON_FT_MISSING;
+        if (!(existed && o->type != CORDON_FT_DIR)) {
+            if (o->type != CORDON_FT_DIR || created_dir(m, p)) {
+                do {
+                    char *slash = strrchr(p, '/');
+                    if (!slash || slash == p) {
+                        p[1] = '\0';
+                        break;
+                    }
+                    *slash = '\0';
+                } while (created_dir(m, p));
+            }
+        }
+        /* loose files and directories in /tmp and /var/tmp are scratch */
+        if (!strcmp(p, "/") || !strcmp(p, "/tmp"))
+            continue;
+        if (!strcmp(p, "/var/tmp")) {
+            *ret_var_tmp = true;
+            continue;
         }
         if (cordon_grow((void **)&dirs, &cap, n + 1, sizeof *dirs) < 0 || !(dirs[n] = strdup(p))) {
             r = -ENOMEM;
@@ -725,7 +744,8 @@ static int learn_writes(const struct cordon_manifest *m, const char *worktree, c
             continue;
         size_t count = 0;
         for (size_t k = 0; k < m->n_outputs; k++)
-            count += cordon_path_under(m->outputs[k].path, dirs[i]);
+            count += m->outputs[k].type != CORDON_FT_DIR &&
+                     cordon_path_under(m->outputs[k].path, dirs[i]);
         if ((r = add_rule(l, CORDON_RULE_RW, dirs[i], 0, "the build wrote %zu file%s here", count,
                           count == 1 ? "" : "s")) < 0)
             goto out;
@@ -881,6 +901,11 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
     }
 
     for (size_t j = 0; j < ncol; j++) {
+        bool written = false;
+        for (size_t i = 0; i < writes.n_rules && !written; i++)
+            written = cordon_path_under(col[j].path, writes.rules[i].path);
+        if (written)
+            continue; /* read-write already */
         if (col[j].covered == 1 && !col[j].below)
             r = add_rule(l, CORDON_RULE_RO, col[j].path, 1, "the build read it");
         else if (!col[j].below)

@@ -309,6 +309,43 @@ Test(replayer_learn, a_breach_below_a_collapsed_directory_is_hidden) {
     cordon_manifest_free(m);
 }
 
+Test(replayer_learn, directories_the_build_made_are_made_again_in_the_one_that_was_there) {
+    struct cordon_manifest *m = build_manifest();
+    /* make install into /srv/p: it made /srv/p/share and /srv/p/share/man */
+    input(m, "/srv/p", CORDON_FT_DIR, CORDON_USE_STAT);
+    input(m, "/srv/p/share", CORDON_FT_MISSING, CORDON_USE_PROBE);
+    struct cordon_output *o = cordon_manifest_add_output(m, "/srv/p/share");
+    o->type = CORDON_FT_DIR;
+    o = cordon_manifest_add_output(m, "/srv/p/share/man");
+    o->type = CORDON_FT_DIR;
+    o = cordon_manifest_add_output(m, "/srv/p/share/man/z.3");
+    o->type = CORDON_FT_FILE;
+    /* a file that was there before is granted alone */
+    input(m, "/srv/q/state", CORDON_FT_FILE, CORDON_USE_READ);
+    o = cordon_manifest_add_output(m, "/srv/q/state");
+    o->type = CORDON_FT_FILE;
+    /* a directory made directly in /tmp is scratch */
+    o = cordon_manifest_add_output(m, "/tmp/build-xyz");
+    o->type = CORDON_FT_DIR;
+    o = cordon_manifest_add_output(m, "/tmp/build-xyz/t");
+    o->type = CORDON_FT_FILE;
+    cordon_manifest_sort(m);
+    struct cordon_learn_options lo = {.manifest = m, .entries = fake_entries};
+    struct cordon_learned *l = NULL;
+    struct cordon_error err = {0};
+    cr_assert(eq(int, cordon_learn(&lo, &l, &err), 0), "%s", err.text);
+    char *text = write_to_string(l, NULL);
+    cr_assert(strstr(text, "\nrw /srv/p ") != NULL, "%s", text);
+    cr_assert(strstr(text, "# the build wrote 1 file here") != NULL, "%s", text);
+    cr_assert(strstr(text, "\nro /srv/p") == NULL, "read-write covers it: %s", text);
+    cr_assert(strstr(text, "\nrw /srv/q/state ") != NULL, "%s", text);
+    cr_assert(strstr(text, "\nro /srv/q/state") == NULL, "%s", text);
+    cr_assert(strstr(text, "\nrw /tmp") == NULL, "%s", text);
+    free(text);
+    cordon_learned_free(l);
+    cordon_manifest_free(m);
+}
+
 Test(replayer_learn, a_cwd_below_the_work_tree_climbs_to_it) {
     struct cordon_manifest *m = build_manifest();
     free(m->command.cwd);
