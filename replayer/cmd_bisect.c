@@ -37,7 +37,7 @@ static const char bisect_usage[] =
     "      --runs-max N       give up after N runs (default: 200)\n"
     "      --backend RUNNER   auto (default), namespace or fakechroot\n"
     "      --keep             keep the roots and each run's output, and say where\n"
-    "  -q, --quiet            print only the result\n"
+    "  -q, --quiet            no progress lines on standard error\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 when the candidates that make the difference were found, 1\n"
