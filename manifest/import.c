@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cordon/classify.h>
 #include <cordon/error.h>
 #include <cordon/hash.h>
 #include <cordon/import.h>
@@ -508,11 +509,35 @@ const char *import_fd_path(const struct cordon_import *imp, int pid, long long f
     return NULL;
 }
 
+/* A ".." after a symlink is not the lexical parent: the part of `p` up to
+ * its last ".." is resolved on this host when it exists there (the
+ * recorder's rule, so that both name a path alike); the rest is lexical. */
+static void canon(const char *p, char *out) {
+    const char *last = NULL;
+    for (const char *q = strstr(p, "/.."); q; q = strstr(q + 1, "/.."))
+        if (q[3] == '/' || q[3] == '\0')
+            last = q;
+    if (last) {
+        char head[PATH_MAX], real[PATH_MAX];
+        size_t n = (size_t)(last - p) + 3;
+        if (n < sizeof head) {
+            memcpy(head, p, n);
+            head[n] = '\0';
+            if (realpath(head, real) &&
+                snprintf(out, PATH_MAX, "%s/%s", real, last + 3) < PATH_MAX) {
+                cordon_path_normalize(out);
+                return;
+            }
+        }
+    }
+    snprintf(out, PATH_MAX, "%s", p);
+    cordon_path_normalize(out);
+}
+
 bool import_absolute(const struct cordon_import *imp, int pid, long long dirfd, const char *path,
                      char *out) {
     if (path[0] == '/') {
-        snprintf(out, PATH_MAX, "%s", path);
-        cordon_path_normalize(out);
+        canon(path, out);
         return true;
     }
     const char *base;
@@ -523,16 +548,15 @@ bool import_absolute(const struct cordon_import *imp, int pid, long long dirfd, 
         base = p ? p->cwd : imp->initial_cwd;
     }
     if (base && base[0] == '/') {
-        if (cordon_path_join(base, path[0] ? path : ".", out, PATH_MAX) == 0)
+        char joined[PATH_MAX];
+        if (snprintf(joined, sizeof joined, "%s/%s", base, path) < (int)sizeof joined) {
+            canon(joined, out);
             return true;
+        }
         snprintf(out, PATH_MAX, "%s", path);
         return false;
     }
-    if (base && base[0]) {
-        join_relative(base, path, out);
-        return false;
-    }
-    join_relative(".", path, out);
+    join_relative(base && base[0] ? base : ".", path, out);
     return false;
 }
 
@@ -1510,12 +1534,27 @@ int cordon_import_build(struct cordon_import *imp, const struct cordon_import_bu
             goto out;
         (void)before;
     }
+    /* The traced command's directory is the work tree: its files are the
+     * build's own (declared), and diff pairs them across checkouts. */
+    const struct import_proc *root = imp->root ? import_find(imp, imp->root) : NULL;
+    if (root && root->cwd && root->cwd[0] == '/' && !(m->worktree = strdup(root->cwd))) {
+        r = -ENOMEM;
+        goto out;
+    }
     if ((r = add_processes(imp, m)) < 0 || (r = add_command(imp, m)) < 0 ||
         (r = add_gaps(imp, m, o, unresolved, first_unresolved)) < 0)
         goto out;
     if ((r = hash_all(m, &jobs, o->quiet, err)) < 0)
         goto fail;
     cordon_manifest_sort(m);
+    /* Categories by the path rules; owners only for strace, whose log is
+     * most likely this host's: a macOS or BSD path owned by a Debian
+     * package here says nothing about the traced machine. */
+    if ((imp->format == CORDON_IMPORT_STRACE ? cordon_classify_manifest(m)
+                                             : cordon_classify_manifest_owners(m, NULL)) < 0) {
+        r = -ENOMEM;
+        goto out;
+    }
     *ret = TAKE_PTR(m);
     r = 0;
 out:

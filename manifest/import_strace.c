@@ -1160,6 +1160,10 @@ static void do_paths(struct parser *p, const struct cx *cx, const char *name,
         char path[PATH_MAX], out[PATH_MAX];
         if (!path_arg(p, cx, a, (size_t)sp->path[k], path))
             continue;
+        /* fstat of an open descriptor (AT_EMPTY_PATH): its open named the
+         * file already, and -y would name it by the kernel's path. */
+        if (!path[0] && base == CORDON_IMPORT_STAT)
+            continue;
         struct dir d;
         const char *da;
         size_t dl;
