@@ -18,6 +18,7 @@
 #include <cordon/manifest.h>
 #include <cordon/record.h>
 #include <cordon/replay.h>
+#include <cordon/store.h>
 #include <cordon/util.h>
 
 extern char **environ;
@@ -59,10 +60,13 @@ static char *base_name(const char *path) {
     return (char *)(s && s[1] ? s + 1 : "root");
 }
 
-/* Remove the outputs of the recording that lie in the copied work tree, so
- * that the verifying build makes them again. */
-static void remove_outputs(const struct cordon_manifest *m, const char *worktree,
-                           const char *copy) {
+/* Put the copied work tree back as the recording found it: an output the
+ * build made is removed, so that the verifying build makes it again; one
+ * that was there before (configure rewriting a file) gets back the content
+ * the build first read, from the store, where the store has it. */
+static void restore_tree(const struct cordon_manifest *m, const char *worktree, const char *copy) {
+    char store[PATH_MAX];
+    bool have_store = cordon_store_default(store, sizeof store) == 0;
     for (size_t i = 0; i < m->n_outputs; i++) {
         const struct cordon_output *o = &m->outputs[i];
         if (!cordon_path_under(o->path, worktree) || !strcmp(o->path, worktree))
@@ -71,11 +75,30 @@ static void remove_outputs(const struct cordon_manifest *m, const char *worktree
         if ((size_t)snprintf(p, sizeof p, "%s%s", copy, o->path + strlen(worktree)) >= sizeof p)
             continue;
         struct stat st;
-        if (lstat(p, &st) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
+        if (lstat(p, &st) < 0 || S_ISDIR(st.st_mode))
             continue; /* a directory may hold sources too */
+        const struct cordon_input *in = cordon_manifest_find_input(m, o->path);
+        if (!in || in->type == CORDON_FT_MISSING) {
+            (void)unlink(p);
+            continue;
+        }
+        char from[PATH_MAX];
+        if (in->type != CORDON_FT_FILE || !in->has_hash || !have_store ||
+            cordon_store_path(store, &in->hash, from, sizeof from) < 0)
+            continue;
+        _cleanup_close_ int src = open(from, O_RDONLY | O_CLOEXEC);
+        if (src < 0)
+            continue;
         (void)unlink(p);
+        _cleanup_close_ int dst =
+            open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, in->mode & 07777);
+        if (dst < 0)
+            continue;
+        char buf[1 << 16];
+        ssize_t k;
+        while ((k = read(src, buf, sizeof buf)) > 0)
+            if (write(dst, buf, (size_t)k) != k)
+                break;
     }
 }
 
@@ -366,7 +389,7 @@ int cordon_cmd_learn(int argc, char **argv) {
     }
     const char *mwork = m->worktree ? m->worktree : m->command.cwd;
     if (!cmd)
-        remove_outputs(m, mwork, ver);
+        restore_tree(m, mwork, ver);
     const char *rcwd = m->command.cwd ? m->command.cwd : mwork;
     if ((size_t)snprintf(vcwd, sizeof vcwd, "%s%s", ver,
                          cordon_path_under(rcwd, mwork) ? rcwd + strlen(mwork) : "") >= sizeof vcwd)

@@ -78,6 +78,18 @@ assert_file_has_content m6.policy '^# Verification: not verified'
 assert_file_has_content "$TEST_TMP/err" 'over --max-rules 6'
 assert_not_file_has_content m6.policy '^ro / '
 
+log_step "learn from a manifest of a build that rewrote a file it read"
+mkdir stamp
+echo fresh >stamp/state
+cd stamp
+"$CORDON" record -q -o ../stamp.json -- sh -c 'test "$(cat state)" = fresh && echo built >state'
+cd ..
+assert_file_has_content stamp/state '^built$'
+# the verifying copy gets the state as the recording first read it
+assert_status 0 "$CORDON" learn -q -o stamp.policy stamp.json
+assert_file_has_content stamp.policy '^# Verification: passed'
+assert_file_has_content stamp/state '^built$'
+
 log_step "a build that needs a breach: left out, and verification says so"
 printf 'FLAGS=-O1\n' >"$HOME/.buildrc"
 mkdir needs
