@@ -1,0 +1,104 @@
+#!/bin/bash
+# Signals and cordon run (issue 17, part 5): a SIGTERM sent to cordon reaches
+# the command; a kill -9 of cordon leaves nothing of the command running (the
+# pid namespace's init dies with cordon); SIGPIPE is at its default in the
+# command even when cordon's caller ignored it; a command killed by signal N
+# makes cordon exit 128+N.
+# tiers: self nobody nouserns
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+runners=()
+for b in namespace landlock; do
+    if "$CORDON" run -q --backend "$b" -- true 2>/dev/null; then runners+=("$b"); fi
+done
+((${#runners[@]} > 0)) || fail "no runner of cordon run works here"
+log "runners: ${runners[*]}"
+# The work dir, not $TEST_TMP: that one holds the real HOME, which the fresh
+# home hides, and Landlock cannot let a directory gain files while an entry
+# in it stays hidden (docs/runners.md).
+mkdir work
+cd work
+
+# Whether a process whose command line holds $1 is still alive.
+alive() { pgrep -f -- "$1" >/dev/null; }
+
+wait_for() {
+    for _ in $(seq 100); do
+        [[ -e $1 ]] && return 0
+        sleep 0.1
+    done
+    fail "'$1' never appeared"
+}
+
+for b in "${runners[@]}"; do
+    log_step "$b: SIGTERM to cordon reaches the command"
+    rm -f started term
+    "$CORDON" run -q --backend "$b" -- sh -c \
+        'trap "echo got-term >term; exit 7" TERM; touch started; while :; do sleep 0.1; done' &
+    pid=$!
+    wait_for started
+    kill -TERM "$pid"
+    st=0
+    wait "$pid" || st=$?
+    [[ $st == 7 ]] || fail "$b: cordon exited $st after SIGTERM, expected the command's 7"
+    assert_file_has_content term got-term
+
+    log_step "$b: the command's death by a signal is 128+N"
+    assert_status 143 "$CORDON" run -q --backend "$b" -- sh -c 'kill -TERM $$'
+    assert_status 137 "$CORDON" run -q --backend "$b" -- sh -c 'kill -KILL $$'
+
+    log_step "$b: SIGPIPE at its default in the command, though cordon's caller ignored it"
+    (
+        trap '' PIPE
+        "$CORDON" run -q --backend "$b" -- bash -c \
+            'yes | head -1 >/dev/null; echo "yes:${PIPESTATUS[0]}"; grep ^SigIgn: /proc/self/status'
+    ) >pipe.out 2>pipe.err || fail "$b: the SIGPIPE check failed: $(cat pipe.err)"
+    # 141 = 128 + SIGPIPE: yes died of it rather than seeing EPIPE.
+    assert_file_has_content pipe.out '^yes:141$'
+    ign=$(awk '/^SigIgn:/ {print $2}' pipe.out)
+    (((0x$ign & 0x1000) == 0)) || fail "$b: SIGPIPE is ignored in the command (SigIgn $ign)"
+
+    log_step "$b: kill -9 of cordon leaves nothing of the command"
+    marker=$((9000000 + RANDOM))
+    rm -f started
+    # A grandchild too (sleep under sh), which only a pid namespace reaches.
+    "$CORDON" run -q --backend "$b" -- sh -c "sleep $marker & touch started; wait" &
+    pid=$!
+    wait_for started
+    alive "sleep $marker" || fail "$b: the command's sleep is not running"
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    gone=0
+    for _ in $(seq 50); do
+        if ! alive "sleep $marker"; then
+            gone=1
+            break
+        fi
+        sleep 0.1
+    done
+    if [[ $b == landlock ]]; then
+        # No pid namespace: the direct child dies with cordon
+        # (PR_SET_PDEATHSIG), a grandchild may not (docs/runners.md).
+        if ((gone == 0)); then
+            log "landlock: the grandchild outlived cordon's kill -9, as documented"
+            for p in $(pgrep -f -- "sleep $marker"); do kill -9 "$p" 2>/dev/null || true; done
+        fi
+        rm -f started
+        "$CORDON" run -q --backend "$b" -- sh -c "touch started; exec sleep $marker" &
+        pid=$!
+        wait_for started
+        sleep 0.2
+        kill -9 "$pid"
+        wait "$pid" 2>/dev/null || true
+        gone=0
+        for _ in $(seq 50); do
+            if ! alive "sleep $marker"; then
+                gone=1
+                break
+            fi
+            sleep 0.1
+        done
+    fi
+    ((gone == 1)) || fail "$b: the command survived cordon's kill -9"
+done
