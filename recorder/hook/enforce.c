@@ -41,6 +41,7 @@ int hook_rules_parse(struct hook_rules *rs, char *text, size_t len, unsigned *re
     unsigned line = 0;
     size_t i = 0;
     rs->n = 0;
+    memset(rs->known, 0, sizeof rs->known);
     while (i < len) {
         line++;
         char *start = text + i;
@@ -223,6 +224,44 @@ int hook_enforce_open_flags(int flags) {
 
 /* ---- the walk ------------------------------------------------------------ */
 
+static uint64_t path_hash(const char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+#define KNOWN_PROBE 8
+
+static bool known_has(const struct hook_rules *rs, uint64_t h) {
+    size_t mask = (1u << HOOK_KNOWN_BITS) - 1;
+    for (size_t i = 0; i < KNOWN_PROBE; i++) {
+        uint64_t v = __atomic_load_n(&rs->known[(h + i) & mask], __ATOMIC_RELAXED);
+        if (v == h)
+            return true;
+        if (!v)
+            return false;
+    }
+    return false;
+}
+
+/* A full neighbourhood just means the path is walked in full next time. */
+static void known_add(const struct hook_rules *rs, uint64_t h) {
+    uint64_t *tab = (uint64_t *)rs->known; /* the cache is the mutable part */
+    size_t mask = (1u << HOOK_KNOWN_BITS) - 1;
+    for (size_t i = 0; i < KNOWN_PROBE; i++) {
+        uint64_t zero = 0;
+        uint64_t *slot = &tab[(h + i) & mask];
+        if (__atomic_compare_exchange_n(slot, &zero, h, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED) ||
+            zero == h)
+            return;
+    }
+}
+
 static long raw_readlink(const char *p, char *buf, size_t n) {
     return hook_sys(SYS_readlinkat, AT_FDCWD, p, buf, n);
 }
@@ -368,6 +407,9 @@ int hook_enforce_resolve(const struct hook_rules *rs, const char *base, const ch
 
         if (last && (flags & HOOK_ENF_NOFOLLOW) && pend[pi] != '/')
             break; /* the last component itself: decided below */
+        uint64_t h = path_hash(v, vlen);
+        if (known_has(rs, h))
+            continue; /* read-only, itself, not a link: nothing to read */
         enum hook_access a = hook_rules_match(rs, v, vlen, r->host);
         if (a == HOOK_ACC_NONE || a == HOOK_ACC_HIDE)
             return ENOENT;
@@ -375,6 +417,8 @@ int hook_enforce_resolve(const struct hook_rules *rs, const char *base, const ch
         if (a == HOOK_ACC_DENY && !(last && (flags & HOOK_ENF_LOOK)))
             return EACCES;
         long n = raw_readlink(r->host, tmp, sizeof tmp - 1);
+        if (n == -EINVAL && a == HOOK_ACC_RO && !strcmp(r->host, v))
+            known_add(rs, h);
         if (n < 0)
             continue; /* not a link, or absent: the real call will say */
         tmp[n] = 0;

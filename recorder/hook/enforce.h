@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CORDON_ENV_POLICY "CORDON_POLICY"
 
@@ -46,10 +47,17 @@ struct hook_rule {
 };
 
 #define HOOK_RULES_MAX 4096
+#define HOOK_KNOWN_BITS 12
 
 struct hook_rules {
     size_t n;
     struct hook_rule r[HOOK_RULES_MAX]; /* sorted by view path, stable */
+    /* Paths the walk found to be read-only, mapped onto themselves and not
+     * a link (hashes; 0 is empty): the next walk through them reads no
+     * link and matches no rule, which is most of a toolchain's lookups.
+     * Only read-only ones, which the program cannot turn into a link
+     * through the policy. The one part a resolve writes (atomics). */
+    uint64_t known[1u << HOOK_KNOWN_BITS];
 };
 
 /* Parse the compiled policy `text` (`len` bytes, modified in place: tabs
