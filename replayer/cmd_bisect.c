@@ -3,11 +3,13 @@
  * back to the replay's root in halves. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cordon/cli.h>
@@ -44,6 +46,28 @@ static const char bisect_usage[] =
     "when adding every candidate changes nothing or the search gave up, 125 if\n"
     "cordon failed. See cordon-bisect(1).\n";
 
+/* The first file of the pristine root changed since `since`: a run wrote
+ * through one of its hard links (a build that rewrites a system file in
+ * place), which would taint every later run. */
+static char touched_path[PATH_MAX];
+static int64_t touched_since;
+
+static int check_touched(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)ftw;
+    if (flag == FTW_F && S_ISREG(st->st_mode) &&
+        (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec >= touched_since) {
+        (void)snprintf(touched_path, sizeof touched_path, "%s", path);
+        return 1;
+    }
+    return 0;
+}
+
+static bool pristine_touched(const char *root, int64_t since) {
+    touched_since = since;
+    touched_path[0] = '\0';
+    return nftw(root, check_touched, 32, FTW_PHYS) == 1;
+}
+
 struct bisect_ctx {
     const struct cordon_manifest *m;
     const struct cordon_candidates *c;
@@ -55,6 +79,7 @@ struct bisect_ctx {
     bool quiet;
     size_t runs;
     int reference;
+    int64_t start_ns; /* before the first run */
     struct cordon_error err;
 };
 
@@ -139,6 +164,11 @@ static int one_run(void *vctx, const size_t *subset, size_t k) {
     else
         code = cordon_exit_code(res.status);
     cordon_error_clear(&x->err);
+    if (pristine_touched(x->pristine, x->start_ns))
+        return cordon_error_set(&x->err, EROFS, touched_path, 0, 0,
+                                "run %zu changed '%s' in place, which every run shares with the "
+                                "unpacked root: later runs would not start from the archive",
+                                x->runs, touched_path);
     if (x->runs == 1)
         x->reference = code;
     if (!x->keep) {
@@ -288,6 +318,7 @@ int cordon_cmd_bisect(int argc, char **argv) {
         .backend = backend,
         .keep = keep,
         .quiet = quiet,
+        .start_ns = cordon_now_ns(),
     };
     r = cordon_bisect_search(cands.n, one_run, &x, runs_max, &res);
     if (r < 0) {

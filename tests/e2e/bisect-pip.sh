@@ -143,3 +143,7 @@ assert_status 125 "$CORDON" bisect root2.tar.zst
 assert_file_has_content "$TEST_TMP/err" 'missing the test'
 assert_status 125 "$CORDON" bisect no-such.tar.zst -- ./build.sh
 assert_file_has_content "$TEST_TMP/err" 'no-such.tar.zst'
+
+log_step "a test that rewrites a shared file of the root in place is stopped"
+assert_status 125 "$CORDON" bisect root2.tar.zst -- sh -c 'echo x >>/etc/ld.so.cache'
+assert_file_has_content "$TEST_TMP/err" "changed '.*/etc/ld.so.cache' in place"
