@@ -1098,6 +1098,30 @@ static void put_token(FILE *out, const char *s) {
     fputc('"', out);
 }
 
+/* A description as the words it was read from where that loads back the
+ * same (single spaces, no word that needs quoting), else as one token. */
+static void put_words(FILE *out, const char *s) {
+    bool plain = s[0] && s[0] != ' ' && s[strlen(s) - 1] != ' ' && !strstr(s, "  ");
+    for (const char *w = s; plain && *w;) {
+        size_t n = strcspn(w, " ");
+        char word[256];
+        if (n >= sizeof word)
+            plain = false;
+        else {
+            memcpy(word, w, n);
+            word[n] = '\0';
+            plain = !needs_quotes(word);
+        }
+        w += n;
+        if (*w == ' ')
+            w++;
+    }
+    if (plain)
+        fputs(s, out);
+    else
+        put_token(out, s);
+}
+
 static void put_why(FILE *out, const char *why) {
     if (!why || !why[0]) {
         fputc('\n', out);
@@ -1115,7 +1139,7 @@ int cordon_policy_write(const struct cordon_policy *p, FILE *out) {
     fputs("# cordon policy (includes flattened)\n", out);
     if (p->description) {
         fputs("description ", out);
-        put_token(out, p->description);
+        put_words(out, p->description);
         fputc('\n', out);
     }
     if (p->home == CORDON_HOME_FRESH)
