@@ -168,25 +168,6 @@ static void apply_flag(struct cordon_policy *p, const struct item *it,
         die_error(&err);
 }
 
-/* The runner `auto` picks, and why. (doctor.c's cordon_pick_run_backend
- * once it is written: namespace where user namespaces work, else hook.) */
-static enum cordon_backend pick(char *why, size_t size) {
-    int u = cordon_userns_available();
-    if (u == 0) {
-        (void)snprintf(why, size, "user namespaces available");
-        return CORDON_BACKEND_NAMESPACE;
-    }
-    char reason[256];
-    cordon_userns_reason(-u, reason, sizeof reason);
-    char hook[PATH_MAX];
-    if (cordon_find_hook(hook, sizeof hook) == 0) {
-        (void)snprintf(why, size, "user namespaces unavailable: %s", reason);
-        return CORDON_BACKEND_HOOK;
-    }
-    (void)snprintf(why, size, "user namespaces unavailable: %s; no hook library", reason);
-    return CORDON_BACKEND_LANDLOCK;
-}
-
 int cordon_cmd_run(int argc, char **argv) {
     static const struct option longopts[] = {
         {"policy", required_argument, NULL, OPT_POLICY},
@@ -300,14 +281,23 @@ int cordon_cmd_run(int argc, char **argv) {
             apply_flag(policy, &items[i], &vars);
     free(items);
 
-    char why[512] = "";
+    char why[1024] = "";
     if (backend == CORDON_BACKEND_AUTO) {
-        backend = pick(why, sizeof why);
-        if (backend == CORDON_BACKEND_INVALID || backend == CORDON_BACKEND_AUTO)
-            cordon_die("no runner works on this machine%s%s", why[0] ? ": " : "", why);
+        struct cordon_machine m;
+        cordon_machine_probe(&m);
+        backend = cordon_pick_run_backend(&m, why, sizeof why);
+        /* Enforcement asked for: Landlock before a hook that only advises. */
+        if (require_enforce && !cordon_backend_enforces(backend) && m.landlock_abi > 0) {
+            (void)snprintf(why, sizeof why,
+                           "--require enforce: user namespaces are unavailable (%s) and the hook "
+                           "only advises; Landlock ABI %d enforces, with hidden paths as EACCES",
+                           strerror(m.userns_error), m.landlock_abi);
+            backend = CORDON_BACKEND_LANDLOCK;
+        }
     }
     if (require_enforce && !cordon_backend_enforces(backend)) {
-        cordon_warn("refusing to run: the %s runner only advises here (--require enforce)",
+        cordon_warn("refusing to run: the %s runner only advises (a program that bypasses libc "
+                    "escapes it) and --require enforce was given",
                     cordon_backend_name(backend));
         if (why[0])
             cordon_warn("%s", why);

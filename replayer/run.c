@@ -40,8 +40,6 @@
 #include <cordon/run.h>
 #include <cordon/util.h>
 
-#pragma weak cordon_run_host_hook /* TEMP: until runner_hook.c is written */
-
 /* ---- dispatch ----------------------------------------------------------- */
 
 int cordon_run_host(const struct cordon_host_run_spec *spec, int *ret_status,
@@ -57,8 +55,6 @@ int cordon_run_host(const struct cordon_host_run_spec *spec, int *ret_status,
     case CORDON_BACKEND_NAMESPACE:
         return cordon_run_host_namespace(spec, ret_status, err);
     case CORDON_BACKEND_HOOK:
-        if (!cordon_run_host_hook) /* TEMP: until runner_hook.c is written */
-            return cordon_error_set(err, ENOSYS, NULL, 0, 0, "the hook runner is not written yet");
         return cordon_run_host_hook(spec, ret_status, err);
     case CORDON_BACKEND_LANDLOCK:
         return cordon_run_host_landlock(spec, ret_status, err);
