@@ -200,7 +200,7 @@ int seccomp_refuse_uring(void) {
 #define __NR_mount_setattr 442
 #endif
 
-int seccomp_refuse_escapes(void) {
+int seccomp_refuse_escapes(bool no_network) {
     /* clone's and unshare's flags: a new user or mount namespace */
     const uint32_t ns = CLONE_NEWUSER | CLONE_NEWNS;
     const int no_mount[] = {__NR_mount,         __NR_umount2,    __NR_pivot_root,
@@ -208,7 +208,7 @@ int seccomp_refuse_escapes(void) {
                             __NR_fsconfig,      __NR_fsmount,    __NR_fspick,
                             __NR_mount_setattr, __NR_setns,      __NR_open_by_handle_at};
     const size_t n_no = sizeof no_mount / sizeof no_mount[0];
-    struct sock_filter f[32];
+    struct sock_filter f[40];
     size_t k = 0;
     /* another architecture's calls (i386 on x86_64) pass, as under the
      * complete path's filter: a gap docs/hook-runner.md names */
@@ -229,6 +229,18 @@ int seccomp_refuse_escapes(void) {
      * back to clone on ENOSYS, as under Docker's profile */
     f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+    if (no_network) {
+        /* --network off: no IP socket at all (the namespace runner keeps a
+         * loopback; a filter cannot tell where a socket will connect) */
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 4);
+        f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                              offsetof(struct seccomp_data, args[0]));
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0);
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 1);
+        f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES);
+        f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                              offsetof(struct seccomp_data, nr));
+    }
     f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0);
     f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 0, 3);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,

@@ -55,9 +55,10 @@ int seccomp_refuse_uring(void);
  * command: a filter that refuses what would step around a path policy
  * (mount and the new mount API, setns, clone/unshare of a user or mount
  * namespace, open_by_handle_at: EPERM; clone3, whose flags a filter cannot
- * read, and io_uring_setup: ENOSYS). Without CAP_SYS_ADMIN it sets
- * no_new_privs. 0 or -errno. Async-signal-safe. */
-int seccomp_refuse_escapes(void);
+ * read, and io_uring_setup: ENOSYS); with `no_network`, IPv4 and IPv6
+ * sockets too (EACCES). Without CAP_SYS_ADMIN it sets no_new_privs. 0 or
+ * -errno. Async-signal-safe. */
+int seccomp_refuse_escapes(bool no_network);
 
 /* Whether filters installed from now on (in this process and the children
  * it forks) also notify getdents64, so that an enforcing supervisor can

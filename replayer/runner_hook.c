@@ -324,7 +324,7 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
      * in cordon's main thread, which only waits from now on, and inherited
      * by the command. */
     seccomp_set_enforcing(true);
-    bool fenced = seccomp_refuse_escapes() == 0;
+    bool fenced = seccomp_refuse_escapes(p->network == 0) == 0;
     r = launch_spawn_observed(program, spec->argv, env,
                               is_static && sup ? seccomp_supervisor_path(sup) : NULL,
                               !is_static && !fenced, &pid, err);
