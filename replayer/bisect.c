@@ -160,7 +160,8 @@ int cordon_bisect_candidates(const struct cordon_manifest *m, const char *root,
     char **sorted = calloc(n + 1, sizeof *sorted);
     if (!sorted)
         return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
-    memcpy(sorted, host_env, n * sizeof *sorted);
+    if (n)
+        memcpy(sorted, host_env, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, cmp_str);
     r = 0;
     for (size_t i = 0; i < n; i++) {
@@ -435,8 +436,10 @@ static int cmp_size(const void *a, const void *b) {
 /* Run the union of `a` (na) and `b` (nb), sorted. 1 differs, 0 not,
  * -ECANCELED at the run limit, else the oracle's error. */
 static int differs(struct search *s, const size_t *a, size_t na, const size_t *b, size_t nb) {
-    memcpy(s->trial, a, na * sizeof *a);
-    memcpy(s->trial + na, b, nb * sizeof *b);
+    if (na)
+        memcpy(s->trial, a, na * sizeof *a);
+    if (nb)
+        memcpy(s->trial + na, b, nb * sizeof *b);
     qsort(s->trial, na + nb, sizeof *s->trial, cmp_size);
     char *key = subset_key(s->trial, na + nb);
     if (!key)
@@ -562,7 +565,8 @@ static int search(size_t n, struct search *sp, struct cordon_bisect_result *ret)
         g->items = malloc((ng ? ng : 1) * sizeof *g->items);
         if (!g->items)
             return -ENOMEM;
-        memcpy(g->items, group, ng * sizeof *group);
+        if (ng)
+            memcpy(g->items, group, ng * sizeof *group);
         g->n = ng;
         ret->n_groups++;
         /* take the group out of play; does the rest still differ? */

@@ -104,7 +104,8 @@ static int cmp_node(const void *a, const void *b) {
 }
 
 static void sort_tree(struct node *n) {
-    qsort(n->kids, n->n_kids, sizeof *n->kids, cmp_node);
+    if (n->n_kids > 1)
+        qsort(n->kids, n->n_kids, sizeof *n->kids, cmp_node);
     for (size_t i = 0; i < n->n_kids; i++)
         sort_tree(n->kids[i]);
 }
@@ -855,7 +856,8 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
                 goto fail;
         }
     }
-    qsort(l->left_out, l->n_left_out, sizeof *l->left_out, cmp_left_out);
+    if (l->n_left_out > 1)
+        qsort(l->left_out, l->n_left_out, sizeof *l->left_out, cmp_left_out);
     l->home = home_reads ? CORDON_HOME_KEEP : CORDON_HOME_FRESH;
     if (home_reads)
         r = asprintf(&l->home_why, "the build read %zu path%s below HOME, such as %s", home_reads,
