@@ -10,8 +10,8 @@
 # Then the same probe runs inside a replayed root (cordon record + pack +
 # replay) against a file of the host outside the root: on the namespace
 # runner nothing reaches it, under fakechroot only fakechroot's gaps do.
-# RUN_ESCAPE_TABLE=FILE appends the results as Markdown rows (the table of
-# docs/hook-runner.md is made that way).
+# RUN_ESCAPE_TABLE=FILE writes the results as a Markdown table (the tables
+# of docs/hook-runner.md are made that way).
 # tiers: self nobody nouserns
 # timeout: 600
 set -euo pipefail
@@ -66,7 +66,7 @@ check() {
     for g in "$@"; do gap[$g]=1; done
     (($(routes "$out" | wc -l) >= 20)) || fail "$label: the probe did not run: $(head -c 2000 "$out" "$out.err")"
     while read -r route got; do
-        row+=" $route=$got"
+        row+=" $route=${got// /_}"
         if [[ -n ${gap[$route]:-} && -n ${native[$name:$route]:-} ]]; then
             [[ $got == reached ]] || {
                 log "$label: the known gap $route no longer reaches the file ($got): update the gaps and docs/hook-runner.md"
@@ -83,9 +83,32 @@ check() {
         fail "$label: the escape suite does not hold as stated"
     fi
     log "$label: holds (gaps: ${*:-none})"
-    if [[ -n $table ]]; then
-        printf '%s %s %s\n' "$CORDON_TIER" "$label" "$row" >>"$table"
-    fi
+    [[ -z $table ]] || printf '%s%s\n' "$label" "$row" >>"$TEST_TMP/rows"
+}
+
+# The rows as a Markdown table: a column per runner and probe, a row per
+# route; "reached" in bold, a blocked route by its errno.
+write_table() {
+    awk -v tier="$CORDON_TIER" '
+        { col[++nc] = $1
+          for (i = 2; i <= NF; i++) {
+              split($i, kv, "="); r = kv[1]; v = substr($i, length(r) + 2)
+              gsub(/_/, " ", v)
+              if (!(r in seen)) { seen[r] = 1; route[++nr] = r }
+              cell[nc, r] = v == "reached" ? "**reached**" : v ~ /^blocked/ ? substr(v, 9) : "n/a " substr(v, 13)
+          } }
+        END {
+            printf "| route (%s) |", tier
+            for (c = 1; c <= nc; c++) printf " %s |", col[c]
+            printf "\n|---|"
+            for (c = 1; c <= nc; c++) printf "---|"
+            printf "\n"
+            for (k = 1; k <= nr; k++) {
+                printf "| %s |", route[k]
+                for (c = 1; c <= nc; c++) printf " %s |", cell[c, route[k]]
+                printf "\n"
+            }
+        }' "$TEST_TMP/rows" >"$table"
 }
 
 ran=0
@@ -189,3 +212,4 @@ for backend in namespace fakechroot; do
     done
 done
 ((replayed > 0)) || fail "no replay runner works here"
+[[ -z $table ]] || write_table
