@@ -17,7 +17,7 @@
 # Either culprit alone poisons the build ("or"); a second build needs both
 # ("and", pip's extra index from pip.conf with the variable's index): bisect
 # reports them as two groups, then as one.
-# tiers: self nobody
+# tiers: self nobody nouserns
 # timeout: 600
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
