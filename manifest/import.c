@@ -1550,8 +1550,9 @@ int cordon_import_build(struct cordon_import *imp, const struct cordon_import_bu
     /* Categories by the path rules; owners only for strace, whose log is
      * most likely this host's: a macOS or BSD path owned by a Debian
      * package here says nothing about the traced machine. */
-    if ((imp->format == CORDON_IMPORT_STRACE ? cordon_classify_manifest(m)
-                                             : cordon_classify_manifest_owners(m, NULL)) < 0) {
+    if ((imp->format == CORDON_IMPORT_STRACE && !o->no_owners
+             ? cordon_classify_manifest(m)
+             : cordon_classify_manifest_owners(m, NULL)) < 0) {
         r = -ENOMEM;
         goto out;
     }
