@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cordon/error.h>
+#include <cordon/hash.h>
 #include <cordon/learn.h>
+#include <cordon/manifest.h>
+#include <cordon/util.h>
 
 /* The fake build: fails (exit 1) when `need` of the culprits are added. */
 struct oracle {
@@ -264,4 +268,144 @@ Test(replayer_bisect, candidates_file_errors_name_the_line, .init = make_tmp, .f
     cordon_candidates_release(&c);
 
     cr_assert(eq(int, cordon_bisect_candidates_load("/nonexistent/c", NULL, &c, &err), -ENOENT));
+}
+
+/* ---- candidates from a manifest, a root and this host ---------------------- */
+
+static void put(const char *rel, const char *text) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmp, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    cordon_mkdir_p(p, 0755);
+    *slash = '/';
+    FILE *f = fopen(p, "w");
+    cr_assert(f != NULL, "%s", p);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void remove_tree(void) {
+    cordon_rm_rf(tmp);
+}
+
+static struct cordon_input *add_in(struct cordon_manifest *m, const char *rel, enum cordon_ftype t,
+                                   const char *content) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/host/%s", tmp, rel);
+    struct cordon_input *in = cordon_manifest_add_input(m, p);
+    cr_assert(in != NULL);
+    in->type = t;
+    in->uses = t == CORDON_FT_MISSING ? CORDON_USE_PROBE : CORDON_USE_READ;
+    if (content) {
+        in->size = strlen(content);
+        in->has_hash = true;
+        cordon_hash_buffer(content, strlen(content), &in->hash);
+    }
+    return in;
+}
+
+Test(replayer_bisect, candidates_are_what_the_host_has_and_the_replay_lacks, .init = make_tmp,
+     .fini = remove_tree) {
+    /* the host: tmp/host/...; the unpacked root: tmp/root/<the same paths> */
+    struct cordon_manifest *m = cordon_manifest_new();
+    char w[256], root[256];
+    snprintf(w, sizeof w, "%s/host/work", tmp);
+    snprintf(root, sizeof root, "%s/root", tmp);
+    m->worktree = strdup(w);
+    m->command.cwd = strdup(w);
+    char *env[] = {"HOME=/nonexistent", "A=1", "B=2", "S=<redacted>", NULL};
+    m->command.env = cordon_strv_copy(env);
+    put("host/dropped", "left out\n");
+    add_in(m, "dropped", CORDON_FT_FILE, "left out\n");
+    put("host/same", "same\n");
+    add_in(m, "same", CORDON_FT_FILE, "same\n");
+    char rp[256];
+    snprintf(rp, sizeof rp, "root%s/host/same", tmp);
+    put(rp, "same\n");
+    put("host/changed", "new content\n");
+    add_in(m, "changed", CORDON_FT_FILE, "old content\n");
+    snprintf(rp, sizeof rp, "root%s/host/changed", tmp);
+    put(rp, "old content\n");
+    put("host/appeared", "now here\n");
+    add_in(m, "appeared", CORDON_FT_MISSING, NULL);
+    add_in(m, "gone", CORDON_FT_FILE, "gone\n"); /* on neither */
+    put("host/work/src.c", "int x;\n");
+    add_in(m, "work/src.c", CORDON_FT_FILE, "int y;\n"); /* the work tree: never */
+    cordon_manifest_sort(m);
+
+    char *host_env[] = {"A=1", "B=3", "C=5", "S=secret", "PWD=/x", "LD_PRELOAD=/evil.so", NULL};
+    char *replay_env[] = {"HOME=/nonexistent", "A=1", "B=2", NULL};
+    struct cordon_candidates c = {0};
+    struct cordon_error err = {0};
+    cr_assert(eq(int, cordon_bisect_candidates(m, root, host_env, replay_env, &c, &err), 0), "%s",
+              err.text);
+    cr_assert(eq(sz, c.n, 6));
+    char p[256];
+    snprintf(p, sizeof p, "%s/host/appeared", tmp);
+    cr_assert(eq(str, c.items[0].name, p));
+    cr_assert(strstr(c.items[0].why, "missing when recorded") != NULL, "%s", c.items[0].why);
+    snprintf(p, sizeof p, "%s/host/changed", tmp);
+    cr_assert(eq(str, c.items[1].name, p));
+    cr_assert(strstr(c.items[1].why, "differs here") != NULL, "%s", c.items[1].why);
+    snprintf(p, sizeof p, "%s/host/dropped", tmp);
+    cr_assert(eq(str, c.items[2].name, p));
+    cr_assert(strstr(c.items[2].why, "left out of the archive") != NULL, "%s", c.items[2].why);
+    cr_assert(eq(int, c.items[3].kind, CORDON_CANDIDATE_ENV));
+    cr_assert(eq(str, c.items[3].name, "B"));
+    cr_assert(eq(str, c.items[3].value, "3"));
+    cr_assert(strstr(c.items[3].why, "another value") != NULL);
+    cr_assert(eq(str, c.items[4].name, "C"));
+    cr_assert(strstr(c.items[4].why, "not in the recording") != NULL);
+    cr_assert(eq(str, c.items[5].name, "S"));
+    cr_assert(strstr(c.items[5].why, "redacted") != NULL);
+    cordon_candidates_release(&c);
+
+    /* a run's root: the pristine one linked, the work tree copied, the
+     * chosen candidates added from the host */
+    snprintf(rp, sizeof rp, "root%s/host/work/src.c", tmp);
+    put(rp, "int y;\n");
+    struct cordon_candidates two = {0};
+    snprintf(p, sizeof p, "%s/host/dropped", tmp);
+    cr_assert(eq(int, cordon_candidates_add(&two, CORDON_CANDIDATE_FILE, p, NULL, NULL), 0));
+    snprintf(p, sizeof p, "%s/host/changed", tmp);
+    cr_assert(eq(int, cordon_candidates_add(&two, CORDON_CANDIDATE_FILE, p, NULL, NULL), 0));
+    cr_assert(eq(int, cordon_candidates_add(&two, CORDON_CANDIDATE_ENV, "B", "3", NULL), 0));
+    char run[256];
+    snprintf(run, sizeof run, "%s/run", tmp);
+    size_t subset[] = {1, 2};
+    cr_assert(eq(int, cordon_bisect_prepare_root(m, root, run, &two, subset, 2, &err), 0), "%s",
+              err.text);
+    char a[512], b[512];
+    struct stat sa, sb;
+    snprintf(a, sizeof a, "%s%s/host/same", root, tmp);
+    snprintf(b, sizeof b, "%s%s/host/same", run, tmp);
+    cr_assert(eq(int, stat(a, &sa), 0));
+    cr_assert(eq(int, stat(b, &sb), 0));
+    cr_assert(eq(u64, (uint64_t)sa.st_ino, (uint64_t)sb.st_ino), "linked");
+    snprintf(a, sizeof a, "%s%s/host/work/src.c", root, tmp);
+    snprintf(b, sizeof b, "%s%s/host/work/src.c", run, tmp);
+    stat(a, &sa);
+    cr_assert(eq(int, stat(b, &sb), 0));
+    cr_assert(sa.st_ino != sb.st_ino, "the work tree is copied");
+    /* #2 (changed) added: the host's content replaced the root's, and the
+     * pristine root kept its own */
+    snprintf(b, sizeof b, "%s%s/host/changed", run, tmp);
+    FILE *f = fopen(b, "r");
+    cr_assert(f != NULL);
+    char line[64] = {0};
+    cr_assert(fgets(line, sizeof line, f) != NULL);
+    fclose(f);
+    cr_assert(eq(str, line, "new content\n"));
+    snprintf(a, sizeof a, "%s%s/host/changed", root, tmp);
+    f = fopen(a, "r");
+    cr_assert(f != NULL);
+    cr_assert(fgets(line, sizeof line, f) != NULL);
+    fclose(f);
+    cr_assert(eq(str, line, "old content\n"));
+    /* #1 (dropped) not chosen: absent */
+    snprintf(b, sizeof b, "%s%s/host/dropped", run, tmp);
+    cr_assert(ne(int, access(b, F_OK), 0));
+    cordon_candidates_release(&two);
+    cordon_manifest_free(m);
 }
