@@ -301,6 +301,9 @@ int cordon_cmd_bisect(int argc, char **argv) {
         cordon_print_error(&err);
         goto out;
     }
+    if (m->command.argv && m->command.argv[0] && m->command.finished)
+        printf("the recording: '%s' exited %d\n", m->command.argv[0],
+               cordon_exit_code(m->command.status));
     printf("%zu candidate%s: what this host has that the replay lacks%s\n", cands.n,
            cands.n == 1 ? "" : "s", arg_candidates ? " (from the candidates file)" : "");
     for (size_t i = 0; i < cands.n; i++)

@@ -104,6 +104,16 @@ assert_file_has_content "$TEST_TMP/err" 'leaves out 1 breach'
 assert_file_has_content needs.policy "^#   $HOME/.buildrc  \\(user-config\\)$"
 assert_file_has_content needs.policy '^# Verification: FAILED: .*exited 2 \(0 recorded\)'
 
+log_step "a script: the interpreter and the loader the kernel opens are learned"
+mkdir script
+printf '#!/bin/sh\necho ran >out.txt\n' >script/run.sh
+chmod +x script/run.sh
+cd script
+assert_status 0 "$CORDON" learn -q -o ../script.policy -- ./run.sh
+cd ..
+assert_file_has_content script.policy '^# Verification: passed'
+assert_file_has_content script.policy '^ro /(lib64|lib|usr) '
+
 log_step "bad input"
 assert_status 125 "$CORDON" learn
 assert_file_has_content "$TEST_TMP/err" 'missing the command'
