@@ -97,6 +97,10 @@ enum cordon_mount_op_kind {
     CORDON_MOP_READONLY, /* make the mount on dst read-only (with submounts if recursive) */
 };
 
+/* The staging's files that `empty` and `deny` bind over files. */
+#define CORDON_STAGING_EMPTY "/.cordon/empty"
+#define CORDON_STAGING_DENY "/.cordon/deny"
+
 struct cordon_mount_op {
     enum cordon_mount_op_kind kind;
     char *src;      /* BIND: the host path; SYMLINK: the target; else NULL */
