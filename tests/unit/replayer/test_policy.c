@@ -667,7 +667,13 @@ static double now_s(void) {
 }
 
 /* learn and the hook runner look up every path a build touches: a million
- * lookups in the build profile must take well under a second. */
+ * lookups in the build profile take 0.4 s optimised here; the limits leave
+ * room for a loaded machine and for ASan or -O0 builds. */
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define LOOKUP_LIMIT_S 15.0
+#else
+#define LOOKUP_LIMIT_S 2.0
+#endif
 Test(replayer_policy, lookup_is_fast, .timeout = 60) {
     struct cordon_policy *p = cordon_policy_new();
     struct cordon_error err;
@@ -690,7 +696,7 @@ Test(replayer_policy, lookup_is_fast, .timeout = 60) {
         hits += cordon_policy_lookup(p, paths[i % 5]) != NULL;
     double dt = now_s() - t0;
     cr_expect(eq(sz, hits, 1000000));
-    cr_expect(lt(dbl, dt, 2.0), "a million lookups took %.2fs", dt);
+    cr_expect(lt(dbl, dt, LOOKUP_LIMIT_S), "a million lookups took %.2fs", dt);
     cr_expect(eq(str, (char *)kind_at(p, "/opt/pkg1234/lib/libz.so.1"), "ro"));
     cordon_policy_free(p);
 }
