@@ -877,35 +877,65 @@ static json_t *jfix(const char *fix) {
     return a;
 }
 
+/* An object's members as JSON_INDENT(2) prints them, without the braces. */
+static int put_members(FILE *out, const json_t *o) {
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!s)
+        return -ENOMEM;
+    size_t n = strlen(s);
+    if (n >= 4)
+        fwrite(s + 2, 1, n - 4, out); /* "{\n" ... "\n}" */
+    free(s);
+    return 0;
+}
+
+/* One element of a top-level array, indented as the whole would be. */
+static int put_element(FILE *out, json_t *o, bool first) {
+    if (!o)
+        return -ENOMEM;
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!s)
+        return -ENOMEM;
+    fputs(first ? "\n    " : ",\n    ", out);
+    for (const char *p = s; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fputs("    ", out);
+    }
+    free(s);
+    return 0;
+}
+
+static json_t *jbreach(const struct cordon_report *r, const struct cordon_report_breach *b) {
+    char chain[2048];
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:s, s:o, s:o, s:o}", "path", b->path, "category",
+        cordon_category_name(b->category), "tool", b->tool, "use", b->use, "owner", jowner(b),
+        "pid", b->pid, "chain", cordon_report_ancestry(r, b->pid, chain, sizeof chain), "ancestry",
+        jancestry(r, b->pid), "explanation", b->explanation, "fix", jfix(b->fix), "drop",
+        b->category == CORDON_CAT_WRITE_OUTSIDE ? json_null()
+                                                : json_string(cordon_category_name(b->category)),
+        "pattern", jstr(b->pattern));
+    if (o && b->group != b->fix)
+        json_object_set_new(o, "group", json_string(b->group));
+    return o;
+}
+
+/* Written piece by piece: a DOM of every breach (ancestry included) costs
+ * more memory than the manifest itself on a build with many breaches. The
+ * bytes are those json_dumpf(JSON_INDENT(2)) would write for the whole. */
 int cordon_report_write_json(const struct cordon_report *r, FILE *out) {
     const struct cordon_manifest *m = r->m;
-    json_t *root = json_object(), *by = json_object(), *breaches = json_array(),
+    json_t *head = json_object(), *tail = json_object(), *by = json_object(),
            *packages = json_array(), *env = json_array(), *gaps = json_array();
     int res = -ENOMEM;
-    if (!root || !by || !breaches || !packages || !env || !gaps)
+    if (!head || !tail || !by || !packages || !env || !gaps)
         goto out;
     for (int c = 0; c < CORDON_CAT_MAX; c++)
         if (r->by_category[c])
             json_object_set_new(by, cordon_category_name((enum cordon_category)c),
                                 json_integer((json_int_t)r->by_category[c]));
-    for (size_t i = 0; i < r->n_breaches; i++) {
-        const struct cordon_report_breach *b = &r->breaches[i];
-        char chain[2048];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:s, s:o, s:o, s:o}",
-                              "path", b->path, "category", cordon_category_name(b->category),
-                              "tool", b->tool, "use", b->use, "owner", jowner(b), "pid", b->pid,
-                              "chain", cordon_report_ancestry(r, b->pid, chain, sizeof chain),
-                              "ancestry", jancestry(r, b->pid), "explanation", b->explanation,
-                              "fix", jfix(b->fix), "drop",
-                              b->category == CORDON_CAT_WRITE_OUTSIDE
-                                  ? json_null()
-                                  : json_string(cordon_category_name(b->category)),
-                              "pattern", jstr(b->pattern));
-        if (o && b->group != b->fix)
-            json_object_set_new(o, "group", json_string(b->group));
-        if (!o || json_array_append_new(breaches, o) < 0)
-            goto out;
-    }
     for (size_t i = 0; i < r->n_packages; i++) {
         const struct cordon_report_package *p = &r->packages[i];
         if (json_array_append_new(packages, json_pack("{s:s, s:s, s:o, s:I}", "manager", p->manager,
@@ -929,13 +959,13 @@ int cordon_report_write_json(const struct cordon_report *r, FILE *out) {
     }
     json_t *status =
         m->command.finished ? json_integer(exit_code_of(m->command.status)) : json_null();
-    json_object_set_new(root, "cordon_report", json_integer(CORDON_REPORT_SCHEMA));
-    json_object_set_new(root, "tool", json_string("cordon " CORDON_VERSION));
-    json_object_set_new(root, "manifest", jstr(r->source));
-    json_object_set_new(root, "command",
+    json_object_set_new(head, "cordon_report", json_integer(CORDON_REPORT_SCHEMA));
+    json_object_set_new(head, "tool", json_string("cordon " CORDON_VERSION));
+    json_object_set_new(head, "manifest", jstr(r->source));
+    json_object_set_new(head, "command",
                         json_pack("{s:o, s:o, s:o}", "argv", jargv(m->command.argv), "cwd",
                                   jstr(m->command.cwd), "status", status));
-    json_object_set_new(root, "summary",
+    json_object_set_new(head, "summary",
                         json_pack("{s:I, s:I, s:I, s:O, s:{s:I, s:I, s:I, s:I, s:I}}", "inputs",
                                   (json_int_t)m->n_inputs, "processes", (json_int_t)m->n_processes,
                                   "breaches", (json_int_t)r->n_breaches, "by_category", by,
@@ -943,23 +973,30 @@ int cordon_report_write_json(const struct cordon_report *r, FILE *out) {
                                   "system", (json_int_t)r->n_system, "metadata_only",
                                   (json_int_t)r->n_metadata, "missing", (json_int_t)r->n_missing,
                                   "virtual", (json_int_t)r->n_virtual));
-    json_object_set_new(root, "breaches", json_incref(breaches));
-    json_object_set_new(root, "packages", json_incref(packages));
-    json_object_set_new(root, "environment", json_incref(env));
-    json_object_set_new(root, "coverage",
+    json_object_set_new(tail, "packages", json_incref(packages));
+    json_object_set_new(tail, "environment", json_incref(env));
+    json_object_set_new(tail, "coverage",
                         json_pack("{s:o, s:o, s:O}", "recorded_by", jstr(m->tool), "host",
                                   json_pack("{s:o, s:o, s:o, s:o}", "os", jstr(m->host.os), "arch",
                                             jstr(m->host.arch), "distro", jstr(m->host.distro),
                                             "libc", jstr(m->host.libc)),
                                   "gaps", gaps));
-    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-        res = -EIO;
-    else
-        res = fputc('\n', out) == EOF ? -EIO : 0;
+    fputs("{\n", out);
+    if ((res = put_members(out, head)) < 0)
+        goto out;
+    fputs(",\n  \"breaches\": [", out);
+    for (size_t i = 0; i < r->n_breaches; i++)
+        if ((res = put_element(out, jbreach(r, &r->breaches[i]), i == 0)) < 0)
+            goto out;
+    fputs(r->n_breaches ? "\n  ],\n" : "],\n", out);
+    if ((res = put_members(out, tail)) < 0)
+        goto out;
+    fputs("\n}\n", out);
+    res = ferror(out) ? -EIO : 0;
 out:
-    json_decref(root);
+    json_decref(head);
+    json_decref(tail);
     json_decref(by);
-    json_decref(breaches);
     json_decref(packages);
     json_decref(env);
     json_decref(gaps);
