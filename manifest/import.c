@@ -902,8 +902,7 @@ const char *import_excerpt(const char *line, size_t len, char *out) {
         out[o++] = c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
     }
     /* Do not cut a UTF-8 sequence in the middle. */
-    while (o && o < len && ((unsigned char)out[o] & 0xc0) == 0x80 && o > 0 &&
-           ((unsigned char)line[o] & 0xc0) == 0x80)
+    while (o > 0 && o < len && ((unsigned char)line[o] & 0xc0) == 0x80)
         o--;
     if (o < len) {
         memcpy(out + o, "...", 3);

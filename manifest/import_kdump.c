@@ -865,7 +865,8 @@ static void finish_cont(struct reader *r) {
             if (!v) {
                 r->imp->oom = true;
             } else {
-                memcpy(v, r->items, r->n_items * sizeof *v);
+                if (r->n_items) /* items is NULL before the first */
+                    memcpy(v, r->items, r->n_items * sizeof *v);
                 cordon_strv_free(c->argv);
                 c->argv = v;
                 c->has_argv = true;
