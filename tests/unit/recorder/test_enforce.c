@@ -1,7 +1,8 @@
 /* The hook's policy enforcement (recorder/hook/enforce.c): the compiled
  * format, longest-prefix matching with the last rule winning, the ancestors
  * of a visible rule, the reverse mapping of redirects, listings, and the
- * path walk that reads links after mapping their prefix. */
+ * path walk that reads links after mapping their prefix; the policy's
+ * variables across an exec (env.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <criterion/new/assert.h>
 
 #include "enforce.h"
+#include "hook.h"
 
 static struct hook_rules rules;
 static char text[8192];
@@ -229,4 +231,35 @@ Test(recorder_enforce, empty_or_missing_path_is_enoent) {
     cr_assert(eq(int, hook_enforce_resolve(&rules, NULL, "", 0, 0, &r), ENOENT));
     cr_assert(eq(int, hook_enforce_resolve(&rules, NULL, "rel", 0, 0, &r), ENOENT));
     cr_assert(eq(int, hook_enforce_resolve(&rules, "pipe:[3]", "rel", 0, 0, &r), ENOTDIR));
+}
+
+/* ---- the policy across exec (env.c) -------------------------------------- */
+
+Test(recorder_enforce, policy_and_supervisor_survive_a_cleared_environment) {
+    const struct hook_env snap = {
+        .log = "",
+        .hook = "CORDON_HOOK=/opt/cordon/libcordon-hook.so",
+        .hook_path = "/opt/cordon/libcordon-hook.so",
+        .policy = "CORDON_POLICY=/tmp/cordon-run-x/policy",
+        .notify = "CORDON_NOTIFY=/tmp/cordon-notify-x/sock",
+    };
+    static char *out[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
+    static char ld[2 * PATH_MAX], la[2 * PATH_MAX];
+    char *empty[] = {NULL};
+    char *const *got = hook_env_fix(&snap, empty, out, ld, la);
+    bool policy = false, notify = false, preload = false, log = false;
+    for (char *const *e = got; *e; e++) {
+        policy |= !strcmp(*e, snap.policy);
+        notify |= !strcmp(*e, snap.notify);
+        preload |= !strcmp(*e, "LD_PRELOAD=/opt/cordon/libcordon-hook.so");
+        log |= !strncmp(*e, "CORDON_LOG=", 11);
+    }
+    cr_assert(policy && notify && preload);
+    cr_assert(not(log), "no recording: no CORDON_LOG is made up");
+    /* a complete environment is left as it is */
+    char *full[] = {"CORDON_POLICY=/tmp/cordon-run-x/policy",
+                    "CORDON_NOTIFY=/tmp/cordon-notify-x/sock",
+                    "CORDON_HOOK=/opt/cordon/libcordon-hook.so",
+                    "LD_PRELOAD=/opt/cordon/libcordon-hook.so", NULL};
+    cr_assert(eq(ptr, (void *)hook_env_fix(&snap, full, out, ld, la), (void *)full));
 }
