@@ -81,6 +81,10 @@ const char *import_fd_path(const struct cordon_import *imp, int pid, long long f
  * stays relative (folded). Returns true when the result is absolute. */
 bool import_absolute(const struct cordon_import *imp, int pid, long long dirfd, const char *path,
                      char *out);
+/* An absolute path normalised into `out` (PATH_MAX): the part up to its
+ * last ".." resolved on this host when it exists (a ".." after a symlink is
+ * not the lexical parent), the rest lexically. */
+void import_canon(const char *p, char *out);
 /* One access. `err` is a Linux errno, 0 for success. */
 void import_event(struct cordon_import *imp, int pid, uint64_t t_ns, enum cordon_import_op op,
                   long long dirfd, const char *path, int err, const char *syscall);

@@ -512,7 +512,7 @@ const char *import_fd_path(const struct cordon_import *imp, int pid, long long f
 /* A ".." after a symlink is not the lexical parent: the part of `p` up to
  * its last ".." is resolved on this host when it exists there (the
  * recorder's rule, so that both name a path alike); the rest is lexical. */
-static void canon(const char *p, char *out) {
+void import_canon(const char *p, char *out) {
     const char *last = NULL;
     for (const char *q = strstr(p, "/.."); q; q = strstr(q + 1, "/.."))
         if (q[3] == '/' || q[3] == '\0')
@@ -537,7 +537,7 @@ static void canon(const char *p, char *out) {
 bool import_absolute(const struct cordon_import *imp, int pid, long long dirfd, const char *path,
                      char *out) {
     if (path[0] == '/') {
-        canon(path, out);
+        import_canon(path, out);
         return true;
     }
     const char *base;
@@ -550,7 +550,7 @@ bool import_absolute(const struct cordon_import *imp, int pid, long long dirfd, 
     if (base && base[0] == '/') {
         char joined[PATH_MAX];
         if (snprintf(joined, sizeof joined, "%s/%s", base, path) < (int)sizeof joined) {
-            canon(joined, out);
+            import_canon(joined, out);
             return true;
         }
         snprintf(out, PATH_MAX, "%s", path);

@@ -248,7 +248,9 @@ static bool parse_num(const char *s, size_t n, long long *ret) {
         }
         v = u <= 0xffffffffULL ? (long long)(int32_t)(uint32_t)u : (long long)u;
     } else if (all_digits(s, n) && n < 19) {
-        v = strtoll(s, NULL, 10);
+        v = 0;
+        for (size_t i = 0; i < n; i++)
+            v = v * 10 + (s[i] - '0');
     } else {
         return false;
     }

@@ -447,7 +447,7 @@ static enum ts_kind parse_ts(const char *tok, size_t len, uint64_t *ret) {
         return TS_NONE;
     uint64_t secs = 0;
     for (const char *p = tok; p < dot; p++) {
-        if (!is_digit(*p) || secs > 100000000000ULL)
+        if (!is_digit(*p) || secs > 10000000000ULL) /* u64 ns: before 2286 */
             return TS_NONE;
         secs = secs * 10 + (uint64_t)(*p - '0');
     }
@@ -988,8 +988,10 @@ static bool resolve(struct parser *p, const struct cx *cx, struct dir *d, const 
         return true;
     }
     if (d->has_base) {
-        if (cordon_path_join(d->base, path[0] ? path : ".", out, PATH_MAX) < 0)
+        char joined[PATH_MAX];
+        if (snprintf(joined, sizeof joined, "%s/%s", d->base, path) >= (int)sizeof joined)
             return false;
+        import_canon(joined, out);
         return true;
     }
     if (!d->cwd) {
