@@ -505,12 +505,13 @@ static int list_profiles(char *out, size_t size);
 
 /* A policy is a few kilobytes; the cap keeps `include /dev/zero` finite. */
 #define MAX_POLICY_SIZE (16 << 20)
-#define EFTYPE_NOT_REGULAR 4096 /* slurp's own code: not a regular file */
+#define EFTYPE_NOT_REGULAR 4096 /* slurp's own codes: not a regular file, */
+#define EHAS_NUL 4097           /* a NUL byte (a binary file, or a truncated one) */
 
 /* The content of `path` as a new string. Includes must be regular files (a
  * FIFO or a device would block or never end); a top-level policy may be a
  * pipe (`--policy <(...)`). 0 or -errno, -EFBIG past the cap. */
-static int slurp(const char *path, bool regular_only, char **ret) {
+static int slurp(const char *path, bool regular_only, char **ret, int *ret_nul_line) {
     _cleanup_fclose_ FILE *f = fopen(path, "re");
     if (!f)
         return -errno;
@@ -534,6 +535,15 @@ static int slurp(const char *path, bool regular_only, char **ret) {
     if (ferror(f)) {
         cordon_strbuf_release(&sb);
         return -EIO;
+    }
+    const char *nul = memchr(sb.buf, '\0', sb.len);
+    if (nul) {
+        int line = 1;
+        for (const char *c = sb.buf; c < nul; c++)
+            line += *c == '\n';
+        *ret_nul_line = line;
+        cordon_strbuf_release(&sb);
+        return -EHAS_NUL;
     }
     char *text = cordon_strbuf_detach(&sb);
     if (!text)
@@ -594,7 +604,11 @@ static int do_include(struct loader *L, const struct src *s, const char *arg, co
                          MAX_INCLUDE_DEPTH, arg);
 
     _cleanup_free_ char *text = NULL;
-    int r = slurp(path, true, &text);
+    int nul_line = 0;
+    int r = slurp(path, true, &text, &nul_line);
+    if (r == -EHAS_NUL)
+        return cordon_error_set(L->err, EINVAL, path, nul_line, 0,
+                                "NUL byte in a policy (a binary file?)");
     if (r == -ENOENT && !is_file) {
         char names[400];
         list_profiles(names, sizeof names);
@@ -775,7 +789,11 @@ int cordon_policy_load_string(struct cordon_policy *p, const char *text, const c
 }
 
 static int read_file(const char *path, char **ret, struct cordon_error *err) {
-    int r = slurp(path, false, ret);
+    int nul_line = 0;
+    int r = slurp(path, false, ret, &nul_line);
+    if (r == -EHAS_NUL)
+        return cordon_error_set(err, EINVAL, path, nul_line, 0,
+                                "NUL byte in a policy (a binary file?)");
     if (r == -EFBIG)
         return cordon_error_set(err, EFBIG, path, 0, 0, "cannot read '%s': larger than %d MiB",
                                 path, MAX_POLICY_SIZE >> 20);
