@@ -375,10 +375,9 @@ static int expand_var(struct loader *L, const struct src *s, const char **pp, co
         if (nomem)
             return src_error(L, s, ENOMEM, "cannot expand '${%s}'", var_names[v]);
         if (!val)
-            return src_error(L, s, EINVAL,
-                             "cannot expand '${%s}': no HOME in the environment or the password "
-                             "database",
-                             var_names[v]);
+            return src_error(L, s, EINVAL, "cannot expand '${%s}': %s", var_names[v],
+                             v == VAR_CWD ? "cannot get the working directory"
+                                          : "no HOME in the environment or the password database");
         cordon_strbuf_adds(sb, val);
         *pp = close + 1;
         return 0;
@@ -437,10 +436,11 @@ static int tokenize(struct loader *L, const struct src *s, const char *p, const 
                         else if (c == 't')
                             cordon_strbuf_adds(&sb, "\t");
                         else {
-                            r = src_error(L, s, EINVAL,
-                                          "unknown escape '\\%c' in quotes (\\\", \\\\, \\$, \\n, "
-                                          "\\t)",
-                                          (unsigned char)c >= 0x20 && c != 0x7f ? c : '?');
+                            r = src_error(
+                                L, s, EINVAL,
+                                "unknown escape '\\%c' in quotes (\\\", \\\\, \\$, \\n, "
+                                "\\t)",
+                                (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? c : '?');
                             break;
                         }
                         p += 2;
