@@ -113,7 +113,13 @@ int cordon_cmd_report(int argc, char **argv) {
         goto out;
     }
     if (cordon_kb_find_dir(kdir, sizeof kdir) < 0) {
-        cordon_warn("cannot find the knowledge base (set CORDON_KNOWLEDGE_DIR)");
+        const char *env = getenv("CORDON_KNOWLEDGE_DIR");
+        if (env && *env)
+            cordon_warn("cannot open the knowledge directory '%s' (CORDON_KNOWLEDGE_DIR): %s", env,
+                        strerror(ENOENT));
+        else
+            cordon_warn("cannot find the knowledge base (share/cordon/knowledge beside cordon; "
+                        "set CORDON_KNOWLEDGE_DIR)");
         goto out;
     }
     if (cordon_kb_load_dir(kdir, &kb, &err) < 0) {
