@@ -143,3 +143,60 @@ Test(manifest_classify_packages, diff_names_a_package_one_side_used) {
     cordon_manifest_free(a);
     cordon_manifest_free(b);
 }
+
+/* The report's classifier: headers and libraries by owner and toolchain,
+ * and a system library that shadows the work tree's. */
+Test(manifest_classify_packages, headers_and_libraries) {
+    struct cordon_manifest *m = build();
+    file(m, "/usr/lib/x86_64-linux-gnu/libz.so", 1);
+    file(m, "/usr/lib/x86_64-linux-gnu/libc.so", 1);
+    file(m, "/lib/x86_64-linux-gnu/libz.so.1", 1)->uses = CORDON_USE_LOAD;
+    file(m, "/src/zlib/prefix/lib/libpython3.11.so", 1);
+    file(m, "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", 1)->uses = CORDON_USE_LOAD;
+    file(m, "/usr/local/include/zlib.h", 1);
+    file(m, "/usr/include/x86_64-linux-gnu/bits/types.h", 1);
+    file(m, "/usr/include/unowned/thing.h", 1);
+    cordon_manifest_sort(m);
+    struct cordon_kb *kb = NULL;
+    struct cordon_error err;
+    cr_assert(eq(int, cordon_kb_load_dir(CORDON_TEST_DATA "/../../knowledge", &kb, &err), 0));
+    cr_assert(eq(int, cordon_kb_bind(kb, m->command.env), 0));
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    char *declared[] = {"/opt/declared", NULL};
+    struct cordon_classifier *c = cordon_classifier_new(m, kb, o, declared);
+    cr_assert(c != NULL);
+    struct {
+        const char *path, *want;
+    } cases[] = {
+        {"/usr/include/zlib.h", "system-header"}, /* zlib1g-dev: not the toolchain */
+        {"/usr/include/stdio.h", "system"},       /* libc6-dev */
+        {"/usr/include/x86_64-linux-gnu/bits/types.h", "system"},
+        {"/usr/include/unowned/thing.h", "system-header"}, /* no owner, not libc's */
+        {"/usr/local/include/zlib.h", "system-header"},
+        {"/usr/lib/x86_64-linux-gnu/libz.so", "system-library"}, /* linked */
+        {"/usr/lib/x86_64-linux-gnu/libc.so", "system"},
+        {"/lib/x86_64-linux-gnu/libz.so.1", "system"}, /* loaded: a runtime */
+        {"/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", "system-library"}, /* shadows */
+        {"/src/zlib/prefix/lib/libpython3.11.so", "declared"},
+        {"/home/u/.gitconfig", "user-config"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cordon_verdict v;
+        cr_assert(
+            eq(int, cordon_classify_input(c, cordon_manifest_find_input(m, cases[i].path), &v), 0));
+        cr_assert(eq(str, (char *)cordon_category_name(v.category), (char *)cases[i].want), "%s",
+                  cases[i].path);
+    }
+    struct cordon_verdict v;
+    cordon_classify_input(
+        c, cordon_manifest_find_input(m, "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"), &v);
+    cr_assert(eq(str, (char *)v.shadowed, "/src/zlib/prefix/lib/libpython3.11.so"));
+    /* A declared prefix is declared, whatever is below it. */
+    struct cordon_input *d = file(m, "/opt/declared/include/x.h", 1);
+    cr_assert(eq(int, cordon_classify_input(c, d, &v), 0));
+    cr_assert(eq(str, (char *)cordon_category_name(v.category), "declared"));
+    cordon_classifier_free(c);
+    cordon_owners_free(o);
+    cordon_kb_free(kb);
+    cordon_manifest_free(m);
+}

@@ -238,3 +238,68 @@ Test(manifest_kb, find_dir_honours_the_environment) {
     unsetenv("CORDON_KNOWLEDGE_DIR");
     cr_assert(eq(int, cordon_kb_find_dir(out, sizeof out), 0));
 }
+
+/* Ported from the Rust analyzer's table (analysis/tests.rs): which entry
+ * the knowledge base picks for a tool's files. */
+struct tool_case {
+    char path[72];
+    char category[24];
+    char tool[16];
+};
+
+ParameterizedTestParameters(manifest_kb, tools_files) {
+    static struct tool_case cases[] = {
+        {"/etc/pip.conf", "site-config", "pip"},
+        {"/etc/xdg/pip/pip.conf", "site-config", "pip"},
+        {"/home/u/.config/pip/pip.conf", "user-config", "pip"},
+        {"/home/u/.pip/pip.conf", "user-config", "pip"},
+        {"/home/u/.cache/pip/wheels/ab/x.whl", "cache", "pip"},
+        {"/home/u/.npmrc", "user-config", "npm"},
+        {"/etc/npmrc", "site-config", "npm"},
+        {"/usr/local/etc/npmrc", "site-config", "npm"},
+        {"/home/u/.cargo/config.toml", "user-config", "cargo"},
+        {"/home/u/.cargo/config", "user-config", "cargo"},
+        {"/home/u/.cargo/credentials.toml", "credentials", "cargo"},
+        {"/home/u/.cargo/registry/index/x", "cache", "cargo"},
+        {"/home/u/.Rprofile", "user-config", "R"},
+        {"/home/u/.Renviron", "user-config", "R"},
+        {"/home/u/R/x86_64-pc-linux-gnu-library/4.3/Rcpp/DESCRIPTION", "user-site-packages", "R"},
+        {"/home/u/.spack/packages.yaml", "user-config", "spack"},
+        {"/etc/spack/config.yaml", "site-config", "spack"},
+        {"/home/u/.netrc", "credentials", "curl"},
+        {"/home/u/.ssh/id_ed25519", "credentials", "ssh"},
+        {"/home/u/.ssh/config", "user-config", "ssh"},
+        {"/etc/ssh/ssh_config.d/50-site.conf", "site-config", "ssh"},
+        {"/home/u/.gnupg/private-keys-v1.d/ABCD.key", "credentials", "gpg"},
+        {"/home/u/.gnupg/gpg.conf", "user-config", "gpg"},
+        {"/home/u/.gnupg/pubring.kbx", "user-config", "gpg"},
+        {"/home/u/.ccache/ccache.conf", "cache", "ccache"},
+        {"/home/u/.cache/ccache/a/b", "cache", "ccache"},
+        {"/home/u/.cache/something/x", "cache", "unknown"},
+        {"/usr/local/lib/pkgconfig/foo.pc", "system-library", "pkg-config"},
+        {"/home/u/.local/lib/pkgconfig/foo.pc", "user-site-packages", "pkg-config"},
+        {"/home/u/.config/git/config", "user-config", "git"},
+        {"/home/u/.config/git/credentials", "credentials", "git"},
+        {"/home/u/.zshenv", "user-config", "shell"},
+        {"/home/u/.cmake/packages/Foo/abc", "user-package-registry", "cmake"},
+        {"/home/u/.local/lib/python3.11/site-packages/x.pth", "user-site-packages", "python"},
+    };
+    return cr_make_param_array(struct tool_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct tool_case *c, manifest_kb, tools_files) {
+    struct cordon_kb *kb = repo_kb(home_env);
+    const struct cordon_kb_entry *e = cordon_kb_match(kb, c->path, NULL);
+    cr_assert(e != NULL, "%s: no entry", c->path);
+    cr_assert(eq(str, (char *)cordon_category_name(e->category), c->category), "%s (%s)", c->path,
+              e->pattern);
+    cr_assert(eq(str, e->tool, c->tool), "%s (%s)", c->path, e->pattern);
+    cordon_kb_free(kb);
+}
+
+Test(manifest_kb, distribution_pkg_config_is_not_in_the_knowledge_base) {
+    struct cordon_kb *kb = repo_kb(home_env);
+    cr_assert(eq(str, (char *)best(kb, "/usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc"), "-"));
+    cr_assert(eq(str, (char *)best(kb, "/usr/share/pkgconfig/bash-completion.pc"), "-"));
+    cordon_kb_free(kb);
+}
