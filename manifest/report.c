@@ -447,18 +447,33 @@ static int add_breach(struct builder *bd, const char *path, enum cordon_category
         b->owner = *owner;
     }
     const struct cordon_kb_entry *e = v ? v->entry : NULL;
-    if (e) {
+    if (e && cat == CORDON_CAT_WRITE_OUTSIDE) {
+        /* A write where a tool keeps its files: a tmpfs over the area the
+         * entry names (else the file's directory), and why the tool cares. */
+        char area[PATH_MAX], abs[PATH_MAX];
+        snprintf(area, sizeof area, "%.*s", (int)v->anchor_len, path);
+        if (strcmp(area, path) == 0) {
+            char *slash = strrchr(area, '/');
+            if (slash && slash != area)
+                *slash = '\0';
+        }
+        cordon_kb_abstract_path(bd->kb, area, abs, sizeof abs);
+        char *base = explain(b, NULL);
+        b->tool = e->tool;
+        b->pattern = e->pattern;
+        if (asprintf(&b->fix, "tmpfs %s", abs) < 0)
+            b->fix = NULL;
+        if (!base ||
+            asprintf(&b->explanation, "%.*s; %s", (int)strlen(base) - 1, base, e->explanation) < 0)
+            b->explanation = NULL;
+        free(base);
+    } else if (e) {
         char matched[PATH_MAX];
         snprintf(matched, sizeof matched, "%.*s", (int)v->anchor_len, path);
         b->tool = e->tool;
         b->pattern = e->pattern;
         b->fix = cordon_kb_fix(bd->kb, e->fix, matched);
-        if (cat == CORDON_CAT_WRITE_OUTSIDE) {
-            struct cordon_report_breach tmp = *b;
-            b->explanation = explain(&tmp, NULL);
-        } else {
-            b->explanation = strdup(e->explanation);
-        }
+        b->explanation = strdup(e->explanation);
     } else {
         b->tool = default_tool(cat, path);
         b->fix = default_fix(bd->kb, b);

@@ -206,3 +206,28 @@ Test(manifest_report, html_is_self_contained_and_shows_every_breach) {
     free(s);
     release(&f);
 }
+
+Test(manifest_report, a_write_where_a_tool_keeps_files_gets_a_tmpfs) {
+    struct cordon_error err;
+    struct cordon_manifest *m = NULL;
+    cr_assert(eq(int, cordon_manifest_read(DATA "/poisoned.json", &m, &err), 0));
+    struct cordon_output *o = cordon_manifest_add_output(m, "/home/u/.cache/ccache/x/y.o");
+    o->type = CORDON_FT_FILE;
+    o->pid = 12;
+    cordon_manifest_sort(m);
+    struct cordon_kb *kb = NULL;
+    cr_assert(eq(int, cordon_kb_load_dir(CORDON_TEST_DATA "/../../knowledge", &kb, &err), 0));
+    struct cordon_report *r = NULL;
+    cr_assert(eq(int, cordon_report_build(m, "m", kb, NULL, NULL, &r, &err), 0));
+    const struct cordon_report_breach *b = breach(r, "/home/u/.cache/ccache/x/y.o");
+    cr_assert(b != NULL);
+    cr_assert(eq(str, (char *)cordon_category_name(b->category), "write-outside"));
+    cr_assert(eq(str, b->fix, "tmpfs ${XDG_CACHE_HOME}/ccache"));
+    cr_assert(eq(str, (char *)b->tool, "ccache"));
+    cr_assert(strstr(b->explanation, "the build wrote /home/u/.cache/ccache/x/y.o") != NULL);
+    cr_assert(strstr(b->explanation, "; ccache returns object files") != NULL, "%s",
+              b->explanation);
+    cordon_report_free(r);
+    cordon_kb_free(kb);
+    cordon_manifest_free(m);
+}
