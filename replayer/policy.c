@@ -571,6 +571,16 @@ static int do_include(struct loader *L, const struct src *s, const char *arg, co
         }
         if (cordon_path_join(base ? base : "/", arg, path, sizeof path) < 0)
             return src_error(L, s, ENAMETOOLONG, "include path too long '%.64s...'", arg);
+        /* A caller's relative `dir` ("."): absolute, so that the include
+         * chain compares like with like. */
+        if (path[0] != '/') {
+            bool nomem = false;
+            const char *cwd = var_value(L, VAR_CWD, &nomem);
+            char rel[PATH_MAX];
+            snprintf(rel, sizeof rel, "%s", path);
+            if (cwd && cordon_path_join(cwd, rel, path, sizeof path) < 0)
+                return src_error(L, s, ENAMETOOLONG, "include path too long '%.64s...'", arg);
+        }
         snprintf(id, sizeof id, "%s", path);
         snprintf(origin, sizeof origin, "%s", path);
     } else {

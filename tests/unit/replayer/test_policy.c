@@ -414,6 +414,24 @@ Test(replayer_policy, include_from_a_string_uses_dir) {
     cordon_policy_free(p);
 }
 
+Test(replayer_policy, include_from_a_relative_dir_is_made_absolute) {
+    cr_assert(eq(int, chdir(CORDON_TEST_DATA "/policy"), 0));
+    struct cordon_policy *p = cordon_policy_new();
+    struct cordon_error err;
+    struct cordon_policy_vars v = vars;
+    v.cwd = NULL; /* getcwd */
+    int r = cordon_policy_load_string(p, "include invalid/cycle-a.policy\n", "s", ".", &v, &err);
+    cr_expect(eq(int, r, -EINVAL));
+    cr_expect(strncmp(err.text, "include cycle: /", 16) == 0, "%s", err.text);
+    cordon_policy_free(p);
+    p = cordon_policy_new();
+    r = cordon_policy_load_string(p, "include include/sibling.policy\n", "s", ".", &v, &err);
+    cr_expect(eq(int, r, 0), "%s", err.text);
+    cr_assert(eq(sz, p->n_included, 2));
+    cr_expect(eq(chr, p->included[1][0], '/'));
+    cordon_policy_free(p);
+}
+
 Test(replayer_policy, include_cycle_is_an_error) {
     struct cordon_policy *p = cordon_policy_new();
     struct cordon_error err;
