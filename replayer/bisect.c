@@ -152,7 +152,7 @@ int cordon_bisect_candidates(const struct cordon_manifest *m, const char *root,
         } else {
             continue;
         }
-        if ((r = cordon_candidates_add(ret, CORDON_CANDIDATE_FILE, in->path, NULL, why)) < 0)
+        if (cordon_candidates_add(ret, CORDON_CANDIDATE_FILE, in->path, NULL, why) < 0)
             return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
     }
     /* variables, by name */
@@ -236,9 +236,8 @@ int cordon_bisect_candidates_load(const char *path, char *const *host_env,
         return cordon_error_set(err, errno, path, 0, 0, "cannot open '%s'", path);
     _cleanup_free_ char *buf = NULL;
     size_t cap = 0;
-    ssize_t k;
     int line = 0, r;
-    while ((k = getline(&buf, &cap, f)) >= 0) {
+    while (getline(&buf, &cap, f) >= 0) {
         line++;
         char *s = buf;
         char *hash = strchr(s, '#');
@@ -515,18 +514,15 @@ void cordon_bisect_result_release(struct cordon_bisect_result *r) {
     r->n_groups = 0;
 }
 
-static int search(size_t n, struct search *sp, struct cordon_bisect_result *ret) {
+/* The search proper; `play`, `group` and sp->trial are scratch arrays of
+ * n + 1, n + 1 and 2n + 1 elements. */
+static int search(size_t n, struct search *sp, size_t *play, size_t *group,
+                  struct cordon_bisect_result *ret) {
     cordon_bisect_run_fn run = sp->run;
     void *ctx = sp->ctx;
-    _cleanup_free_ size_t *play = calloc(n + 1, sizeof *play);
-    _cleanup_free_ size_t *trial = calloc(2 * n + 1, sizeof *trial);
-    _cleanup_free_ size_t *group = calloc(n + 1, sizeof *group);
-    if (!play || !trial || !group)
-        return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         play[i] = i;
     size_t np = n, cap = 0;
-    sp->trial = trial;
 
     /* the reference: nothing added */
     ret->runs = 1;
@@ -592,10 +588,16 @@ int cordon_bisect_search(size_t n, cordon_bisect_run_fn run, void *ctx, size_t r
                          struct cordon_bisect_result *ret) {
     memset(ret, 0, sizeof *ret);
     struct search s = {.run = run, .ctx = ctx, .runs_max = runs_max, .res = ret};
+    size_t *play = calloc(n + 1, sizeof *play);
+    size_t *group = calloc(n + 1, sizeof *group);
+    s.trial = calloc(2 * n + 1, sizeof *s.trial);
     s.seen = cordon_map_new(64);
-    if (!s.seen)
-        return -ENOMEM;
-    int r = search(n, &s, ret);
+    int r = -ENOMEM;
+    if (play && group && s.trial && s.seen)
+        r = search(n, &s, play, group, ret);
+    free(play);
+    free(group);
+    free(s.trial);
     cordon_map_free(s.seen);
     for (size_t i = 0; i < s.n_keys; i++)
         free(s.keys[i]);

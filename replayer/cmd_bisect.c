@@ -285,11 +285,11 @@ int cordon_cmd_bisect(int argc, char **argv) {
     if (!quiet)
         cordon_warn("unpacking '%s'", archive);
     struct cordon_unpack_options uo = {.archive = archive, .dest = pristine, .quiet = true};
-    if ((r = cordon_unpack(&uo, &err)) < 0) {
+    if (cordon_unpack(&uo, &err) < 0) {
         cordon_print_error(&err);
         goto out;
     }
-    if ((r = cordon_manifest_read(mpath, &m, &err)) < 0) {
+    if (cordon_manifest_read(mpath, &m, &err) < 0) {
         cordon_print_error(&err);
         goto out;
     }

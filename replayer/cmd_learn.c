@@ -334,18 +334,18 @@ int cordon_cmd_learn(int argc, char **argv) {
     } else {
         (void)snprintf(mpath, sizeof mpath, "%s", manifest_path);
     }
-    if ((r = cordon_manifest_read(mpath, &m, &err)) < 0) {
+    if (cordon_manifest_read(mpath, &m, &err) < 0) {
         cordon_print_error(&err);
+        goto out;
+    }
+    const char *mwork = m->worktree ? m->worktree : m->command.cwd;
+    if (!mwork || mwork[0] != '/' || !m->command.argv || !m->command.argv[0]) {
+        cordon_warn("'%s' names no work tree or no command to learn from", mpath);
         goto out;
     }
     if (!cmd) {
         recorded_code = m->command.finished ? cordon_exit_code(m->command.status) : 0;
-        const char *w = m->worktree ? m->worktree : m->command.cwd;
-        if (!w || w[0] != '/' || !m->command.argv || !m->command.argv[0]) {
-            cordon_warn("'%s' names no work tree or no command to learn from", mpath);
-            goto out;
-        }
-        (void)snprintf(worktree, sizeof worktree, "%s", w);
+        (void)snprintf(worktree, sizeof worktree, "%s", mwork);
     }
     if (recorded_code != 0)
         cordon_warn("warning: the build exited %d when recorded: the policy is learned from a "
@@ -355,7 +355,7 @@ int cordon_cmd_learn(int argc, char **argv) {
     /* 2. learn */
     struct cordon_learn_options lo = {
         .manifest = m, .max_rules = a.max_rules, .resolve_host = true};
-    if ((r = cordon_learn(&lo, &l, &err)) < 0) {
+    if (cordon_learn(&lo, &l, &err) < 0) {
         cordon_print_error(&err);
         goto out;
     }
@@ -387,7 +387,6 @@ int cordon_cmd_learn(int argc, char **argv) {
         cordon_print_error(&err);
         goto out;
     }
-    const char *mwork = m->worktree ? m->worktree : m->command.cwd;
     if (!cmd)
         restore_tree(m, mwork, ver);
     const char *rcwd = m->command.cwd ? m->command.cwd : mwork;

@@ -171,7 +171,7 @@ static long host_entries(void *ctx, const char *dir) {
     long n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
             n++;
     closedir(d);
     return n;
