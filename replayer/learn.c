@@ -877,13 +877,14 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
     if ((r = learn_writes(m, worktree, home, home_reads > 0, &writes, &var_tmp)) < 0)
         goto fail_writes;
 
-    /* the hides a collapsed directory needs: left-out paths below a rule */
+    /* the rules that are there whatever the collapse does */
     size_t fixed = 4 + writes.n_rules + (var_tmp ? 1 : 0) + (sys ? 1 : 0) + 1 /* home */;
     const char *stop[3] = {home, NULL, NULL};
     struct cordon_collapse_options co = {
         .entries = o->entries, .entries_ctx = o->entries_ctx, .stop = home ? stop : NULL};
     size_t max = o->max_rules ? o->max_rules : 30;
-    /* a first pass without budget tells how many hides there will be */
+    /* a first pass tells how many hides the collapsed directories need;
+     * when there are some, a second one leaves room for them */
     co.max_rules = max > fixed ? max - fixed : 1;
     if ((r = cordon_collapse(nd.items, nd.n, &co, &col, &ncol)) < 0)
         goto fail_writes;
@@ -921,11 +922,11 @@ int cordon_learn(const struct cordon_learn_options *o, struct cordon_learned **r
     }
     if (sys && (r = add_rule(l, CORDON_RULE_RO, "/sys", 0, "the build read the kernel's /sys")) < 0)
         goto fail_writes;
-    for (size_t i = 0; i < writes.n_rules; i++) {
-        if (cordon_grow((void **)&l->rules, &l->cap_rules, l->n_rules + 1, sizeof *l->rules) < 0)
-            goto fail_writes;
+    if (cordon_grow((void **)&l->rules, &l->cap_rules, l->n_rules + writes.n_rules,
+                    sizeof *l->rules) < 0)
+        goto fail_writes;
+    for (size_t i = 0; i < writes.n_rules; i++)
         l->rules[l->n_rules++] = writes.rules[i];
-    }
     writes.n_rules = 0;
     free(writes.rules);
     writes.rules = NULL;
