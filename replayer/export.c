@@ -1464,41 +1464,53 @@ static bool env_patterns(struct cordon_strbuf *sb, const struct cordon_policy *p
 static void bwrap_env(struct cordon_strbuf *sb, const struct cordon_policy *p) {
     for (size_t i = 0; i < p->n_env; i++) {
         const struct cordon_env_rule *e = &p->env[i];
-        switch (e->op) {
-        case CORDON_ENV_CLEAR:
-        case CORDON_ENV_UNSET:
-            cordon_strbuf_adds(sb, "for cordon_name in $(env | sed -n "
-                                   "'s/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do\n"
-                                   "    case $cordon_name in\n");
-            {
-                struct cordon_strbuf keep = CORDON_STRBUF_INIT;
-                if (env_patterns(&keep, p, CORDON_ENV_KEEP))
-                    cordon_strbuf_addf(sb, "    %s) ;;\n", keep.buf);
-                cordon_strbuf_release(&keep);
-            }
-            cordon_strbuf_adds(sb, "    ");
-            if (e->op == CORDON_ENV_CLEAR)
-                cordon_strbuf_adds(sb, "*");
-            else if (env_glob_plain(e->name))
-                cordon_strbuf_adds(sb, e->name);
-            else
-                cordon_export_sh_quote(sb, e->name);
-            cordon_strbuf_adds(sb, ") unset \"$cordon_name\" 2>/dev/null || : ;;\n"
-                                   "    esac\ndone\n");
-            break;
-        case CORDON_ENV_SET:
-            if (!e->name)
-                break;
+        if (e->op == CORDON_ENV_SET && e->name) {
             cordon_strbuf_adds(sb, "export ");
             cordon_export_sh_quote(sb, e->name);
             cordon_strbuf_adds(sb, "=");
             cordon_export_sh_quote(sb, e->value ? e->value : "");
             cordon_strbuf_adds(sb, "\n");
-            break;
-        case CORDON_ENV_KEEP:
-        default:
-            break;
+            continue;
         }
+        if (e->op != CORDON_ENV_CLEAR && e->op != CORDON_ENV_UNSET)
+            continue;
+        /* A run of unsets (and clearenvs, which unset everything) is one
+         * loop: between two sets their order does not matter. */
+        size_t end = i;
+        bool all = false;
+        while (end < p->n_env &&
+               (p->env[end].op == CORDON_ENV_CLEAR || p->env[end].op == CORDON_ENV_UNSET ||
+                p->env[end].op == CORDON_ENV_KEEP)) {
+            all |= p->env[end].op == CORDON_ENV_CLEAR;
+            end++;
+        }
+        cordon_strbuf_adds(sb, "for cordon_name in $(env | sed -n "
+                               "'s/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do\n"
+                               "    case $cordon_name in\n");
+        struct cordon_strbuf keep = CORDON_STRBUF_INIT;
+        if (env_patterns(&keep, p, CORDON_ENV_KEEP))
+            cordon_strbuf_addf(sb, "    %s) ;;\n", keep.buf);
+        cordon_strbuf_release(&keep);
+        cordon_strbuf_adds(sb, "    ");
+        if (all) {
+            cordon_strbuf_adds(sb, "*");
+        } else {
+            bool first = true;
+            for (size_t k = i; k < end; k++) {
+                if (p->env[k].op != CORDON_ENV_UNSET || !p->env[k].name)
+                    continue;
+                if (!first)
+                    cordon_strbuf_adds(sb, "|");
+                first = false;
+                if (env_glob_plain(p->env[k].name))
+                    cordon_strbuf_adds(sb, p->env[k].name);
+                else
+                    cordon_export_sh_quote(sb, p->env[k].name);
+            }
+        }
+        cordon_strbuf_adds(sb, ") unset \"$cordon_name\" 2>/dev/null || : ;;\n"
+                               "    esac\ndone\n");
+        i = end - 1;
     }
 }
 

@@ -97,3 +97,31 @@ assert_file_has_content "$out" "greet\.h ok$"
 log_step "a program the build never ran is not there either"
 assert_status 1 env CORDON_WORKTREE="$TEST_TMP/fresh" ./build.sh /usr/bin/env true
 assert_file_has_content "$TEST_TMP/err" "execvp /usr/bin/env: No such file or directory"
+
+log_step "a policy exported to bwrap: paths and environment as the policy says"
+mkdir -p work
+cat >p.policy <<POLICY
+description the e2e test's policy
+ro /                           # /tmp too: the test dir is there
+dev /dev
+proc /proc
+rw $TEST_TMP/work
+hide $HOME/.gitconfig        # a file inside a visible directory: emptied
+hide "$inc"                  # a directory inside one: an empty one
+unset SECRET_*
+keep SECRET_KEEP
+set GREETING="a b 'c'"
+POLICY
+assert_status 0 "$CORDON" export --to bwrap -o p.sh p.policy
+check='cat "$HOME/.gitconfig"; ls -A "$1"; echo "ls-rc=$?"; touch "$2/new" && echo rw-ok;
+touch /usr/cordon-ro 2>/dev/null || echo ro-ok; env | grep -E "^(SECRET_|GREETING=)" | sort'
+assert_status 0 env SECRET_A=1 SECRET_KEEP=2 "$TEST_TMP/p.sh" /bin/sh -c "$check" sh "$inc" "$TEST_TMP/work"
+out=$TEST_TMP/out
+assert_not_file_has_content "$out" "planted|greet\.h|secret\.h"
+assert_file_has_content "$out" "^ls-rc=0$"
+assert_file_has_content "$out" "^rw-ok$"
+assert_file_has_content "$out" "^ro-ok$"
+assert_file_has_content "$out" "^SECRET_KEEP=2$"
+assert_not_file_has_content "$out" "^SECRET_A="
+assert_file_has_content "$out" "^GREETING=a b 'c'$"
+assert_file_exists work/new

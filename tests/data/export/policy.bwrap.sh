@@ -9,13 +9,7 @@ set -e
 for cordon_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
     case $cordon_name in
     PATH) ;;
-    GIT_CONFIG_*) unset "$cordon_name" 2>/dev/null || : ;;
-    esac
-done
-for cordon_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
-    case $cordon_name in
-    PATH) ;;
-    PYTHONPATH) unset "$cordon_name" 2>/dev/null || : ;;
+    GIT_CONFIG_*|PYTHONPATH) unset "$cordon_name" 2>/dev/null || : ;;
     esac
 done
 export LC_ALL=C

@@ -281,7 +281,7 @@ Test(replayer_export, policy_as_bwrap_script) {
     cr_expect(has(s, "    --ro-bind-try /dev/null /etc/pip.conf \\\n"));
     /* outside every visible rule: nothing to do, it is absent already */
     cr_expect(lacks(s, ".netrc"));
-    cr_expect(has(s, "    GIT_CONFIG_*) unset \"$cordon_name\" 2>/dev/null || : ;;\n"));
+    cr_expect(has(s, "    GIT_CONFIG_*|PYTHONPATH) unset \"$cordon_name\" 2>/dev/null || : ;;\n"));
     cr_expect(has(s, "    PATH) ;;\n"));
     cr_expect(has(s, "export LC_ALL=C\n"));
     cr_expect(has(s, "    --tmpfs \"$HOME\" \\\n"));
