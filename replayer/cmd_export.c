@@ -163,8 +163,8 @@ int cordon_cmd_export(int argc, char **argv) {
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
     int r = read_all(path, &text, &len);
-    if (r < 0)
-        cordon_die("cannot read '%s': %s", path, strerror(-r));
+    if (r < 0 || !text)
+        cordon_die("cannot read '%s': %s", path, strerror(r < 0 ? -r : ENOMEM));
 
     struct cordon_error err = {0};
     _cleanup_free_ char *out = NULL;

@@ -501,9 +501,12 @@ static int add_outputs(struct view *w) {
         if (r < 0)
             return r;
     }
-    qsort(w->rw, w->n_rw, sizeof *w->rw, cmp_str);
-    qsort(w->priv, w->n_priv, sizeof *w->priv, cmp_str);
-    qsort(w->wfiles, w->n_wfiles, sizeof *w->wfiles, cmp_str);
+    if (w->n_rw)
+        qsort(w->rw, w->n_rw, sizeof *w->rw, cmp_str);
+    if (w->n_priv)
+        qsort(w->priv, w->n_priv, sizeof *w->priv, cmp_str);
+    if (w->n_wfiles)
+        qsort(w->wfiles, w->n_wfiles, sizeof *w->wfiles, cmp_str);
     /* None below another, nor below the work tree. */
     size_t k = 0;
     for (size_t i = 0; i < w->n_rw; i++) {
@@ -660,7 +663,8 @@ static int view_build(struct view *w) {
     }
     if (w->n_gone > 8)
         note(&w->notes, "%zu more inputs are not on this host: left out", w->n_gone - 8);
-    qsort(w->v, w->n, sizeof *w->v, cmp_entry);
+    if (w->n)
+        qsort(w->v, w->n, sizeof *w->v, cmp_entry);
     if (w->o->collapse)
         collapse(w);
     for (size_t i = 0; i < w->n; i++) {
@@ -748,7 +752,8 @@ static void ops_release(struct ops *ops) {
 }
 
 static void emit_ops(struct cordon_strbuf *sb, struct ops *ops) {
-    qsort(ops->v, ops->n, sizeof *ops->v, cmp_op);
+    if (ops->n)
+        qsort(ops->v, ops->n, sizeof *ops->v, cmp_op);
     for (size_t i = 0; i < ops->n; i++)
         cordon_strbuf_addf(sb, "    %s \\\n", ops->v[i].text);
 }
@@ -1384,7 +1389,8 @@ static int prules_build(const struct cordon_policy *p, struct prules *ret) {
         if (!later && p->rules[i].path)
             ret->v[ret->n++] = &p->rules[i];
     }
-    qsort(ret->v, ret->n, sizeof *ret->v, cmp_rule);
+    if (ret->n)
+        qsort(ret->v, ret->n, sizeof *ret->v, cmp_rule);
     return 0;
 }
 
