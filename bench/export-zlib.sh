@@ -17,7 +17,11 @@
 #     build's (cmp);
 #  5. inside the same sandbox, each planted file must be absent, and the
 #     inputs the build read present;
-#  6. a summary: PASS/FAIL per check, times; exit 1 on any FAIL.
+#  6. the same with the exported Landlock program (compiled with -Wall
+#     -Werror) in another fresh copy: the build passes and the planted
+#     files are refused (EACCES) while an input is readable (SKIP where the
+#     kernel has no Landlock);
+#  7. a summary: PASS/FAIL per check, times; exit 1 on any FAIL.
 #
 # The cordon used is $CORDON, else build/bin/cordon beside bench/. The source
 # is the bench's copy under bench/work/src/zlib-*/ (see bench/run.sh and
@@ -192,6 +196,39 @@ fi
 # The host's own zlib.h is not an input of a build that ships its own.
 if printf '%s\n' "$inside" | grep -q '^absent /usr/include/zlib.h'; then
     note "the host's /usr/include/zlib.h is absent inside (the build used its own)"
+fi
+
+step "the Landlock program builds zlib in another fresh copy and refuses the planted files"
+cp -a "$SRC" "$W/fresh-ll"
+"$CORDON" export --to landlock -o "$W/landlock.c" "$W/m.json"
+if ! cc -Wall -Werror -o "$W/cordon-landlock" "$W/landlock.c" 2>"$W/landlock-cc.log"; then
+    result FAIL "Landlock program compiles" "see $W/landlock-cc.log"
+else
+    rm -rf -- "$W/prefix"
+    t0=$(now)
+    status=0
+    (cd "$W/fresh-ll" && CORDON_WORKTREE=$W/fresh-ll "$W/cordon-landlock") >"$W/landlock-build.log" 2>&1 ||
+        status=$?
+    t1=$(now)
+    if ((status == 125)) && grep -q 'landlock: ' "$W/landlock-build.log"; then
+        result SKIP "zlib builds under Landlock" "$(grep -m1 'landlock: ' "$W/landlock-build.log")"
+    elif ((status == 0)) && [[ -s $W/prefix/lib/libz.a ]]; then
+        result PASS "zlib builds under Landlock" "configure + make -j2 + install in $(secs "$t0" "$t1") s"
+    else
+        tail -20 "$W/landlock-build.log"
+        result FAIL "zlib builds under Landlock" "exit $status, see $W/landlock-build.log"
+    fi
+    # shellcheck disable=SC2016 # expanded by the confined sh
+    probe_ll=$(cd "$W/fresh-ll" && CORDON_WORKTREE=$W/fresh-ll "$W/cordon-landlock" /bin/sh -c \
+        'for f in "$@"; do if (: <"$f") 2>/dev/null; then echo "readable $f"; else echo "refused $f"; fi; done' \
+        sh "${planted[@]}" /usr/include/stdio.h 2>&1) || true
+    printf '%s\n' "$probe_ll" | sed 's/^/   /'
+    refused=$(printf '%s\n' "$probe_ll" | grep -c '^refused .*\(gitconfig\|cordon-export-secret\|cordon-export-zlib\.secret\)' || true)
+    if ((refused == ${#planted[@]})) && printf '%s\n' "$probe_ll" | grep -q '^readable /usr/include/stdio.h'; then
+        result PASS "planted files refused under Landlock" "$refused of ${#planted[@]} refused, an input readable"
+    else
+        result FAIL "planted files refused under Landlock" "$refused of ${#planted[@]} refused"
+    fi
 fi
 
 step "summary"
