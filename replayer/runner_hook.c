@@ -9,8 +9,9 @@
  *   1. a private directory (under $TMPDIR or /tmp, removed after): the
  *      compiled policy the hook maps (see recorder/hook/enforce.h), the
  *      directories `empty` and `tmpfs` rules point at, a fresh HOME;
- *   2. the environment: the policy's rules applied, HOME, LD_PRELOAD and
- *      LD_AUDIT with the hook in front of the caller's entries,
+ *   2. the environment: the policy's rules applied, HOME, LD_PRELOAD (and
+ *      LD_AUDIT where the policy hides a library) with the hook in front of
+ *      the caller's entries,
  *      CORDON_POLICY, CORDON_NOTIFY when a supervisor runs;
  *   3. the command started with recorder/launch.c (a static command under
  *      the supervisor's filter, any other with io_uring refused tree-wide,
@@ -180,6 +181,30 @@ static int prepend_env(char ***envp, const char *name, const char *hook) {
     return r;
 }
 
+/* Does the policy take a library away from the dynamic loader? Its own
+ * searches (DT_NEEDED, dlopen by name) pass no wrapper; only LD_AUDIT sees
+ * them, at the price of a second libc in every process (about 2% of a
+ * build), so it is loaded only where a rule could hide, deny or replace a
+ * library or a library directory. */
+static bool policy_touches_libraries(const struct cordon_policy *p) {
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const struct cordon_rule *r = &p->rules[i];
+        if (r->kind != CORDON_RULE_HIDE && r->kind != CORDON_RULE_DENY &&
+            r->kind != CORDON_RULE_EMPTY && r->kind != CORDON_RULE_REDIRECT)
+            continue;
+        const char *base = strrchr(r->path, '/');
+        if (base && strstr(base, ".so"))
+            return true;
+        static const char *const libdirs[] = {"/lib",           "/lib32",          "/lib64",
+                                              "/usr/lib",       "/usr/lib32",      "/usr/lib64",
+                                              "/usr/local/lib", "/usr/local/lib64"};
+        for (size_t k = 0; k < sizeof libdirs / sizeof libdirs[0]; k++)
+            if (cordon_path_under(r->path, libdirs[k]) || cordon_path_under(libdirs[k], r->path))
+                return true;
+    }
+    return false;
+}
+
 static void strv_free(char **v) {
     for (char **e = v; e && *e; e++)
         free(*e);
@@ -256,7 +281,7 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
 
     if (cordon_policy_apply_env(p, spec->envp, hr.home[0] ? hr.home : NULL, &env) < 0 ||
         prepend_env(&env, "LD_PRELOAD", spec->hook) < 0 ||
-        prepend_env(&env, "LD_AUDIT", spec->hook) < 0 ||
+        (policy_touches_libraries(p) && prepend_env(&env, "LD_AUDIT", spec->hook) < 0) ||
         cordon_env_set(&env, CORDON_ENV_POLICY, hr.policy) < 0 ||
         cordon_env_set(&env, CORDON_ENV_HOOK, spec->hook) < 0 ||
         (sup && cordon_env_set(&env, CORDON_ENV_NOTIFY, seccomp_supervisor_path(sup)) < 0)) {

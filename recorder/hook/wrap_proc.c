@@ -268,6 +268,16 @@ HOOK_EXPORT void *dlopen(const char *file, int mode) {
     if (!real)
         return NULL;
     int saved = errno;
+    /* A library named by its path: the policy first (a name the loader
+     * searches for is LD_AUDIT's, where the runner loads it). dlerror()
+     * then says nothing, as for a library the loader could not find. */
+    if (!hook_isnull(file) && strchr(file, '/') && hook_enforcing()) {
+        struct hook_resolved res;
+        if (hook_enforce(AT_FDCWD, file, 0, &res)) {
+            errno = saved;
+            return NULL;
+        }
+    }
     bool tail =
         hook_isnull(file) || !hook_active() || caller_matters(__builtin_return_address(0), file);
     errno = saved;
