@@ -180,15 +180,10 @@ const struct cordon_rule *cordon_policy_lookup(const struct cordon_policy *p, co
     if (!p->index || p->n_indexed != p->n_rules)
         return lookup_scan(p, path);
     size_t n = strlen(path);
-    char stack_buf[PATH_MAX];
-    _cleanup_free_ char *heap_buf = NULL;
-    char *buf = stack_buf;
-    if (n >= sizeof stack_buf) {
-        heap_buf = malloc(n + 1);
-        if (!heap_buf)
-            return lookup_scan(p, path);
-        buf = heap_buf;
-    }
+    char buf[PATH_MAX];
+    /* Longer than any path the kernel takes: rare enough to scan. */
+    if (n >= sizeof buf)
+        return lookup_scan(p, path);
     memcpy(buf, path, n + 1);
     /* Try "/a/b/c", "/a/b", "/a", "/": the first hit is the longest. */
     for (;;) {
@@ -508,16 +503,22 @@ static int list_profiles(char *out, size_t size);
 #define EFTYPE_NOT_REGULAR 4096 /* slurp's own codes: not a regular file, */
 #define EHAS_NUL 4097           /* a NUL byte (a binary file, or a truncated one) */
 
+/* -errno, never 0 (a libc call that failed without setting errno). */
+static int neg_errno(void) {
+    int e = errno;
+    return e > 0 && e < 4096 ? -e : -EIO;
+}
+
 /* The content of `path` as a new string. Includes must be regular files (a
  * FIFO or a device would block or never end); a top-level policy may be a
  * pipe (`--policy <(...)`). 0 or -errno, -EFBIG past the cap. */
 static int slurp(const char *path, bool regular_only, char **ret, int *ret_nul_line) {
     _cleanup_fclose_ FILE *f = fopen(path, "re");
     if (!f)
-        return -errno;
+        return neg_errno();
     struct stat st;
     if (fstat(fileno(f), &st) < 0)
-        return -errno;
+        return neg_errno();
     if (S_ISDIR(st.st_mode))
         return -EISDIR;
     if (regular_only && !S_ISREG(st.st_mode))
@@ -801,14 +802,20 @@ int cordon_policy_load_string(struct cordon_policy *p, const char *text, const c
 static int read_file(const char *path, char **ret, struct cordon_error *err) {
     int nul_line = 0;
     int r = slurp(path, false, ret, &nul_line);
-    if (r == -EHAS_NUL)
-        return cordon_error_set(err, EINVAL, path, nul_line, 0,
-                                "NUL byte in a policy (a binary file?)");
-    if (r == -EFBIG)
-        return cordon_error_set(err, EFBIG, path, 0, 0, "cannot read '%s': larger than %d MiB",
-                                path, MAX_POLICY_SIZE >> 20);
-    if (r < 0)
-        return cordon_error_set(err, -r, path, 0, 0, "cannot open '%s'", path);
+    if (r == -EHAS_NUL) {
+        (void)cordon_error_set(err, EINVAL, path, nul_line, 0,
+                               "NUL byte in a policy (a binary file?)");
+        return -EINVAL;
+    }
+    if (r == -EFBIG) {
+        (void)cordon_error_set(err, EFBIG, path, 0, 0, "cannot read '%s': larger than %d MiB", path,
+                               MAX_POLICY_SIZE >> 20);
+        return -EFBIG;
+    }
+    if (r < 0) {
+        (void)cordon_error_set(err, -r, path, 0, 0, "cannot open '%s'", path);
+        return r;
+    }
     return 0;
 }
 
@@ -822,6 +829,8 @@ static int load_file_as(struct cordon_policy *p, const char *path, const char *o
     int r = read_file(path, &text, err);
     if (r < 0)
         return r;
+    if (!text) /* cannot happen; for the analyzer, which loses slurp's errno */
+        return -EIO;
     char dir[PATH_MAX];
     const char *d = NULL;
     if (strlen(path) < sizeof dir) {
@@ -969,18 +978,18 @@ static bool env_is(const char *entry, const char *name) {
 static bool env_matches(const char *entry, const char *pat) {
     const char *eq = strchr(entry, '=');
     size_t n = eq ? (size_t)(eq - entry) : strlen(entry);
-    char stack_name[256];
-    _cleanup_free_ char *heap_name = NULL;
-    char *name = stack_name;
-    if (n >= sizeof stack_name) {
-        heap_name = malloc(n + 1);
-        if (!heap_name)
-            return false;
-        name = heap_name;
+    char name[256];
+    if (n < sizeof name) {
+        memcpy(name, entry, n);
+        name[n] = '\0';
+        return fnmatch(pat, name, 0) == 0;
     }
-    memcpy(name, entry, n);
-    name[n] = '\0';
-    return fnmatch(pat, name, 0) == 0;
+    char *long_name = strndup(entry, n);
+    if (!long_name)
+        return false;
+    bool m = fnmatch(pat, long_name, 0) == 0;
+    free(long_name);
+    return m;
 }
 
 static bool env_kept(const struct cordon_policy *p, const char *entry) {
