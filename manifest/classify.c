@@ -373,7 +373,7 @@ struct cordon_classifier *cordon_classifier_new(const struct cordon_manifest *m,
     c->declared_libs = cordon_map_new(64);
     if (!c->declared || !c->declared_libs)
         return cordon_classifier_free(c);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; declared && i < n; i++) {
         char buf[4096];
         if (!(c->declared[i] = strdup(declared[i])))
             return cordon_classifier_free(c);

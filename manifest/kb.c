@@ -509,7 +509,7 @@ static int parse_array(struct parser *ps, char ***ret, size_t *ret_n) {
             ps->p++;
             break;
         }
-        char *s;
+        char *s = NULL;
         if ((r = parse_string(ps, &s)) < 0)
             break;
         if (cordon_grow((void **)&v, &cap, n + 2, sizeof *v) < 0) {
@@ -633,7 +633,8 @@ static int add_strings(char ***dst, size_t *dn, char **v, size_t n) {
     char **nv = reallocarray(*dst, *dn + n + 1, sizeof *nv);
     if (!nv)
         return -ENOMEM;
-    memcpy(nv + *dn, v, n * sizeof *v);
+    if (n)
+        memcpy(nv + *dn, v, n * sizeof *v);
     *dn += n;
     nv[*dn] = NULL;
     *dst = nv;
@@ -776,22 +777,28 @@ int cordon_kb_load_file(struct cordon_kb *kb, const char *path, struct cordon_er
     if (st.st_size > 16 << 20)
         return cordon_error_set(err, EFBIG, path, 0, 0, "'%s' is too large for a knowledge file",
                                 path);
-    _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+    char *buf = malloc((size_t)st.st_size + 1);
     if (!buf)
         return cordon_error_set(err, ENOMEM, path, 0, 0, "out of memory");
     size_t got = 0;
+    int r = 0;
     while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return cordon_error_set(err, errno, path, 0, 0, "cannot read '%s'", path);
+        if (n < 0) {
+            r = cordon_error_set(err, errno, path, 0, 0, "cannot read '%s'", path);
+            break;
+        }
         if (n == 0)
             break;
         got += (size_t)n;
     }
     buf[got] = '\0';
-    return cordon_kb_load_buffer(kb, buf, got, path, err);
+    if (r == 0)
+        r = cordon_kb_load_buffer(kb, buf, got, path, err);
+    free(buf);
+    return r;
 }
 
 static int name_cmp(const void *a, const void *b) {

@@ -468,17 +468,19 @@ static int prefix_of(struct cordon_owners *o, const char *path, struct prefix **
             break;
         }
         found = detect_prefix(o, dir, &err);
-        if (err < 0)
-            return err;
-        if (found) {
-            if (cordon_map_put(o->dirs, dir, found) < 0)
-                return -ENOMEM;
+        if (err == 0 && found && cordon_map_put(o->dirs, dir, found) < 0)
+            err = -ENOMEM;
+        if (err < 0 || found)
             break;
+        if (nv < CORDON_ARRAY_SIZE(visited)) {
+            if (!(visited[nv] = strdup(dir))) {
+                err = -ENOMEM;
+                break;
+            }
+            nv++;
         }
-        if (nv < CORDON_ARRAY_SIZE(visited) && !(visited[nv++] = strdup(dir)))
-            return -ENOMEM;
     }
-    int r = 0;
+    int r = err;
     for (size_t i = 0; i < nv; i++) {
         if (r == 0)
             r = cordon_map_put(o->dirs, visited[i], found ? found : &no_prefix);
