@@ -218,7 +218,8 @@ Test(manifest_import_strace, dirfds_from_annotations_and_the_descriptor_table) {
     /* newfstatat(3</etc/ld.so.cache>, "", ..., AT_EMPTY_PATH) is an fstat of
      * what the open already named: no event. */
     cr_assert(eq(sz, count_events(imp, "/etc/ld.so.cache", "newfstatat", -1, NULL), 0));
-    cr_assert(eq(sz, count_events(imp, "/etc/ld.so.cache", "openat", -1, NULL), 8)); /* one a process */
+    cr_assert(
+        eq(sz, count_events(imp, "/etc/ld.so.cache", "openat", -1, NULL), 8)); /* one a process */
     cordon_import_free(imp);
     /* Without -y: from the log's own opens. */
     imp = import_fixture(STRACE, "strace-plain.log");
@@ -472,7 +473,9 @@ Test(manifest_import_strace, garbage_lines_are_warnings_with_their_line) {
 
 Test(manifest_import_strace, nothing_understood_is_an_error_naming_the_line) {
     struct cordon_error err;
-    cr_assert(eq(int, cordon_import_strace(cordon_import_new(STRACE), NULL, 0, &err), -EINVAL));
+    struct cordon_import *empty = cordon_import_new(STRACE);
+    cr_assert(eq(int, cordon_import_strace(empty, NULL, 0, &err), -EINVAL));
+    cordon_import_free(empty);
     static const char *const junk[] = {
         "",
         "\n\n  \n",
