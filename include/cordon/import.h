@@ -145,8 +145,8 @@ const struct cordon_import_event *cordon_import_events(const struct cordon_impor
 struct cordon_progress;
 
 struct cordon_import_build_options {
-    bool no_hash; /* stat only: no content hashes (inputs that need them are unhashed) */
-    bool quiet;   /* no progress line */
+    bool no_hash;   /* stat only: no content hashes (inputs that need them are unhashed) */
+    bool quiet;     /* no progress line */
     bool no_owners; /* strace: do not look up which package owns each input */
     /* The log files, named in the coverage section. May be NULL. */
     const char *const *logs;
