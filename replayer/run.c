@@ -475,7 +475,7 @@ static int run_report(const struct run_plan *p, const struct run_failure *f, con
     int e = f->err > 0 ? f->err : EIO;
     switch ((enum run_stage)f->stage) {
     case RS_EXEC:
-        if (f->index < 0 || e == ENOENT) {
+        if (f->index < 0 || e == ENOENT || !p->candidates) {
             cordon_error_set(err, ENOENT, argv0, 0, 0, "'%s' not found", argv0);
             return -ENOENT;
         }
@@ -483,7 +483,7 @@ static int run_report(const struct run_plan *p, const struct run_failure *f, con
                          p->candidates[f->index]);
         return -EACCES;
     case RS_EXEC_INTERP: {
-        const char *c = f->index >= 0 ? p->candidates[f->index] : argv0;
+        const char *c = f->index >= 0 && p->candidates ? p->candidates[f->index] : argv0;
         cordon_error_set(err, ENOENT, c, 0, 0,
                          "cannot execute '%s': its interpreter (the #! line's program or the ELF "
                          "loader) is not visible through the policy",

@@ -61,30 +61,34 @@ static char *xreadlink(const char *p) {
  * string or NULL. */
 static char *canonical(const char *path) {
     char buf[PATH_MAX], real[PATH_MAX];
-    if (strlen(path) >= sizeof buf)
+    size_t len = strlen(path);
+    if (len >= sizeof buf || path[0] != '/')
         return NULL;
-    strcpy(buf, path);
-    size_t len = strlen(buf);
+    memcpy(buf, path, len + 1);
+    /* The longest existing prefix, resolved; the rest appended as written. */
     for (;;) {
-        if (realpath(buf[0] ? buf : "/", real)) {
+        if (realpath(buf, real)) {
             struct cordon_strbuf sb = CORDON_STRBUF_INIT;
             cordon_strbuf_adds(&sb, real);
-            if (len > strlen(buf)) {
+            size_t bl = strlen(buf);
+            if (len > bl) {
                 if (strcmp(real, "/") != 0)
                     cordon_strbuf_adds(&sb, "/");
-                cordon_strbuf_adds(&sb, path + strlen(buf) + 1);
+                cordon_strbuf_adds(&sb, path + bl + (bl > 1 ? 1 : 0));
             }
-            return sb.failed ? (cordon_strbuf_release(&sb), NULL) : cordon_strbuf_detach(&sb);
+            if (sb.failed) {
+                cordon_strbuf_release(&sb);
+                return NULL;
+            }
+            return cordon_strbuf_detach(&sb);
         }
         char *slash = strrchr(buf, '/');
-        if (!slash || slash == buf) {
-            if (!buf[1])
-                return strdup(path);
-            buf[1] = '\0'; /* try "/" next */
-            if (slash == buf)
-                continue;
-        }
-        *slash = '\0';
+        if (!slash || !strcmp(buf, "/"))
+            return strdup(path);
+        if (slash == buf)
+            slash[1] = '\0'; /* try "/" next */
+        else
+            *slash = '\0';
     }
 }
 
@@ -200,6 +204,11 @@ static ssize_t node_put(struct nodes *ns, char *path, enum nkind kind, char *src
             return -ENOMEM;
         }
         i = (ssize_t)ns->n++;
+    }
+    if (!ns->v) {
+        free(path);
+        free(src);
+        return -ENOMEM;
     }
     ns->v[i] = (struct node){.path = path,
                              .kind = kind,
@@ -432,79 +441,91 @@ static int mirror_add(struct nodes *ns, size_t mirror, const char *rel, bool dir
     return 0;
 }
 
-/* Decide which host directories are mirrored and what each hides or adds. */
+/* The deepest directory above `path` (inside bind node `a`) that the host
+ * has, into a new string, or NULL. */
+static char *deepest_existing(const struct node *a, const char *path) {
+    char *dir = parent_of(path);
+    while (dir) {
+        char *ds = host_source(a, dir);
+        if (!ds) {
+            free(dir);
+            return NULL;
+        }
+        bool done = !cordon_path_under(dir, a->path) || host_exists(ds);
+        free(ds);
+        if (done)
+            return dir;
+        char *up = parent_of(dir);
+        free(dir);
+        dir = up;
+    }
+    return NULL;
+}
+
+/* Whether node `i` needs a mirror above it, and what the mirror hides or
+ * adds for it. 0 or -ENOMEM. (Explicit frees: clang-analyzer 14 does not
+ * follow the cleanup attribute here.) */
+static int mirror_node(struct nodes *ns, struct cordon_mount_plan *plan, size_t i) {
+    if (!strcmp(ns->v[i].path, "/") || ns->v[i].kind == NK_LINK)
+        return 0;
+    ssize_t a = parent_node(ns, ns->v[i].path);
+    if (a < 0 || ns->v[a].kind != NK_BIND)
+        return 0; /* on a tmpfs of ours: mount points can be made */
+    char *src = host_source(&ns->v[a], ns->v[i].path);
+    if (!src)
+        return -ENOMEM;
+    bool exists = host_exists(src);
+    free(src);
+    char ob[PATH_MAX + 16];
+    if (ns->v[i].kind == NK_HIDE) {
+        if (!exists)
+            return 0; /* absent already */
+        if (ns->v[a].writable) {
+            /* A mirror of a writable directory would keep the files made
+             * directly in it in memory only (a build's outputs). */
+            ns->v[i].kind = NK_DENY;
+            return note(plan,
+                        "%s: hide %s: inside the writable %s, shown as unreadable (EACCES) "
+                        "rather than absent, so that files created there persist",
+                        rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path, ns->v[a].path);
+        }
+        char *dir = parent_of(ns->v[i].path);
+        if (!dir)
+            return -ENOMEM;
+        const char *name = strrchr(ns->v[i].path, '/') + 1;
+        ssize_t m = mirror_at(ns, dir, (size_t)a);
+        free(dir);
+        return m < 0 ? -ENOMEM : mirror_hide(ns, (size_t)m, name);
+    }
+    if (exists)
+        return 0; /* the mount point is there */
+    if (ns->v[i].kind == NK_DENY) {
+        ns->v[i].kind = NK_HIDE;
+        return note(plan, "%s: deny %s: does not exist on this machine, nothing to deny",
+                    rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path);
+    }
+    /* The deepest existing ancestor inside the bind gets the missing part
+     * of the path, made in its mirror. */
+    char *dir = deepest_existing(&ns->v[a], ns->v[i].path);
+    if (!dir)
+        return -ENOMEM;
+    bool is_dir = ns->v[i].kind != NK_BIND || host_is_dir(ns->v[i].src) != 0;
+    char *rel = strdup(ns->v[i].path + (strcmp(dir, "/") ? strlen(dir) : 0) + 1);
+    ssize_t m = rel ? mirror_at(ns, dir, (size_t)a) : -ENOMEM;
+    int r = m < 0 ? -ENOMEM : mirror_add(ns, (size_t)m, rel, is_dir);
+    free(rel);
+    free(dir);
+    return r;
+}
+
+/* Decide which host directories are mirrored and what each hides or adds
+ * (the mirrors made here need no mirror of their own). */
 static int add_mirrors(struct nodes *ns, struct cordon_mount_plan *plan) {
     size_t n0 = ns->n;
     for (size_t i = 0; i < n0; i++) {
-        if (!strcmp(ns->v[i].path, "/") || ns->v[i].kind == NK_LINK)
-            continue;
-        ssize_t a = parent_node(ns, ns->v[i].path);
-        if (a < 0 || ns->v[a].kind != NK_BIND)
-            continue; /* on a tmpfs of ours: mount points can be made */
-        _cleanup_free_ char *src = host_source(&ns->v[a], ns->v[i].path);
-        if (!src)
-            return -ENOMEM;
-        bool exists = host_exists(src);
-        char ob[PATH_MAX + 16];
-        if (ns->v[i].kind == NK_HIDE) {
-            if (!exists)
-                continue; /* absent already */
-            if (ns->v[a].writable) {
-                /* A mirror of a writable directory would keep the files
-                 * made directly in it in memory only (a build's outputs). */
-                if (note(plan,
-                         "%s: hide %s: inside the writable %s, shown as unreadable (EACCES) "
-                         "rather than absent, so that files created there persist",
-                         rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path, ns->v[a].path) < 0)
-                    return -ENOMEM;
-                ns->v[i].kind = NK_DENY;
-                continue;
-            }
-            _cleanup_free_ char *dir = parent_of(ns->v[i].path);
-            const char *name = strrchr(ns->v[i].path, '/') + 1;
-            if (!dir)
-                return -ENOMEM;
-            ssize_t m = mirror_at(ns, dir, (size_t)a);
-            if (m < 0 || mirror_hide(ns, (size_t)m, name) < 0)
-                return -ENOMEM;
-            continue;
-        }
-        if (exists)
-            continue; /* the mount point is there */
-        if (ns->v[i].kind == NK_DENY) {
-            if (note(plan, "%s: deny %s: does not exist on this machine, nothing to deny",
-                     rule_origin(&ns->v[i], ob, sizeof ob), ns->v[i].path) < 0)
-                return -ENOMEM;
-            ns->v[i].kind = NK_HIDE;
-            continue;
-        }
-        /* The deepest existing ancestor inside the bind gets the missing
-         * part of the path, made in its mirror. */
-        _cleanup_free_ char *dir = parent_of(ns->v[i].path);
-        if (!dir)
-            return -ENOMEM;
-        for (;;) {
-            _cleanup_free_ char *ds = host_source(&ns->v[a], dir);
-            if (!ds)
-                return -ENOMEM;
-            if (!cordon_path_under(dir, ns->v[a].path) || host_exists(ds))
-                break;
-            char *up = parent_of(dir);
-            if (!up)
-                return -ENOMEM;
-            free(dir);
-            dir = up;
-        }
-        bool is_dir = true;
-        if (ns->v[i].kind == NK_BIND)
-            is_dir = host_is_dir(ns->v[i].src) != 0;
-        else if (ns->v[i].kind == NK_EMPTY)
-            is_dir = true;
-        const char *rel = ns->v[i].path + (strcmp(dir, "/") ? strlen(dir) : 0) + 1;
-        _cleanup_free_ char *relc = strdup(rel);
-        ssize_t m = mirror_at(ns, dir, (size_t)a);
-        if (!relc || m < 0 || mirror_add(ns, (size_t)m, relc, is_dir) < 0)
-            return -ENOMEM;
+        int r = mirror_node(ns, plan, i);
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -566,7 +587,7 @@ static int emit_mirror(struct cordon_mount_plan *plan, const struct node *n) {
     }
     if (names)
         qsort(names, nn, sizeof *names, cmp_str);
-    for (size_t i = 0; i < nn && r >= 0; i++) {
+    for (size_t i = 0; names && i < nn && r >= 0; i++) {
         char *s = NULL, *dst = NULL;
         if (asprintf(&s, "%s/%s", strcmp(n->src, "/") ? n->src : "", names[i]) < 0 ||
             asprintf(&dst, "%s/%s", strcmp(n->path, "/") ? n->path : "", names[i]) < 0) {
@@ -577,9 +598,10 @@ static int emit_mirror(struct cordon_mount_plan *plan, const struct node *n) {
         struct stat st;
         if (lstat(s, &st) == 0) {
             if (S_ISLNK(st.st_mode)) {
-                _cleanup_free_ char *target = xreadlink(s);
+                char *target = xreadlink(s);
                 if (target)
                     r = op_add(plan, CORDON_MOP_SYMLINK, target, dst, 0, false, false);
+                free(target);
             } else if (S_ISDIR(st.st_mode)) {
                 r = op_add(plan, CORDON_MOP_MKDIR, NULL, dst, 0755, false, false);
                 if (r >= 0)
@@ -593,7 +615,7 @@ static int emit_mirror(struct cordon_mount_plan *plan, const struct node *n) {
         free(s);
         free(dst);
     }
-    for (size_t i = 0; i < nn; i++)
+    for (size_t i = 0; names && i < nn; i++)
         free(names[i]);
     free(names);
     for (size_t i = 0; i < n->n_added && r >= 0; i++) {
@@ -620,107 +642,114 @@ static int cmp_len_desc(const void *a, const void *b) {
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
-static int emit(struct cordon_mount_plan *plan, struct nodes *ns) {
-    qsort(ns->v, ns->n, sizeof *ns->v, cmp_node);
-    char **ro_last = NULL;
-    size_t n_ro = 0, cap_ro = 0;
+/* Paths made read-only last, deepest first. */
+struct ro_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int ro_add(struct ro_list *l, const char *path) {
+    if (cordon_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+        return -ENOMEM;
+    if (!l->v || !(l->v[l->n] = strdup(path)))
+        return -ENOMEM;
+    l->n++;
+    return 0;
+}
+
+static int point(struct cordon_mount_plan *plan, const char *path, bool dir) {
+    return op_add(plan, dir ? CORDON_MOP_MKDIR : CORDON_MOP_TOUCH, NULL, path, dir ? 0755 : 0644,
+                  false, false);
+}
+
+/* The ops of node `i`; `anc_src` is the host path its nearest bind
+ * ancestor shows there (NULL: none). */
+static int emit_node(struct cordon_mount_plan *plan, const struct nodes *ns, size_t i,
+                     const char *anc_src, bool ours, struct ro_list *ro_last) {
+    const struct node *n = &ns->v[i];
+    bool needs_point = strcmp(n->path, "/") != 0 && (ours || !host_exists(anc_src));
+    const char *host_path = anc_src ? anc_src : n->path;
     int r = 0;
-#define RO_LAST(p)                                                                                 \
-    do {                                                                                           \
-        if (cordon_grow((void **)&ro_last, &cap_ro, n_ro + 1, sizeof *ro_last) < 0 ||              \
-            !(ro_last[n_ro] = strdup(p))) {                                                        \
-            r = -ENOMEM;                                                                           \
-            goto out;                                                                              \
-        }                                                                                          \
-        n_ro++;                                                                                    \
-    } while (0)
+    switch (n->kind) {
+    case NK_HIDE:
+        return 0;
+    case NK_LINK: {
+        if (!ours)
+            return 0;
+        char *parent = parent_of(n->path);
+        if (!parent)
+            return -ENOMEM;
+        r = op_add(plan, CORDON_MOP_MKDIR, NULL, parent, 0755, false, false);
+        free(parent);
+        if (r >= 0)
+            r = op_add(plan, CORDON_MOP_SYMLINK, n->src, n->path, 0, false, false);
+        return r;
+    }
+    case NK_BIND: {
+        bool dir = host_is_dir(n->src) != 0;
+        if (needs_point && (r = point(plan, n->path, dir || n->mirror)) < 0)
+            return r;
+        if (n->mirror)
+            return emit_mirror(plan, n);
+        return op_add(plan, CORDON_MOP_BIND, n->src, n->path, 0, dir, !n->writable);
+    }
+    case NK_TMPFS:
+        if (needs_point && (r = point(plan, n->path, true)) < 0)
+            return r;
+        /* The host's mode (1777 for /tmp), so others can use it as usual. */
+        return op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, host_dir_mode(host_path, 0755), false,
+                      false);
+    case NK_PROC:
+    case NK_DEV:
+        if (needs_point && (r = point(plan, n->path, true)) < 0)
+            return r;
+        return op_add(plan, n->kind == NK_PROC ? CORDON_MOP_PROC : CORDON_MOP_DEV, NULL, n->path, 0,
+                      false, false);
+    case NK_EMPTY:
+    case NK_DENY: {
+        bool deny = n->kind == NK_DENY;
+        if (host_is_dir(host_path) == 0) {
+            if (needs_point && (r = point(plan, n->path, false)) < 0)
+                return r;
+            return op_add(plan, CORDON_MOP_BIND, deny ? CORDON_STAGING_DENY : CORDON_STAGING_EMPTY,
+                          n->path, 0, false, true);
+        }
+        if (needs_point && (r = point(plan, n->path, true)) < 0)
+            return r;
+        r = op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, deny ? 0 : 0755, false, false);
+        return r < 0 ? r : ro_add(ro_last, n->path);
+    }
+    default:
+        return 0;
+    }
+}
+
+static int emit(struct cordon_mount_plan *plan, struct nodes *ns) {
+    if (ns->v)
+        qsort(ns->v, ns->n, sizeof *ns->v, cmp_node);
+    struct ro_list ro_last = {0};
+    int r = 0;
     if (node_find(ns, "/") < 0) {
         plan->root_tmpfs = true;
-        if ((r = op_add(plan, CORDON_MOP_TMPFS, NULL, "/", 0755, false, false)) < 0)
-            goto out;
-        RO_LAST("/");
+        r = op_add(plan, CORDON_MOP_TMPFS, NULL, "/", 0755, false, false);
+        if (r >= 0)
+            r = ro_add(&ro_last, "/");
     }
-    for (size_t i = 0; i < ns->n; i++) {
-        const struct node *n = &ns->v[i];
-        ssize_t a = parent_node(ns, n->path);
+    for (size_t i = 0; i < ns->n && r >= 0; i++) {
+        ssize_t a = parent_node(ns, ns->v[i].path);
         bool ours = a < 0 || ns->v[a].kind != NK_BIND || ns->v[a].mirror;
-        _cleanup_free_ char *anc_src = a >= 0 ? host_source(&ns->v[a], n->path) : NULL;
-        bool needs_point = strcmp(n->path, "/") != 0 && (ours || !host_exists(anc_src));
-        const char *host_path = anc_src ? anc_src : n->path;
-        switch (n->kind) {
-        case NK_HIDE:
-            break;
-        case NK_LINK:
-            if (ours) {
-                _cleanup_free_ char *parent = parent_of(n->path);
-                if (!parent ||
-                    (r = op_add(plan, CORDON_MOP_MKDIR, NULL, parent, 0755, false, false)) < 0 ||
-                    (r = op_add(plan, CORDON_MOP_SYMLINK, n->src, n->path, 0, false, false)) < 0)
-                    goto out;
-            }
-            break;
-        case NK_BIND: {
-            bool dir = host_is_dir(n->src) != 0;
-            if (needs_point && (r = op_add(plan, dir ? CORDON_MOP_MKDIR : CORDON_MOP_TOUCH, NULL,
-                                           n->path, dir ? 0755 : 0644, false, false)) < 0)
-                goto out;
-            if (n->mirror)
-                r = emit_mirror(plan, n);
-            else
-                r = op_add(plan, CORDON_MOP_BIND, n->src, n->path, 0, dir, !n->writable);
-            break;
-        }
-        case NK_TMPFS:
-            if (needs_point &&
-                (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
-                goto out;
-            /* The host's mode (1777 for /tmp), so others can use it as usual. */
-            r = op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, host_dir_mode(host_path, 0755), false,
-                       false);
-            break;
-        case NK_PROC:
-        case NK_DEV:
-            if (needs_point &&
-                (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
-                goto out;
-            r = op_add(plan, n->kind == NK_PROC ? CORDON_MOP_PROC : CORDON_MOP_DEV, NULL, n->path,
-                       0, false, false);
-            break;
-        case NK_EMPTY:
-        case NK_DENY: {
-            bool deny = n->kind == NK_DENY;
-            if (host_is_dir(host_path) == 0) {
-                if (needs_point &&
-                    (r = op_add(plan, CORDON_MOP_TOUCH, NULL, n->path, 0644, false, false)) < 0)
-                    goto out;
-                r = op_add(plan, CORDON_MOP_BIND, deny ? CORDON_STAGING_DENY : CORDON_STAGING_EMPTY,
-                           n->path, 0, false, true);
-            } else {
-                if (needs_point &&
-                    (r = op_add(plan, CORDON_MOP_MKDIR, NULL, n->path, 0755, false, false)) < 0)
-                    goto out;
-                r = op_add(plan, CORDON_MOP_TMPFS, NULL, n->path, deny ? 0 : 0755, false, false);
-                if (r >= 0)
-                    RO_LAST(n->path);
-            }
-            break;
-        }
-        default:
-            break;
-        }
-        if (r < 0)
-            goto out;
+        char *anc_src = a >= 0 ? host_source(&ns->v[a], ns->v[i].path) : NULL;
+        r = emit_node(plan, ns, i, anc_src, ours, &ro_last);
+        free(anc_src);
     }
     /* Deepest first: a parent after its children's mount points. */
-    if (ro_last)
-        qsort(ro_last, n_ro, sizeof *ro_last, cmp_len_desc);
-    for (size_t i = 0; i < n_ro && r >= 0; i++)
-        r = op_add(plan, CORDON_MOP_READONLY, NULL, ro_last[i], 0, false, false);
-#undef RO_LAST
-out:
-    for (size_t i = 0; i < n_ro; i++)
-        free(ro_last[i]);
-    free(ro_last);
+    if (ro_last.v)
+        qsort(ro_last.v, ro_last.n, sizeof *ro_last.v, cmp_len_desc);
+    for (size_t i = 0; ro_last.v && i < ro_last.n && r >= 0; i++)
+        r = op_add(plan, CORDON_MOP_READONLY, NULL, ro_last.v[i], 0, false, false);
+    for (size_t i = 0; ro_last.v && i < ro_last.n; i++)
+        free(ro_last.v[i]);
+    free(ro_last.v);
     return r;
 }
 

@@ -230,12 +230,13 @@ int cordon_landlock_rules(const struct cordon_policy *p, const char *home, const
         r = entry_add(&es, real_or_same(extra_rw), A_RW);
     if (r < 0)
         goto out;
-    qsort(es.v, es.n, sizeof *es.v, cmp_entry);
-    for (size_t i = 0; i < es.n && r >= 0; i++)
+    if (es.v)
+        qsort(es.v, es.n, sizeof *es.v, cmp_entry);
+    for (size_t i = 0; es.v && i < es.n && r >= 0; i++)
         if (es.v[i].access != A_HIDE)
             r = carve(&es, es.v[i].path, es.v[i].access == A_RW, &o, 0);
 out:
-    for (size_t i = 0; i < es.n; i++)
+    for (size_t i = 0; es.v && i < es.n; i++)
         free(es.v[i].path);
     free(es.v);
     if (r < 0) {
@@ -434,7 +435,7 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
     if (pol->home == CORDON_HOME_FRESH) {
         (void)snprintf(home, sizeof home, "/tmp/cordon-home-XXXXXX");
         if (!mkdtemp(home)) {
-            r = cordon_error_set(err, errno, "/tmp", 0, 0, "cannot make a fresh HOME under '/tmp'");
+            cordon_error_set(err, errno, "/tmp", 0, 0, "cannot make a fresh HOME under '/tmp'");
             home[0] = '\0';
             r = CORDON_RUN_SETUP_FAILED;
             goto out;
