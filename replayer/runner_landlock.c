@@ -287,7 +287,7 @@ static int landlock_abi(void) {
     return v < 0 ? -errno : (int)v;
 }
 
-enum ll_stage { LS_NO_NEW_PRIVS, LS_RESTRICT, LS_CWD, LS_EXEC, LS_EXEC_INTERP };
+enum ll_stage { LS_NO_NEW_PRIVS, LS_RESTRICT, LS_CWD, LS_EXEC, LS_EXEC_INTERP, LS_FORK };
 
 struct ll_failure {
     int stage;
@@ -305,6 +305,8 @@ __attribute__((noreturn)) static void ll_fail(int fd, int stage, int err, int in
 struct ll_child {
     int ruleset;
     int err_fd;
+    int status_fd;
+    pid_t cordon;
     const char *cwd;
     char **candidates;
     char **sh_argv;
@@ -313,7 +315,7 @@ struct ll_child {
 };
 
 __attribute__((noreturn)) static void ll_command(const struct ll_child *c) {
-    /* Nothing of the command outlives cordon's kill -9 at least. */
+    /* The keeper's death (it only dies with cordon) ends the command. */
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     cordon_signals_child_reset();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -350,6 +352,100 @@ __attribute__((noreturn)) static void ll_command(const struct ll_child *c) {
     if (denied >= 0)
         ll_fail(c->err_fd, LS_EXEC, EACCES, denied, 126);
     ll_fail(c->err_fd, LS_EXEC, ENOENT, -1, 127);
+}
+
+/* Kill and reap every child of this process until none is left: as a
+ * subreaper, the keeper gets the orphans of what it kills, so that a
+ * double-forked daemon goes too. The children come from
+ * /proc/self/task/TID/children (CONFIG_PROC_CHILDREN); without it, only
+ * the children this process has are reaped, as wait(2) finds them. */
+static void kill_children(void) {
+    char path[64];
+    (void)snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+    for (int round = 0; round < 10000; round++) {
+        char buf[4096];
+        ssize_t n = -1;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            n = read(fd, buf, sizeof buf - 1);
+            (void)close(fd);
+        }
+        if (n <= 0)
+            break;
+        buf[n] = '\0';
+        for (char *q = buf; *q;) {
+            char *end;
+            long pid = strtol(q, &end, 10);
+            if (end == q)
+                break;
+            if (pid > 0)
+                (void)kill((pid_t)pid, SIGKILL);
+            q = end;
+        }
+        while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+            if (waitpid(-1, NULL, WNOHANG | __WALL) <= 0)
+                break;
+    }
+    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+        ;
+}
+
+/* The keeper: cordon's child and the command's parent. Without a pid
+ * namespace nothing ends a process tree when cordon gets kill -9; the
+ * keeper does: it is the subreaper of all the command starts
+ * (PR_SET_CHILD_SUBREAPER) and gets SIGUSR2 when cordon dies
+ * (PR_SET_PDEATHSIG), then kills what is left. It forwards kill(1)'s
+ * signals as the namespace runner's init does, and ends what the command
+ * left running when it exits. */
+__attribute__((noreturn)) static void ll_keeper(const struct ll_child *c) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR2);
+    (void)sigprocmask(SIG_BLOCK, &set, NULL);
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    (void)prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
+    if (getppid() != c->cordon)
+        _exit(125); /* cordon died before the death signal was set */
+    pid_t cmd = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+    if (cmd == 0)
+        ll_command(c);
+    if (cmd < 0)
+        ll_fail(c->err_fd, LS_FORK, errno, 0, 125);
+    (void)close(c->err_fd);
+    int status = 0;
+    for (bool done = false; !done;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGUSR2) {
+            if (getppid() == c->cordon)
+                continue; /* not cordon's death */
+            kill_children();
+            _exit(128 + SIGKILL);
+        }
+        if (sig != SIGCHLD) {
+            if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
+                (void)kill(cmd, sig);
+            continue;
+        }
+        int st;
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+            if (w == cmd) {
+                status = st;
+                done = true;
+            }
+    }
+    kill_children();
+    ssize_t wr = write(c->status_fd, &status, sizeof status);
+    (void)wr;
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 static int make_ruleset(const struct cordon_policy *p, int abi, const char *home, int *ret_fd,
@@ -430,8 +526,8 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
         return CORDON_RUN_SETUP_FAILED;
     }
     char home[PATH_MAX] = "";
-    int r = 0, ruleset = -1, errp[2] = {-1, -1};
-    struct ll_child c = {.ruleset = -1, .err_fd = -1};
+    int r = 0, ruleset = -1, errp[2] = {-1, -1}, statp[2] = {-1, -1};
+    struct ll_child c = {.ruleset = -1, .err_fd = -1, .status_fd = -1, .cordon = getpid()};
     if (pol->home == CORDON_HOME_FRESH) {
         (void)snprintf(home, sizeof home, "/tmp/cordon-home-XXXXXX");
         if (!mkdtemp(home)) {
@@ -471,11 +567,12 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
     c.ruleset = ruleset;
     char cwdbuf[PATH_MAX];
     c.cwd = spec->cwd ? spec->cwd : getcwd(cwdbuf, sizeof cwdbuf) ? cwdbuf : "/";
-    if (pipe2(errp, O_CLOEXEC) < 0) {
+    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) {
         r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
         goto out;
     }
     c.err_fd = errp[1];
+    c.status_fd = statp[1];
     struct cordon_sigblock sb;
     if ((r = cordon_signals_block(&sb)) < 0) {
         cordon_error_set(err, -r, NULL, 0, 0, "cannot block signals");
@@ -483,9 +580,10 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
     }
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0)
-        ll_command(&c);
+        ll_keeper(&c);
     int fork_errno = errno;
     (void)close(TAKE_FD(errp[1]));
+    (void)close(TAKE_FD(statp[1]));
     if (pid < 0) {
         cordon_signals_restore(&sb);
         r = cordon_error_set(err, fork_errno, NULL, 0, 0, "cannot fork the command");
@@ -526,6 +624,10 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
             cordon_error_set(err, e, NULL, 0, 0, "cannot apply the Landlock ruleset");
             r = CORDON_RUN_SETUP_FAILED;
             break;
+        case LS_FORK:
+            cordon_error_set(err, e, NULL, 0, 0, "cannot fork the command");
+            r = CORDON_RUN_SETUP_FAILED;
+            break;
         case LS_CWD:
             cordon_error_set(err, e, c.cwd, 0, 0, "cannot change to the working directory '%s'",
                              c.cwd);
@@ -541,13 +643,19 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
         r = cordon_error_set(err, -w, NULL, 0, 0, "cannot wait for the command");
         goto out;
     }
-    *ret_status = status;
+    int cmd_status;
+    while ((n = read(statp[0], &cmd_status, sizeof cmd_status)) < 0 && errno == EINTR)
+        ;
+    /* No status: the keeper itself was killed; its own status says how. */
+    *ret_status = n == (ssize_t)sizeof cmd_status ? cmd_status : status;
     r = 0;
 out:
-    if (errp[0] >= 0)
-        (void)close(errp[0]);
-    if (errp[1] >= 0)
-        (void)close(errp[1]);
+    for (int i = 0; i < 2; i++) {
+        if (errp[i] >= 0)
+            (void)close(errp[i]);
+        if (statp[i] >= 0)
+            (void)close(statp[i]);
+    }
     if (ruleset >= 0)
         (void)close(ruleset);
     cordon_strv_free(c.candidates);

@@ -62,43 +62,29 @@ for b in "${runners[@]}"; do
     log_step "$b: kill -9 of cordon leaves nothing of the command"
     marker=$((9000000 + RANDOM))
     rm -f started
-    # A grandchild too (sleep under sh), which only a pid namespace reaches.
-    "$CORDON" run -q --backend "$b" -- sh -c "sleep $marker & touch started; wait" &
+    # A grandchild too (sleep under sh): the namespace runner's pid namespace
+    # ends it, the landlock runner's keeper (a subreaper) kills it.
+    # And a daemon in a session of its own (setsid -f), reparented away from
+    # the command.
+    "$CORDON" run -q --backend "$b" -- sh -c \
+        "sleep $marker & setsid -f sleep 1$marker; touch started; wait" &
     pid=$!
     wait_for started
     alive "sleep $marker" || fail "$b: the command's sleep is not running"
+    alive "sleep 1$marker" || fail "$b: the command's daemon is not running"
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
     gone=0
-    for _ in $(seq 50); do
-        if ! alive "sleep $marker"; then
+    for _ in $(seq 150); do
+        if ! alive "sleep $marker" && ! alive "sleep 1$marker"; then
             gone=1
             break
         fi
         sleep 0.1
     done
-    if [[ $b == landlock ]]; then
-        # No pid namespace: the direct child dies with cordon
-        # (PR_SET_PDEATHSIG), a grandchild may not (docs/runners.md).
-        if ((gone == 0)); then
-            log "landlock: the grandchild outlived cordon's kill -9, as documented"
-            for p in $(pgrep -f -- "sleep $marker"); do kill -9 "$p" 2>/dev/null || true; done
-        fi
-        rm -f started
-        "$CORDON" run -q --backend "$b" -- sh -c "touch started; exec sleep $marker" &
-        pid=$!
-        wait_for started
-        sleep 0.2
-        kill -9 "$pid"
-        wait "$pid" 2>/dev/null || true
-        gone=0
-        for _ in $(seq 50); do
-            if ! alive "sleep $marker"; then
-                gone=1
-                break
-            fi
-            sleep 0.1
-        done
+    if ((gone == 0)); then
+        ps -o pid,ppid,stat,args -p "$(pgrep -d, -f -- "sleep 1?$marker")" >&2 || true
+        for p in $(pgrep -f -- "sleep 1?$marker"); do kill -9 "$p" 2>/dev/null || true; done
+        fail "$b: the command survived cordon's kill -9"
     fi
-    ((gone == 1)) || fail "$b: the command survived cordon's kill -9"
 done
