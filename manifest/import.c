@@ -342,8 +342,18 @@ int cordon_import_load(enum cordon_import_format format, const char *log,
         }
         n = 1;
     }
+    if (!n) { /* ff_files gives one file at least; the analyser cannot see it */
+        free(files);
+        return cordon_error_set(err, ENOENT, log, 0, 0, "no log at '%s'", log);
+    }
     struct cordon_import_source *srcs = calloc(n, sizeof *srcs);
-    r = srcs ? 0 : cordon_error_set(err, ENOMEM, log, 0, 0, "out of memory");
+    r = 0;
+    if (!srcs) {
+        for (size_t i = 0; i < n; i++)
+            free(files[i]);
+        free(files);
+        return cordon_error_set(err, ENOMEM, log, 0, 0, "out of memory");
+    }
     for (size_t i = 0; r >= 0 && i < n; i++)
         r = read_all(files[i], &srcs[i], err);
     for (size_t i = 0; i < n; i++)
@@ -814,7 +824,7 @@ int import_signal_of_name(const char *name, size_t len) {
 static bool has_flag(const char *flags, size_t len, const char *f) {
     size_t fl = strlen(f);
     for (size_t i = 0; i + fl <= len; i++) {
-        if (strncmp(flags + i, f, fl))
+        if (strncmp(flags + i, f, fl) != 0)
             continue;
         bool start = i == 0 || strchr("| ,<", flags[i - 1]);
         bool end = i + fl == len || strchr("| ,>", flags[i + fl]);

@@ -486,7 +486,7 @@ static const struct {
  * signal, or -1. */
 static int fatal_status(const char *data) {
     char w1[32] = "", w2[32] = "", w3[32] = "";
-    if (sscanf(data, "%31s %31s %31s", w1, w2, w3) < 2 || strncmp(w1, "SIG", 3))
+    if (sscanf(data, "%31s %31s %31s", w1, w2, w3) < 2 || strncmp(w1, "SIG", 3) != 0)
         return -1;
     int linux_sig = 0, fatal = 0;
     const char *next = w2;
@@ -507,7 +507,7 @@ static int fatal_status(const char *data) {
         next = w3;
     } else {
         size_t i = 0;
-        while (i < CORDON_ARRAY_SIZE(sigs) && strcmp(sigs[i].name, w1 + 3))
+        while (i < CORDON_ARRAY_SIZE(sigs) && strcmp(sigs[i].name, w1 + 3) != 0)
             i++;
         if (i == CORDON_ARRAY_SIZE(sigs))
             return -1;
@@ -1104,7 +1104,7 @@ static void ret_rec(struct reader *r, size_t line, int pid, long long tid, uint6
     ssize_t i = find_pending(r, pid, tid, norm);
     if (i < 0) {
         /* The log may start in the middle of a call (ktrace's own RET). */
-        if (!first && strcmp(norm, "ktrace") && known(norm))
+        if (!first && strcmp(norm, "ktrace") != 0 && known(norm))
             warn(r, line, "RET %s has no matching CALL", name);
         return;
     }

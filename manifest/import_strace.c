@@ -611,24 +611,20 @@ struct src {
     const char *name;
     const char *text;
     size_t len, pos, line_no;
-    int default_pid;
-    bool bracket, summary;
     struct ts_state ts;
     uint64_t last_t;
     struct cordon_strbuf carry;
     size_t carry_line;
-    bool has_carry;
     const char *push;
     size_t push_len, push_line;
-    bool has_push;
     /* The line read ahead. */
     struct cordon_strbuf line;
     size_t peek_line;
-    bool peeked;
     struct head head;
-    bool has_t;
     uint64_t t_abs;
+    int default_pid;
     int depth;
+    bool bracket, summary, has_carry, has_push, peeked, has_t;
 };
 
 static bool raw_line(struct src *s, const char **ret, size_t *ret_len, size_t *ret_no) {
