@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cordon/error.h>
 #include <cordon/policy.h>
@@ -676,23 +675,12 @@ Test(replayer_policy, write_quotes_what_needs_it) {
     cordon_policy_free(p);
 }
 
-/* ---- speed ---------------------------------------------------------------------- */
+/* ---- many rules ------------------------------------------------------------------ */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* learn and the hook runner look up every path a build touches: a million
- * lookups in the build profile take 0.4 s optimised here; the limits leave
- * room for a loaded machine and for ASan or -O0 builds. */
-#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
-#define LOOKUP_LIMIT_S 15.0
-#else
-#define LOOKUP_LIMIT_S 2.0
-#endif
-Test(replayer_policy, lookup_is_fast, .timeout = 60) {
+/* learn and the hook runner look up every path a build touches, so lookup
+ * is indexed; this checks the index gives the same answers as the rules on
+ * a large policy. Its speed is the bench's business, never a test's. */
+Test(replayer_policy, lookup_in_a_large_policy) {
     struct cordon_policy *p = cordon_policy_new();
     struct cordon_error err;
     cr_assert(eq(int, cordon_policy_load_profile(p, "build", &vars, &err), 0));
@@ -709,12 +697,11 @@ Test(replayer_policy, lookup_is_fast, .timeout = 60) {
         "/etc/ld.so.cache",
     };
     size_t hits = 0;
-    double t0 = now_s();
-    for (int i = 0; i < 1000000; i++)
+    for (int i = 0; i < 1000; i++)
         hits += cordon_policy_lookup(p, paths[i % 5]) != NULL;
-    double dt = now_s() - t0;
-    cr_expect(eq(sz, hits, 1000000));
-    cr_expect(lt(dbl, dt, LOOKUP_LIMIT_S), "a million lookups took %.2fs", dt);
+    cr_expect(eq(sz, hits, 1000));
+    cr_expect(eq(str, (char *)kind_at(p, "/opt/pkg0000/lib/x/y"), "ro"));
+    cr_expect(eq(str, (char *)kind_at(p, "/tmp/a"), "tmpfs"));
     cr_expect(eq(str, (char *)kind_at(p, "/opt/pkg1234/lib/libz.so.1"), "ro"));
     cordon_policy_free(p);
 }
