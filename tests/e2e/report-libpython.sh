@@ -11,7 +11,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v cc >/dev/null || skip "no C compiler"
-sys=$(ldconfig -p 2>/dev/null | awk '/libpython3\.11\.so\.1\.0 .*x86-64/ {print $NF; exit}')
+# (awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail)
+sys=$(ldconfig -p 2>/dev/null | awk '/libpython3\.11\.so\.1\.0 .*x86-64/ && !f {print $NF; f = 1}' || true)
 [[ -n $sys && -e $sys ]] || skip "no system libpython3.11.so.1.0 (apt-get install libpython3.11)"
 
 mkdir -p src/prefix/lib
