@@ -302,14 +302,20 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
     for (char **e = env; *e; e++)
         if (!strncmp(*e, "PATH=", 5))
             path_env = *e + 5;
-    char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-    if (path_env)
-        setenv("PATH", path_env, 1);
-    r = launch_find(spec->argv[0], cwd, program, sizeof program, NULL, NULL);
-    if (saved_path) {
-        setenv("PATH", saved_path, 1);
+    /* launch_find searches $PATH: the command's, for the moment of it */
+    const char *old_path = getenv("PATH");
+    char *saved_path = old_path ? strdup(old_path) : NULL;
+    if (path_env && setenv("PATH", path_env, 1) < 0) {
         free(saved_path);
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot set PATH");
+        goto out;
     }
+    r = launch_find(spec->argv[0], cwd, program, sizeof program, NULL, NULL);
+    if (saved_path)
+        (void)setenv("PATH", saved_path, 1);
+    else if (path_env)
+        (void)unsetenv("PATH");
+    free(saved_path);
     if (r < 0) {
         r = cordon_error_set(err, -r, spec->argv[0], 0, 0, "cannot run '%s'", spec->argv[0]);
         goto out;
@@ -318,10 +324,10 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
         goto out;
     bool is_static = seccomp_is_static(program);
     if (is_static && !sup) {
-        r = cordon_error_set(err, ENOSYS, program, 0, 0,
-                             "'%s' is a static program and this kernel has no seccomp user "
-                             "notification: the hook cannot enforce the policy in it",
-                             program);
+        (void)cordon_error_set(err, ENOSYS, program, 0, 0,
+                               "'%s' is a static program and this kernel has no seccomp user "
+                               "notification: the hook cannot enforce the policy in it",
+                               program);
         r = CORDON_RUN_SETUP_FAILED;
         goto out;
     }
@@ -360,10 +366,10 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        r = cordon_error_set(err, ENOSYS, program, 0, 0,
-                             "'%s' is a static program and it could not be put under the "
-                             "supervisor: the policy would not hold in it",
-                             program);
+        (void)cordon_error_set(err, ENOSYS, program, 0, 0,
+                               "'%s' is a static program and it could not be put under the "
+                               "supervisor: the policy would not hold in it",
+                               program);
         r = CORDON_RUN_SETUP_FAILED;
     }
     if (r == 0) {
