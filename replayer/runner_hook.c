@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,6 +246,129 @@ static int check_command(const char *policy, const char *program, struct cordon_
     return r;
 }
 
+/* ---- the keeper ---------------------------------------------------------
+ * Without a pid namespace nothing ends a process tree when cordon gets
+ * kill -9. The keeper, cordon's child and the command's parent, does: it is
+ * the subreaper of all the command starts (PR_SET_CHILD_SUBREAPER), gets
+ * SIGUSR2 when cordon dies (PR_SET_PDEATHSIG) and then kills what is left.
+ * It forwards kill(1)'s signals, and ends what the command left running
+ * when it exits, as the namespace runner's init does (the landlock runner
+ * has the same shape). Forked from a process with the supervisor's thread:
+ * it allocates nothing. */
+
+struct keeper {
+    const char *program;
+    char *const *argv;
+    char *const *envp;
+    const char *notify;
+    bool uring_only;
+    pid_t cordon;
+    int status_fd;
+};
+
+struct keeper_msg {
+    int err;    /* the start: 0 or an errno */
+    int status; /* the end: the command's wait status */
+};
+
+static int read_msg(int fd, struct keeper_msg *m) {
+    ssize_t n;
+    do
+        n = read(fd, m, sizeof *m);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof *m ? 0 : -EIO;
+}
+
+/* Kill and reap every child until none is left: as a subreaper the keeper
+ * gets the orphans of what it kills, so a double-forked daemon goes too.
+ * Each round reaps exactly the children it killed: a blocking wait for
+ * "any child" would hang on an orphan that arrived meanwhile, alive. */
+static void kill_children(void) {
+    char path[64];
+    (void)snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+    for (int round = 0; round < 10000; round++) {
+        char buf[4096];
+        pid_t killed[512];
+        size_t n_killed = 0;
+        ssize_t n = -1;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            n = read(fd, buf, sizeof buf - 1);
+            (void)close(fd);
+        }
+        if (n <= 0)
+            break;
+        buf[n] = '\0';
+        for (char *q = buf; *q && n_killed < sizeof killed / sizeof killed[0];) {
+            char *end;
+            long pid = strtol(q, &end, 10);
+            if (end == q)
+                break;
+            if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+                killed[n_killed++] = (pid_t)pid;
+            q = end;
+        }
+        for (size_t i = 0; i < n_killed; i++)
+            while (waitpid(killed[i], NULL, __WALL) < 0 && errno == EINTR)
+                ;
+        if (!n_killed)
+            break;
+    }
+    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+        ;
+}
+
+__attribute__((noreturn)) static void run_keeper(const struct keeper *k) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR2);
+    (void)sigprocmask(SIG_BLOCK, &set, NULL);
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    (void)prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
+    if (getppid() != k->cordon)
+        _exit(125); /* cordon died before the death signal was set */
+    pid_t cmd = 0;
+    struct keeper_msg m = {0};
+    int r =
+        launch_spawn_observed(k->program, k->argv, k->envp, k->notify, k->uring_only, &cmd, NULL);
+    m.err = r < 0 ? -r : 0;
+    (void)!write(k->status_fd, &m, sizeof m);
+    if (r < 0)
+        _exit(125);
+    for (bool done = false; !done;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGUSR2) {
+            if (getppid() == k->cordon)
+                continue; /* not cordon's death */
+            kill_children();
+            _exit(128 + SIGKILL);
+        }
+        if (sig != SIGCHLD) {
+            if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
+                (void)kill(cmd, sig);
+            continue;
+        }
+        int st;
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+            if (w == cmd) {
+                m.status = st;
+                done = true;
+            }
+    }
+    kill_children();
+    (void)!write(k->status_fd, &m, sizeof m);
+    _exit(WIFEXITED(m.status) ? WEXITSTATUS(m.status) : 128 + WTERMSIG(m.status));
+}
+
 int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_status,
                          struct cordon_error *err) {
     const struct cordon_policy *p = spec->policy;
@@ -348,37 +473,65 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
         close(here);
         goto out;
     }
-    pid_t pid = 0;
     unsigned long before = seccomp_supervisor_observed(sup);
     /* What steps around a path policy (mounts, new user or mount
      * namespaces, io_uring) is refused in the whole tree: installed here,
      * in cordon's main thread, which only waits from now on, and inherited
-     * by the command. */
+     * by the keeper and the command. */
     seccomp_set_enforcing(true);
     bool fenced = seccomp_refuse_escapes(p->network == 0) == 0;
-    r = launch_spawn_observed(program, spec->argv, env,
-                              is_static && sup ? seccomp_supervisor_path(sup) : NULL,
-                              !is_static && !fenced, &pid, err);
+    struct keeper k = {
+        .program = program,
+        .argv = spec->argv,
+        .envp = env,
+        .notify = is_static && sup ? seccomp_supervisor_path(sup) : NULL,
+        .uring_only = !is_static && !fenced,
+        .cordon = getpid(),
+    };
+    int kp[2];
+    pid_t keeper = -1;
+    if (pipe2(kp, O_CLOEXEC) < 0) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
+    } else if ((keeper = fork()) < 0) {
+        r = cordon_error_set(err, errno, NULL, 0, 0, "cannot fork");
+        close(kp[0]);
+        close(kp[1]);
+    } else if (keeper == 0) {
+        close(kp[0]);
+        k.status_fd = kp[1];
+        run_keeper(&k);
+    } else {
+        close(kp[1]);
+    }
     (void)!fchdir(here);
     close(here);
-    if (r == 0 && is_static && seccomp_supervisor_observed(sup) == before) {
+    /* The keeper says first how the start went, then the status. */
+    struct keeper_msg started = {.err = EIO};
+    if (keeper > 0 && r == 0 && read_msg(kp[0], &started) == 0 && started.err) {
+        r = cordon_error_set(err, started.err, spec->argv[0], 0, 0, "cannot run '%s'",
+                             spec->argv[0]);
+    } else if (keeper > 0 && r == 0 && is_static && seccomp_supervisor_observed(sup) == before) {
         /* the filter did not take: the program runs outside the policy */
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+        (void)kill(keeper, SIGKILL);
         (void)cordon_error_set(err, ENOSYS, program, 0, 0,
                                "'%s' is a static program and it could not be put under the "
                                "supervisor: the policy would not hold in it",
                                program);
         r = CORDON_RUN_SETUP_FAILED;
     }
-    if (r == 0) {
-        int status = 0;
-        r = cordon_wait_forwarding(pid, &status);
-        if (r < 0)
-            r = cordon_error_set(err, -r, NULL, 0, 0, "cannot wait for the command");
-        else
-            *ret_status = status;
+    if (keeper > 0) {
+        int kstatus = 0;
+        int w = r == 0 ? cordon_wait_forwarding(keeper, &kstatus) : 0;
+        if (r != 0)
+            while (waitpid(keeper, &kstatus, 0) < 0 && errno == EINTR)
+                ;
+        struct keeper_msg done;
+        if (r == 0 && w < 0)
+            r = cordon_error_set(err, -w, NULL, 0, 0, "cannot wait for the command");
+        else if (r == 0)
+            /* no message: the keeper itself was killed; its status says how */
+            *ret_status = read_msg(kp[0], &done) == 0 ? done.status : kstatus;
+        close(kp[0]);
     }
     cordon_signals_restore(&sb);
 out:

@@ -93,3 +93,46 @@ hrun -- sh -c 'exit 7' || status=$?
 [[ $status == 7 ]] || fail "exit status $status, not 7"
 left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'cordon-run-*' -user "$(id -u)" -newer "$TEST_TMP/data" 2>/dev/null | wc -l)
 [[ $left == 0 ]] || fail "the hook runner left $left private directories behind"
+
+log_step "kill -9 of cordon leaves nothing of the command"
+# Without a pid namespace the runner's keeper (a subreaper that learns of
+# cordon's death) ends the command, its children and a daemon that left for
+# a session of its own.
+marker=$((8000000 + RANDOM))
+alive() { pgrep -f -- "^$1\$" >/dev/null; }
+"$CORDON" run -q --backend hook -- sh -c \
+    "sleep $marker & setsid -f sleep 1$marker; touch started; wait" &
+pid=$!
+for _ in $(seq 100); do
+    [[ -e started ]] && break
+    sleep 0.1
+done
+[[ -e started ]] || fail "the command did not start"
+alive "sleep $marker" || fail "the command's sleep is not running"
+alive "sleep 1$marker" || fail "the command's daemon is not running"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+gone=0
+for _ in $(seq 150); do
+    if ! alive "sleep $marker" && ! alive "sleep 1$marker"; then
+        gone=1
+        break
+    fi
+    sleep 0.1
+done
+if ((gone == 0)); then
+    for p in $(pgrep -f -- "sleep 1?$marker"); do kill -9 "$p" 2>/dev/null || true; done
+    fail "the command survived cordon's kill -9"
+fi
+
+log_step "signals sent to cordon reach the command"
+"$CORDON" run -q --backend hook -- sh -c "trap 'echo got-term >term; exit 3' TERM; touch started2; while :; do sleep 0.1; done" &
+pid=$!
+for _ in $(seq 100); do
+    [[ -e started2 ]] && break
+    sleep 0.1
+done
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+[[ $status == 3 && -e term ]] || fail "SIGTERM to cordon: status $status, $(cat term 2>/dev/null || echo 'no trap ran')"
