@@ -167,6 +167,23 @@ for backend in namespace hook landlock; do
 done
 ((ran > 0)) || fail "no runner of cordon run works here"
 
+# The hook runner again with the secret's directory writable: its paths are
+# walked afresh on every call there (a program could turn a writable
+# directory into a link), and the answers must be the same.
+if [[ -s run-hook-escape_probe ]]; then
+    for probe in "$dyn" "$sta"; do
+        name=$(basename "$probe")
+        out=run-hook-rw-$name
+        "$CORDON" run -q --backend hook --ro "$(dirname "$dyn")" --rw "$TEST_TMP/data" \
+            --rw "$scratch" --hide "$secret" -- "$probe" "$secret" "$scratch" >"$out" 2>"$out.err" || true
+        if [[ $name == escape_probe ]]; then
+            check "hook-rw/$name" "$out" "$probe" openat2 raw-openat raw-open faccessat2
+        elif ! grep -q 'no seccomp user notification' "$out.err"; then
+            check "hook-rw/$name" "$out" "$probe"
+        fi
+    done
+fi
+
 log_step "the suite inside a replayed root"
 # A root holding the probes, made by recording them started without
 # arguments (a usage error: their program and libraries are what is read);
