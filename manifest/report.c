@@ -15,8 +15,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include <jansson.h>
-
 #include <cordon/error.h>
 #include <cordon/manifest.h>
 #include <cordon/report.h>
@@ -851,169 +849,317 @@ int cordon_report_write_markdown(const struct cordon_report *r, FILE *out) {
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-static json_t *jstr(const char *s) {
-    return s ? json_string(s) : json_null();
+/* Written straight to the stream, in the bytes jansson's JSON_INDENT(2)
+ * would give: a tree of every breach (ancestry included) cost more time
+ * and memory than reading the manifest, and jansson refuses strings that
+ * are not UTF-8 while paths are bytes. Bytes that are not UTF-8 are
+ * written as the manifest writes them (docs/manifest-schema.md, "Strings":
+ * U+10FF00 plus the byte). The same writer as manifest/json.c's, which is
+ * private to it. */
+struct jw {
+    FILE *f;
+    int depth;
+    bool empty[16];
+    bool after_key;
+};
+
+static void jw_indent(struct jw *w, int depth) {
+    fputc('\n', w->f);
+    for (int i = 0; i < depth; i++)
+        fputs("  ", w->f);
 }
 
-static json_t *jargv(char *const *v) {
-    json_t *a = json_array();
-    for (size_t i = 0; a && v && v[i]; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
+/* Before a value: after a key nothing, else the element's separator. */
+static void jw_value(struct jw *w) {
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth == 0)
+        return;
+    if (!w->empty[w->depth])
+        fputc(',', w->f);
+    w->empty[w->depth] = false;
+    jw_indent(w, w->depth);
 }
 
-static json_t *jowner(const struct cordon_report_breach *b) {
-    if (!b->has_owner)
-        return json_null();
-    return json_pack("{s:s, s:s, s:o}", "manager", b->owner.manager, "name", b->owner.name,
-                     "version", jstr(b->owner.version));
+static void jw_open(struct jw *w, char c) {
+    jw_value(w);
+    fputc(c, w->f);
+    if (w->depth + 1 < (int)CORDON_ARRAY_SIZE(w->empty))
+        w->empty[++w->depth] = true;
 }
 
-static json_t *jancestry(const struct cordon_report *r, int pid) {
-    json_t *a = json_array();
-    const struct cordon_process *chain[64];
+static void jw_close(struct jw *w, char c) {
+    if (!w->empty[w->depth])
+        jw_indent(w, w->depth - 1);
+    w->depth--;
+    fputc(c, w->f);
+}
+
+static void jw_key(struct jw *w, const char *key) {
+    jw_value(w);
+    fprintf(w->f, "\"%s\": ", key);
+    w->after_key = true;
+}
+
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp) {
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        n = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3, v = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+static void put_byte_escape(FILE *f, unsigned char b) {
+    uint32_t cp = 0x10ff00u + b;
+    char u[4] = {(char)0xf4, (char)(0x80 | ((cp >> 12) & 0x3f)), (char)(0x80 | ((cp >> 6) & 0x3f)),
+                 (char)(0x80 | (cp & 0x3f))};
+    fwrite(u, 1, 4, f);
+}
+
+static void jw_str(struct jw *w, const char *s) {
+    jw_value(w);
+    if (!s) {
+        fputs("null", w->f);
+        return;
+    }
+    FILE *f = w->f;
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', f);
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            fwrite(run, 1, (size_t)(p - run), f);
+        unsigned char c = *p;
+        if (!c)
+            break;
+        if (c < 0x80) {
+            static const char esc[] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                       ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
+            if (c < sizeof esc && esc[c])
+                fprintf(f, "\\%c", esc[c]);
+            else
+                fprintf(f, "\\u%04X", c);
+            p++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = utf8_seq(p, &cp);
+        if (n && !(cp >= 0x10ff80 && cp <= 0x10ffff)) {
+            fwrite(p, 1, n, f);
+            p += n;
+        } else if (n) {
+            for (size_t i = 0; i < n; i++)
+                put_byte_escape(f, p[i]);
+            p += n;
+        } else {
+            put_byte_escape(f, *p++);
+        }
+    }
+    fputc('"', f);
+}
+
+static void jw_int(struct jw *w, long long v) {
+    jw_value(w);
+    fprintf(w->f, "%lld", v);
+}
+
+static void jw_null(struct jw *w) {
+    jw_value(w);
+    fputs("null", w->f);
+}
+
+static void jw_bool(struct jw *w, bool v) {
+    jw_value(w);
+    fputs(v ? "true" : "false", w->f);
+}
+
+static void jw_strv(struct jw *w, char *const *v) {
+    jw_open(w, '[');
+    for (size_t i = 0; v && v[i]; i++)
+        jw_str(w, v[i]);
+    jw_close(w, ']');
+}
+
+static void key_str(struct jw *w, const char *k, const char *s) {
+    jw_key(w, k);
+    jw_str(w, s);
+}
+
+static void key_int(struct jw *w, const char *k, long long v) {
+    jw_key(w, k);
+    jw_int(w, v);
+}
+
+static void write_breach(struct jw *w, const struct cordon_report *r,
+                         const struct cordon_report_breach *b) {
+    char chain[2048];
+    jw_open(w, '{');
+    key_str(w, "path", b->path);
+    key_str(w, "category", cordon_category_name(b->category));
+    key_str(w, "tool", b->tool);
+    key_str(w, "use", b->use);
+    jw_key(w, "owner");
+    if (b->has_owner) {
+        jw_open(w, '{');
+        key_str(w, "manager", b->owner.manager);
+        key_str(w, "name", b->owner.name);
+        key_str(w, "version", b->owner.version);
+        jw_close(w, '}');
+    } else {
+        jw_null(w);
+    }
+    key_int(w, "pid", b->pid);
+    key_str(w, "chain", cordon_report_ancestry(r, b->pid, chain, sizeof chain));
+    jw_key(w, "ancestry");
+    const struct cordon_process *procs[64];
     size_t n = 0;
-    for (const struct cordon_process *p = find_proc(r->m, pid); p && n < 64;
+    for (const struct cordon_process *p = find_proc(r->m, b->pid); p && n < 64;
          p = p->ppid != p->pid ? find_proc(r->m, p->ppid) : NULL)
-        chain[n++] = p;
-    for (size_t i = n; a && i-- > 0;)
-        json_array_append_new(a, json_pack("{s:i, s:o, s:o}", "pid", chain[i]->pid, "exe",
-                                           jstr(chain[i]->exe), "argv", jargv(chain[i]->argv)));
-    return a;
-}
-
-static json_t *jfix(const char *fix) {
-    json_t *a = json_array();
-    for (const char *s = fix; a && s;) {
+        procs[n++] = p;
+    jw_open(w, '[');
+    for (size_t i = n; i-- > 0;) {
+        jw_open(w, '{');
+        key_int(w, "pid", procs[i]->pid);
+        key_str(w, "exe", procs[i]->exe);
+        jw_key(w, "argv");
+        jw_strv(w, procs[i]->argv);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
+    key_str(w, "explanation", b->explanation);
+    jw_key(w, "fix");
+    jw_open(w, '[');
+    for (const char *s = b->fix; s;) {
         const char *e = strstr(s, "; ");
-        json_array_append_new(a, e ? json_stringn(s, (size_t)(e - s)) : json_string(s));
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(e ? (size_t)(e - s) : strlen(s)), s);
+        jw_str(w, line);
         s = e ? e + 2 : NULL;
     }
-    return a;
+    jw_close(w, ']');
+    key_str(w, "drop",
+            b->category == CORDON_CAT_WRITE_OUTSIDE ? NULL : cordon_category_name(b->category));
+    key_str(w, "pattern", b->pattern);
+    if (b->group != b->fix)
+        key_str(w, "group", b->group);
+    jw_close(w, '}');
 }
 
-/* An object's members as JSON_INDENT(2) prints them, without the braces. */
-static int put_members(FILE *out, const json_t *o) {
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!s)
-        return -ENOMEM;
-    size_t n = strlen(s);
-    if (n >= 4)
-        fwrite(s + 2, 1, n - 4, out); /* "{\n" ... "\n}" */
-    free(s);
-    return 0;
-}
-
-/* One element of a top-level array, indented as the whole would be. */
-static int put_element(FILE *out, json_t *o, bool first) {
-    if (!o)
-        return -ENOMEM;
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!s)
-        return -ENOMEM;
-    fputs(first ? "\n    " : ",\n    ", out);
-    for (const char *p = s; *p; p++) {
-        fputc(*p, out);
-        if (*p == '\n')
-            fputs("    ", out);
-    }
-    free(s);
-    return 0;
-}
-
-static json_t *jbreach(const struct cordon_report *r, const struct cordon_report_breach *b) {
-    char chain[2048];
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:s, s:o, s:o, s:o}", "path", b->path, "category",
-        cordon_category_name(b->category), "tool", b->tool, "use", b->use, "owner", jowner(b),
-        "pid", b->pid, "chain", cordon_report_ancestry(r, b->pid, chain, sizeof chain), "ancestry",
-        jancestry(r, b->pid), "explanation", b->explanation, "fix", jfix(b->fix), "drop",
-        b->category == CORDON_CAT_WRITE_OUTSIDE ? json_null()
-                                                : json_string(cordon_category_name(b->category)),
-        "pattern", jstr(b->pattern));
-    if (o && b->group != b->fix)
-        json_object_set_new(o, "group", json_string(b->group));
-    return o;
-}
-
-/* Written piece by piece: a DOM of every breach (ancestry included) costs
- * more memory than the manifest itself on a build with many breaches. The
- * bytes are those json_dumpf(JSON_INDENT(2)) would write for the whole. */
 int cordon_report_write_json(const struct cordon_report *r, FILE *out) {
     const struct cordon_manifest *m = r->m;
-    json_t *head = json_object(), *tail = json_object(), *by = json_object(),
-           *packages = json_array(), *env = json_array(), *gaps = json_array();
-    int res = -ENOMEM;
-    if (!head || !tail || !by || !packages || !env || !gaps)
-        goto out;
+    struct jw w = {.f = out};
+    jw_open(&w, '{');
+    key_int(&w, "cordon_report", CORDON_REPORT_SCHEMA);
+    key_str(&w, "tool", "cordon " CORDON_VERSION);
+    key_str(&w, "manifest", r->source);
+    jw_key(&w, "command");
+    jw_open(&w, '{');
+    jw_key(&w, "argv");
+    jw_strv(&w, m->command.argv);
+    key_str(&w, "cwd", m->command.cwd);
+    jw_key(&w, "status");
+    if (m->command.finished)
+        jw_int(&w, exit_code_of(m->command.status));
+    else
+        jw_null(&w);
+    jw_close(&w, '}');
+    jw_key(&w, "summary");
+    jw_open(&w, '{');
+    key_int(&w, "inputs", (long long)m->n_inputs);
+    key_int(&w, "processes", (long long)m->n_processes);
+    key_int(&w, "breaches", (long long)r->n_breaches);
+    jw_key(&w, "by_category");
+    jw_open(&w, '{');
     for (int c = 0; c < CORDON_CAT_MAX; c++)
         if (r->by_category[c])
-            json_object_set_new(by, cordon_category_name((enum cordon_category)c),
-                                json_integer((json_int_t)r->by_category[c]));
+            key_int(&w, cordon_category_name((enum cordon_category)c),
+                    (long long)r->by_category[c]);
+    jw_close(&w, '}');
+    jw_key(&w, "inputs_by_class");
+    jw_open(&w, '{');
+    key_int(&w, "declared", (long long)r->n_declared);
+    key_int(&w, "system", (long long)r->n_system);
+    key_int(&w, "metadata_only", (long long)r->n_metadata);
+    key_int(&w, "missing", (long long)r->n_missing);
+    key_int(&w, "virtual", (long long)r->n_virtual);
+    jw_close(&w, '}');
+    jw_close(&w, '}');
+    jw_key(&w, "breaches");
+    jw_open(&w, '[');
+    for (size_t i = 0; i < r->n_breaches; i++)
+        write_breach(&w, r, &r->breaches[i]);
+    jw_close(&w, ']');
+    jw_key(&w, "packages");
+    jw_open(&w, '[');
     for (size_t i = 0; i < r->n_packages; i++) {
         const struct cordon_report_package *p = &r->packages[i];
-        if (json_array_append_new(packages, json_pack("{s:s, s:s, s:o, s:I}", "manager", p->manager,
-                                                      "name", p->name, "version", jstr(p->version),
-                                                      "files", (json_int_t)p->files)) < 0)
-            goto out;
+        jw_open(&w, '{');
+        key_str(&w, "manager", p->manager);
+        key_str(&w, "name", p->name);
+        key_str(&w, "version", p->version);
+        key_int(&w, "files", (long long)p->files);
+        jw_close(&w, '}');
     }
+    jw_close(&w, ']');
+    jw_key(&w, "environment");
+    jw_open(&w, '[');
     for (size_t i = 0; i < r->n_env; i++) {
         const struct cordon_env_read *e = &m->env_reads[r->env[i]];
-        if (json_array_append_new(env, json_pack("{s:s, s:s, s:b}", "name", e->name, "value",
-                                                 e->redacted ? "<redacted>" : e->value, "redacted",
-                                                 e->redacted)) < 0)
-            goto out;
+        jw_open(&w, '{');
+        key_str(&w, "name", e->name);
+        key_str(&w, "value", e->redacted ? "<redacted>" : e->value);
+        jw_key(&w, "redacted");
+        jw_bool(&w, e->redacted);
+        jw_close(&w, '}');
     }
+    jw_close(&w, ']');
+    jw_key(&w, "coverage");
+    jw_open(&w, '{');
+    key_str(&w, "recorded_by", m->tool);
+    jw_key(&w, "host");
+    jw_open(&w, '{');
+    key_str(&w, "os", m->host.os);
+    key_str(&w, "arch", m->host.arch);
+    key_str(&w, "distro", m->host.distro);
+    key_str(&w, "libc", m->host.libc);
+    jw_close(&w, '}');
+    jw_key(&w, "gaps");
+    jw_open(&w, '[');
     for (size_t i = 0; i < m->n_gaps; i++) {
         const struct cordon_gap *g = &m->gaps[i];
-        if (json_array_append_new(gaps, json_pack("{s:o, s:o, s:i, s:o}", "kind", jstr(g->kind),
-                                                  "path", jstr(g->path), "pid", g->pid, "detail",
-                                                  jstr(g->detail))) < 0)
-            goto out;
+        jw_open(&w, '{');
+        key_str(&w, "kind", g->kind);
+        key_str(&w, "path", g->path);
+        key_int(&w, "pid", g->pid);
+        key_str(&w, "detail", g->detail);
+        jw_close(&w, '}');
     }
-    json_t *status =
-        m->command.finished ? json_integer(exit_code_of(m->command.status)) : json_null();
-    json_object_set_new(head, "cordon_report", json_integer(CORDON_REPORT_SCHEMA));
-    json_object_set_new(head, "tool", json_string("cordon " CORDON_VERSION));
-    json_object_set_new(head, "manifest", jstr(r->source));
-    json_object_set_new(head, "command",
-                        json_pack("{s:o, s:o, s:o}", "argv", jargv(m->command.argv), "cwd",
-                                  jstr(m->command.cwd), "status", status));
-    json_object_set_new(head, "summary",
-                        json_pack("{s:I, s:I, s:I, s:O, s:{s:I, s:I, s:I, s:I, s:I}}", "inputs",
-                                  (json_int_t)m->n_inputs, "processes", (json_int_t)m->n_processes,
-                                  "breaches", (json_int_t)r->n_breaches, "by_category", by,
-                                  "inputs_by_class", "declared", (json_int_t)r->n_declared,
-                                  "system", (json_int_t)r->n_system, "metadata_only",
-                                  (json_int_t)r->n_metadata, "missing", (json_int_t)r->n_missing,
-                                  "virtual", (json_int_t)r->n_virtual));
-    json_object_set_new(tail, "packages", json_incref(packages));
-    json_object_set_new(tail, "environment", json_incref(env));
-    json_object_set_new(tail, "coverage",
-                        json_pack("{s:o, s:o, s:O}", "recorded_by", jstr(m->tool), "host",
-                                  json_pack("{s:o, s:o, s:o, s:o}", "os", jstr(m->host.os), "arch",
-                                            jstr(m->host.arch), "distro", jstr(m->host.distro),
-                                            "libc", jstr(m->host.libc)),
-                                  "gaps", gaps));
-    fputs("{\n", out);
-    if ((res = put_members(out, head)) < 0)
-        goto out;
-    fputs(",\n  \"breaches\": [", out);
-    for (size_t i = 0; i < r->n_breaches; i++)
-        if ((res = put_element(out, jbreach(r, &r->breaches[i]), i == 0)) < 0)
-            goto out;
-    fputs(r->n_breaches ? "\n  ],\n" : "],\n", out);
-    if ((res = put_members(out, tail)) < 0)
-        goto out;
-    fputs("\n}\n", out);
-    res = ferror(out) ? -EIO : 0;
-out:
-    json_decref(head);
-    json_decref(tail);
-    json_decref(by);
-    json_decref(packages);
-    json_decref(env);
-    json_decref(gaps);
-    return res;
+    jw_close(&w, ']');
+    jw_close(&w, '}');
+    jw_close(&w, '}');
+    fputc('\n', out);
+    return ferror(out) ? -EIO : 0;
 }

@@ -231,3 +231,32 @@ Test(manifest_report, a_write_where_a_tool_keeps_files_gets_a_tmpfs) {
     cordon_kb_free(kb);
     cordon_manifest_free(m);
 }
+
+Test(manifest_report, json_holds_paths_that_are_not_utf8) {
+    struct cordon_manifest *m = cordon_manifest_new();
+    char *env[] = {"HOME=/home/u", NULL};
+    m->command.env = cordon_strv_copy(env);
+    struct cordon_input *in = cordon_manifest_add_input(m, "/opt/caf\xe9/x\"y");
+    in->type = CORDON_FT_FILE;
+    in->uses = CORDON_USE_READ;
+    cordon_manifest_sort(m);
+    struct cordon_error err;
+    struct cordon_kb *kb = NULL;
+    cr_assert(eq(int, cordon_kb_load_dir(CORDON_TEST_DATA "/../../knowledge", &kb, &err), 0));
+    struct cordon_report *r = NULL;
+    cr_assert(eq(int, cordon_report_build(m, "m", kb, NULL, NULL, &r, &err), 0));
+    cr_assert(eq(sz, r->n_breaches, 1));
+    char *s = render(r, cordon_report_write_json);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    cr_assert(j != NULL, "%s: %s", je.text, s);
+    const char *path = json_string_value(
+        json_object_get(json_array_get(json_object_get(j, "breaches"), 0), "path"));
+    /* U+10FFE9 for the byte 0xE9, as the manifest writes it. */
+    cr_assert(eq(str, (char *)path, "/opt/caf\xf4\x8f\xbf\xa9/x\"y"));
+    json_decref(j);
+    free(s);
+    cordon_report_free(r);
+    cordon_kb_free(kb);
+    cordon_manifest_free(m);
+}
