@@ -3,6 +3,7 @@
  * walk then visits are seen through the opens and stats it makes. */
 #include <fts.h>
 #include <ftw.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hook.h"
@@ -57,6 +58,27 @@ HOOK_EXPORT DIR *fdopendir(int fd) {
     return d;
 }
 
+/* scandir reads with glibc's internal readdir, which the wrapper above
+ * does not see: its result is filtered here, the hidden entries freed (the
+ * caller frees the rest; scandir is no async-signal-safe call already). */
+static int scan_filter(const char *host, void **list, int n) {
+    if (n <= 0 || hook_isnull(list) || !hook_enforcing())
+        return n;
+    char view[PATH_MAX];
+    size_t vlen = hook_rules_unmap(hook_policy(), host, strlen(host), view);
+    if (!vlen)
+        return n;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        struct dirent *d = list[i];
+        if (hook_rules_entry_hidden(hook_policy(), view, vlen, d->d_name))
+            free(d);
+        else
+            list[k++] = d;
+    }
+    return k;
+}
+
 #define SCANDIR(name, dirent_t)                                                                    \
     HOOK_EXPORT int name(const char *dir, struct dirent_t ***list,                                 \
                          int (*filter)(const struct dirent_t *),                                   \
@@ -71,6 +93,8 @@ HOOK_EXPORT DIR *fdopendir(int fd) {
             return errno = e, -1;                                                                  \
         int r = real(p, list, filter, compar);                                                     \
         int err = errno;                                                                           \
+        if (r > 0 && hook_enforcing())                                                             \
+            r = scan_filter(p, (void **)*list, r);                                                 \
         list_event(AT_FDCWD, dir, r < 0 ? err : 0, -1);                                            \
         errno = err;                                                                               \
         return r;                                                                                  \
@@ -92,6 +116,8 @@ SCANDIR(scandir64, dirent64)
             return errno = e, -1;                                                                  \
         int r = real(hook_enforcing() ? AT_FDCWD : dirfd, p, list, filter, compar);                \
         int err = errno;                                                                           \
+        if (r > 0 && hook_enforcing())                                                             \
+            r = scan_filter(p, (void **)*list, r);                                                 \
         list_event(dirfd, dir, r < 0 ? err : 0, -1);                                               \
         errno = err;                                                                               \
         return r;                                                                                  \
@@ -236,4 +262,42 @@ HOOK_EXPORT struct dirent64 *readdir64(DIR *dir) {
     if (e)
         errno = saved;
     return e;
+}
+
+/* getdents64(2) has a glibc wrapper since 2.30: the same filter, in place
+ * in the caller's buffer. A batch whose every name is hidden is read on. */
+HOOK_EXPORT ssize_t getdents64(int fd, void *buf, size_t count) {
+    __typeof__(&getdents64) real = REAL(getdents64);
+    if (!real)
+        return errno = ENOSYS, -1;
+    ssize_t n = real(fd, buf, count);
+    if (n <= 0 || __builtin_expect(!hook_enforcing(), 1))
+        return n;
+    int saved = errno;
+    char host[PATH_MAX], view[PATH_MAX];
+    size_t hn = hook_fd_path(fd, host);
+    size_t vlen = hn ? hook_rules_unmap(hook_policy(), host, hn, view) : 0;
+    while (vlen && n > 0) {
+        char *b = buf;
+        size_t o = 0;
+        for (ssize_t i = 0; i < n;) {
+            struct dirent64 *d = (struct dirent64 *)(b + i);
+            unsigned short len = d->d_reclen;
+            if (!hook_rules_entry_hidden(hook_policy(), view, vlen, d->d_name)) {
+                if (o != (size_t)i)
+                    memmove(b + o, d, len);
+                o += len;
+            }
+            i += len;
+        }
+        if (o) {
+            n = (ssize_t)o;
+            break;
+        }
+        n = real(fd, buf, count);
+        if (n < 0)
+            return n; /* with the call's errno */
+    }
+    errno = saved;
+    return n;
 }

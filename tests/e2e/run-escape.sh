@@ -153,8 +153,8 @@ for backend in namespace hook landlock; do
             # Landlock mediates reading, not looking: O_PATH opens, stat,
             # access, a listing, link(2) and exec's lookup all see the file.
             check "landlock/$name" "$out" "$probe" open openat openat-rootfd stat lstat fstatat \
-                statx access faccessat faccessat2 opendir symlink hardlink proc-self-root \
-                proc-1-root chdir-relative userns-umount execve
+                statx access faccessat faccessat2 opendir scandir getdents64 symlink hardlink \
+                proc-self-root proc-1-root chdir-relative userns-umount execve
             for route in openat2 raw-openat raw-open; do
                 got=$(outcome "$out" "$route")
                 [[ $got == "blocked EACCES" || $got == unsupported* ]] ||
@@ -221,7 +221,7 @@ for backend in namespace fakechroot; do
         fakechroot/escape_static_probe)
             check "replay-fakechroot/$name" "$out" "$probe" open openat openat-rootfd openat2 \
                 raw-openat raw-open stat lstat fstatat statx access faccessat faccessat2 opendir \
-                symlink hardlink proc-self-root proc-1-root chdir-relative io_uring-openat \
+                scandir getdents64 symlink hardlink proc-self-root proc-1-root chdir-relative io_uring-openat \
                 bind-mount userns-umount execve
             ;;
         esac

@@ -371,6 +371,53 @@ static struct res route_opendir_parent(void) {
     return r;
 }
 
+static int name_filter_none(const struct dirent *d) {
+    (void)d;
+    return 1;
+}
+
+/* scandir(dirname(HIDDEN)): glibc reads with its internal readdir. */
+static struct res route_scandir_parent(void) {
+    struct dirent **list = NULL;
+    struct res r = blocked(ENOENT);
+    int n = scandir(g_parent, &list, name_filter_none, alphasort);
+    if (n < 0)
+        return blocked(errno);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(list[i]->d_name, g_base) == 0)
+            r = exists();
+        free(list[i]);
+    }
+    free(list);
+    return r;
+}
+
+/* getdents64(2) on dirname(HIDDEN), through glibc's wrapper (2.30+). */
+static struct res route_getdents_parent(void) {
+    char buf[8192];
+    struct res r = blocked(ENOENT);
+    int fd = open(g_parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return blocked(errno);
+    for (;;) {
+        ssize_t n = getdents64(fd, buf, sizeof buf);
+        if (n < 0) {
+            r = blocked(errno);
+            break;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + i);
+            if (strcmp(d->d_name, g_base) == 0)
+                r = exists();
+            i += d->d_reclen;
+        }
+    }
+    close(fd);
+    return r;
+}
+
 /* WRITABLE_DIR/lnk -> HIDDEN, then stat and open through the link. */
 static struct res route_symlink(void) {
     char lnk[4096];
@@ -795,6 +842,8 @@ static const struct route ROUTES[] = {
     {"faccessat", route_faccessat},
     {"faccessat2", route_faccessat2},
     {"opendir", route_opendir_parent},
+    {"scandir", route_scandir_parent},
+    {"getdents64", route_getdents_parent},
     {"symlink", route_symlink},
     {"hardlink", route_hardlink},
     {"proc-self-root", route_proc_self_root},
