@@ -104,6 +104,12 @@ struct run_plan {
     mode_t umask;
     int err_fd;
     int status_fd;
+    /* Root's maps are written by cordon (the whole id range mapped to
+     * itself needs CAP_SETUID in the parent namespace, which the init has
+     * not): the init waits for a byte on go_fd first. */
+    bool parent_maps;
+    int go_fd;    /* read end */
+    int go_write; /* write end (closed by the init) */
 };
 
 static pid_t raw_clone(unsigned long flags) {
@@ -423,15 +429,27 @@ __attribute__((noreturn)) static void run_init(const struct run_plan *p) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         rfail(p, RS_PDEATHSIG, errno, 0, 125);
     umask(0);
-    int e = write_str("/proc/self/uid_map", p->uid_map);
-    if (e)
-        rfail(p, RS_UID_MAP, e, 0, 125);
-    e = write_str("/proc/self/setgroups", "deny");
-    if (e && e != ENOENT)
-        rfail(p, RS_SETGROUPS, e, 0, 125);
-    e = write_str("/proc/self/gid_map", p->gid_map);
-    if (e)
-        rfail(p, RS_GID_MAP, e, 0, 125);
+    int e;
+    if (p->parent_maps) {
+        (void)close(p->go_write);
+        char go;
+        ssize_t n;
+        while ((n = read(p->go_fd, &go, 1)) < 0 && errno == EINTR)
+            ;
+        if (n != 1)
+            _exit(125); /* cordon is gone, or could not write the maps (it says why) */
+        (void)close(p->go_fd);
+    } else {
+        e = write_str("/proc/self/uid_map", p->uid_map);
+        if (e)
+            rfail(p, RS_UID_MAP, e, 0, 125);
+        e = write_str("/proc/self/setgroups", "deny");
+        if (e && e != ENOENT)
+            rfail(p, RS_SETGROUPS, e, 0, 125);
+        e = write_str("/proc/self/gid_map", p->gid_map);
+        if (e)
+            rfail(p, RS_GID_MAP, e, 0, 125);
+    }
     build_view(p);
     if (p->loopback && (e = loopback_up()))
         rfail(p, RS_LOOPBACK, e, 0, 125);
@@ -566,6 +584,35 @@ static int run_report(const struct run_plan *p, const struct run_failure *f, con
     return CORDON_RUN_SETUP_FAILED;
 }
 
+/* Root's id maps for the init `pid`: the whole range to itself, so that
+ * ownership looks as it does outside and chown(2) to any user works (a
+ * build's tar, install -o); inside a container whose own namespace maps
+ * less, root's own ids alone. 0 or an errno, with *ret_what the file. */
+static int write_root_maps(pid_t pid, const char **ret_what) {
+    char path[64];
+    static const char *const files[] = {"uid_map", "gid_map"};
+    for (int i = 0; i < 2; i++) {
+        (void)snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
+        *ret_what = files[i];
+        if (write_str(path, "0 0 4294967295\n") == 0)
+            continue;
+        if (i == 1) {
+            /* An own-gid map needs setgroups denied first. */
+            char sg[64];
+            (void)snprintf(sg, sizeof sg, "/proc/%d/setgroups", (int)pid);
+            int e = write_str(sg, "deny");
+            if (e && e != ENOENT) {
+                *ret_what = "setgroups";
+                return e;
+            }
+        }
+        int e = write_str(path, "0 0 1\n");
+        if (e)
+            return e;
+    }
+    return 0;
+}
+
 static void run_plan_free(struct run_plan *p) {
     if (!p)
         return;
@@ -654,19 +701,23 @@ int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_
     struct run_plan *p = calloc(1, sizeof *p);
     if (!p)
         return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
-    p->err_fd = p->status_fd = -1;
+    p->err_fd = p->status_fd = p->go_fd = p->go_write = -1;
     int r = make_run_plan(p, spec, err);
     if (r < 0) {
         run_plan_free(p);
         return r == -ENOENT || r == -EACCES ? CORDON_RUN_SETUP_FAILED : r;
     }
-    int errp[2] = {-1, -1}, statp[2] = {-1, -1};
-    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) {
+    int errp[2] = {-1, -1}, statp[2] = {-1, -1}, gop[2] = {-1, -1};
+    p->parent_maps = geteuid() == 0;
+    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 ||
+        (p->parent_maps && pipe2(gop, O_CLOEXEC) < 0)) {
         r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
         goto out;
     }
     p->err_fd = errp[1];
     p->status_fd = statp[1];
+    p->go_fd = gop[0];
+    p->go_write = gop[1];
     struct cordon_sigblock sb;
     if ((r = cordon_signals_block(&sb)) < 0) {
         cordon_error_set(err, -r, NULL, 0, 0, "cannot block signals");
@@ -691,6 +742,25 @@ int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_
                          why);
         r = CORDON_RUN_SETUP_FAILED;
         goto out;
+    }
+    if (p->parent_maps) {
+        (void)close(TAKE_FD(gop[0]));
+        const char *what = "uid_map";
+        int e = write_root_maps(pid, &what);
+        /* Without the byte (a failure) the init exits. */
+        if (!e && write(gop[1], "g", 1) != 1)
+            e = errno;
+        (void)close(TAKE_FD(gop[1]));
+        if (e) {
+            int st;
+            (void)waitpid(pid, &st, 0);
+            cordon_signals_restore(&sb);
+            r = cordon_error_set(err, e, NULL, 0, 0,
+                                 "cannot write the user namespace's '%s' of process %d", what,
+                                 (int)pid);
+            r = CORDON_RUN_SETUP_FAILED;
+            goto out;
+        }
     }
     struct run_failure f;
     ssize_t n;
@@ -718,6 +788,8 @@ out:
             (void)close(errp[i]);
         if (statp[i] >= 0)
             (void)close(statp[i]);
+        if (gop[i] >= 0)
+            (void)close(gop[i]);
     }
     run_plan_free(p);
     return r;

@@ -373,18 +373,22 @@ static void kill_children(void) {
         if (n <= 0)
             break;
         buf[n] = '\0';
-        for (char *q = buf; *q;) {
+        /* Each one killed is waited for by its pid: a blocking wait for any
+         * child could wait for an orphan that arrived after the listing. */
+        pid_t killed[512];
+        size_t nk = 0;
+        for (char *q = buf; *q && nk < CORDON_ARRAY_SIZE(killed);) {
             char *end;
             long pid = strtol(q, &end, 10);
             if (end == q)
                 break;
-            if (pid > 0)
-                (void)kill((pid_t)pid, SIGKILL);
+            if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+                killed[nk++] = (pid_t)pid;
             q = end;
         }
-        while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-            if (waitpid(-1, NULL, WNOHANG | __WALL) <= 0)
-                break;
+        for (size_t k = 0; k < nk; k++)
+            while (waitpid(killed[k], NULL, __WALL) < 0 && errno == EINTR)
+                ;
     }
     while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
         ;
