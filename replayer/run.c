@@ -755,9 +755,9 @@ int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_
             int st;
             (void)waitpid(pid, &st, 0);
             cordon_signals_restore(&sb);
-            r = cordon_error_set(err, e, NULL, 0, 0,
-                                 "cannot write the user namespace's '%s' of process %d", what,
-                                 (int)pid);
+            cordon_error_set(err, e, NULL, 0, 0,
+                             "cannot write the user namespace's '%s' of process %d", what,
+                             (int)pid);
             r = CORDON_RUN_SETUP_FAILED;
             goto out;
         }
