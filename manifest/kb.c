@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <cordon/classify.h>
+#include <cordon/cli.h>
 #include <cordon/error.h>
 #include <cordon/util.h>
 
@@ -866,27 +867,13 @@ int cordon_kb_find_dir(char *out, size_t size) {
         return is_dir(out) ? 0 : -ENOENT;
     }
     char self[PATH_MAX];
-    if (readlink("/proc/self/exe", self, sizeof self - 1) > 0) {
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        self[n > 0 ? n : 0] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            if ((size_t)snprintf(out, size, "%s/../share/cordon/knowledge", self) < size &&
-                is_dir(out))
-                return 0;
-        }
-    }
-    /* The build tree: this file's own source directory's sibling (CMake
-     * compiles with absolute source paths). */
-    char src[PATH_MAX];
-    snprintf(src, sizeof src, "%s", __FILE__);
-    char *slash = strrchr(src, '/');
-    if (slash && src[0] == '/') {
-        *slash = '\0';
-        if ((size_t)snprintf(out, size, "%s/../knowledge", src) < size && is_dir(out))
-            return 0;
-    }
+    if (cordon_self_dir(self, sizeof self) == 0 &&
+        (size_t)snprintf(out, size, "%s/../share/cordon/knowledge", self) < size && is_dir(out))
+        return 0;
+    /* A build tree: the source tree's knowledge/, named by CMake (absolute
+     * whatever -ffile-prefix-map does to __FILE__). */
+    if ((size_t)snprintf(out, size, "%s", CORDON_SOURCE_KNOWLEDGE_DIR) < size && is_dir(out))
+        return 0;
     return -ENOENT;
 }
 
