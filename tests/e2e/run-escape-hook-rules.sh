@@ -88,11 +88,13 @@ except OSError as e:
 fi
 
 log_step "status and clean-up"
+# A TMPDIR of the test's own: other tests of the same user run meanwhile.
+mkdir -p "$TEST_TMP/tmpd"
 status=0
-hrun -- sh -c 'exit 7' || status=$?
+TMPDIR=$TEST_TMP/tmpd hrun -- sh -c 'exit 7' || status=$?
 [[ $status == 7 ]] || fail "exit status $status, not 7"
-left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'cordon-run-*' -user "$(id -u)" -newer "$TEST_TMP/data" 2>/dev/null | wc -l)
-[[ $left == 0 ]] || fail "the hook runner left $left private directories behind"
+left=$(find "$TEST_TMP/tmpd" -mindepth 1 -maxdepth 1 | wc -l)
+[[ $left == 0 ]] || fail "the hook runner left $left private directories behind: $(ls "$TEST_TMP/tmpd")"
 
 log_step "kill -9 of cordon leaves nothing of the command"
 # Without a pid namespace the runner's keeper (a subreaper that learns of
