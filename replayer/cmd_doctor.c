@@ -14,7 +14,7 @@
 static void usage(FILE *f) {
     fputs("Usage: cordon doctor [--json]\n"
           "Say what this machine allows (user namespaces, Landlock, seccomp user\n"
-          "notification, ptrace, fakechroot) and which runner --backend auto picks for\n"
+          "notification, ptrace, fakechroot) and which runner the auto choice picks for\n"
           "run and replay (see cordon-doctor(1)).\n",
           f);
 }

@@ -11,7 +11,7 @@ man=$CORDON_SOURCE/docs/man
 readme=$CORDON_SOURCE/README.md
 options() { grep -oE -- '(^|[^a-z-])--[a-z][a-z-]*' | grep -oE -- '--[a-z-]+' | sort -u; }
 
-for cmd in record show verify diff pack replay; do
+for cmd in record show verify diff pack replay run doctor report learn bisect import export; do
     page=$man/cordon-$cmd.1.md
     assert_file_exists "$page"
     assert_file_exists "${page%.md}"

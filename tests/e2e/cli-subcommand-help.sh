@@ -12,8 +12,15 @@ declare -A options=(
     [diff]=''
     [pack]='-o --format --drop --include --store --quiet'
     [replay]='--backend --into --record --quiet'
+    [run]='--policy --profile --ro --rw --hide --deny --empty --tmpfs --redirect --unset --set --home --network --backend --require --quiet'
+    [doctor]='--json'
+    [report]='--format --declare --no-owners -o'
+    [learn]='-o --verify --no-verify --max-rules --keep --quiet'
+    [bisect]='--candidates --runs-max --backend --keep --quiet'
+    [import]='--from -o --cwd --home --no-hash --quiet'
+    [export]='--to -o --collapse --network --host-root'
 )
-for cmd in record show verify diff pack replay; do
+for cmd in record show verify diff pack replay run doctor report learn bisect import export; do
     for opt in --help -h; do
         assert_status 0 "$CORDON" "$cmd" "$opt"
         assert_file_has_content "$TEST_TMP/out" "cordon $cmd"
