@@ -47,9 +47,10 @@ int cordon_run_host_landlock(const struct cordon_host_run_spec *spec, int *ret_s
                              struct cordon_error *err);
 
 /* Whether the runner enforces (the kernel stops every program) or only
- * advises (programs that bypass libc escape): namespace and landlock
- * enforce; hook enforces for dynamic programs and, through the complete
- * path, for static ones where seccomp user notification works. */
+ * advises (some programs escape): namespace and landlock enforce; hook does
+ * not count as enforcing, since raw system calls of dynamically linked
+ * programs go around it (docs/hook-runner.md lists its gaps), even though
+ * it stops static programs through the complete path. */
 bool cordon_backend_enforces(enum cordon_backend b);
 
 /* What this machine allows, probed without side effects. */
