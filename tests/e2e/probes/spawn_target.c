@@ -1,0 +1,22 @@
+/* Linked -static by tests/e2e/record-static-spawn.sh: prints its argv[0]
+ * and the first line of FILE, and exits with STATUS, so that the test sees
+ * that a spawned static program kept both and that its read was recorded.
+ *
+ *   spawn_target FILE STATUS */
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv) {
+    if (argc != 3)
+        return 2;
+    printf("target argv0=%s\n", argv[0]);
+    FILE *f = fopen(argv[1], "r");
+    if (!f)
+        return perror(argv[1]), 3;
+    char line[256];
+    if (fgets(line, sizeof line, f))
+        printf("target read: %s", line);
+    fclose(f);
+    fflush(stdout);
+    return atoi(argv[2]);
+}
