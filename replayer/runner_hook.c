@@ -71,6 +71,29 @@ static int private_dir(struct hook_run *hr, const char *name, unsigned mode, cha
     return 0;
 }
 
+/* The host path `path` names once every symlink on it is followed: the
+ * whole path where it exists, else its deepest existing parent's with the
+ * rest appended. False when nothing of it resolves. */
+static bool host_real_path(const char *path, char *out, size_t size) {
+    char buf[PATH_MAX];
+    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
+        return false;
+    size_t len = strlen(buf);
+    for (;;) {
+        char resolved[PATH_MAX];
+        if (realpath(buf, resolved)) {
+            const char *rest = path + len;
+            return (size_t)snprintf(out, size, "%s%s", strcmp(resolved, "/") ? resolved : "",
+                                    *rest ? rest : (strcmp(resolved, "/") ? "" : "/")) < size;
+        }
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf)
+            return false;
+        *slash = '\0';
+        len = (size_t)(slash - buf);
+    }
+}
+
 /* Write the compiled policy. Host targets of the rules that move a path
  * come first, as rules of their own: a dynamic program that joins the
  * supervisor (it spawned a static one) names them after the hook's
@@ -148,8 +171,34 @@ static int compile_policy(struct hook_run *hr, const struct cordon_policy *p,
     for (size_t i = 0; i < n && r == 0; i++)
         if (strcmp(host[i], p->rules[i].path) != 0)
             r = put_rule(f, kind[i], host[i], host[i]);
-    for (size_t i = 0; i < n && r == 0; i++)
+    for (size_t i = 0; i < n && r == 0; i++) {
         r = put_rule(f, kind[i], p->rules[i].path, host[i]);
+        /* The same rule on the path the host's symlinks lead to (merged
+         * /usr: a rule on /lib/x must hold for /usr/lib/x), right after it
+         * so that load order still decides. */
+        /* Both the name itself through its parent's links and what it
+         * finally points to: hiding a library's symlink hides its name and
+         * its file. */
+        const char *path = p->rules[i].path;
+        bool moved = strcmp(host[i], path) != 0;
+        char real[2][PATH_MAX];
+        bool have[2] = {false, false};
+        const char *slash = strrchr(path, '/');
+        if (slash && slash != path && slash[1]) {
+            char parent[PATH_MAX];
+            snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+            char rp[PATH_MAX];
+            have[0] = host_real_path(parent, rp, sizeof rp) &&
+                      (size_t)snprintf(real[0], PATH_MAX, "%s%s", strcmp(rp, "/") ? rp : "",
+                                       slash) < PATH_MAX;
+        }
+        have[1] = host_real_path(path, real[1], PATH_MAX);
+        if (have[0] && have[1] && !strcmp(real[0], real[1]))
+            have[1] = false;
+        for (int k = 0; k < 2 && r == 0; k++)
+            if (have[k] && strcmp(real[k], path) != 0)
+                r = put_rule(f, kind[i], real[k], moved ? host[i] : real[k]);
+    }
     /* HOME is read-write whatever the rules say: it was asked for. */
     if (r == 0 && hr->home[0])
         r = put_rule(f, "rw", hr->home, hr->home);

@@ -115,26 +115,19 @@ for b in "${runners[@]}"; do
 done
 
 # Merged /usr (/lib -> usr/lib): a rule naming /lib/x applies to /usr/lib/x
-# (the Rust tree's known bug). Hidden: absent (namespace) or unreadable
-# (landlock) by both names.
+# (the Rust tree's known bug). Hidden: absent (namespace, hook) or
+# unreadable (landlock) by both names.
 lib=
 for f in /lib/x86_64-linux-gnu/libz.so.1 /lib/aarch64-linux-gnu/libz.so.1; do
     [[ -e $f ]] && lib=$f && break
 done
 if [[ $(readlink /lib) == usr/lib && -n $lib ]]; then
-    for b in namespace landlock; do
+    for b in namespace landlock hook; do
         [[ " ${runners[*]} " == *" $b "* ]] || continue
         log_step "$b: --hide $lib hides /usr${lib} too"
         assert_status 0 "$CORDON" run -q --backend "$b" --hide "$lib" -- sh -c \
             "if cat /usr$lib >/dev/null 2>&1 || cat $lib >/dev/null 2>&1; then exit 1; fi"
     done
-    if [[ " ${runners[*]} " == *" hook "* ]]; then
-        st=0
-        "$CORDON" run -q --backend hook --hide "$lib" -- cat "/usr$lib" >/dev/null 2>&1 || st=$?
-        # Logged, not asserted: the hook runner does not resolve rule paths
-        # through symlinks at the time of writing (runner_hook.c, reported).
-        log "hook: --hide $lib, then cat /usr$lib: status $st"
-    fi
 else
     log "not a merged-/usr system: the /lib -> usr/lib rule check is skipped"
 fi
