@@ -617,10 +617,17 @@ __attribute__((constructor)) static void hook_ctor(int argc, char **argv, char *
     if (n < 0)
         n = 0;
     exe[n] = 0;
+    /* posix_spawn's trampoline is the recorder's, not a program of the
+     * build: the process is named by the static program it execs next. */
+    char helper[PATH_MAX];
+    bool trampoline =
+        argc >= 2 && argv && argv[0] && hook_exec_helper(helper) && !strcmp(argv[0], helper);
+    if (trampoline)
+        n = 0;
     size_t cn = hook_cwd(cwd);
     cwd[cn] = 0;
     hook_emit(&r, exe, (size_t)n, cwd, cn);
-    if (argv && argc >= 0)
+    if (argv && argc >= 0 && !trampoline)
         hook_emit_argv(0, argc, argv);
     errno = saved;
 }

@@ -225,3 +225,12 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
  * (which makes its own system calls)? The hook will not see it. Scripts and
  * unreadable files are not. */
 bool hook_is_static(const char *path);
+
+/* The trampoline posix_spawn runs a static program through (wrap_exec.c):
+ * cordon-exec beside the hook, a dynamic program whose argv is
+ * [itself, TARGET, TARGET'S ARGV...] and whose hooked execve installs the
+ * complete path's filter, since glibc's spawn child runs no wrapper. */
+#define HOOK_EXEC_HELPER "cordon-exec"
+/* Its path into `out` (PATH_MAX bytes), from the hook's own; the length,
+ * 0 when the hook's path is unknown. Pure: no system call. */
+size_t hook_exec_helper(char *out);

@@ -7,7 +7,8 @@
  * return), with arg 1 for a static target, followed by that target's ARGV
  * (no hook will run in it to say). A failed exec gets a second EXEC record
  * with the error. Every exec carries the contract variables over, even
- * through `env -i`. */
+ * through `env -i`. A static program posix_spawn starts goes through the
+ * cordon-exec trampoline, whose hooked execve does the same. */
 #include <elf.h>
 #include <signal.h>
 #include <spawn.h>
@@ -398,6 +399,40 @@ HOOK_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
     return -1;
 }
 
+size_t hook_exec_helper(char *out) {
+    const char *hook = hook_env_snapshot()->hook_path;
+    const char *slash = hook ? strrchr(hook, '/') : NULL;
+    if (!slash)
+        return 0;
+    size_t d = (size_t)(slash - hook) + 1;
+    if (d + sizeof HOOK_EXEC_HELPER > PATH_MAX)
+        return 0;
+    memcpy(out, hook, d);
+    memcpy(out + d, HOOK_EXEC_HELPER, sizeof HOOK_EXEC_HELPER);
+    return d + sizeof HOOK_EXEC_HELPER - 1;
+}
+
+/* Can `path` be executed by this process's effective ids? */
+static bool executable(const char *path) {
+    long r = hook_sys6(SYS_faccessat2, AT_FDCWD, (long)path, X_OK, AT_EACCESS, 0, 0);
+    if (r == -ENOSYS)
+        r = hook_sys(SYS_access, path, X_OK, 0, 0);
+    return r == 0;
+}
+
+/* Should the spawn of static `target` go through the trampoline? Only when
+ * the complete path is on and not already inherited (under the filter the
+ * child is observed anyway), and only for a target that will exec: the
+ * helper's failed exec would be an exit status 127 where posix_spawn must
+ * return the error, so a target that cannot run goes to the real
+ * posix_spawn, as does everything when the helper is missing. */
+static bool use_trampoline(const char *target, char *helper) {
+    const char *sock = hook_environ_get(CORDON_ENV_NOTIFY);
+    if (!sock || !*sock || seccomp_observed())
+        return false;
+    return hook_exec_helper(helper) && executable(target) && executable(helper);
+}
+
 /* posix_spawn returns the error instead of setting errno. */
 static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
@@ -426,19 +461,39 @@ static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t 
      * the complete path itself, and its static child inherits the filter. */
     if (is_static && hook_enforcing())
         enforce_static(p);
+    /* glibc's spawn child runs no wrapper either when recording: a static
+     * program is spawned through the trampoline, whose hooked execve
+     * installs the filter, records the exec and execs it in the same
+     * process, so that file actions and attributes apply as they would. */
+    char helper[PATH_MAX];
+    int argc = count(argv);
+    bool tramp =
+        n && is_static && !hook_enforcing() && argc <= ARGS_MAX && use_trampoline(p, helper);
+    char *targv[tramp ? argc + 3 : 1];
+    if (tramp) {
+        targv[0] = helper;
+        targv[1] = (char *)p; /* as given: a file action may chdir first */
+        for (int i = 0; i < argc; i++)
+            targv[i + 2] = argv[i];
+        targv[argc + 2] = NULL;
+    }
     char *fixed[HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1];
     char ld[2 * PATH_MAX], la[2 * PATH_MAX];
     pid_t child = 0;
     if (hook_isnull(pid))
         pid = &child; /* allowed to be NULL; we want the child's pid */
-    int r = real(pid, p, fa, attr, argv, hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
-    if (!n)
-        return r;
+    int r = real(pid, tramp ? helper : p, fa, attr, tramp ? targv : argv,
+                 hook_env_fix(hook_env_snapshot(), envp, fixed, ld, la));
+    if (!n || (tramp && !r))
+        return r; /* the trampoline's hook recorded the exec */
     /* Unlike exec, spawn returns: one record, after the call, under the
      * child's pid (the process that ran the program), or the caller's with
-     * the error. */
+     * the error. A caller under the filter passed it on to the child. */
     struct hook_rec rec;
-    hook_rec_init(&rec, CORDON_TRACE_EXEC, r, r ? 0 : is_static);
+    uint32_t arg = 0;
+    if (!r && is_static)
+        arg = CORDON_TRACE_EXEC_STATIC | (seccomp_observed() ? CORDON_TRACE_EXEC_SECCOMP : 0);
+    hook_rec_init(&rec, CORDON_TRACE_EXEC, r, arg);
     if (!r)
         rec.pid = *pid;
     hook_emit(&rec, abs, n, NULL, 0);
