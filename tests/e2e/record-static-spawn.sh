@@ -45,12 +45,23 @@ if grep -q '"kind": "seccomp-unavailable"' spawn.json; then
     skip "this kernel has no seccomp user notification"
 fi
 assert_file_has_content out '^target argv0=my-argv0$'
+assert_file_has_content out '^target pgrp-leader=0$'
 assert_file_has_content out '^target read: line of spawn$'
 assert_file_has_content out '^spawn ./spawn_target: exit 7$'
 check spawn in-spawn.txt
 [[ $(argv spawn "$TEST_TMP/spawn_target") == "[['my-argv0', 'in-spawn.txt', '7']]" ]] ||
     fail "argv of the spawned program: $(argv spawn "$TEST_TMP/spawn_target")"
 assert_not_file_has_content spawn.json 'cordon-exec'
+
+log_step "file actions and attributes apply to the spawned program"
+mkdir sub && echo 'line of fa' >sub/in-fa.txt
+assert_status 0 "$CORDON" record -q -o fa.json -- \
+    ./spawn_static spawn-fa sub fa.out fa-argv0 "$TEST_TMP/spawn_target" in-fa.txt 4
+assert_file_has_content out "^spawn-fa $TEST_TMP/spawn_target: exit 4$"
+assert_file_has_content sub/fa.out '^target argv0=fa-argv0$'
+assert_file_has_content sub/fa.out '^target pgrp-leader=1$'
+assert_file_has_content sub/fa.out '^target read: line of fa$'
+check fa sub/in-fa.txt
 
 log_step "posix_spawnp of a static C program, found on PATH"
 assert_status 0 env PATH="$TEST_TMP:$PATH" "$CORDON" record -q -o spawnp.json -- \
@@ -98,3 +109,13 @@ log_step "--complete=always: the caller is filtered, the spawned program too"
 assert_status 0 "$CORDON" record -q --complete=always -o always.json -- ./spawn_static spawn my-argv0 ./spawn_target in-spawn.txt 7
 assert_file_has_content out '^spawn ./spawn_target: exit 7$'
 check always in-spawn.txt
+
+log_step "a hook without its trampoline beside it: the spawn works, the program is a gap"
+HOOK=$(find "$CORDON_BUILD" -maxdepth 4 -name libcordon-hook.so -print -quit)
+[[ -x $(dirname "$HOOK")/cordon-exec ]] || fail "no cordon-exec beside '$HOOK'"
+mkdir lonely && cp "$HOOK" lonely/
+assert_status 0 env CORDON_HOOK_LIBRARY="$TEST_TMP/lonely/libcordon-hook.so" \
+    "$CORDON" record -q -o lonely.json -- ./spawn_static spawn my-argv0 ./spawn_target in-spawn.txt 7
+assert_file_has_content out '^target argv0=my-argv0$'
+assert_file_has_content out '^spawn ./spawn_target: exit 7$'
+assert_file_has_content lonely.json '"kind": "static-exec"'

@@ -4,9 +4,13 @@
  * spawn's own error.
  *
  *   spawn_static spawn|spawnp ARGV0 PROG [ARGS...]
+ *   spawn_static spawn-fa DIR OUT ARGV0 PROG [ARGS...]: the child changes to
+ *       DIR, has OUT (relative to DIR) as its stdout and leads a new process
+ *       group, through file actions and attributes
  *   spawn_static system|popen COMMAND-LINE */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,33 @@ int main(int argc, char **argv) {
         if (waitpid(pid, &st, 0) != pid)
             return perror("waitpid"), 1;
         printf("%s %s: exit %d\n", argv[1], prog, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return 0;
+    }
+    if (argc >= 6 && !strcmp(argv[1], "spawn-fa")) {
+        char **cargv = argv + 5;
+        char *argv0 = argv[4];
+        char *prog = argv[5];
+        cargv[0] = argv0;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addchdir_np(&fa, argv[2]);
+        posix_spawn_file_actions_addopen(&fa, 1, argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        pid_t pid;
+        int r = posix_spawn(&pid, prog, &fa, &attr, cargv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        if (r) {
+            printf("spawn-fa %s: %s\n", prog, strerrorname_np(r));
+            return 0;
+        }
+        int st;
+        if (waitpid(pid, &st, 0) != pid)
+            return perror("waitpid"), 1;
+        printf("spawn-fa %s: exit %d\n", prog, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
         return 0;
     }
     if (argc == 3 && !strcmp(argv[1], "system")) {
