@@ -93,9 +93,8 @@ static void load_line(struct cordon_policy *p, const char *kw, const char *arg,
     struct cordon_error err;
     cordon_error_clear(&err);
     if (cordon_policy_load_string(p, line, "command line", NULL, vars, &err) < 0) {
-        cordon_error_clear(&err);
         free(line);
-        cordon_usage_error("run", "invalid --%s '%s'", kw, arg);
+        cordon_usage_error("run", "invalid --%s '%s': %s", kw, arg, err.text);
     }
     free(line);
 }
@@ -262,16 +261,31 @@ int cordon_cmd_run(int argc, char **argv) {
     struct cordon_error err;
     cordon_error_clear(&err);
     bool sources = false;
-    for (size_t i = 0; i < n_items; i++) {
-        int r = 0;
-        if (items[i].opt == OPT_POLICY) {
-            r = cordon_policy_load_file(policy, items[i].arg, &vars, &err);
-            sources = true;
-        } else if (items[i].opt == OPT_PROFILE) {
-            r = cordon_policy_load_profile(policy, items[i].arg, &vars, &err);
-            sources = true;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n_items; i++) {
+            int r = 0;
+            if (items[i].opt == OPT_POLICY) {
+                r = cordon_policy_load_file(policy, items[i].arg, &vars, &err);
+                sources = true;
+            } else if (items[i].opt == OPT_PROFILE) {
+                r = cordon_policy_load_profile(policy, items[i].arg, &vars, &err);
+                sources = true;
+            }
+            if (r < 0)
+                die_error(&err);
         }
-        if (r < 0)
+        /* Policies that say nothing about "/" are layers (--profile git):
+         * alone they would hide the whole system, so they go over the base
+         * profile, loaded first so that theirs are the later rules. */
+        if (!sources || pass == 1 || cordon_policy_lookup(policy, "/"))
+            break;
+        if (!quiet)
+            cordon_warn("no rule of the policy covers '/': it goes over the base profile "
+                        "(the system read-only, the working directory writable)");
+        policy = cordon_policy_free(policy);
+        if (!(policy = cordon_policy_new()))
+            cordon_die("out of memory");
+        if (cordon_policy_load_profile(policy, "base", &vars, &err) < 0)
             die_error(&err);
     }
     if (!sources && cordon_policy_load_profile(policy, "build", &vars, &err) < 0)

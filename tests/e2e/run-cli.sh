@@ -193,3 +193,11 @@ C
     assert_status 125 ./nolandlock "$CORDON" run --backend landlock -- true
     assert_file_has_content "$TEST_TMP/err" 'does not offer Landlock'
 fi
+
+log_step "a tool profile alone is a layer over the base profile"
+printf '[user]\n\tname = Poison\n' >"$TEST_TMP/gitconfig-layer"
+assert_status 0 env HOME="$TEST_TMP" GIT_CONFIG_GLOBAL="$TEST_TMP/gitconfig-layer" "$CORDON" run \
+    --profile git -- sh -c 'cat /etc/hostname >/dev/null && touch layer-made &&
+        if git config --global user.name; then exit 1; fi'
+assert_file_has_content "$TEST_TMP/err" "goes over the base profile"
+[[ -e layer-made ]] || fail "the working directory was not writable under --profile git"

@@ -456,7 +456,7 @@ Test(replayer_policy, unknown_profile_lists_the_known_ones) {
     struct cordon_policy *p = cordon_policy_new();
     struct cordon_error err;
     cr_expect(eq(int, cordon_policy_load_profile(p, "gitt", &vars, &err), -ENOENT));
-    cr_expect(strstr(err.text, "unknown profile 'gitt' (build, cmake, git, gpg, npm, pip, "
+    cr_expect(strstr(err.text, "unknown profile 'gitt' (base, build, cmake, git, gpg, npm, pip, "
                                "python, ssh)") != NULL,
               "%s", err.text);
     cr_expect(eq(int, cordon_policy_load_profile(p, "../x", &vars, &err), -ENOENT));
@@ -558,7 +558,7 @@ Test(replayer_policy, build_profile_is_the_default_view) {
     cr_expect(eq(str, (char *)kind_at(p, "/home/u/.npmrc"), "hide"));
     cr_expect(eq(int, (int)p->home, (int)CORDON_HOME_FRESH));
     cr_expect(eq(int, p->network, 1));
-    cr_expect(eq(sz, p->n_included, 8));
+    cr_expect(eq(sz, p->n_included, 9));
     cr_expect(eq(str, p->included[0], "profile build"));
     cr_expect(strstr(p->description, "run a build") == p->description);
     /* A work tree under /tmp stays writable: rw ${CWD} comes last. */
