@@ -648,7 +648,7 @@ struct cordon_learned *cordon_learned_free(struct cordon_learned *l) {
 }
 
 size_t cordon_learned_rule_count(const struct cordon_learned *l) {
-    return l->n_rules + 1;
+    return l->n_rules + 2; /* and `hide /` and `home` */
 }
 
 static const char *env_value(char *const *env, const char *name) {
@@ -1065,6 +1065,9 @@ int cordon_learned_write(const struct cordon_learned *l, const char *verdict, FI
             "# see cordon-learn(1) for how directories are collapsed.\n",
             cordon_learned_rule_count(l), l->reads);
     fputs("description learned by cordon learn\n", out);
+    /* Said, not implied: a policy silent about "/" is run over the base
+     * profile (the whole system read-only), which would verify nothing. */
+    fputs("hide /  # nothing of the host but what follows\n", out);
     size_t width = 0;
     for (size_t i = 0; i < l->n_rules; i++) {
         size_t w = strlen(kind_name(l->rules[i].kind)) + 1 + strlen(l->rules[i].path);

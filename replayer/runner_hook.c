@@ -99,7 +99,7 @@ static bool host_real_path(const char *path, char *out, size_t size) {
  * supervisor (it spawned a static one) names them after the hook's
  * translation, and they must stay reachable there. The policy's own rules
  * follow in load order, so the last on a path still wins. */
-static int compile_policy(struct hook_run *hr, const struct cordon_policy *p,
+static int compile_policy(struct hook_run *hr, const struct cordon_policy *p, const char *hook,
                           struct cordon_error *err) {
     size_t n = p->n_rules;
     char(*host)[PATH_MAX] = calloc(n ? n : 1, sizeof *host);
@@ -204,6 +204,17 @@ static int compile_policy(struct hook_run *hr, const struct cordon_policy *p,
         r = put_rule(f, "rw", hr->home, hr->home);
     if (r == 0 && p->home == CORDON_HOME_PATH && p->home_path)
         r = put_rule(f, "rw", p->home_path, p->home_path);
+    /* cordon's own directory of private programs (the hook, which the
+     * loader maps into every process, and its helpers) stays readable
+     * whatever the policy hides: without it nothing would be enforced. */
+    char hookdir[PATH_MAX];
+    if (r == 0 && hook && realpath(hook, hookdir)) {
+        char *slash = strrchr(hookdir, '/');
+        if (slash && slash != hookdir) {
+            *slash = '\0';
+            r = put_rule(f, "ro", hookdir, hookdir);
+        }
+    }
     if (f && fclose(f) != 0 && r == 0)
         r = -errno;
     if (r < 0 && err && !err->code)
@@ -445,7 +456,7 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
             goto out;
         }
     }
-    if ((r = compile_policy(&hr, p, err)) < 0)
+    if ((r = compile_policy(&hr, p, spec->hook, err)) < 0)
         goto out;
 
     /* The complete path, where the kernel has it: the supervisor enforces
