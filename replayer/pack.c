@@ -28,6 +28,8 @@
 #include <cordon/store.h>
 #include <cordon/util.h>
 
+#include "archive-dl.h"
+
 static const char *const format_names[CORDON_PACK_FORMAT_MAX] = {
     [CORDON_PACK_TAR_ZSTD] = "tar.zst",
     [CORDON_PACK_TAR] = "tar",
@@ -1130,6 +1132,10 @@ int cordon_pack(const struct cordon_pack_options *opts, struct cordon_pack_stats
         return cordon_error_set(err, EINVAL, NULL, 0, 0, "pack needs a manifest and an output");
     if (opts->format < 0 || opts->format >= CORDON_PACK_FORMAT_MAX)
         return cordon_error_set(err, EINVAL, NULL, 0, 0, "unknown archive format");
+    /* Every format: the writer's cleanup frees its entry through the table. */
+    int loaded = cordon_archive_load(err);
+    if (loaded < 0)
+        return loaded;
     struct pack p = {
         .o = opts,
         .m = opts->manifest,

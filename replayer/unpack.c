@@ -22,6 +22,8 @@
 #include <cordon/pack.h>
 #include <cordon/util.h>
 
+#include "archive-dl.h"
+
 /* A .cordon/contents larger than this is not one pack wrote (it would list
  * millions of files); the limit keeps a hostile header from exhausting memory. */
 #define CONTENTS_MAX (256u << 20)
@@ -1183,5 +1185,8 @@ int cordon_unpack(const struct cordon_unpack_options *opts, struct cordon_error 
      * rather than used in place: the copy is what gets verified. */
     if (S_ISDIR(st.st_mode))
         return unpack_dir(opts, err);
+    int r = cordon_archive_load(err);
+    if (r < 0)
+        return r;
     return unpack_archive(opts, err);
 }
