@@ -241,6 +241,15 @@ int cordon_classify_manifest_owners(struct cordon_manifest *m, struct cordon_own
     if (!shadow)
         return -ENOMEM;
     int res = 0;
+    /* The paths that will be looked up, said first: the databases then
+     * keep those alone (the lookup's cost was most of a short recording). */
+    for (size_t i = 0; i < m->n_inputs && owners && res == 0; i++) {
+        const struct cordon_input *in = &m->inputs[i];
+        enum cordon_category cat = cordon_classify_path(in->path, home, m->worktree);
+        if (!in->package && cat != CORDON_CAT_DECLARED && cat != CORDON_CAT_VIRTUAL &&
+            in->type != CORDON_FT_MISSING && in->type != CORDON_FT_DIR)
+            res = cordon_owners_want(owners, in->path);
+    }
     for (size_t i = 0; i < m->n_inputs && res == 0; i++) {
         struct cordon_input *in = &m->inputs[i];
         enum cordon_category cat = cordon_classify_path(in->path, home, m->worktree);

@@ -48,6 +48,7 @@ struct cordon_owners {
     struct cordon_map *files;    /* absolute path -> pkg (dpkg, rpm) */
     struct cordon_map *dirs;     /* directory -> prefix, or &no_prefix */
     struct cordon_map *interned; /* "manager\0name\0version" -> pkg */
+    struct cordon_map *want;     /* NULL, or the only paths to keep (cordon_owners_want) */
     struct pkg *pkgs;
     struct prefix *prefixes;
 };
@@ -94,6 +95,7 @@ struct cordon_owners *cordon_owners_free(struct cordon_owners *o) {
     cordon_map_free(o->files);
     cordon_map_free(o->dirs);
     cordon_map_free(o->interned);
+    cordon_map_free(o->want);
     free(o->dpkg_admindir);
     free(o);
     return NULL;
@@ -192,6 +194,38 @@ static int name_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a database line names a path worth keeping: every path, unless
+ * the caller said which it will ask about. */
+static bool wanted(const struct cordon_owners *o, const char *path) {
+    return !o->want || cordon_map_get(o->want, path);
+}
+
+static bool usrmerge_alternative(const char *path, char *out, size_t size);
+
+int cordon_owners_want(struct cordon_owners *o, const char *path) {
+    if (!o || !path || path[0] != '/')
+        return 0;
+    if (o->dpkg_loaded || o->rpm_loaded) {
+        /* Loaded whole, or already with this path: nothing to do. Else the
+         * loaded subset lacks it: forget it, the next lookup reloads. */
+        if (!o->want || cordon_map_get(o->want, path))
+            return 0;
+        struct cordon_map *files = cordon_map_new(1 << 10);
+        if (!files)
+            return -ENOMEM;
+        cordon_map_free(o->files);
+        o->files = files;
+        o->dpkg_loaded = o->rpm_loaded = false;
+    }
+    if (!o->want && !(o->want = cordon_map_new(1024)))
+        return -ENOMEM;
+    char alt[PATH_MAX];
+    int r = cordon_map_put(o->want, path, o);
+    if (r == 0 && usrmerge_alternative(path, alt, sizeof alt))
+        r = cordon_map_put(o->want, alt, o);
+    return r;
+}
+
 static int load_dpkg(struct cordon_owners *o) {
     o->dpkg_loaded = true;
     if (!o->dpkg_admindir)
@@ -242,7 +276,8 @@ static int load_dpkg(struct cordon_owners *o) {
             char *nl = strchr(line, '\n');
             if (nl)
                 *nl = '\0';
-            if (line[0] == '/' && strcmp(line, "/.") != 0 && !cordon_map_get(o->files, line))
+            if (line[0] == '/' && strcmp(line, "/.") != 0 && wanted(o, line) &&
+                !cordon_map_get(o->files, line))
                 r = cordon_map_put(o->files, line, p);
             line = nl ? nl + 1 : NULL;
         }
@@ -298,7 +333,7 @@ static int load_rpm(struct cordon_owners *o) {
         struct pkg *p = intern(o, "rpm", t1 + 1, strlen(t1 + 1), t2 + 1);
         if (!p)
             r = -ENOMEM;
-        else if (!cordon_map_get(o->files, line))
+        else if (wanted(o, line) && !cordon_map_get(o->files, line))
             r = cordon_map_put(o->files, line, p);
     }
     free(line);

@@ -166,6 +166,12 @@ struct cordon_owners *cordon_owners_free(struct cordon_owners *o);
 /* 1 and *ret filled (strings borrowed from `o`) if a manager owns `path`,
  * 0 if none does ("no package"), -ENOMEM. */
 int cordon_owners_lookup(struct cordon_owners *o, const char *path, struct cordon_owner *ret);
+/* Say, before the first lookup, a path that will be looked up: once any is
+ * said, the package databases keep only those (and their merged-/usr
+ * spelling), so that a recording of a few hundred system files does not
+ * index every file of every package. A path said after lookups makes the
+ * next lookup load again. 0 or -ENOMEM. */
+int cordon_owners_want(struct cordon_owners *o, const char *path);
 /* "NAME VERSION" of an owner into `out` ("no package" when `o` is NULL). */
 const char *cordon_owner_format(const struct cordon_owner *o, char *out, size_t size);
 

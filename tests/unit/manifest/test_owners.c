@@ -51,6 +51,23 @@ Test(manifest_owners, merged_usr_either_spelling) {
     cordon_owners_free(o);
 }
 
+Test(manifest_owners, wanted_paths_alone_are_kept_and_a_late_one_reloads) {
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    cr_assert(eq(int, cordon_owners_want(o, "/usr/include/zlib.h"), 0));
+    cr_assert(eq(int, cordon_owners_want(o, "/lib/x86_64-linux-gnu/libz.so.1"), 0));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    /* said under one spelling, found under the other */
+    cr_assert(eq(str, (char *)WHO(o, "/usr/lib/x86_64-linux-gnu/libz.so.1"),
+                 "dpkg zlib1g 1:1.2.13.dfsg-1"));
+    /* not said: the database kept nothing of it */
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "none"));
+    /* said after lookups: the next lookup loads again, with it */
+    cr_assert(eq(int, cordon_owners_want(o, "/usr/include/stdio.h"), 0));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "dpkg libc6-dev 2.36-9+deb12u4"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cordon_owners_free(o);
+}
+
 Test(manifest_owners, no_database_owns_nothing) {
     struct cordon_owners *o = cordon_owners_new(CORDON_TEST_DATA "/owners/missing", false);
     cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "none"));
