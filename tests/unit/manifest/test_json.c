@@ -1,4 +1,5 @@
-/* The JSON form: round trips, canonical order, the invalid corpus, and a large manifest (timed in the log only; bench/scale.sh measures). */
+/* The JSON form: round trips, canonical order, the invalid corpus, and a large manifest (timed in
+ * the log only; bench/scale.sh measures). */
 #include <dirent.h>
 #include <errno.h>
 #include <time.h>
