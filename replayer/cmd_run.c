@@ -282,7 +282,7 @@ int cordon_cmd_run(int argc, char **argv) {
         if (!quiet)
             cordon_warn("no rule of the policy covers '/': it goes over the base profile "
                         "(the system read-only, the working directory writable)");
-        policy = cordon_policy_free(policy);
+        cordon_policy_free(policy);
         if (!(policy = cordon_policy_new()))
             cordon_die("out of memory");
         if (cordon_policy_load_profile(policy, "base", &vars, &err) < 0)
