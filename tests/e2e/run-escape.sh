@@ -141,9 +141,11 @@ for backend in namespace hook landlock; do
                 continue
             fi
             if [[ $name == escape_probe ]]; then
-                # Raw system calls never pass through libc: the hook's gap in a
-                # dynamic program (static ones run under the supervisor).
-                check "hook/$name" "$out" "$probe" openat2 raw-openat raw-open faccessat2
+                # Raw open and openat never pass through libc: the hook's gap
+                # in a dynamic program (static ones run under the supervisor).
+                # openat2 and faccessat2, which glibc has no wrapper for, are
+                # refused (ENOSYS) tree-wide.
+                check "hook/$name" "$out" "$probe" raw-openat raw-open
             else
                 check "hook/$name" "$out" "$probe"
                 [[ $status == 0 ]] || fail "hook/$name: exit $status with every route blocked"
@@ -177,7 +179,7 @@ if [[ -s run-hook-escape_probe ]]; then
         "$CORDON" run -q --backend hook --ro "$(dirname "$dyn")" --rw "$TEST_TMP/data" \
             --rw "$scratch" --hide "$secret" -- "$probe" "$secret" "$scratch" >"$out" 2>"$out.err" || true
         if [[ $name == escape_probe ]]; then
-            check "hook-rw/$name" "$out" "$probe" openat2 raw-openat raw-open faccessat2
+            check "hook-rw/$name" "$out" "$probe" raw-openat raw-open
         elif ! grep -q 'no seccomp user notification' "$out.err"; then
             check "hook-rw/$name" "$out" "$probe"
         fi
