@@ -393,35 +393,10 @@ __attribute__((noreturn)) static void run_command(const struct run_plan *p) {
         rfail(p, RS_CAPS, e, 0, 125);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         rfail(p, RS_NO_NEW_PRIVS, errno, 0, 125);
-    /* As execvp(3): a missing candidate is skipped, EACCES remembered. */
-    int denied = -1;
-    for (int i = 0; p->candidates[i]; i++) {
-        execve(p->candidates[i], p->argv, p->envp);
-        if (errno == ENOEXEC) {
-            p->sh_argv[1] = p->candidates[i];
-            execve("/bin/sh", p->sh_argv, p->envp);
-            rfail(p, RS_EXEC, ENOEXEC, i, 126);
-        }
-        if (errno == ENOENT && access(p->candidates[i], F_OK) == 0)
-            rfail(p, RS_EXEC_INTERP, ENOENT, i, 126);
-        switch (errno) {
-        case ENOENT:
-        case ENOTDIR:
-        case ESTALE:
-        case ENODEV:
-        case ETIMEDOUT:
-            break;
-        case EACCES:
-            if (denied < 0)
-                denied = i;
-            break;
-        default:
-            rfail(p, RS_EXEC, errno, i, 126);
-        }
-    }
-    if (denied >= 0)
-        rfail(p, RS_EXEC, EACCES, denied, 126);
-    rfail(p, RS_EXEC, ENOENT, -1, 127);
+    int index;
+    bool interp;
+    int err = cordon_exec_search(p->candidates, p->argv, p->envp, p->sh_argv, &index, &interp);
+    rfail(p, interp ? RS_EXEC_INTERP : RS_EXEC, err, index, index < 0 ? 127 : 126);
 }
 
 __attribute__((noreturn)) static void run_init(const struct run_plan *p) {

@@ -384,6 +384,48 @@ int cordon_run_in_root(const struct cordon_run_spec *spec, int *ret_status,
     return cordon_error_set(err, EINVAL, NULL, 0, 0, "the runner must be namespace or fakechroot");
 }
 
+/* ---- the exec search of the runners' children --------------------------- */
+
+int cordon_exec_search(char *const *candidates, char *const *argv, char *const *envp,
+                       char **sh_argv, int *ret_index, bool *ret_interp) {
+    int denied = -1;
+    *ret_interp = false;
+    for (int i = 0; candidates[i]; i++) {
+        execve(candidates[i], argv, envp);
+        if (errno == ENOEXEC) {
+            /* Neither ELF nor #!: execvp(3) hands it to the shell. */
+            sh_argv[1] = candidates[i];
+            execve("/bin/sh", sh_argv, envp);
+            *ret_index = i;
+            return ENOEXEC;
+        }
+        /* ENOENT for a file that is there: its interpreter is missing (a
+         * root without the program's loader, or a #! to nowhere). */
+        if (errno == ENOENT && access(candidates[i], F_OK) == 0) {
+            *ret_index = i;
+            *ret_interp = true;
+            return ENOENT;
+        }
+        switch (errno) {
+        case ENOENT:
+        case ENOTDIR:
+        case ESTALE:
+        case ENODEV:
+        case ETIMEDOUT:
+            break;
+        case EACCES:
+            if (denied < 0)
+                denied = i;
+            break;
+        default:
+            *ret_index = i;
+            return errno;
+        }
+    }
+    *ret_index = denied;
+    return denied >= 0 ? EACCES : ENOENT;
+}
+
 /* ---- environment editing ------------------------------------------------ */
 
 int cordon_env_set(char ***envp, const char *name, const char *value) {

@@ -324,34 +324,10 @@ __attribute__((noreturn)) static void ll_command(const struct ll_child *c) {
         ll_fail(c->err_fd, LS_CWD, errno, 0, 125);
     if (syscall(SYS_landlock_restrict_self, c->ruleset, 0) < 0)
         ll_fail(c->err_fd, LS_RESTRICT, errno, 0, 125);
-    int denied = -1;
-    for (int i = 0; c->candidates[i]; i++) {
-        execve(c->candidates[i], c->argv, c->envp);
-        if (errno == ENOEXEC) {
-            c->sh_argv[1] = c->candidates[i];
-            execve("/bin/sh", c->sh_argv, c->envp);
-            ll_fail(c->err_fd, LS_EXEC, ENOEXEC, i, 126);
-        }
-        if (errno == ENOENT && access(c->candidates[i], F_OK) == 0)
-            ll_fail(c->err_fd, LS_EXEC_INTERP, ENOENT, i, 126);
-        switch (errno) {
-        case ENOENT:
-        case ENOTDIR:
-        case ESTALE:
-        case ENODEV:
-        case ETIMEDOUT:
-            break;
-        case EACCES:
-            if (denied < 0)
-                denied = i;
-            break;
-        default:
-            ll_fail(c->err_fd, LS_EXEC, errno, i, 126);
-        }
-    }
-    if (denied >= 0)
-        ll_fail(c->err_fd, LS_EXEC, EACCES, denied, 126);
-    ll_fail(c->err_fd, LS_EXEC, ENOENT, -1, 127);
+    int index;
+    bool interp;
+    int err = cordon_exec_search(c->candidates, c->argv, c->envp, c->sh_argv, &index, &interp);
+    ll_fail(c->err_fd, interp ? LS_EXEC_INTERP : LS_EXEC, err, index, index < 0 ? 127 : 126);
 }
 
 /* Kill and reap every child of this process until none is left: as a

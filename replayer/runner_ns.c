@@ -200,39 +200,10 @@ __attribute__((noreturn)) static void command_main(const struct ns_plan *p) {
     /* No setuid program or file capability in the root gives any back. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(p, ST_NO_NEW_PRIVS, errno, 0, 125);
-    /* As execvp(3): a missing candidate is skipped, EACCES is remembered
-     * and the search goes on, any other error stops it. */
-    int denied = -1;
-    for (int i = 0; p->candidates[i]; i++) {
-        execve(p->candidates[i], p->argv, p->envp);
-        if (errno == ENOEXEC) {
-            /* Neither ELF nor #!: execvp(3) hands it to the shell. */
-            p->sh_argv[1] = p->candidates[i];
-            execve("/bin/sh", p->sh_argv, p->envp);
-            fail(p, ST_EXEC, ENOEXEC, i, 126);
-        }
-        /* ENOENT for a file that is there: its interpreter is missing (a
-         * root without the program's loader, or a #! to nowhere). */
-        if (errno == ENOENT && access(p->candidates[i], F_OK) == 0)
-            fail(p, ST_EXEC_INTERP, ENOENT, i, 126);
-        switch (errno) {
-        case ENOENT:
-        case ENOTDIR:
-        case ESTALE:
-        case ENODEV:
-        case ETIMEDOUT:
-            break;
-        case EACCES:
-            if (denied < 0)
-                denied = i;
-            break;
-        default:
-            fail(p, ST_EXEC, errno, i, 126);
-        }
-    }
-    if (denied >= 0)
-        fail(p, ST_EXEC, EACCES, denied, 126);
-    fail(p, ST_EXEC, ENOENT, -1, 127);
+    int index;
+    bool interp;
+    int err = cordon_exec_search(p->candidates, p->argv, p->envp, p->sh_argv, &index, &interp);
+    fail(p, interp ? ST_EXEC_INTERP : ST_EXEC, err, index, index < 0 ? 127 : 126);
 }
 
 static void build_root(const struct ns_plan *p) {

@@ -150,6 +150,17 @@ int cordon_ns_drop_capabilities(void);
  * then kill and reap what is left; returns `cmd`'s wait status. */
 int cordon_ns_init_wait(int cmd);
 
+/* The search execvp(3) makes, over `candidates` (cordon_exec_candidates):
+ * exec each in turn with `argv` and `envp`, skipping a missing one,
+ * remembering EACCES and going on, stopping at any other error; a file
+ * that is neither ELF nor #! goes to /bin/sh (sh_argv[1] is set to it).
+ * For a runner's child: no allocation. Returns only on failure: the errno,
+ * with *ret_index the candidate it is about (-1: none was found) and
+ * *ret_interp set when the file is there but its interpreter is not. The
+ * exit status that goes with it: 127 when none was found, else 126. */
+int cordon_exec_search(char *const *candidates, char *const *argv, char *const *envp,
+                       char **sh_argv, int *ret_index, bool *ret_interp);
+
 /* Whether a dynamic loader (the file at `loader`) knows --argv0 (glibc
  * 2.33+): its text is searched for the option's name. */
 bool cordon_loader_has_argv0(const char *loader);
