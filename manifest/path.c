@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cordon/util.h>
 
@@ -120,5 +121,88 @@ int cordon_rm_rf(const char *path) {
         return -errno;
     if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
         return -errno;
+    return 0;
+}
+
+int cordon_path_walk(const char *root, const char *path, bool follow_last,
+                     int (*on_link)(void *ctx, const char *link, const char *target), void *ctx,
+                     char *out, size_t size) {
+    if (!root)
+        root = "";
+    out[0] = '\0';
+    char cur[PATH_MAX] = ""; /* resolved so far; "" is the root */
+    char rest[PATH_MAX];
+    if ((size_t)snprintf(rest, sizeof rest, "%s", path) >= sizeof rest)
+        return -ENAMETOOLONG;
+    int links = 0;
+    const char *r = rest;
+    for (;;) {
+        while (*r == '/')
+            r++;
+        if (!*r)
+            break;
+        const char *e = strchrnul(r, '/');
+        size_t n = (size_t)(e - r);
+        const char *q = e;
+        while (*q == '/')
+            q++;
+        bool last = *q == '\0';
+        if (n == 1 && r[0] == '.') {
+            r = e;
+            continue;
+        }
+        if (n == 2 && r[0] == '.' && r[1] == '.') {
+            char *slash = strrchr(cur, '/');
+            if (slash)
+                *slash = '\0';
+            r = e;
+            continue;
+        }
+        char cand[PATH_MAX], host[PATH_MAX];
+        if ((size_t)snprintf(cand, sizeof cand, "%s/%.*s", cur, (int)n, r) >= sizeof cand)
+            return -ENAMETOOLONG;
+        if (last && !follow_last) {
+            memcpy(cur, cand, strlen(cand) + 1);
+            break;
+        }
+        if (cordon_path_is_virtual(cand))
+            return 1;
+        if ((size_t)snprintf(host, sizeof host, "%s%s", root, cand) >= sizeof host)
+            return -ENAMETOOLONG;
+        struct stat st;
+        if (lstat(host, &st) < 0 || (!last && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
+            if ((size_t)snprintf(out, size, "%s%s", cand, e) >= size)
+                return -ENAMETOOLONG;
+            cordon_path_normalize(out);
+            return 0;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            memcpy(cur, cand, strlen(cand) + 1);
+            r = e;
+            continue;
+        }
+        if (++links > 40)
+            return -ELOOP;
+        char text[PATH_MAX];
+        ssize_t tl = readlink(host, text, sizeof text - 1);
+        if (tl <= 0) {
+            int err = tl < 0 ? errno : EINVAL;
+            (void)snprintf(out, size, "%s", cand);
+            return -err;
+        }
+        text[tl] = '\0';
+        int lr = on_link ? on_link(ctx, cand, text) : 0;
+        if (lr < 0)
+            return lr;
+        char next[PATH_MAX];
+        if ((size_t)snprintf(next, sizeof next, "%s%s", text, e) >= sizeof next)
+            return -ENAMETOOLONG;
+        if (text[0] == '/')
+            cur[0] = '\0';
+        memcpy(rest, next, strlen(next) + 1);
+        r = rest;
+    }
+    if ((size_t)snprintf(out, size, "%s", cur[0] ? cur : "/") >= size)
+        return -ENAMETOOLONG;
     return 0;
 }

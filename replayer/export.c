@@ -241,88 +241,24 @@ static int add_symlink(struct view *w, const char *path, const char *text) {
     return 0;
 }
 
-/* Resolve `path` on the host one component at a time; every symlink met
- * becomes an entry and resolution goes on at its target. `out` gets where
- * the path lands. A component the host lacks ends the walk: the rest is
- * taken as written. Returns 1 if the path leads into /proc, /sys or /dev,
+static int view_link(void *ctx, const char *link, const char *target) {
+    return add_symlink(ctx, link, target);
+}
+
+/* Where `path` lands on the host (under --host-root), every symlink on the
+ * way an entry (cordon_path_walk). 1 if it leads into /proc, /sys or /dev,
  * which every format provides as a whole. */
 static int resolve(struct view *w, const char *path, bool follow_last, char *out, size_t size) {
-    out[0] = '\0';
-    char cur[PATH_MAX] = ""; /* resolved so far; "" is the root */
-    char rest[PATH_MAX];
-    if ((size_t)snprintf(rest, sizeof rest, "%s", path) >= sizeof rest)
+    cordon_error_clear(w->err);
+    int r = cordon_path_walk(w->root, path, follow_last, view_link, w, out, size);
+    if (r >= 0 || (w->err && w->err->code))
+        return r;
+    if (r == -ENAMETOOLONG)
         return too_long(w, path);
-    int links = 0;
-    const char *r = rest;
-    for (;;) {
-        while (*r == '/')
-            r++;
-        if (!*r)
-            break;
-        const char *e = strchrnul(r, '/');
-        size_t n = (size_t)(e - r);
-        const char *q = e;
-        while (*q == '/')
-            q++;
-        bool last = *q == '\0';
-        if (n == 1 && r[0] == '.') {
-            r = e;
-            continue;
-        }
-        if (n == 2 && r[0] == '.' && r[1] == '.') {
-            char *slash = strrchr(cur, '/');
-            if (slash)
-                *slash = '\0';
-            r = e;
-            continue;
-        }
-        char cand[PATH_MAX], host[PATH_MAX];
-        if ((size_t)snprintf(cand, sizeof cand, "%s/%.*s", cur, (int)n, r) >= sizeof cand)
-            return too_long(w, path);
-        if (last && !follow_last) {
-            memcpy(cur, cand, strlen(cand) + 1);
-            break;
-        }
-        if (cordon_path_is_virtual(cand))
-            return 1;
-        int hr = host_path(w, cand, host, sizeof host);
-        if (hr < 0)
-            return hr;
-        struct stat st;
-        if (lstat(host, &st) < 0 || (!last && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
-            if ((size_t)snprintf(out, size, "%s%s", cand, e) >= size)
-                return too_long(w, path);
-            cordon_path_normalize(out);
-            return 0;
-        }
-        if (!S_ISLNK(st.st_mode)) {
-            memcpy(cur, cand, strlen(cand) + 1);
-            r = e;
-            continue;
-        }
-        if (++links > 40)
-            return cordon_error_set(w->err, ELOOP, path, 0, 0, "too many symlinks resolving '%s'",
-                                    path);
-        char text[PATH_MAX];
-        ssize_t tl = readlink(host, text, sizeof text - 1);
-        if (tl <= 0)
-            return cordon_error_set(w->err, tl < 0 ? errno : EINVAL, cand, 0, 0,
-                                    "cannot read the symlink '%s'", cand);
-        text[tl] = '\0';
-        int ar = add_symlink(w, cand, text);
-        if (ar < 0)
-            return ar;
-        char next[PATH_MAX];
-        if ((size_t)snprintf(next, sizeof next, "%s%s", text, e) >= sizeof next)
-            return too_long(w, path);
-        if (text[0] == '/')
-            cur[0] = '\0';
-        memcpy(rest, next, strlen(next) + 1);
-        r = rest;
-    }
-    if ((size_t)snprintf(out, size, "%s", cur[0] ? cur : "/") >= size)
-        return too_long(w, path);
-    return 0;
+    if (r == -ELOOP)
+        return cordon_error_set(w->err, ELOOP, path, 0, 0, "too many symlinks resolving '%s'",
+                                path);
+    return cordon_error_set(w->err, -r, out, 0, 0, "cannot read the symlink '%s'", out);
 }
 
 /* Where `path` landed is a file or directory on the host: its entry. A

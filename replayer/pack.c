@@ -263,89 +263,27 @@ static int add_symlink(struct pack *p, const char *abs, const char *text, int64_
     return 0;
 }
 
-/* Resolve `path` on the host one component at a time; every symlink met
- * becomes an entry and resolution goes on at its target. `out` gets where
- * the path lands. A component the host lacks ends the walk: the rest is
- * taken as written. Returns 1 (and no `out`) if the path leads into /proc,
- * /sys or /dev, which the runners provide. */
+static int pack_link(void *ctx, const char *link, const char *target) {
+    struct pack *p = ctx;
+    const struct cordon_input *in = cordon_manifest_find_input(p->m, link);
+    return add_symlink(p, link, target, in && in->type == CORDON_FT_SYMLINK ? in->mtime_ns : 0,
+                       false);
+}
+
+/* Where `path` lands on the host, every symlink on the way an entry
+ * (cordon_path_walk). 1 (and no `out`) if it leads into /proc, /sys or
+ * /dev, which the runners provide. */
 static int resolve(struct pack *p, const char *path, bool follow_last, char *out, size_t size) {
-    /* Callers read `out` only on 0; set anyway, since the analyzer cannot
-     * tell that a failure from errno is negative. */
-    out[0] = '\0';
-    char cur[PATH_MAX] = ""; /* resolved so far; "" is the root */
-    char rest[PATH_MAX];
-    if ((size_t)snprintf(rest, sizeof rest, "%s", path) >= sizeof rest)
+    cordon_error_clear(p->err);
+    int r = cordon_path_walk(NULL, path, follow_last, pack_link, p, out, size);
+    if (r >= 0 || (p->err && p->err->code))
+        return r;
+    if (r == -ENAMETOOLONG)
         return name_too_long(p, path);
-    int links = 0;
-    const char *r = rest;
-    for (;;) {
-        while (*r == '/')
-            r++;
-        if (!*r)
-            break;
-        const char *e = strchrnul(r, '/');
-        size_t n = (size_t)(e - r);
-        const char *q = e;
-        while (*q == '/')
-            q++;
-        bool last = *q == '\0';
-        if (n == 1 && r[0] == '.') {
-            r = e;
-            continue;
-        }
-        if (n == 2 && r[0] == '.' && r[1] == '.') {
-            char *slash = strrchr(cur, '/');
-            if (slash)
-                *slash = '\0';
-            r = e;
-            continue;
-        }
-        char cand[PATH_MAX];
-        if ((size_t)snprintf(cand, sizeof cand, "%s/%.*s", cur, (int)n, r) >= sizeof cand)
-            return name_too_long(p, path);
-        if (last && !follow_last) {
-            memcpy(cur, cand, strlen(cand) + 1);
-            break;
-        }
-        if (cordon_path_is_virtual(cand))
-            return 1;
-        struct stat st;
-        if (lstat(cand, &st) < 0 || (!last && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
-            if ((size_t)snprintf(out, size, "%s%s", cand, e) >= size)
-                return name_too_long(p, path);
-            cordon_path_normalize(out);
-            return 0;
-        }
-        if (!S_ISLNK(st.st_mode)) {
-            memcpy(cur, cand, strlen(cand) + 1);
-            r = e;
-            continue;
-        }
-        if (++links > 40)
-            return cordon_error_set(p->err, ELOOP, path, 0, 0, "too many symlinks resolving '%s'",
-                                    path);
-        char text[PATH_MAX];
-        ssize_t tl = readlink(cand, text, sizeof text - 1);
-        if (tl <= 0)
-            return cordon_error_set(p->err, tl < 0 ? errno : EINVAL, cand, 0, 0,
-                                    "cannot read the symlink '%s'", cand);
-        text[tl] = '\0';
-        const struct cordon_input *in = cordon_manifest_find_input(p->m, cand);
-        int rr = add_symlink(p, cand, text, in && in->type == CORDON_FT_SYMLINK ? in->mtime_ns : 0,
-                             false);
-        if (rr < 0)
-            return rr;
-        char next[PATH_MAX];
-        if ((size_t)snprintf(next, sizeof next, "%s%s", text, e) >= sizeof next)
-            return name_too_long(p, path);
-        if (text[0] == '/')
-            cur[0] = '\0';
-        memcpy(rest, next, strlen(next) + 1);
-        r = rest;
-    }
-    if ((size_t)snprintf(out, size, "%s", cur[0] ? cur : "/") >= size)
-        return name_too_long(p, path);
-    return 0;
+    if (r == -ELOOP)
+        return cordon_error_set(p->err, ELOOP, path, 0, 0, "too many symlinks resolving '%s'",
+                                path);
+    return cordon_error_set(p->err, -r, out, 0, 0, "cannot read the symlink '%s'", out);
 }
 
 static int add_file(struct pack *p, const char *abs, const struct cordon_input *in) {

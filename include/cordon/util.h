@@ -108,6 +108,20 @@ bool cordon_path_under(const char *path, const char *dir);
  * runners provide, pack leaves out, and verify and diff do not compare. */
 bool cordon_path_is_virtual(const char *path);
 
+/* Resolve absolute `path` on the host one component at a time, as the
+ * kernel would, under `root` when it is not NULL or "" (every lstat and
+ * readlink is made on ROOT/PATH). Every symlink met is passed to
+ * `on_link(ctx, link, target)` (may be NULL), then resolution goes on at
+ * its target. A component the host lacks ends the walk: the rest is taken
+ * as written. `out` gets where the path lands, normalised. Returns 0, 1 if
+ * the path leads into /proc, /sys or /dev (`out` unset), -ENAMETOOLONG,
+ * -ELOOP (more than 40 links), -errno of an unreadable link (its path in
+ * `out`), or on_link's negative return. Used by pack and export, which
+ * both recreate the links on the way to every input. */
+int cordon_path_walk(const char *root, const char *path, bool follow_last,
+                     int (*on_link)(void *ctx, const char *link, const char *target), void *ctx,
+                     char *out, size_t size);
+
 /* Create `path` and its missing parents with `mode`. 0 or -errno. */
 int cordon_mkdir_p(const char *path, unsigned mode);
 
