@@ -34,6 +34,13 @@ struct cordon_trace_rec;
 #define SECCOMP_PROBE_NR 0x3ffffff0L
 #define SECCOMP_PROBE_ERRNO 131 /* ENOTRECOVERABLE: nothing else returns it here */
 
+/* The hook's system call page (recorder/hook/direct.c): `syscall; ret` at
+ * this address, mapped by the hook in each recorded process. The recording
+ * filter lets calls made from it (instruction pointer SECCOMP_STUB_ADDR + 2)
+ * through: the hook records those itself. x86_64 only. */
+#define SECCOMP_STUB_ADDR 0x7c0de0000000UL
+#define SECCOMP_STUB_IP (SECCOMP_STUB_ADDR + 2)
+
 /* Install the filter in the calling process and send its listener to the
  * supervisor at `sock` (a unix socket path). Connects first, so that a
  * recorder that is gone leaves the process unfiltered. Sets no_new_privs.

@@ -224,6 +224,9 @@ static void init_from(char *const *envp) {
     }
     if (want_policy)
         policy_load(policy);
+    /* Recording under the complete path's filter: the fast lane. */
+    else if (want_log && notify && *notify && seccomp_observed())
+        hook_stub_map();
     /* The snapshot for exec wrappers. */
     char self[PATH_MAX];
     if (!hook || !*hook) {

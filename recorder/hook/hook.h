@@ -27,6 +27,7 @@
 
 #include <cordon/trace.h>
 
+#include "../trace_seccomp.h"
 #include "enforce.h"
 
 #define HOOK_EXPORT __attribute__((visibility("default")))
@@ -35,12 +36,32 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "LP64 glibc only");
 
 /* ---- raw system calls: -errno on failure, errno untouched ---------------- */
 
+#if defined(__x86_64__) && defined(CORDON_HOOK_BUILD)
+/* The fast lane's page (direct.c): mapped, and the process under the
+ * recorder's filter, which lets calls made from the page through. Only in
+ * the hook itself: enforce.c also builds into the recorder. */
+extern int hook_stub_on;
+#else
+#define hook_stub_on 0
+#endif
+
 #if defined(__x86_64__)
+
 static inline long hook_sys6(long n, long a, long b, long c, long d, long e, long f) {
     long ret;
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
     register long r9 __asm__("r9") = f;
+    if (__builtin_expect(hook_stub_on, 0)) {
+        /* The call's return address must not land in this function's red
+         * zone, where the compiler may keep locals: step over it. */
+        __asm__ volatile("sub $128, %%rsp\n\tcall *%[stub]\n\tadd $128, %%rsp"
+                         : "=a"(ret)
+                         : [stub] "r"(SECCOMP_STUB_ADDR), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10),
+                           "r"(r8), "r"(r9)
+                         : "rcx", "r11", "memory", "cc");
+        return ret;
+    }
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
@@ -88,9 +109,29 @@ enum hook_id {
 extern void *hook_slots[HOOK_ID_MAX];
 void *hook_resolve(enum hook_id id);
 
-static inline void *hook_real(enum hook_id id) {
+/* libc's `id`, resolved on first use. */
+static inline void *hook_real_libc(enum hook_id id) {
     void *p = __atomic_load_n(&hook_slots[id], __ATOMIC_RELAXED);
     return __builtin_expect(p != NULL, 1) ? p : hook_resolve(id);
+}
+
+/* The wrapped functions done by the hook itself through the fast lane's
+ * page (direct.c), NULL where libc's must run. */
+extern void *const hook_direct[HOOK_ID_MAX];
+
+/* Map the fast lane's page (or find the other hook instance's): called at
+ * init when recording under the recorder's filter without a policy. */
+void hook_stub_map(void);
+
+/* open(2) flags for an fopen mode, the way glibc reads it. */
+int hook_fopen_flags(const char *mode);
+
+/* What a wrapper calls as the real function: libc's, or while the fast
+ * lane is on, the hook's own for calls that are one system call. */
+static inline void *hook_real(enum hook_id id) {
+    if (__builtin_expect(hook_stub_on, 0) && hook_direct[id])
+        return hook_direct[id];
+    return hook_real_libc(id);
 }
 
 /* The real `name`, typed; NULL if libc lacks it (callers fail with ENOSYS). */

@@ -197,7 +197,7 @@ FORTIFY_AT(__openat_2)
 FORTIFY_AT(__openat64_2)
 
 /* fopen's mode string as open(2) flags, the way glibc reads it. */
-static int mode_flags(const char *mode) {
+int hook_fopen_flags(const char *mode) {
     int acc, extra;
     if (hook_isnull(mode))
         return O_RDONLY;
@@ -226,13 +226,13 @@ static int mode_flags(const char *mode) {
 }
 
 static void fopen_event(const char *path, const char *mode, FILE *f, int err) {
-    open_event(AT_FDCWD, path, mode_flags(mode), f ? fileno_unlocked(f) : -1, err);
+    open_event(AT_FDCWD, path, hook_fopen_flags(mode), f ? fileno_unlocked(f) : -1, err);
 }
 
 /* The policy's word on fopen(path, mode): 0 with *p the path to open. */
 static int fopen_check(const char **p, const char *mode, struct hook_resolved *res) {
     int d = AT_FDCWD;
-    int e = hook_check(&d, p, hook_enforce_open_flags(mode_flags(mode)), res);
+    int e = hook_check(&d, p, hook_enforce_open_flags(hook_fopen_flags(mode)), res);
     if (e)
         fopen_event(*p, mode, NULL, e);
     return e;

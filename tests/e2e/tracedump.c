@@ -1,7 +1,8 @@
 /* cordon-tracedump LOG: print one line per record of a hook log,
  *   kind pid err flags path [-> path2] [key=value...]
  * for the e2e tests and for debugging. err is the errno name's number (0
- * on success); flags is a string of T (truncated) and A (audit). ARGV
+ * on success); flags is a string of T (truncated), A (audit) and S (the
+ * seccomp supervisor's). ARGV
  * records print their arguments joined by spaces. Exit status 1 if the log
  * holds garbage (a torn tail is reported but is not an error). */
 #include <errno.h>
@@ -15,12 +16,14 @@
 #include <cordon/trace.h>
 
 static void print(const struct cordon_trace_rec *h, const char *s1, const char *s2) {
-    char flags[3] = "-";
+    char flags[4] = "-";
     int k = 0;
     if (h->flags & CORDON_TRACE_TRUNCATED)
         flags[k++] = 'T';
     if (h->flags & CORDON_TRACE_AUDIT)
         flags[k++] = 'A';
+    if (h->flags & CORDON_TRACE_SECCOMP)
+        flags[k++] = 'S';
     if (k)
         flags[k] = 0;
     printf("%s %d %d %s ", cordon_trace_kind_name(h->kind), h->pid, h->err, flags);
