@@ -21,7 +21,7 @@ static const char record_usage[] =
     "      --worktree DIR     the tree to snapshot before the run (default: the\n"
     "                         current directory)\n"
     "      --store DIR        the content store (default: $XDG_CACHE_HOME/cordon/store)\n"
-    "      --no-audit         do not load the hook as an LD_AUDIT module (the dynamic\n"
+    "      --no-audit         do not load the LD_AUDIT module (the dynamic\n"
     "                         loader's own searches go unrecorded)\n"
     "      --keep-log         keep the event log (MANIFEST.log) after writing the manifest\n"
     "      --complete=WHEN    observe static programs through seccomp: auto (those\n"

@@ -99,6 +99,23 @@ static char *prepend(const char *name, const char *hook) {
     return r < 0 ? NULL : out;
 }
 
+/* `name` beside the hook, in `out` (PATH_MAX bytes): its LD_AUDIT module or
+ * its posix_spawn trampoline. False when the hook's path has no directory
+ * or the result does not fit. */
+static bool beside_hook(const char *hook, const char *name, char *out) {
+    const char *slash = strrchr(hook, '/');
+    if (!slash)
+        return false;
+    int n = snprintf(out, PATH_MAX, "%.*s/%s", (int)(slash - hook), hook, name);
+    return n > 0 && n < PATH_MAX;
+}
+
+/* The LD_AUDIT module: the libc-free one beside the hook (audit_module.c),
+ * or, in a tree that lacks it, the hook itself, which also audits. */
+static const char *audit_module(const char *hook, char *buf) {
+    return beside_hook(hook, CORDON_AUDIT_MODULE, buf) && access(buf, R_OK) == 0 ? buf : hook;
+}
+
 /* The command's environment: ours, with the hook's contract added (and the
  * supervisor's socket, when `notify` is not NULL). */
 static char **hooked_env(const char *hook, const char *log, bool audit, const char *notify) {
@@ -118,7 +135,8 @@ static char **hooked_env(const char *hook, const char *log, bool audit, const ch
     }
     if (!(v[k++] = prepend("LD_PRELOAD", hook)))
         return cordon_strv_free(v);
-    if (audit && !(v[k++] = prepend("LD_AUDIT", hook)))
+    char module[PATH_MAX];
+    if (audit && !(v[k++] = prepend("LD_AUDIT", audit_module(hook, module))))
         return cordon_strv_free(v);
     if (asprintf(&v[k++], "%s=%s", CORDON_ENV_LOG, log) < 0) {
         v[k - 1] = NULL;
@@ -152,8 +170,14 @@ struct session {
  * `finished` false when nobody saw it end. */
 static int finish(struct session *s, pid_t root, int status, bool finished,
                   struct cordon_error *err) {
-    const char *ignore[] = {s->log, s->output};
-    struct collector_config cfg = {.ignore = ignore, .n_ignore = 2};
+    /* The recorder's own files are no inputs of the build, though the
+     * complete path sees the loader open them. */
+    char module[PATH_MAX] = "", helper[PATH_MAX] = "";
+    const char *hook = s->opts->hook ? s->opts->hook : "";
+    (void)beside_hook(hook, CORDON_AUDIT_MODULE, module);
+    (void)beside_hook(hook, "cordon-exec", helper);
+    const char *ignore[] = {s->log, s->output, hook, module, helper};
+    struct collector_config cfg = {.ignore = ignore, .n_ignore = 5};
     struct cordon_collect_options co = {
         .log = s->log,
         .snapshot = s->snapshot,

@@ -75,8 +75,9 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
     const char *hook = snap->hook_path;
     bool ld_ok = i_ld >= 0 &&
                  list_has(envp[i_ld] + sizeof preload, strlen(envp[i_ld] + sizeof preload), hook);
+    const char *module = snap->audit_path && snap->audit_path[0] ? snap->audit_path : hook;
     bool la_ok = !snap->audit || (i_la >= 0 && list_has(envp[i_la] + sizeof audit,
-                                                        strlen(envp[i_la] + sizeof audit), hook));
+                                                        strlen(envp[i_la] + sizeof audit), module));
     /* A program that unsets the policy must not shake it off either. */
     if ((i_log >= 0 || !want_log) && i_hook >= 0 && ld_ok && la_ok && (i_pol >= 0 || !want_pol) &&
         (i_not >= 0 || !want_not))
@@ -103,7 +104,7 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
     }
     if (!la_ok) {
         const char *old = i_la >= 0 ? envp[i_la] + sizeof audit : "";
-        char *v = prepend(la, audit, hook, old);
+        char *v = prepend(la, audit, module, old);
         if (v && i_la >= 0)
             out[i_la] = v;
         else if (v)

@@ -62,6 +62,7 @@ static struct {
     char env_hook[PATH_MAX + 16];
     char env_policy[PATH_MAX + 16];
     char env_notify[PATH_MAX + 16];
+    char audit_module[PATH_MAX];
     bool enforce; /* a policy was named: calls are checked (fail closed) */
 } st = {.log_fd = -1};
 
@@ -255,7 +256,18 @@ static void init_from(char *const *envp) {
         strcpy(st.env_hook + k, hook);
         st.env.hook = st.env_hook;
         st.env.hook_path = st.env_hook + k;
+        /* LD_AUDIT names the hook itself (`cordon run`) or the recorder's
+         * libc-free module beside it; an exec must keep whichever it was. */
         st.env.audit = list_has(audit, hook);
+        st.env.audit_path = st.env.hook_path;
+        const char *slash = strrchr(hook, '/');
+        size_t d = slash ? (size_t)(slash - hook) + 1 : 0;
+        if (!st.env.audit && d && d + sizeof CORDON_AUDIT_MODULE <= sizeof st.audit_module) {
+            memcpy(st.audit_module, hook, d);
+            memcpy(st.audit_module + d, CORDON_AUDIT_MODULE, sizeof CORDON_AUDIT_MODULE);
+            st.env.audit = list_has(audit, st.audit_module);
+            st.env.audit_path = st.audit_module;
+        }
     }
     if (!want_log)
         return;

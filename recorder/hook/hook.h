@@ -34,56 +34,7 @@
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "LP64 glibc only");
 
-/* ---- raw system calls: -errno on failure, errno untouched ---------------- */
-
-#if defined(__x86_64__) && defined(CORDON_HOOK_BUILD)
-/* The fast lane's page (direct.c): mapped, and the process under the
- * recorder's filter, which lets calls made from the page through. Only in
- * the hook itself: enforce.c also builds into the recorder. */
-extern int hook_stub_on;
-#else
-#define hook_stub_on 0
-#endif
-
-#if defined(__x86_64__)
-
-static inline long hook_sys6(long n, long a, long b, long c, long d, long e, long f) {
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    if (__builtin_expect(hook_stub_on, 0)) {
-        /* The call's return address must not land in this function's red
-         * zone, where the compiler may keep locals: step over it. */
-        __asm__ volatile("sub $128, %%rsp\n\tcall *%[stub]\n\tadd $128, %%rsp"
-                         : "=a"(ret)
-                         : [stub] "r"(SECCOMP_STUB_ADDR), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10),
-                           "r"(r8), "r"(r9)
-                         : "rcx", "r11", "memory", "cc");
-        return ret;
-    }
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-#else
-long syscall(long n, ...);
-static inline long hook_sys6(long n, long a, long b, long c, long d, long e, long f) {
-    int saved = errno;
-    long r = syscall(n, a, b, c, d, e, f);
-    if (r == -1)
-        r = -errno;
-    errno = saved;
-    return r;
-}
-#endif
-#define hook_sys(n, a, b, c, d) hook_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-
-static inline int hook_getpid(void) {
-    return (int)hook_sys(SYS_getpid, 0, 0, 0, 0);
-}
+#include "rawsys.h"
 
 /* ---- the real functions -------------------------------------------------- */
 
@@ -118,10 +69,6 @@ static inline void *hook_real_libc(enum hook_id id) {
 /* The wrapped functions done by the hook itself through the fast lane's
  * page (direct.c), NULL where libc's must run. */
 extern void *const hook_direct[HOOK_ID_MAX];
-
-/* Map the fast lane's page (or find the other hook instance's): called at
- * init when recording under the recorder's filter without a policy. */
-void hook_stub_map(void);
 
 /* open(2) flags for an fopen mode, the way glibc reads it. */
 int hook_fopen_flags(const char *mode);
@@ -240,12 +187,13 @@ const char *hook_environ_get(const char *name);
 /* The contract variables as the recording started, for re-inserting into
  * an exec's environment: "NAME=value" strings, "" when unset. */
 struct hook_env {
-    const char *log;       /* CORDON_LOG=... */
-    const char *hook;      /* CORDON_HOOK=... */
-    const char *hook_path; /* the hook's path, the value of CORDON_HOOK */
-    bool audit;            /* LD_AUDIT named the hook */
-    const char *policy;    /* CORDON_POLICY=... (enforcement), NULL or "" when unset */
-    const char *notify;    /* CORDON_NOTIFY=... (the complete path), NULL or "" when unset */
+    const char *log;        /* CORDON_LOG=... */
+    const char *hook;       /* CORDON_HOOK=... */
+    const char *hook_path;  /* the hook's path, the value of CORDON_HOOK */
+    bool audit;             /* LD_AUDIT named the hook or its audit module */
+    const char *audit_path; /* which of the two; NULL: the hook */
+    const char *policy;     /* CORDON_POLICY=... (enforcement), NULL or "" when unset */
+    const char *notify;     /* CORDON_NOTIFY=... (the complete path), NULL or "" when unset */
 };
 
 /* The snapshot hook.c took in its constructor (or on first use). */

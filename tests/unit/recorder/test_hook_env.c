@@ -88,3 +88,18 @@ Test(recorder_hook_env, inert_without_a_hook_path) {
     char *env[] = {NULL};
     cr_assert(eq(ptr, (void *)hook_env_fix(&s, env, out, ld, la), (void *)env));
 }
+
+/* `cordon record` audits with the libc-free module beside the hook: an exec
+ * that dropped LD_AUDIT gets that module back, not the hook. */
+Test(recorder_hook_env, the_recorders_audit_module_is_put_back) {
+    struct hook_env s = snap;
+    s.audit_path = "/opt/cordon/libcordon-audit.so";
+    char *env[] = {"LD_PRELOAD=/opt/cordon/libcordon-hook.so", "CORDON_LOG=/x", "CORDON_HOOK=/y",
+                   NULL};
+    char *const *got = hook_env_fix(&s, env, out, ld, la);
+    cr_assert(has(got, "LD_AUDIT=/opt/cordon/libcordon-audit.so"));
+    cr_assert(not(has(got, "LD_AUDIT=/opt/cordon/libcordon-hook.so")));
+    char *kept[] = {"LD_PRELOAD=/opt/cordon/libcordon-hook.so", "CORDON_LOG=/x", "CORDON_HOOK=/y",
+                    "LD_AUDIT=/opt/cordon/libcordon-audit.so", NULL};
+    cr_assert(eq(ptr, (void *)hook_env_fix(&s, kept, out, ld, la), (void *)kept));
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# `cordon record` sees the dynamic loader through an LD_AUDIT module of its
+# own, libcordon-audit.so, which has no libc: a process of the build maps
+# one libc, as it would without cordon, and the loader's searches and loads
+# are still in the manifest. A program that drops LD_AUDIT from its
+# children's environment gets the module put back. The recorder's own
+# files are never inputs of the build, even when the complete path sees the
+# loader open them.
+# tiers: self nobody nouserns
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+libc_maps='grep -c "/libc\.so\.6$" /proc/self/maps'
+native=$(sh -c "$libc_maps")
+assert_status 0 "$CORDON" record -q -o m.json -- sh -c "$libc_maps"
+[[ $(cat "$TEST_TMP/out") == "$native" ]] ||
+    fail "libc is mapped $(cat "$TEST_TMP/out") times under record, $native without"
+
+json() { python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print($2)" "$1"; }
+uses=$(json m.json "sorted({u for i in m['inputs'] if i['path'].endswith('/libc.so.6') for u in i['uses']})")
+[[ $uses == *"'load'"* && $uses == *"'search'"* ]] ||
+    fail "libc.so.6 is not recorded as searched and loaded: $uses"
+
+# Dropped by a program, put back at its next exec.
+assert_status 0 "$CORDON" record -q -o dropped.json -- env -u LD_AUDIT sh -c 'echo "$LD_AUDIT"'
+assert_file_has_content "$TEST_TMP/out" '/libcordon-audit\.so$'
+
+# Not an input: the hook, the module, the trampoline.
+for mode in auto always; do
+    assert_status 0 "$CORDON" record -q --complete=$mode -o $mode.json -- sh -c 'cat /etc/hostname >/dev/null'
+    mine=$(json $mode.json "[i['path'] for i in m['inputs'] if '/libcordon-' in i['path'] or i['path'].endswith('/cordon-exec')]")
+    [[ $mine == "[]" ]] || fail "--complete=$mode: the recorder's own files are inputs: $mine"
+done
