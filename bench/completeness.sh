@@ -5,6 +5,9 @@
 #
 #   bench/completeness.sh [--dir W] [--keep] [CASE...]
 #
+# RECORD_FLAGS adds options to each `cordon record` (for instance
+# RECORD_FLAGS=--complete=always).
+#
 # Cases (all by default): cmake (json-c's Debian source, configure + build),
 # busybox (busybox-static's sh running cat), go (go build of a generated
 # module, then its binary on an input), venv (python3 -m venv + pip install
@@ -381,7 +384,8 @@ run_case() {
     rm -rf -- "$WT" "$prefix" "$C/strace-made"
     cp -a -- "$C/src" "$WT"
     local rc=0
-    (cd "$WT" && "$CORDON" record -q -o "$M" -- sh -c "$CMD") >"$C/record.log" 2>&1 || rc=$?
+    # shellcheck disable=SC2086 # RECORD_FLAGS is a list of options
+    (cd "$WT" && "$CORDON" record -q ${RECORD_FLAGS:-} -o "$M" -- sh -c "$CMD") >"$C/record.log" 2>&1 || rc=$?
     if [[ $rc != 0 || ! -s $M ]]; then
         tail -n 5 "$C/record.log" | sed 's/^/   | /'
         TABLE+=("$(printf '%-8s %8s %8s %8s  %-10s %s' "$name" - - - FAIL "record exited $rc")")

@@ -219,3 +219,15 @@ int64_t cordon_now_ns(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+char *cordon_audit_tunables(const char *old) {
+    char *v = NULL;
+    int r;
+    if (old && strstr(old, CORDON_AUDIT_TUNABLE "="))
+        r = asprintf(&v, "%s", old);
+    else if (old && *old)
+        r = asprintf(&v, "%s:%s=%d", old, CORDON_AUDIT_TUNABLE, CORDON_AUDIT_STATIC_TLS);
+    else
+        r = asprintf(&v, "%s=%d", CORDON_AUDIT_TUNABLE, CORDON_AUDIT_STATIC_TLS);
+    return r < 0 ? NULL : v;
+}

@@ -120,7 +120,7 @@ static const char *audit_module(const char *hook, char *buf) {
  * supervisor's socket, when `notify` is not NULL). */
 static char **hooked_env(const char *hook, const char *log, bool audit, const char *notify) {
     size_t n = cordon_strv_length(environ), k = 0;
-    char **v = calloc(n + 6, sizeof *v);
+    char **v = calloc(n + 7, sizeof *v);
     if (!v)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -128,7 +128,8 @@ static char **hooked_env(const char *hook, const char *log, bool audit, const ch
         if (!strncmp(e, "LD_PRELOAD=", 11) || (audit && !strncmp(e, "LD_AUDIT=", 9)) ||
             !strncmp(e, CORDON_ENV_LOG "=", strlen(CORDON_ENV_LOG) + 1) ||
             !strncmp(e, CORDON_ENV_HOOK "=", strlen(CORDON_ENV_HOOK) + 1) ||
-            !strncmp(e, CORDON_ENV_NOTIFY "=", strlen(CORDON_ENV_NOTIFY) + 1))
+            !strncmp(e, CORDON_ENV_NOTIFY "=", strlen(CORDON_ENV_NOTIFY) + 1) ||
+            (audit && !strncmp(e, "GLIBC_TUNABLES=", 15)))
             continue;
         if (!(v[k++] = strdup(e)))
             return cordon_strv_free(v);
@@ -138,6 +139,16 @@ static char **hooked_env(const char *hook, const char *log, bool audit, const ch
     char module[PATH_MAX];
     if (audit && !(v[k++] = prepend("LD_AUDIT", audit_module(hook, module))))
         return cordon_strv_free(v);
+    if (audit) {
+        char *t = cordon_audit_tunables(getenv("GLIBC_TUNABLES"));
+        int r = t ? asprintf(&v[k], "GLIBC_TUNABLES=%s", t) : -1;
+        free(t);
+        if (r < 0) {
+            v[k] = NULL;
+            return cordon_strv_free(v);
+        }
+        k++;
+    }
     if (asprintf(&v[k++], "%s=%s", CORDON_ENV_LOG, log) < 0) {
         v[k - 1] = NULL;
         return cordon_strv_free(v);

@@ -243,6 +243,20 @@ static int prepend_env(char ***envp, const char *name, const char *hook) {
     return r;
 }
 
+/* Room for large TLS blocks under the audit module (util.h). */
+static int audit_tunables(char ***envp) {
+    const char *old = NULL;
+    for (char **e = *envp; e && *e; e++)
+        if (!strncmp(*e, "GLIBC_TUNABLES=", 15))
+            old = *e + 15;
+    char *v = cordon_audit_tunables(old);
+    if (!v)
+        return -ENOMEM;
+    int r = cordon_env_set(envp, "GLIBC_TUNABLES", v);
+    free(v);
+    return r;
+}
+
 /* Does the policy take a library away from the dynamic loader? Its own
  * searches (DT_NEEDED, dlopen by name) pass no wrapper; only LD_AUDIT sees
  * them, at the price of a second libc in every process (about 2% of a
@@ -466,7 +480,8 @@ int cordon_run_host_hook(const struct cordon_host_run_spec *spec, int *ret_statu
 
     if (cordon_policy_apply_env(p, spec->envp, hr.home[0] ? hr.home : NULL, &env) < 0 ||
         prepend_env(&env, "LD_PRELOAD", spec->hook) < 0 ||
-        (policy_touches_libraries(p) && prepend_env(&env, "LD_AUDIT", spec->hook) < 0) ||
+        (policy_touches_libraries(p) &&
+         (prepend_env(&env, "LD_AUDIT", spec->hook) < 0 || audit_tunables(&env) < 0)) ||
         cordon_env_set(&env, CORDON_ENV_POLICY, hr.policy) < 0 ||
         cordon_env_set(&env, CORDON_ENV_HOOK, spec->hook) < 0 ||
         (sup && cordon_env_set(&env, CORDON_ENV_NOTIFY, seccomp_supervisor_path(sup)) < 0)) {

@@ -145,3 +145,18 @@ struct cordon_progress {
 void cordon_progress_init(struct cordon_progress *p, const char *what, uint64_t total, bool quiet);
 void cordon_progress_step(struct cordon_progress *p, uint64_t n);
 void cordon_progress_done(struct cordon_progress *p);
+
+/* ---- the dynamic loader under an LD_AUDIT module --------------------------
+ * With an audit module the loader sets up static TLS before it loads the
+ * program's libraries, which must then fit in a small surplus (about
+ * 1.8 KiB): a library with a large initial-exec TLS block (rustc's driver
+ * library, 23 KiB) fails with "cannot allocate memory in static TLS block".
+ * The surplus is widened to CORDON_AUDIT_STATIC_TLS bytes, which threads
+ * also reserve on their stacks (so it stays small enough for 64 KiB ones). */
+#define CORDON_AUDIT_TUNABLE "glibc.rtld.optional_static_tls"
+#define CORDON_AUDIT_STATIC_TLS 40960
+
+/* The GLIBC_TUNABLES value for a process under an audit module, from the
+ * `old` value (NULL: unset): malloc'd, or NULL when out of memory. An old
+ * value that sets the tunable already is kept as it is. */
+char *cordon_audit_tunables(const char *old);

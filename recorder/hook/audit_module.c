@@ -34,7 +34,14 @@
 
 /* ---- what the compiler may call ------------------------------------------ */
 
-void *memcpy(void *restrict d, const void *restrict s, size_t n) {
+/* GCC would turn these loops into calls to the functions they define. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define NO_LIBCALL
+#endif
+
+NO_LIBCALL void *memcpy(void *restrict d, const void *restrict s, size_t n) {
     unsigned char *dp = d;
     const unsigned char *sp = s;
     while (n--)
@@ -42,7 +49,7 @@ void *memcpy(void *restrict d, const void *restrict s, size_t n) {
     return d;
 }
 
-void *memset(void *d, int c, size_t n) {
+NO_LIBCALL void *memset(void *d, int c, size_t n) {
     unsigned char *dp = d;
     while (n--)
         *dp++ = (unsigned char)c;

@@ -52,7 +52,8 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
     if (!snap->hook_path || !snap->hook_path[0])
         return envp;
     size_t n = 0;
-    int i_log = -1, i_hook = -1, i_ld = -1, i_la = -1, i_pol = -1, i_not = -1;
+    int i_log = -1, i_hook = -1, i_ld = -1, i_la = -1, i_pol = -1, i_not = -1, i_tun = -1;
+    bool want_tun = snap->audit && snap->tunables && snap->tunables[0];
     bool want_pol = snap->policy && snap->policy[0], want_not = snap->notify && snap->notify[0];
     bool want_log = snap->log && snap->log[0];
     for (; envp && envp[n]; n++) {
@@ -71,6 +72,8 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
             i_pol = (int)n;
         else if (has_prefix(e, CORDON_ENV_NOTIFY, sizeof CORDON_ENV_NOTIFY - 1))
             i_not = (int)n;
+        else if (has_prefix(e, "GLIBC_TUNABLES", sizeof "GLIBC_TUNABLES" - 1))
+            i_tun = (int)n;
     }
     const char *hook = snap->hook_path;
     bool ld_ok = i_ld >= 0 &&
@@ -80,7 +83,7 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
                                                         strlen(envp[i_la] + sizeof audit), module));
     /* A program that unsets the policy must not shake it off either. */
     if ((i_log >= 0 || !want_log) && i_hook >= 0 && ld_ok && la_ok && (i_pol >= 0 || !want_pol) &&
-        (i_not >= 0 || !want_not))
+        (i_not >= 0 || !want_not) && (i_tun >= 0 || !want_tun))
         return envp;
 
     size_t k = 0;
@@ -92,6 +95,9 @@ char *const *hook_env_fix(const struct hook_env *snap, char *const *envp, char *
         out[k++] = (char *)snap->policy;
     if (i_not < 0 && want_not)
         out[k++] = (char *)snap->notify;
+    /* A program's own GLIBC_TUNABLES stands; a dropped one comes back. */
+    if (i_tun < 0 && want_tun)
+        out[k++] = (char *)snap->tunables;
     if (i_hook < 0 && snap->hook && snap->hook[0])
         out[k++] = (char *)snap->hook;
     if (!ld_ok) {

@@ -63,6 +63,7 @@ static struct {
     char env_policy[PATH_MAX + 16];
     char env_notify[PATH_MAX + 16];
     char audit_module[PATH_MAX];
+    char env_tunables[PATH_MAX + 16];
     bool enforce; /* a policy was named: calls are checked (fail closed) */
 } st = {.log_fd = -1};
 
@@ -212,6 +213,7 @@ static void init_from(char *const *envp) {
     const char *audit = env_in(envp, "LD_AUDIT");
     const char *policy = env_in(envp, CORDON_ENV_POLICY);
     const char *notify = env_in(envp, CORDON_ENV_NOTIFY);
+    const char *tunables = env_in(envp, "GLIBC_TUNABLES");
     st.pid = hook_getpid();
     st.audit = in_audit_namespace();
     cwd_refresh();
@@ -268,6 +270,9 @@ static void init_from(char *const *envp) {
             st.env.audit = list_has(audit, st.audit_module);
             st.env.audit_path = st.audit_module;
         }
+        /* The static TLS room the audit module needs (cordon/util.h). */
+        if (st.env.audit && tunables && *tunables)
+            st.env.tunables = env_entry(st.env_tunables, "GLIBC_TUNABLES", tunables);
     }
     if (!want_log)
         return;

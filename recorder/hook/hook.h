@@ -192,6 +192,7 @@ struct hook_env {
     const char *hook_path;  /* the hook's path, the value of CORDON_HOOK */
     bool audit;             /* LD_AUDIT named the hook or its audit module */
     const char *audit_path; /* which of the two; NULL: the hook */
+    const char *tunables;   /* GLIBC_TUNABLES=... under an audit module, NULL or "" */
     const char *policy;     /* CORDON_POLICY=... (enforcement), NULL or "" when unset */
     const char *notify;     /* CORDON_NOTIFY=... (the complete path), NULL or "" when unset */
 };
@@ -200,7 +201,7 @@ struct hook_env {
 const struct hook_env *hook_env_snapshot(void);
 
 #define HOOK_ENV_MAX 4096 /* envp entries we rewrite; larger ones pass as they are */
-#define HOOK_ENV_EXTRA 6  /* entries hook_env_fix may add */
+#define HOOK_ENV_EXTRA 7  /* entries hook_env_fix may add */
 
 /* Return an envp that holds the contract variables: `envp` itself when
  * nothing is missing, else `out` (HOOK_ENV_MAX + HOOK_ENV_EXTRA + 1 slots)

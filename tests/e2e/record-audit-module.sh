@@ -5,7 +5,9 @@
 # are still in the manifest. A program that drops LD_AUDIT from its
 # children's environment gets the module put back. The recorder's own
 # files are never inputs of the build, even when the complete path sees the
-# loader open them.
+# loader open them. A library with a large initial-exec TLS block (rustc's
+# driver has 23 KiB), which an audit module would leave no room for, loads
+# under record as it does without it, after `env -i` too.
 # tiers: self nobody nouserns
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -31,3 +33,16 @@ for mode in auto always; do
     mine=$(json $mode.json "[i['path'] for i in m['inputs'] if '/libcordon-' in i['path'] or i['path'].endswith('/cordon-exec')]")
     [[ $mine == "[]" ]] || fail "--complete=$mode: the recorder's own files are inputs: $mine"
 done
+
+# A 24 KiB initial-exec TLS block in a library the program needs.
+if command -v cc >/dev/null; then
+    cat >bigtls.c <<'C'
+__attribute__((tls_model("initial-exec"))) __thread char big[24576];
+int bigtls(void) { big[100] = 7; return big[100]; }
+C
+    printf 'int bigtls(void);\nint main(void) { return bigtls() == 7 ? 0 : 1; }\n' >main.c
+    cc -shared -fPIC -o libbigtls.so bigtls.c && cc -o bigmain main.c -L. -lbigtls -Wl,-rpath,"$TEST_TMP"
+    ./bigmain || fail "the big-TLS program fails without cordon"
+    assert_status 0 "$CORDON" record -q -o tls.json -- ./bigmain
+    assert_status 0 "$CORDON" record -q -o tls-envi.json -- sh -c 'env -i ./bigmain'
+fi

@@ -105,3 +105,18 @@ Test(manifest_util, strbuf_and_map) {
     cr_assert(cordon_map_get(m, "/path/2000") == NULL);
     cordon_map_free(m);
 }
+
+/* Under an LD_AUDIT module the loader needs room for large static TLS
+ * blocks: the tunable is added to what was there, never over a choice the
+ * user made. */
+Test(manifest_util, audit_tunables_widen_static_tls) {
+    char *v = cordon_audit_tunables(NULL);
+    cr_assert(eq(str, v, "glibc.rtld.optional_static_tls=40960"));
+    free(v);
+    v = cordon_audit_tunables("glibc.malloc.check=3");
+    cr_assert(eq(str, v, "glibc.malloc.check=3:glibc.rtld.optional_static_tls=40960"));
+    free(v);
+    v = cordon_audit_tunables("glibc.rtld.optional_static_tls=100000");
+    cr_assert(eq(str, v, "glibc.rtld.optional_static_tls=100000"));
+    free(v);
+}

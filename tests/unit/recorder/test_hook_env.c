@@ -103,3 +103,17 @@ Test(recorder_hook_env, the_recorders_audit_module_is_put_back) {
                     "LD_AUDIT=/opt/cordon/libcordon-audit.so", NULL};
     cr_assert(eq(ptr, (void *)hook_env_fix(&s, kept, out, ld, la), (void *)kept));
 }
+
+/* The static TLS room the audit module needs survives `env -i`; a program's
+ * own GLIBC_TUNABLES stands. */
+Test(recorder_hook_env, the_audit_tunables_are_put_back) {
+    struct hook_env s = snap;
+    s.tunables = "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=40960";
+    char *env[] = {NULL};
+    char *const *got = hook_env_fix(&s, env, out, ld, la);
+    cr_assert(has(got, "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=40960"));
+    char *own[] = {"GLIBC_TUNABLES=glibc.malloc.check=3", NULL};
+    got = hook_env_fix(&s, own, out, ld, la);
+    cr_assert(has(got, "GLIBC_TUNABLES=glibc.malloc.check=3"));
+    cr_assert(not(has(got, "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=40960")));
+}
