@@ -1052,42 +1052,6 @@ static int64_t mtime_of(const struct stat *st) {
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-static char *read_link(const char *path) {
-    char buf[PATH_MAX];
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    if (n < 0)
-        return NULL;
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
-/* The next path of a symlink chain, with the link's directory resolved (the
- * recorder's rule, so both list the same chain). */
-static bool link_next(const char *link, char *out) {
-    char text[PATH_MAX];
-    ssize_t n = readlink(link, text, sizeof text - 1);
-    if (n <= 0)
-        return false;
-    text[n] = '\0';
-    char joined[PATH_MAX];
-    if (text[0] == '/') {
-        snprintf(joined, sizeof joined, "%s", text);
-    } else {
-        const char *slash = strrchr(link, '/');
-        if (snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - link), link, text) >=
-            (int)sizeof joined)
-            return false;
-    }
-    cordon_path_normalize(joined);
-    char *base = strrchr(joined, '/');
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", (int)(base - joined), joined);
-    char real[PATH_MAX];
-    if (!realpath(dir[0] ? dir : "/", real))
-        snprintf(real, sizeof real, "%s", dir[0] ? dir : "/");
-    return snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base + 1) < PATH_MAX;
-}
-
 static int follow_symlinks(struct paths *ps) {
     size_t n = ps->n;
     for (size_t i = 0; i < n; i++) {
@@ -1103,7 +1067,7 @@ static int follow_symlinks(struct paths *ps) {
             if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode))
                 break;
             char next[PATH_MAX];
-            if (!link_next(cur, next) || !strcmp(next, cur))
+            if (!cordon_path_link_next(cur, next) || !strcmp(next, cur))
                 break;
             struct pstate *t = path_state(ps, next);
             if (!t)
@@ -1177,7 +1141,7 @@ static int decide_input(struct cordon_manifest *m, struct pstate *s, bool no_has
     in->uses = uses & (unsigned)~CORDON_USE_PROBE;
     switch (in->type) {
     case CORDON_FT_SYMLINK:
-        in->target = read_link(s->path);
+        in->target = cordon_read_link(s->path);
         return in->target || errno != ENOMEM ? 0 : -ENOMEM;
     case CORDON_FT_DIR:
         /* A directory is opened to be listed or walked, not read. */
@@ -1234,7 +1198,7 @@ static int decide_output(struct cordon_manifest *m, struct pstate *s, bool no_ha
     o->type = cordon_ftype_from_mode(st.st_mode);
     o->mode = st.st_mode & 07777;
     if (o->type == CORDON_FT_SYMLINK) {
-        o->target = read_link(s->path);
+        o->target = cordon_read_link(s->path);
     } else if (o->type == CORDON_FT_FILE) {
         o->size = (uint64_t)st.st_size;
         if (!no_hash)

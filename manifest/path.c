@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -205,4 +206,40 @@ int cordon_path_walk(const char *root, const char *path, bool follow_last,
     if ((size_t)snprintf(out, size, "%s", cur[0] ? cur : "/") >= size)
         return -ENAMETOOLONG;
     return 0;
+}
+
+bool cordon_path_link_next(const char *link, char *out) {
+    char text[PATH_MAX];
+    ssize_t n = readlink(link, text, sizeof text - 1);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    char joined[PATH_MAX];
+    if (text[0] == '/') {
+        snprintf(joined, sizeof joined, "%s", text);
+    } else {
+        const char *slash = strrchr(link, '/');
+        int len = (int)(slash - link);
+        if (snprintf(joined, sizeof joined, "%.*s/%s", len, link, text) >= (int)sizeof joined)
+            return false;
+    }
+    cordon_path_normalize(joined);
+    char *base = strrchr(joined, '/');
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(base - joined), joined);
+    char real[PATH_MAX];
+    if (!realpath(dir[0] ? dir : "/", real))
+        snprintf(real, sizeof real, "%s", dir[0] ? dir : "/");
+    if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base + 1) >= PATH_MAX)
+        return false;
+    return true;
+}
+
+char *cordon_read_link(const char *path) {
+    char buf[PATH_MAX];
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return strdup(buf);
 }

@@ -548,15 +548,6 @@ static int64_t mtime_ns_of(const struct stat *st) {
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-static char *read_link(const char *path) {
-    char buf[PATH_MAX];
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    if (n < 0)
-        return NULL;
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
 struct hash_target {
     bool input; /* else output */
     size_t index;
@@ -646,7 +637,7 @@ static int decide_input(struct builder *b, struct pstate *s) {
     in->ino = st.st_ino;
     switch (in->type) {
     case CORDON_FT_SYMLINK:
-        in->target = s->target && !s->written ? strdup(s->target) : read_link(s->path);
+        in->target = s->target && !s->written ? strdup(s->target) : cordon_read_link(s->path);
         if (!in->target)
             return errno == ENOMEM ? -ENOMEM : 0;
         return 0;
@@ -718,7 +709,7 @@ static int decide_output(struct builder *b, struct pstate *s, bool was_input) {
     o->mode = st.st_mode & 07777;
     o->pid = s->writer_pid;
     if (o->type == CORDON_FT_SYMLINK) {
-        o->target = read_link(s->path);
+        o->target = cordon_read_link(s->path);
     } else if (o->type == CORDON_FT_FILE) {
         o->size = (uint64_t)st.st_size;
         return add_job(b, o->path, false, b->m->n_outputs - 1);
@@ -972,36 +963,6 @@ static int add_interpreters(struct collector *c) {
     return 0;
 }
 
-/* Where a symlink's text points, with the directory part resolved on this
- * host (so "../lib" after a symlinked directory lands where the kernel
- * lands). false when it cannot be read. */
-static bool link_next(const char *link, char *out) {
-    char text[PATH_MAX];
-    ssize_t n = readlink(link, text, sizeof text - 1);
-    if (n <= 0)
-        return false;
-    text[n] = '\0';
-    char joined[PATH_MAX];
-    if (text[0] == '/') {
-        snprintf(joined, sizeof joined, "%s", text);
-    } else {
-        const char *slash = strrchr(link, '/');
-        int len = (int)(slash - link);
-        if (snprintf(joined, sizeof joined, "%.*s/%s", len, link, text) >= (int)sizeof joined)
-            return false;
-    }
-    cordon_path_normalize(joined);
-    char *base = strrchr(joined, '/');
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", (int)(base - joined), joined);
-    char real[PATH_MAX];
-    if (!realpath(dir[0] ? dir : "/", real))
-        snprintf(real, sizeof real, "%s", dir[0] ? dir : "/");
-    if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base + 1) >= PATH_MAX)
-        return false;
-    return true;
-}
-
 /* A file reached through symlinks (cc -> /etc/alternatives/cc -> ... ->
  * gcc-12) is every link of the chain and the file at its end: all are
  * inputs, so each link's text and the file's bytes are recorded, verified
@@ -1021,7 +982,7 @@ static int follow_symlinks(struct collector *c) {
             if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode))
                 break;
             char next[PATH_MAX];
-            if (!link_next(cur, next) || !strcmp(next, cur))
+            if (!cordon_path_link_next(cur, next) || !strcmp(next, cur))
                 break;
             struct pstate *t = path_state(c, next);
             if (!t)

@@ -122,6 +122,17 @@ int cordon_path_walk(const char *root, const char *path, bool follow_last,
                      int (*on_link)(void *ctx, const char *link, const char *target), void *ctx,
                      char *out, size_t size);
 
+/* One step along a symlink chain: where the link at `link` points, with
+ * the directory part resolved on this host (so "../lib" after a symlinked
+ * directory lands where the kernel lands), into `out` (PATH_MAX bytes).
+ * false when the link cannot be read or the result does not fit. The
+ * recorder and the importers follow chains with it, so both list the same
+ * links. */
+bool cordon_path_link_next(const char *link, char *out);
+
+/* The text of the symlink at `path`, malloc'd; NULL if it cannot be read. */
+char *cordon_read_link(const char *path);
+
 /* Create `path` and its missing parents with `mode`. 0 or -errno. */
 int cordon_mkdir_p(const char *path, unsigned mode);
 

@@ -120,3 +120,44 @@ Test(manifest_util, audit_tunables_widen_static_tls) {
     cr_assert(eq(str, v, "glibc.rtld.optional_static_tls=100000"));
     free(v);
 }
+
+/* A chain step resolves the link's text against its directory on this host:
+ * relative, absolute, and through a symlinked directory on the way. */
+Test(manifest_util, link_next_follows_one_step) {
+    char dir[] = "/tmp/cordon-linknext-XXXXXX", p[PATH_MAX], q[PATH_MAX], out[PATH_MAX];
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(p, sizeof p, "%s/real", dir);
+    cr_assert(eq(int, mkdir(p, 0755), 0));
+    snprintf(p, sizeof p, "%s/alias", dir);
+    cr_assert(eq(int, symlink("real", p), 0));
+    snprintf(p, sizeof p, "%s/real/cc", dir);
+    cr_assert(eq(int, symlink("gcc-12", p), 0));
+    snprintf(p, sizeof p, "%s/abs", dir);
+    cr_assert(eq(int, symlink("/usr/bin/../lib", p), 0));
+
+    snprintf(p, sizeof p, "%s/real/cc", dir);
+    cr_assert(cordon_path_link_next(p, out));
+    char real[PATH_MAX];
+    cr_assert(realpath(dir, real) != NULL);
+    snprintf(q, sizeof q, "%s/real/gcc-12", real);
+    cr_assert(eq(str, out, q));
+    /* the link's directory reached through a symlink: where the kernel goes */
+    snprintf(p, sizeof p, "%s/alias/cc", dir);
+    cr_assert(cordon_path_link_next(p, out));
+    cr_assert(eq(str, out, q));
+    snprintf(p, sizeof p, "%s/abs", dir);
+    cr_assert(cordon_path_link_next(p, out));
+    char usr_lib[PATH_MAX];
+    cr_assert(realpath("/usr", usr_lib) != NULL);
+    strcat(usr_lib, "/lib");
+    cr_assert(eq(str, out, usr_lib));
+    snprintf(p, sizeof p, "%s/real", dir);
+    cr_assert(not(cordon_path_link_next(p, out))); /* not a link */
+    char *t = cordon_read_link(dir);
+    cr_assert(t == NULL);
+    snprintf(p, sizeof p, "%s/real/cc", dir);
+    t = cordon_read_link(p);
+    cr_assert(eq(str, t, "gcc-12"));
+    free(t);
+    cr_assert(eq(int, cordon_rm_rf(dir), 0));
+}
