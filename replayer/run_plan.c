@@ -47,15 +47,6 @@ static unsigned host_dir_mode(const char *p, unsigned dflt) {
     return dflt;
 }
 
-static char *xreadlink(const char *p) {
-    char buf[PATH_MAX];
-    ssize_t n = readlink(p, buf, sizeof buf - 1);
-    if (n < 0)
-        return NULL;
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
 /* Symlinks resolved in the existing part of `path` (absolute, normal), the
  * rest kept as written: "/lib/x/missing" -> "/usr/lib/x/missing". New
  * string or NULL. */
@@ -288,7 +279,7 @@ static int add_links(struct nodes *ns, const char *path, const struct cordon_rul
             if (!at)
                 return -ENOMEM;
             if (node_find(ns, at) < 0) {
-                char *target = xreadlink(buf);
+                char *target = cordon_read_link(buf);
                 if (target) {
                     if (node_put(ns, at, NK_LINK, target, false, r->origin, r->line, "link") < 0)
                         return -ENOMEM;
@@ -330,7 +321,7 @@ static int nodes_from_rules(struct nodes *ns, const struct cordon_policy *p, con
             bool rw = r->kind == CORDON_RULE_RW;
             if (strcmp(r->path, "/") != 0 && host_is_symlink(r->path)) {
                 /* The link where it is, its target as the rule says. */
-                char *target = xreadlink(r->path);
+                char *target = cordon_read_link(r->path);
                 if (target && node_put(ns, canonical_parent(r->path), NK_LINK, target, false,
                                        r->origin, r->line, kw) < 0)
                     return -ENOMEM;
@@ -598,7 +589,7 @@ static int emit_mirror(struct cordon_mount_plan *plan, const struct node *n) {
         struct stat st;
         if (lstat(s, &st) == 0) {
             if (S_ISLNK(st.st_mode)) {
-                char *target = xreadlink(s);
+                char *target = cordon_read_link(s);
                 if (target)
                     r = op_add(plan, CORDON_MOP_SYMLINK, target, dst, 0, false, false);
                 free(target);
