@@ -88,3 +88,26 @@ for b in "${runners[@]}"; do
         fail "$b: the command survived cordon's kill -9"
     fi
 done
+
+# The hook runner's seccomp supervisor is a thread of cordon. A SIGCHLD sent
+# to cordon while its main thread was between two waits could be taken by
+# that thread and dropped, and cordon waited forever for a command that had
+# ended: every thread of cordon but the main one, which waits for it (and
+# shows it unblocked while in sigwaitinfo), must block it.
+log_step "hook runner: no thread of cordon takes the command's SIGCHLD"
+if "$CORDON" run -q --backend hook -- true 2>/dev/null; then
+    # The command's parent is the keeper; the keeper's parent is cordon.
+    # shellcheck disable=SC2016 # expanded by the command's shell
+    "$CORDON" run -q --backend hook -- sh -c '
+        c=$(awk "{print \$4}" /proc/$PPID/stat)
+        echo "$c main"
+        for t in /proc/$c/task/*; do
+            printf "%s %s\n" "$(basename "$t")" "$(awk "/^SigBlk:/ {print \$2}" "$t/status")"
+        done' >masks.txt
+    [[ $(wc -l <masks.txt) -ge 3 ]] || fail "cordon has no supervisor thread: $(cat masks.txt)"
+    main=$(head -1 masks.txt | cut -d' ' -f1) # the main thread's id is the pid
+    tail -n +2 masks.txt | while read -r tid mask; do
+        [[ $tid == "$main" ]] && continue
+        (((0x$mask >> 16) & 1)) || fail "thread $tid of cordon does not block SIGCHLD (SigBlk $mask)"
+    done
+fi
