@@ -219,6 +219,8 @@ bool cordon_path_link_next(const char *link, char *out) {
         snprintf(joined, sizeof joined, "%s", text);
     } else {
         const char *slash = strrchr(link, '/');
+        if (!slash)
+            return false; /* not absolute: no directory to resolve against */
         int len = (int)(slash - link);
         if (snprintf(joined, sizeof joined, "%.*s/%s", len, link, text) >= (int)sizeof joined)
             return false;

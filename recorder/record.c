@@ -186,7 +186,7 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
     char module[PATH_MAX] = "", helper[PATH_MAX] = "";
     const char *hook = s->opts->hook ? s->opts->hook : "";
     (void)beside_hook(hook, CORDON_AUDIT_MODULE, module);
-    (void)beside_hook(hook, "cordon-exec", helper);
+    (void)beside_hook(hook, CORDON_EXEC_HELPER, helper);
     const char *ignore[] = {s->log, s->output, hook, module, helper};
     struct collector_config cfg = {.ignore = ignore, .n_ignore = 5};
     struct cordon_collect_options co = {

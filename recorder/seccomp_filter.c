@@ -108,6 +108,19 @@ static long sys(long n, long a, long b, long c, long d) {
     return r < 0 ? -errno : r;
 }
 
+/* Install a recording filter `prog` with `flags`, leaving the store-bypass
+ * mitigation as it was: a recording filter is no sandbox, and where the
+ * kernel would turn the mitigation on for every filtered task (its
+ * "seccomp" mode, the default before 5.16) it costs the build time. Before
+ * 4.17, which lacks the flag, without it. */
+static long install_spec_allow(struct sock_fprog *prog, long flags) {
+    long r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+                 (long)prog, 0);
+    if (r == -EINVAL)
+        r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)prog, 0);
+    return r;
+}
+
 /* Another architecture's calls (i386 on x86_64) have other numbers: they
  * run unobserved rather than be misread. */
 int seccomp_install(void) {
@@ -167,26 +180,10 @@ int seccomp_install(void) {
     long r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
     if (r < 0)
         return (int)r;
-    /* A recording filter is no sandbox: where the kernel would otherwise
-     * turn on the store-bypass mitigation for every filtered task (its
-     * "seccomp" mode, the default before 5.16), it costs the build time. */
-    long flags =
-        SECCOMP_FILTER_FLAG_NEW_LISTENER | (list_dirs ? 0 : SECCOMP_FILTER_FLAG_SPEC_ALLOW);
-    r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)&prog, 0);
-    if (r == -EINVAL && !list_dirs) /* before 4.17 */
-        r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog,
-                0);
-    return (int)r;
-}
-
-/* Install `prog` with the store-bypass mitigation left as it was (see
- * seccomp_install), on kernels before 4.17 without. */
-static long install_spec_allow(struct sock_fprog *prog) {
-    long r =
-        sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, (long)prog, 0);
-    if (r == -EINVAL)
-        r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)prog, 0);
-    return r;
+    if (list_dirs)
+        return (int)sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                        (long)&prog, 0);
+    return (int)install_spec_allow(&prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 }
 
 int seccomp_refuse_uring(void) {
@@ -201,13 +198,13 @@ int seccomp_refuse_uring(void) {
     struct sock_fprog prog = {.len = (unsigned short)(sizeof f / sizeof f[0]), .filter = f};
     /* With CAP_SYS_ADMIN (root) no no_new_privs is needed, and setuid
      * programs in the build keep working; without it, it is. */
-    long r = install_spec_allow(&prog);
+    long r = install_spec_allow(&prog, 0);
     if (r != -EACCES)
         return (int)r;
     r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
     if (r < 0)
         return (int)r;
-    return (int)install_spec_allow(&prog);
+    return (int)install_spec_allow(&prog, 0);
 }
 
 #ifndef __NR_open_tree

@@ -24,8 +24,10 @@
  * itself (to re-insert into LD_PRELOAD when a program drops it). */
 #define CORDON_ENV_LOG "CORDON_LOG"
 #define CORDON_ENV_HOOK "CORDON_HOOK"
-/* The LD_AUDIT module `cordon record` loads, found beside the hook. */
+/* Found beside the hook: the LD_AUDIT module `cordon record` loads, and the
+ * trampoline the hook's posix_spawn runs a static program through. */
 #define CORDON_AUDIT_MODULE "libcordon-audit.so"
+#define CORDON_EXEC_HELPER "cordon-exec"
 /* The complete path (`cordon record --complete`): the unix socket to which a
  * process about to exec a static program sends its seccomp listener fd
  * (SCM_RIGHTS). Unset: static programs run unobserved. */

@@ -122,7 +122,7 @@ int cordon_path_walk(const char *root, const char *path, bool follow_last,
                      int (*on_link)(void *ctx, const char *link, const char *target), void *ctx,
                      char *out, size_t size);
 
-/* One step along a symlink chain: where the link at `link` points, with
+/* One step along a symlink chain: where the link at absolute `link` points, with
  * the directory part resolved on this host (so "../lib" after a symlinked
  * directory lands where the kernel lands), into `out` (PATH_MAX bytes).
  * false when the link cannot be read or the result does not fit. The

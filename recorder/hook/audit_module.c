@@ -13,9 +13,12 @@
  * (rawsys.h), the record codec (trace.c) and the four string functions
  * below. It records only; enforcing a policy is the hook's (audit.c).
  *
- * Records are gathered in a buffer and written with one open, write and
- * close when the loader is done (la_activity LA_ACT_CONSISTENT, and before
- * the program runs, la_preinit), instead of an open per record. */
+ * Each record is written at once: a program that the loader cannot start
+ * (a library missing) ends inside the loader, and its searches are what
+ * says why. While the program is being loaded none of its code runs, so
+ * the log stays open from the constructor to la_preinit (one write per
+ * record); later events (dlopen) open it per record, as no descriptor of
+ * ours may be where the program can see it. */
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
@@ -100,20 +103,19 @@ static struct {
     char log[PATH_MAX];
     char hook[PATH_MAX]; /* the preload hook and this module: the recorder's */
     char self[PATH_MAX];
-    size_t used;
-    _Alignas(8) char buf[32768];
-} st;
+    int fd; /* the log, from the constructor to la_preinit; -1 after */
+} st = {.fd = -1};
 
 /* De-duplication per process: the loader asks about the same directories
  * for every library. Keyed with the pid, since a forked child inherits it. */
 #define SEEN_SIZE 1024
 static uint64_t seen[SEEN_SIZE];
 
-static bool seen_before(unsigned kind, const char *path, size_t n, int pid) {
+static bool seen_before(unsigned kind, bool failed, const char *path, size_t n, int pid) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
-    h ^= ((uint64_t)kind << 56) ^ ((uint64_t)(uint32_t)pid << 20);
+    h ^= ((uint64_t)kind << 56) ^ ((uint64_t)failed << 55) ^ ((uint64_t)(uint32_t)pid << 20);
     h *= 0x9e3779b97f4a7c15ULL;
     if (!h)
         h = 1;
@@ -129,16 +131,21 @@ static bool seen_before(unsigned kind, const char *path, size_t n, int pid) {
     return false; /* full neighbourhood: a duplicate record at worst */
 }
 
-static void flush(void) {
-    if (!st.used)
+static int open_log(void) {
+    return (int)hook_sys6(SYS_openat, AT_FDCWD, (long)st.log,
+                          O_WRONLY | O_APPEND | O_CLOEXEC | O_CREAT, 0644, 0, 0);
+}
+
+static void emit(const void *buf, size_t len) {
+    if (st.fd >= 0) {
+        hook_sys(SYS_write, st.fd, buf, len, 0);
         return;
-    int fd = (int)hook_sys6(SYS_openat, AT_FDCWD, (long)st.log,
-                            O_WRONLY | O_APPEND | O_CLOEXEC | O_CREAT, 0644, 0, 0);
+    }
+    int fd = open_log();
     if (fd >= 0) {
-        hook_sys(SYS_write, fd, st.buf, st.used, 0);
+        hook_sys(SYS_write, fd, buf, len, 0);
         hook_sys(SYS_close, fd, 0, 0, 0);
     }
-    st.used = 0;
 }
 
 static void event(unsigned kind, const char *path) {
@@ -147,11 +154,11 @@ static void event(unsigned kind, const char *path) {
     size_t n = strlen(path);
     if (n >= PATH_MAX || same(path, st.hook) || same(path, st.self))
         return;
-    int pid = hook_getpid();
-    if (seen_before(kind, path, n, pid))
-        return;
     struct stat sb;
     long s = hook_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)&sb, 0, 0, 0);
+    int pid = hook_getpid();
+    if (seen_before(kind, s < 0, path, n, pid))
+        return;
     struct cordon_trace_rec h;
     memset(&h, 0, sizeof h);
     h.kind = (uint16_t)kind;
@@ -166,9 +173,8 @@ static void event(unsigned kind, const char *path) {
         h.size = (uint64_t)sb.st_size;
         h.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     }
-    if (st.used + CORDON_TRACE_MAX > sizeof st.buf)
-        flush();
-    st.used += cordon_trace_encode(st.buf + st.used, &h, path, n, NULL, 0);
+    _Alignas(8) char buf[CORDON_TRACE_MAX];
+    emit(buf, cordon_trace_encode(buf, &h, path, n, NULL, 0));
 }
 
 /* ---- the loader's entry points ------------------------------------------- */
@@ -216,9 +222,10 @@ __attribute__((constructor)) static void init(int argc, char **argv, char **envp
     }
     st.active = true;
     /* Under the complete path's filter (--complete=always), this module's
-     * stats go through the hook's page like the hook's own calls. */
+     * calls go through the hook's page like the hook's own. */
     if (notify && !policy && hook_sys(SECCOMP_PROBE_NR, 0, 0, 0, 0) == -(long)SECCOMP_PROBE_ERRNO)
         hook_stub_map();
+    st.fd = open_log();
 }
 
 EXPORT unsigned la_version(unsigned version) {
@@ -244,13 +251,10 @@ EXPORT unsigned la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie)
     return 0;
 }
 
-EXPORT void la_activity(uintptr_t *cookie, unsigned flag) {
-    (void)cookie;
-    if (flag == LA_ACT_CONSISTENT)
-        flush();
-}
-
+/* The program's code runs from here on: the log is no longer held. */
 EXPORT void la_preinit(uintptr_t *cookie) {
     (void)cookie;
-    flush();
+    if (st.fd >= 0)
+        hook_sys(SYS_close, st.fd, 0, 0, 0);
+    st.fd = -1;
 }

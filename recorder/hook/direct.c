@@ -42,8 +42,6 @@ static long ret(long r) {
 #define SYS3(n, a, b, c) ret(hook_sys((n), (a), (b), (c), 0))
 #define SYS4(n, a, b, c, d) ret(hook_sys((n), (a), (b), (c), (d)))
 
-#define NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
-
 static mode_t va_mode(int flags, va_list ap) {
     return NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
@@ -247,7 +245,9 @@ static DIR *d_opendir(const char *p) {
 
 /* realpath as the kernel resolves the path: open it O_PATH and read back
  * the name of what was opened. A name that is not a path (a pipe behind
- * /proc/self/fd/N) or no /proc: libc's own walk. */
+ * /proc/self/fd/N) or no /proc: libc's own walk. Without a buffer the
+ * result is malloc'd, as realpath's contract says: the hook's one
+ * allocation, in a function no signal handler or vfork child may call. */
 static char *realpath_via(const char *p, char *resolved, enum hook_id id) {
     if (hook_isnull(p) || !p[0]) {
         errno = hook_isnull(p) ? EINVAL : ENOENT;

@@ -262,11 +262,7 @@ static void init_from(char *const *envp) {
          * libc-free module beside it; an exec must keep whichever it was. */
         st.env.audit = list_has(audit, hook);
         st.env.audit_path = st.env.hook_path;
-        const char *slash = strrchr(hook, '/');
-        size_t d = slash ? (size_t)(slash - hook) + 1 : 0;
-        if (!st.env.audit && d && d + sizeof CORDON_AUDIT_MODULE <= sizeof st.audit_module) {
-            memcpy(st.audit_module, hook, d);
-            memcpy(st.audit_module + d, CORDON_AUDIT_MODULE, sizeof CORDON_AUDIT_MODULE);
+        if (!st.env.audit && hook_beside(CORDON_AUDIT_MODULE, st.audit_module)) {
             st.env.audit = list_has(audit, st.audit_module);
             st.env.audit_path = st.audit_module;
         }

@@ -84,6 +84,9 @@ static inline void *hook_real(enum hook_id id) {
 /* The real `name`, typed; NULL if libc lacks it (callers fail with ENOSYS). */
 #define REAL(name) ((__typeof__(&name))hook_real(HOOK_ID_##name))
 
+/* Whether an open's flags say a mode argument follows. */
+#define NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
+
 /* glibc declares most path arguments nonnull and GCC would drop a NULL
  * check on them; programs pass NULL anyway. The empty asm hides where the
  * pointer came from. */
@@ -220,7 +223,10 @@ bool hook_is_static(const char *path);
  * cordon-exec beside the hook, a dynamic program whose argv is
  * [itself, TARGET, TARGET'S ARGV...] and whose hooked execve installs the
  * complete path's filter, since glibc's spawn child runs no wrapper. */
-#define HOOK_EXEC_HELPER "cordon-exec"
-/* Its path into `out` (PATH_MAX bytes), from the hook's own; the length,
- * 0 when the hook's path is unknown. Pure: no system call. */
-size_t hook_exec_helper(char *out);
+#define HOOK_EXEC_HELPER CORDON_EXEC_HELPER
+
+/* The path of `name` beside the hook (its trampoline, its audit module)
+ * into `out` (PATH_MAX bytes), from the hook's own path; the length, 0 when
+ * that is unknown or the result does not fit. Pure: no system call. */
+size_t hook_beside(const char *name, char *out);
+#define hook_exec_helper(out) hook_beside(HOOK_EXEC_HELPER, (out))

@@ -399,17 +399,17 @@ HOOK_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
     return -1;
 }
 
-size_t hook_exec_helper(char *out) {
+size_t hook_beside(const char *name, char *out) {
     const char *hook = hook_env_snapshot()->hook_path;
     const char *slash = hook ? strrchr(hook, '/') : NULL;
     if (!slash)
         return 0;
-    size_t d = (size_t)(slash - hook) + 1;
-    if (d + sizeof HOOK_EXEC_HELPER > PATH_MAX)
+    size_t d = (size_t)(slash - hook) + 1, n = strlen(name);
+    if (d + n + 1 > PATH_MAX)
         return 0;
     memcpy(out, hook, d);
-    memcpy(out + d, HOOK_EXEC_HELPER, sizeof HOOK_EXEC_HELPER);
-    return d + sizeof HOOK_EXEC_HELPER - 1;
+    memcpy(out + d, name, n + 1);
+    return d + n;
 }
 
 /* Can `path` be executed by this process's effective ids? */

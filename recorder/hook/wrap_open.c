@@ -8,8 +8,6 @@
 
 #include "hook.h"
 
-#define NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
-
 /* The flags that tell a read from a write or a directory listing: the rest
  * (O_CLOEXEC, O_NOCTTY ...) would only defeat de-duplication. */
 #define KEY_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_APPEND | O_DIRECTORY | O_NOFOLLOW)

@@ -7,7 +7,9 @@
 # files are never inputs of the build, even when the complete path sees the
 # loader open them. A library with a large initial-exec TLS block (rustc's
 # driver has 23 KiB), which an audit module would leave no room for, loads
-# under record as it does without it, after `env -i` too.
+# under record as it does without it, after `env -i` too. A program the
+# loader cannot start (its library is gone) is recorded with the places the
+# loader looked for it.
 # tiers: self nobody nouserns
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -45,4 +47,19 @@ C
     ./bigmain || fail "the big-TLS program fails without cordon"
     assert_status 0 "$CORDON" record -q -o tls.json -- ./bigmain
     assert_status 0 "$CORDON" record -q -o tls-envi.json -- sh -c 'env -i ./bigmain'
+fi
+
+# The library is gone: the loader ends the program (127) inside its search,
+# and that search is the recording.
+if command -v cc >/dev/null; then
+    printf 'int gone(void) { return 0; }\n' >gone.c
+    printf 'int gone(void);\nint main(void) { return gone(); }\n' >needs.c
+    mkdir -p gonedir
+    cc -shared -fPIC -o gonedir/libgone.so gone.c &&
+        cc -o needsgone needs.c -Lgonedir -lgone -Wl,-rpath,"$TEST_TMP/gonedir"
+    ./needsgone || fail "the program does not run while its library is there"
+    rm gonedir/libgone.so
+    assert_status 127 "$CORDON" record -q -o gone.json -- ./needsgone
+    probes=$(json gone.json "[i['uses'] for i in m['inputs'] if i['path']=='$TEST_TMP/gonedir/libgone.so' and i['type']=='missing']")
+    [[ $probes == "[['probe']]" ]] || fail "the loader's search for libgone.so is not recorded: $probes"
 fi
