@@ -16,9 +16,7 @@
 #include <cordon/manifest.h>
 #include <cordon/util.h>
 
-/* Large reads keep the hash I/O-bound rather than syscall-bound; 256 KiB
- * is where the gain flattens out on a page-cache-hot tree. */
-#define HASH_BUFSIZE (256 * 1024)
+#define HASH_BUFSIZE CORDON_HASH_BUFSIZE
 
 static void from_xxh(XXH128_hash_t h, struct cordon_hash *ret) {
     XXH128_canonical_t c;
@@ -34,15 +32,18 @@ void cordon_hash_buffer(const void *data, size_t len, struct cordon_hash *ret) {
     from_xxh(XXH3_128bits_digest(&st), ret);
 }
 
-/* Hash `fd` to EOF with the caller's buffer. */
+/* Hash `fd` to EOF with the caller's buffer; `stop` (may be NULL) is
+ * polled before each read. */
 static int hash_fd_with(int fd, void *buf, size_t bufsize, struct cordon_hash *ret,
-                        uint64_t *ret_size) {
+                        uint64_t *ret_size, const int *stop) {
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
     (void)XXH3_128bits_reset(&st);
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     uint64_t total = 0;
     for (;;) {
+        if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED))
+            return -ECANCELED;
         ssize_t n = read(fd, buf, bufsize);
         if (n < 0) {
             if (errno == EINTR)
@@ -64,7 +65,12 @@ int cordon_hash_fd(int fd, struct cordon_hash *ret, uint64_t *ret_size) {
     _cleanup_free_ void *buf = malloc(HASH_BUFSIZE);
     if (!buf)
         return -ENOMEM;
-    return hash_fd_with(fd, buf, HASH_BUFSIZE, ret, ret_size);
+    return hash_fd_with(fd, buf, HASH_BUFSIZE, ret, ret_size, NULL);
+}
+
+int cordon_hash_fd_until(int fd, void *buf, size_t bufsize, struct cordon_hash *ret,
+                         uint64_t *ret_size, const int *stop) {
+    return hash_fd_with(fd, buf, bufsize, ret, ret_size, stop);
 }
 
 /* Open a regular file for hashing. O_NONBLOCK so that a FIFO in its place
@@ -156,7 +162,7 @@ static void hash_job(struct cordon_hash_job *j, void *buf) {
         return;
     }
     uint64_t size = 0;
-    int r = hash_fd_with(fd, buf, HASH_BUFSIZE, &j->hash, &size);
+    int r = hash_fd_with(fd, buf, HASH_BUFSIZE, &j->hash, &size, NULL);
     close(fd);
     if (r < 0) {
         j->error = r;

@@ -902,7 +902,7 @@ static int write_content(struct writer *w, const struct pentry *e, int outfd) {
             return cordon_error_set(p->err, errno, e->need_path, 0, 0, "cannot open '%s'",
                                     e->source);
         (void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-        static char buf[1 << 18];
+        static char buf[CORDON_HASH_BUFSIZE];
         while (total < e->size) {
             size_t want = e->size - total < sizeof buf ? (size_t)(e->size - total) : sizeof buf;
             ssize_t n = read(in, buf, want);
