@@ -106,6 +106,36 @@ Test(manifest_util, strbuf_and_map) {
     cordon_map_free(m);
 }
 
+/* Keys are copied into chunks the map owns: long keys (a chunk of their
+ * own) between short ones, and keys that fill chunks exactly, all come
+ * back intact after the map has grown. */
+Test(manifest_util, map_keys_of_every_length) {
+    struct cordon_map *m = cordon_map_new(0);
+    static char keys[300][20000];
+    int values[300];
+    for (int i = 0; i < 300; i++) {
+        size_t len = i % 10 == 0 ? 16384 + (size_t)i * 10 : (size_t)(i * 37) % 5000 + 8;
+        for (size_t k = 0; k < len; k++)
+            keys[i][k] = (char)('a' + (i + (int)k) % 26);
+        snprintf(keys[i], 8, "%06d", i); /* unique; the NUL is overwritten next */
+        keys[i][6] = '-';
+        keys[i][len] = '\0';
+        values[i] = i;
+        cr_assert(eq(int, cordon_map_put(m, keys[i], &values[i]), 0));
+    }
+    cr_assert(eq(sz, cordon_map_size(m), 300));
+    for (int i = 0; i < 300; i++) {
+        int *v = cordon_map_get(m, keys[i]);
+        cr_assert(v != NULL, "key %d lost", i);
+        cr_assert(eq(int, *v, i));
+    }
+    /* A put of an existing key replaces the value and copies nothing. */
+    cr_assert(eq(int, cordon_map_put(m, keys[5], &values[6]), 0));
+    cr_assert(eq(int, *(int *)cordon_map_get(m, keys[5]), 6));
+    cr_assert(eq(sz, cordon_map_size(m), 300));
+    cordon_map_free(m);
+}
+
 /* Under an LD_AUDIT module the loader needs room for large static TLS
  * blocks: the tunable is added to what was there, never over a choice the
  * user made. */
