@@ -201,6 +201,29 @@ static bool wanted(const struct cordon_owners *o, const char *path) {
 }
 
 static bool usrmerge_alternative(const char *path, char *out, size_t size);
+static int load_dpkg(struct cordon_owners *o, const int *stop);
+static int load_rpm(struct cordon_owners *o);
+
+int cordon_owners_load(struct cordon_owners *o, const int *stop) {
+    if (!o || o->want || o->dpkg_loaded || o->rpm_loaded)
+        return -EINVAL;
+    int r = load_dpkg(o, stop);
+    if (r == 0 && !(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)))
+        r = load_rpm(o);
+    else if (r == 0)
+        r = -ECANCELED;
+    if (r < 0) {
+        /* Half a database would answer "no package" for what it has not
+         * read: start again empty, so that the next lookup loads it whole. */
+        struct cordon_map *files = cordon_map_new(1 << 10);
+        if (!files)
+            return -ENOMEM;
+        cordon_map_free(o->files);
+        o->files = files;
+        o->dpkg_loaded = o->rpm_loaded = false;
+    }
+    return r;
+}
 
 int cordon_owners_want(struct cordon_owners *o, const char *path) {
     if (!o || !path || path[0] != '/')
@@ -226,7 +249,8 @@ int cordon_owners_want(struct cordon_owners *o, const char *path) {
     return r;
 }
 
-static int load_dpkg(struct cordon_owners *o) {
+/* `stop` (may be NULL) is polled between lists: -ECANCELED when it is set. */
+static int load_dpkg(struct cordon_owners *o, const int *stop) {
     o->dpkg_loaded = true;
     if (!o->dpkg_admindir)
         return 0;
@@ -260,6 +284,10 @@ static int load_dpkg(struct cordon_owners *o) {
     if (r == 0 && !versions)
         r = -ENOMEM;
     for (size_t i = 0; i < n && r == 0; i++) {
+        if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) {
+            r = -ECANCELED;
+            break;
+        }
         char stem[NAME_MAX + 1];
         snprintf(stem, sizeof stem, "%.*s", (int)(strlen(lists[i]) - 5), lists[i]);
         const char *version = cordon_map_get(versions, stem);
@@ -539,7 +567,7 @@ int cordon_owners_lookup(struct cordon_owners *o, const char *path, struct cordo
             fill(ret, p);
         return r;
     }
-    if (!o->dpkg_loaded && (r = load_dpkg(o)) < 0)
+    if (!o->dpkg_loaded && (r = load_dpkg(o, NULL)) < 0)
         return r;
     if (!o->rpm_loaded && (r = load_rpm(o)) < 0)
         return r;

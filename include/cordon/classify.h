@@ -172,6 +172,13 @@ int cordon_owners_lookup(struct cordon_owners *o, const char *path, struct cordo
  * index every file of every package. A path said after lookups makes the
  * next lookup load again. 0 or -ENOMEM. */
 int cordon_owners_want(struct cordon_owners *o, const char *path);
+/* Load dpkg's and rpm's databases whole, now, instead of at the first
+ * lookup (and without a cordon_owners_want subset): for a caller that has
+ * idle time before it knows which paths it will ask about. `stop` (may be
+ * NULL) is polled between files; once it is non-zero the load ends with
+ * -ECANCELED and `o` is as new (the next lookup loads). 0, -ECANCELED,
+ * -ENOMEM, or -EINVAL when `o` has loaded or been told paths already. */
+int cordon_owners_load(struct cordon_owners *o, const int *stop);
 /* "NAME VERSION" of an owner into `out` ("no package" when `o` is NULL). */
 const char *cordon_owner_format(const struct cordon_owner *o, char *out, size_t size);
 

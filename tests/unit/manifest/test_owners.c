@@ -1,5 +1,6 @@
 /* Owners: dpkg from a fixture database (tests/data/owners/dpkg), Spack and
  * conda prefixes made in a temporary directory, Nix and Homebrew by path. */
+#include <errno.h>
 #include <sys/stat.h>
 
 #include <criterion/criterion.h>
@@ -65,6 +66,35 @@ Test(manifest_owners, wanted_paths_alone_are_kept_and_a_late_one_reloads) {
     cr_assert(eq(int, cordon_owners_want(o, "/usr/include/stdio.h"), 0));
     cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "dpkg libc6-dev 2.36-9+deb12u4"));
     cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, loaded_whole_ahead_of_any_lookup) {
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    cr_assert(eq(int, cordon_owners_load(o, NULL), 0));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cr_assert(
+        eq(str, (char *)WHO(o, "/lib/x86_64-linux-gnu/libc.so.6"), "dpkg libc6 2.36-9+deb12u4"));
+    /* Whole: a path said now needs no reload. */
+    cr_assert(eq(int, cordon_owners_want(o, "/usr/bin/cpp-12"), 0));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
+    /* Loaded already: a second load is refused, not repeated. */
+    cr_assert(eq(int, cordon_owners_load(o, NULL), -EINVAL));
+    cordon_owners_free(o);
+
+    o = cordon_owners_new(DPKG, false);
+    cr_assert(eq(int, cordon_owners_want(o, "/usr/include/zlib.h"), 0));
+    cr_assert(eq(int, cordon_owners_load(o, NULL), -EINVAL), "a subset was asked for");
+    cordon_owners_free(o);
+}
+
+Test(manifest_owners, a_stopped_load_leaves_nothing_half_read) {
+    struct cordon_owners *o = cordon_owners_new(DPKG, false);
+    int stop = 1;
+    cr_assert(eq(int, cordon_owners_load(o, &stop), -ECANCELED));
+    /* The next lookup loads it all, as if no load had been tried. */
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "dpkg libc6-dev 2.36-9+deb12u4"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
     cordon_owners_free(o);
 }
 
