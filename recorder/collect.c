@@ -31,6 +31,7 @@
 #include <cordon/trace.h>
 #include <cordon/util.h>
 
+#include "ahead.h"
 #include "collect.h"
 
 /* What the log says about one path. */
@@ -555,6 +556,7 @@ struct hash_target {
 
 struct builder {
     const struct cordon_collect_options *opts;
+    const struct ahead *ahead;
     struct cordon_manifest *m;
     struct cordon_hash_job *jobs;
     struct hash_target *targets;
@@ -1008,21 +1010,52 @@ static int follow_symlinks(struct collector *c) {
     return 0;
 }
 
+/* A job's file as the thread ahead hashed it during the build, if it is
+ * still the same file. */
+static bool hashed_ahead(const struct builder *b, struct cordon_hash_job *j) {
+    struct stat st;
+    if (!b->ahead || lstat(j->path, &st) < 0 || !ahead_lookup(b->ahead, j->path, &st, &j->hash))
+        return false;
+    j->size = (uint64_t)st.st_size;
+    j->dev = (uint64_t)st.st_dev;
+    j->ino = (uint64_t)st.st_ino;
+    j->mtime_ns = mtime_ns_of(&st);
+    j->error = 0;
+    return true;
+}
+
 static int hash_all(struct builder *b, struct cordon_error *err) {
     if (!b->n_jobs)
         return 0;
     /* Paths were borrowed from entries that later adds may have moved:
-     * point the jobs at the final arrays. */
+     * point the jobs at the final arrays. The rest of the jobs, those not
+     * hashed ahead, go to the pool. */
+    struct cordon_hash_job *rest = calloc(b->n_jobs, sizeof *rest);
+    size_t *rest_of = calloc(b->n_jobs, sizeof *rest_of);
+    if (!rest || !rest_of) {
+        free(rest);
+        free(rest_of);
+        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    size_t n_rest = 0;
     uint64_t total = 0;
     for (size_t i = 0; i < b->n_jobs; i++) {
         struct hash_target *t = &b->targets[i];
         b->jobs[i].path = t->input ? b->m->inputs[t->index].path : b->m->outputs[t->index].path;
+        if (hashed_ahead(b, &b->jobs[i]))
+            continue;
+        rest[n_rest] = b->jobs[i];
+        rest_of[n_rest++] = i;
         total += t->input ? b->m->inputs[t->index].size : b->m->outputs[t->index].size;
     }
     struct cordon_progress progress;
     cordon_progress_init(&progress, "hashing", total, b->opts->quiet);
-    int r = cordon_hash_many(b->jobs, b->n_jobs, 0, &progress);
+    int r = cordon_hash_many(rest, n_rest, 0, &progress);
     cordon_progress_done(&progress);
+    for (size_t k = 0; r >= 0 && k < n_rest; k++)
+        b->jobs[rest_of[k]] = rest[k];
+    free(rest);
+    free(rest_of);
     if (r < 0)
         return cordon_error_set(err, -r, NULL, 0, 0, "cannot start the hashing threads");
     for (size_t i = 0; i < b->n_jobs; i++) {
@@ -1052,7 +1085,7 @@ static int hash_all(struct builder *b, struct cordon_error *err) {
 int collect_build(const struct cordon_collect_options *opts, const struct collector_config *cfg,
                   struct cordon_manifest **ret, struct cordon_error *err) {
     struct collector c = {0};
-    struct builder b = {.opts = opts};
+    struct builder b = {.opts = opts, .ahead = cfg->ahead};
     int r = -ENOMEM;
     c.paths = cordon_map_new(4096);
     c.procs = cordon_map_new(256);

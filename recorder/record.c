@@ -27,6 +27,7 @@
 #include <cordon/trace.h>
 #include <cordon/util.h>
 
+#include "ahead.h"
 #include "collect.h"
 #include "launch.h"
 #include "trace_seccomp.h"
@@ -175,20 +176,27 @@ struct session {
     bool snapshot_cut;
     int64_t start_ns;
     int seccomp_err; /* why --complete could not be had (a positive errno), or 0 */
+    /* The recorder's own files, beside the hook: no inputs of the build,
+     * though the complete path sees the loader open them. */
+    char module[PATH_MAX];
+    char helper[PATH_MAX];
+    const char *ignore[5];
+    struct ahead *ahead; /* the work done while the build runs, or NULL */
 };
+
+static void recorder_files(struct session *s) {
+    const char *hook = s->opts->hook ? s->opts->hook : "";
+    (void)beside_hook(hook, CORDON_AUDIT_MODULE, s->module);
+    (void)beside_hook(hook, CORDON_EXEC_HELPER, s->helper);
+    const char *ignore[] = {s->log, s->output, hook, s->module, s->helper};
+    memcpy(s->ignore, ignore, sizeof ignore);
+}
 
 /* Collect the log and write the manifest; `status` is the command's, or
  * `finished` false when nobody saw it end. */
 static int finish(struct session *s, pid_t root, int status, bool finished,
                   struct cordon_error *err) {
-    /* The recorder's own files are no inputs of the build, though the
-     * complete path sees the loader open them. */
-    char module[PATH_MAX] = "", helper[PATH_MAX] = "";
-    const char *hook = s->opts->hook ? s->opts->hook : "";
-    (void)beside_hook(hook, CORDON_AUDIT_MODULE, module);
-    (void)beside_hook(hook, CORDON_EXEC_HELPER, helper);
-    const char *ignore[] = {s->log, s->output, hook, module, helper};
-    struct collector_config cfg = {.ignore = ignore, .n_ignore = 5};
+    struct collector_config cfg = {.ignore = s->ignore, .n_ignore = 5, .ahead = s->ahead};
     struct cordon_collect_options co = {
         .log = s->log,
         .snapshot = s->snapshot,
@@ -246,7 +254,11 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
                                 "the work tree was larger than the snapshot limit: files the "
                                 "build rewrote after reading may be unhashed") < 0)
         goto oom;
-    if (cordon_classify_manifest(m) < 0)
+    /* The package databases, loaded during the build if there was time. */
+    struct cordon_owners *owners = ahead_take_owners(s->ahead);
+    r = owners ? cordon_classify_manifest_owners(m, owners) : cordon_classify_manifest(m);
+    cordon_owners_free(owners);
+    if (r < 0)
         goto oom;
     cordon_manifest_sort(m);
     r = cordon_manifest_write(m, s->output, err);
@@ -399,6 +411,8 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
         return cordon_error_set(err, -r, NULL, 0, 0,
                                 "no store directory: set XDG_CACHE_HOME or HOME, or pass --store");
 
+    recorder_files(&s);
+
     /* The log first: if it cannot be made, nothing is run. */
     _cleanup_close_ int logfd =
         open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -501,6 +515,13 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
     }
     child_pid = pid;
     (void)!write(pipefd[1], &pid, sizeof pid);
+    /* Hashing and the package databases while the build runs, on what CPU
+     * it leaves idle. Without it, the same work is done after. */
+    s.ahead = ahead_start(&(struct ahead_options){.log = s.log,
+                                                  .worktree = s.worktree,
+                                                  .ignore = s.ignore,
+                                                  .n_ignore = 5,
+                                                  .settle_ns = AHEAD_SETTLE_NS});
 
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
@@ -511,6 +532,7 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
         }
     }
     child_pid = 0;
+    ahead_stop(s.ahead);
     /* Every record is in the log before it is read. Processes the command
      * left behind under the filter now get ENOSYS from its calls. */
     seccomp_supervisor_stop(sup);
@@ -527,6 +549,7 @@ restore:
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGHUP, &old_hup, NULL);
 out:
+    ahead_free(s.ahead);
     cordon_snapshot_free(s.snapshot);
     return r < 0 ? r : 0;
 }
