@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include <cordon/classify.h>
+#include <cordon/hash.h>
 #include <cordon/util.h>
 
 struct pkg {
@@ -41,8 +43,20 @@ struct prefix {
     struct prefix *next;
 };
 
+/* dpkg's database as an index file, mapped (see "the dpkg index" below). */
+struct dpkg_index {
+    void *map;
+    size_t size;
+    const struct idx_head *head;
+    const struct idx_pkg *pkgs;
+    const struct idx_path *paths;
+    const char *strings;
+};
+
 struct cordon_owners {
     char *dpkg_admindir;
+    char *index_dir;          /* NULL: no index file */
+    struct dpkg_index *index; /* dpkg's files when read from the index */
     bool rpm;
     bool dpkg_loaded, rpm_loaded;
     struct cordon_map *files;    /* absolute path -> pkg (dpkg, rpm) */
@@ -96,6 +110,11 @@ struct cordon_owners *cordon_owners_free(struct cordon_owners *o) {
     cordon_map_free(o->dirs);
     cordon_map_free(o->interned);
     cordon_map_free(o->want);
+    if (o->index) {
+        munmap(o->index->map, o->index->size);
+        free(o->index);
+    }
+    free(o->index_dir);
     free(o->dpkg_admindir);
     free(o);
     return NULL;
@@ -202,6 +221,22 @@ static bool wanted(const struct cordon_owners *o, const char *path) {
 
 static bool usrmerge_alternative(const char *path, char *out, size_t size);
 static int load_dpkg(struct cordon_owners *o, const int *stop);
+
+/* Back to nothing loaded: the next lookup loads again. */
+static int forget_loaded(struct cordon_owners *o) {
+    struct cordon_map *files = cordon_map_new(1 << 10);
+    if (!files)
+        return -ENOMEM;
+    cordon_map_free(o->files);
+    o->files = files;
+    if (o->index) {
+        munmap(o->index->map, o->index->size);
+        free(o->index);
+        o->index = NULL;
+    }
+    o->dpkg_loaded = o->rpm_loaded = false;
+    return 0;
+}
 static int load_rpm(struct cordon_owners *o);
 
 int cordon_owners_load(struct cordon_owners *o, const int *stop) {
@@ -215,30 +250,24 @@ int cordon_owners_load(struct cordon_owners *o, const int *stop) {
     if (r < 0) {
         /* Half a database would answer "no package" for what it has not
          * read: start again empty, so that the next lookup loads it whole. */
-        struct cordon_map *files = cordon_map_new(1 << 10);
-        if (!files)
-            return -ENOMEM;
-        cordon_map_free(o->files);
-        o->files = files;
-        o->dpkg_loaded = o->rpm_loaded = false;
+        int e = forget_loaded(o);
+        if (e < 0)
+            return e;
     }
     return r;
 }
 
 int cordon_owners_want(struct cordon_owners *o, const char *path) {
-    if (!o || !path || path[0] != '/')
+    if (!o || !path || path[0] != '/' || o->index_dir)
         return 0;
     if (o->dpkg_loaded || o->rpm_loaded) {
         /* Loaded whole, or already with this path: nothing to do. Else the
          * loaded subset lacks it: forget it, the next lookup reloads. */
         if (!o->want || cordon_map_get(o->want, path))
             return 0;
-        struct cordon_map *files = cordon_map_new(1 << 10);
-        if (!files)
-            return -ENOMEM;
-        cordon_map_free(o->files);
-        o->files = files;
-        o->dpkg_loaded = o->rpm_loaded = false;
+        int e = forget_loaded(o);
+        if (e < 0)
+            return e;
     }
     if (!o->want && !(o->want = cordon_map_new(1024)))
         return -ENOMEM;
@@ -249,11 +278,225 @@ int cordon_owners_want(struct cordon_owners *o, const char *path) {
     return r;
 }
 
+/* ---- the dpkg index ------------------------------------------------------
+ * Reading dpkg's 900 file lists (150,000 paths, 9 MB) takes 40-100 ms,
+ * each time: too much for a recording of a short build. The first load
+ * with an index directory writes what it read as one file, sorted by path;
+ * later loads map that file and look paths up by binary search, while
+ * dpkg's status file and info directory are the ones it was made from
+ * (dpkg rewrites the status file at the end of every operation, and adds,
+ * removes or renames into info/ whenever a package's list changes). The
+ * file is checked whole when it is mapped: a damaged one is made again,
+ * never trusted. */
+
+#define IDX_MAGIC "CORDOWN1"
+
+struct idx_head {
+    char magic[8];
+    uint64_t status_mtime_ns, status_size, status_ino;
+    uint64_t info_mtime_ns, info_ino;
+    uint64_t file_size;
+    uint32_t n_pkgs, n_paths;
+    uint64_t strings_size;
+};
+struct idx_pkg {
+    uint32_t name, version; /* offsets into the strings; version UINT32_MAX: none */
+};
+struct idx_path {
+    uint32_t path, pkg; /* path: offset into the strings; pkg: index */
+};
+
+static uint64_t ns_of(const struct timespec *ts) {
+    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+/* The database's state that the index must match. */
+static int dpkg_stamp(const char *admindir, struct idx_head *h) {
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/status", admindir);
+    if (stat(path, &st) < 0)
+        return -errno;
+    h->status_mtime_ns = ns_of(&st.st_mtim);
+    h->status_size = (uint64_t)st.st_size;
+    h->status_ino = (uint64_t)st.st_ino;
+    snprintf(path, sizeof path, "%s/info", admindir);
+    if (stat(path, &st) < 0)
+        return -errno;
+    h->info_mtime_ns = ns_of(&st.st_mtim);
+    h->info_ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+static int index_file(const struct cordon_owners *o, char *out, size_t size) {
+    struct cordon_hash h;
+    char hex[CORDON_HASH_HEX_LEN + 1];
+    cordon_hash_buffer(o->dpkg_admindir, strlen(o->dpkg_admindir), &h);
+    int n = snprintf(out, size, "%s/owners-dpkg-%.16s", o->index_dir, cordon_hash_to_hex(&h, hex));
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Map the index if it is whole and of this database's state. */
+static struct dpkg_index *index_open(const struct cordon_owners *o) {
+    char path[PATH_MAX];
+    struct idx_head now = {0};
+    if (index_file(o, path, sizeof path) < 0 || dpkg_stamp(o->dpkg_admindir, &now) < 0)
+        return NULL;
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < sizeof(struct idx_head) || (uint64_t)st.st_size > UINT32_MAX)
+        return NULL;
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    const struct idx_head *h = map;
+    /* The layout: head, pkgs, paths, strings, to the byte. */
+    uint64_t tables = sizeof *h + (uint64_t)h->n_pkgs * sizeof(struct idx_pkg) +
+                      (uint64_t)h->n_paths * sizeof(struct idx_path);
+    bool ok = memcmp(h->magic, IDX_MAGIC, 8) == 0 && h->file_size == size &&
+              h->status_mtime_ns == now.status_mtime_ns && h->status_size == now.status_size &&
+              h->status_ino == now.status_ino && h->info_mtime_ns == now.info_mtime_ns &&
+              h->info_ino == now.info_ino && h->strings_size > 0 &&
+              tables + h->strings_size == size;
+    struct dpkg_index *x = ok ? calloc(1, sizeof *x) : NULL;
+    if (!x) {
+        munmap(map, size);
+        return NULL;
+    }
+    *x = (struct dpkg_index){.map = map,
+                             .size = size,
+                             .head = h,
+                             .pkgs = (const struct idx_pkg *)(h + 1),
+                             .strings = (const char *)map + tables};
+    x->paths = (const struct idx_path *)(x->pkgs + h->n_pkgs);
+    /* Every offset inside the strings, which end in a NUL: every string
+     * read from the file is then terminated inside it. */
+    ok = x->strings[h->strings_size - 1] == '\0';
+    for (uint32_t i = 0; ok && i < h->n_pkgs; i++)
+        ok = x->pkgs[i].name < h->strings_size &&
+             (x->pkgs[i].version == UINT32_MAX || x->pkgs[i].version < h->strings_size);
+    for (uint32_t i = 0; ok && i < h->n_paths; i++)
+        ok = x->paths[i].path < h->strings_size && x->paths[i].pkg < h->n_pkgs;
+    if (!ok) {
+        munmap(map, size);
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static struct pkg *index_find(struct cordon_owners *o, const char *path) {
+    const struct dpkg_index *x = o->index;
+    size_t lo = 0, hi = x->head->n_paths;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(x->strings + x->paths[mid].path, path);
+        if (c == 0) {
+            const struct idx_pkg *p = &x->pkgs[x->paths[mid].pkg];
+            const char *name = x->strings + p->name;
+            return intern(o, "dpkg", name, strlen(name),
+                          p->version == UINT32_MAX ? NULL : x->strings + p->version);
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* What a load puts in the index as it goes. */
+struct index_builder {
+    struct cordon_strbuf strings;
+    struct idx_path *paths;
+    size_t n_paths, cap_paths;
+    struct idx_pkg *pkgs;
+    size_t n_pkgs, cap_pkgs;
+};
+
+static uint32_t builder_string(struct index_builder *b, const char *s) {
+    size_t off = b->strings.len;
+    cordon_strbuf_addn(&b->strings, s, strlen(s) + 1);
+    return (uint32_t)off;
+}
+
+static const struct index_builder *sort_builder;
+static int path_cmp(const void *a, const void *b) {
+    const char *s = sort_builder->strings.buf;
+    return strcmp(s + ((const struct idx_path *)a)->path, s + ((const struct idx_path *)b)->path);
+}
+
+/* Write the index next to where it will be read, then rename it into
+ * place: a reader sees the old file or the new one. Failing to write it
+ * only costs the next load its time. */
+static void index_write(const struct cordon_owners *o, struct index_builder *b,
+                        const struct idx_head *stamp) {
+    if (b->strings.failed || b->strings.len == 0 || b->strings.len > UINT32_MAX / 2 ||
+        cordon_mkdir_p(o->index_dir, 0755) < 0)
+        return;
+    sort_builder = b;
+    qsort(b->paths, b->n_paths, sizeof *b->paths, path_cmp);
+    sort_builder = NULL;
+    struct idx_head h = *stamp;
+    memcpy(h.magic, IDX_MAGIC, 8);
+    h.n_pkgs = (uint32_t)b->n_pkgs;
+    h.n_paths = (uint32_t)b->n_paths;
+    h.strings_size = b->strings.len;
+    h.file_size =
+        sizeof h + b->n_pkgs * sizeof *b->pkgs + b->n_paths * sizeof *b->paths + b->strings.len;
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    if (index_file(o, path, sizeof path) < 0)
+        return;
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        (void)unlink(tmp);
+        return;
+    }
+    bool ok = fwrite(&h, sizeof h, 1, f) == 1 &&
+              (!b->n_pkgs || fwrite(b->pkgs, sizeof *b->pkgs, b->n_pkgs, f) == b->n_pkgs) &&
+              (!b->n_paths || fwrite(b->paths, sizeof *b->paths, b->n_paths, f) == b->n_paths) &&
+              fwrite(b->strings.buf, 1, b->strings.len, f) == b->strings.len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || fchmodat(AT_FDCWD, tmp, 0644, 0) < 0 || rename(tmp, path) < 0)
+        (void)unlink(tmp);
+}
+
+static void builder_release(struct index_builder *b) {
+    cordon_strbuf_release(&b->strings);
+    free(b->paths);
+    free(b->pkgs);
+}
+
+int cordon_owners_set_index_dir(struct cordon_owners *o, const char *dir) {
+    if (!o || !dir || o->dpkg_loaded || o->rpm_loaded)
+        return -EINVAL;
+    char *d = strdup(dir);
+    if (!d)
+        return -ENOMEM;
+    free(o->index_dir);
+    o->index_dir = d;
+    /* A subset would not make a whole index: the index makes one needless. */
+    o->want = cordon_map_free(o->want);
+    return 0;
+}
+
 /* `stop` (may be NULL) is polled between lists: -ECANCELED when it is set. */
 static int load_dpkg(struct cordon_owners *o, const int *stop) {
     o->dpkg_loaded = true;
     if (!o->dpkg_admindir)
         return 0;
+    struct idx_head stamp = {0};
+    bool indexing = o->index_dir && dpkg_stamp(o->dpkg_admindir, &stamp) == 0;
+    if (indexing && (o->index = index_open(o)))
+        return 0;
+    struct index_builder b = {.strings = CORDON_STRBUF_INIT};
     char info[PATH_MAX];
     snprintf(info, sizeof info, "%s/info", o->dpkg_admindir);
     DIR *d = opendir(info);
@@ -297,6 +540,15 @@ static int load_dpkg(struct cordon_owners *o, const int *stop) {
             r = -ENOMEM;
             break;
         }
+        uint32_t pkg_no = (uint32_t)b.n_pkgs;
+        if (indexing) {
+            if (cordon_grow((void **)&b.pkgs, &b.cap_pkgs, b.n_pkgs + 1, sizeof *b.pkgs) < 0) {
+                r = -ENOMEM;
+                break;
+            }
+            b.pkgs[b.n_pkgs].name = builder_string(&b, p->name);
+            b.pkgs[b.n_pkgs++].version = p->version ? builder_string(&b, p->version) : UINT32_MAX;
+        }
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", info, lists[i]);
         _cleanup_free_ char *text = read_all(path, NULL);
@@ -305,11 +557,23 @@ static int load_dpkg(struct cordon_owners *o, const int *stop) {
             if (nl)
                 *nl = '\0';
             if (line[0] == '/' && strcmp(line, "/.") != 0 && wanted(o, line) &&
-                !cordon_map_get(o->files, line))
+                !cordon_map_get(o->files, line)) {
                 r = cordon_map_put(o->files, line, p);
+                if (r == 0 && indexing) {
+                    if (cordon_grow((void **)&b.paths, &b.cap_paths, b.n_paths + 1,
+                                    sizeof *b.paths) < 0)
+                        r = -ENOMEM;
+                    else
+                        b.paths[b.n_paths++] =
+                            (struct idx_path){.path = builder_string(&b, line), .pkg = pkg_no};
+                }
+            }
             line = nl ? nl + 1 : NULL;
         }
     }
+    if (r == 0 && indexing)
+        index_write(o, &b, &stamp);
+    builder_release(&b);
     for (size_t i = 0; i < n; i++)
         free(lists[i]);
     free(lists);
@@ -572,8 +836,9 @@ int cordon_owners_lookup(struct cordon_owners *o, const char *path, struct cordo
     if (!o->rpm_loaded && (r = load_rpm(o)) < 0)
         return r;
     char alt[PATH_MAX];
-    if ((p = cordon_map_get(o->files, path)) ||
-        (usrmerge_alternative(path, alt, sizeof alt) && (p = cordon_map_get(o->files, alt)))) {
+    bool alt_ok = usrmerge_alternative(path, alt, sizeof alt);
+    if ((o->index && ((p = index_find(o, path)) || (alt_ok && (p = index_find(o, alt))))) ||
+        (p = cordon_map_get(o->files, path)) || (alt_ok && (p = cordon_map_get(o->files, alt)))) {
         fill(ret, p);
         return 1;
     }

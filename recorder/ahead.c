@@ -54,6 +54,7 @@ struct ahead {
     char *log;
     char *worktree;
     size_t worktree_len;
+    char *owners_index;
     char **ignore;
     pthread_t thread;
     bool running;
@@ -255,6 +256,8 @@ static void *run(void *arg) {
     }
     if (!a->opts.no_owners) {
         struct cordon_owners *o = cordon_owners_new_host();
+        if (o && a->opts.owners_index)
+            (void)cordon_owners_set_index_dir(o, a->opts.owners_index);
         if (o && cordon_owners_load(o, &a->stop) == 0) {
             a->owners = o;
             __atomic_store_n(&a->owners_loaded, 1, __ATOMIC_RELEASE);
@@ -309,8 +312,11 @@ struct ahead *ahead_start(const struct ahead_options *opts) {
         while (a->worktree_len > 1 && a->worktree[a->worktree_len - 1] == '/')
             a->worktree[--a->worktree_len] = '\0';
     }
+    if (opts->owners_index && !(a->owners_index = strdup(opts->owners_index)))
+        goto fail;
     a->opts.log = a->log;
     a->opts.worktree = a->worktree;
+    a->opts.owners_index = a->owners_index;
     a->logfd = open(a->log, O_RDONLY | O_CLOEXEC);
     if (a->logfd < 0)
         goto fail;
@@ -388,6 +394,7 @@ void ahead_free(struct ahead *a) {
             free(a->ignore[i]);
     free(a->ignore);
     free(a->worktree);
+    free(a->owners_index);
     free(a->log);
     free(a->buf);
     free(a->hashbuf);

@@ -30,9 +30,10 @@ struct ahead_options {
     const char *worktree;      /* skipped: the snapshot has it (may be NULL) */
     const char *const *ignore; /* the recorder's own files */
     size_t n_ignore;
-    int64_t settle_ns; /* AHEAD_SETTLE_NS; tests pass less */
-    bool no_owners;    /* do not load the package databases */
-    bool no_idle;      /* keep normal priority (tests) */
+    const char *owners_index; /* cordon_owners_set_index_dir (may be NULL) */
+    int64_t settle_ns;        /* AHEAD_SETTLE_NS; tests pass less */
+    bool no_owners;           /* do not load the package databases */
+    bool no_idle;             /* keep normal priority (tests) */
 };
 
 /* Start the thread. NULL when it cannot start (the recording goes on and

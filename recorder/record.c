@@ -172,6 +172,7 @@ struct session {
     char worktree[PATH_MAX];
     char cwd[PATH_MAX];
     char store[PATH_MAX];
+    char owners_index[PATH_MAX + 8]; /* the store's index/: dpkg's database as one file */
     struct cordon_snapshot *snapshot;
     bool snapshot_cut;
     int64_t start_ns;
@@ -256,7 +257,9 @@ static int finish(struct session *s, pid_t root, int status, bool finished,
         goto oom;
     /* The package databases, loaded during the build if there was time. */
     struct cordon_owners *owners = ahead_take_owners(s->ahead);
-    r = owners ? cordon_classify_manifest_owners(m, owners) : cordon_classify_manifest(m);
+    if (!owners && (owners = cordon_owners_new_host()))
+        (void)cordon_owners_set_index_dir(owners, s->owners_index);
+    r = owners ? cordon_classify_manifest_owners(m, owners) : -ENOMEM;
     cordon_owners_free(owners);
     if (r < 0)
         goto oom;
@@ -412,6 +415,7 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
                                 "no store directory: set XDG_CACHE_HOME or HOME, or pass --store");
 
     recorder_files(&s);
+    snprintf(s.owners_index, sizeof s.owners_index, "%s/index", s.store);
 
     /* The log first: if it cannot be made, nothing is run. */
     _cleanup_close_ int logfd =
@@ -521,6 +525,7 @@ int cordon_record_run(const struct cordon_record_options *opts, int *ret_status,
                                                   .worktree = s.worktree,
                                                   .ignore = s.ignore,
                                                   .n_ignore = 5,
+                                                  .owners_index = s.owners_index,
                                                   .settle_ns = AHEAD_SETTLE_NS});
 
     int status = 0;

@@ -172,6 +172,13 @@ int cordon_owners_lookup(struct cordon_owners *o, const char *path, struct cordo
  * index every file of every package. A path said after lookups makes the
  * next lookup load again. 0 or -ENOMEM. */
 int cordon_owners_want(struct cordon_owners *o, const char *path);
+/* Keep dpkg's database as an index file in `dir` (created if missing): a
+ * load reads it, in place of dpkg's file lists, while dpkg's status file
+ * and info directory are those it was made from, and makes it again when
+ * they are not (or it is damaged). Paths said with cordon_owners_want are
+ * then ignored: the index is whole and costs nothing to keep. Before the
+ * first lookup; 0, -EINVAL or -ENOMEM. */
+int cordon_owners_set_index_dir(struct cordon_owners *o, const char *dir);
 /* Load dpkg's and rpm's databases whole, now, instead of at the first
  * lookup (and without a cordon_owners_want subset): for a caller that has
  * idle time before it knows which paths it will ask about. `stop` (may be

@@ -1,6 +1,7 @@
 /* Owners: dpkg from a fixture database (tests/data/owners/dpkg), Spack and
  * conda prefixes made in a temporary directory, Nix and Homebrew by path. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <criterion/criterion.h>
@@ -105,6 +106,100 @@ Test(manifest_owners, no_database_owns_nothing) {
     o = cordon_owners_new(NULL, false);
     cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "none"));
     cr_assert(eq(str, (char *)WHO(o, "relative/path"), "none"));
+    cordon_owners_free(o);
+}
+
+/* A copy of the fixture database in the test's directory, to change. */
+static void copy_db(void) {
+    char cmd[2 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/dpkg' && mkdir '%s/idx'", DPKG, tmpdir, tmpdir);
+    cr_assert(eq(int, system(cmd), 0));
+}
+
+static struct cordon_owners *indexed(void) {
+    char db[PATH_MAX], idx[PATH_MAX];
+    struct cordon_owners *o = cordon_owners_new(tpath(db, "dpkg"), false);
+    cr_assert(o != NULL);
+    cr_assert(eq(int, cordon_owners_set_index_dir(o, tpath(idx, "idx")), 0));
+    return o;
+}
+
+static size_t index_files(void) {
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "ls '%s/idx' | grep -c '^owners-dpkg-'", tmpdir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL);
+    unsigned n = 0;
+    cr_assert(fscanf(p, "%u", &n) == 1);
+    pclose(p);
+    return n;
+}
+
+Test(manifest_owners, the_index_answers_until_dpkg_changes, .init = tmpdir_setup,
+     .fini = tmpdir_teardown) {
+    copy_db();
+    struct cordon_owners *o = indexed();
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cr_assert(
+        eq(str, (char *)WHO(o, "/lib/x86_64-linux-gnu/libz.so.1"), "dpkg zlib1g 1:1.2.13.dfsg-1"));
+    cordon_owners_free(o);
+    cr_assert(eq(sz, index_files(), 1));
+
+    /* A list rewritten in place changes neither the status file nor the
+     * info directory: the index still answers, so it is what was read. */
+    char list[PATH_MAX];
+    write_file(tpath(list, "dpkg/info/zlib1g-dev:amd64.list"), "/usr/include/zlib2.h\n");
+    o = indexed();
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib2.h"), "none"));
+    /* Both merged-/usr spellings, from the index too. */
+    cr_assert(eq(str, (char *)WHO(o, "/usr/lib/x86_64-linux-gnu/libz.so.1"),
+                 "dpkg zlib1g 1:1.2.13.dfsg-1"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/nothing.h"), "none"));
+    cordon_owners_free(o);
+
+    /* dpkg rewrites its status file at the end of every operation: the
+     * index is made again from the lists. */
+    char status[PATH_MAX];
+    struct timespec t[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    cr_assert(eq(int, utimensat(AT_FDCWD, tpath(status, "dpkg/status"), t, 0), 0));
+    o = indexed();
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "none"));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib2.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
+    cordon_owners_free(o);
+    cr_assert(eq(sz, index_files(), 1), "the new index replaces the old one");
+}
+
+Test(manifest_owners, a_damaged_index_is_made_again, .init = tmpdir_setup,
+     .fini = tmpdir_teardown) {
+    copy_db();
+    struct cordon_owners *o = indexed();
+    cr_assert(eq(str, (char *)WHO(o, "/usr/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
+    cordon_owners_free(o);
+    /* Cut short; then its head kept and the rest garbage; then empty. */
+    static const char *const damage[] = {
+        "truncate -s 100 \"$D\"/idx/owners-dpkg-*",
+        "f=$(echo \"$D\"/idx/owners-dpkg-*); head -c 64 $f > $f.x; head -c 4096 /dev/urandom >> "
+        "$f.x; truncate -s $(stat -c %s $f) $f.x; mv $f.x $f",
+        "truncate -s 0 \"$D\"/idx/owners-dpkg-*",
+    };
+    cr_assert(eq(int, setenv("D", tmpdir, 1), 0));
+    for (size_t i = 0; i < sizeof damage / sizeof *damage; i++) {
+        cr_assert(eq(int, system(damage[i]), 0), "%s", damage[i]);
+        o = indexed();
+        cr_assert(eq(str, (char *)WHO(o, "/usr/bin/cpp-12"), "dpkg cpp-12 12.2.0-14"));
+        cr_assert(eq(str, (char *)WHO(o, "/usr/include/stdio.h"), "dpkg libc6-dev 2.36-9+deb12u4"));
+        cordon_owners_free(o);
+    }
+}
+
+Test(manifest_owners, an_index_directory_that_cannot_be_written_costs_only_time,
+     .init = tmpdir_setup, .fini = tmpdir_teardown) {
+    copy_db();
+    char db[PATH_MAX];
+    struct cordon_owners *o = cordon_owners_new(tpath(db, "dpkg"), false);
+    cr_assert(eq(int, cordon_owners_set_index_dir(o, "/proc/self/cordon-no-such-dir"), 0));
+    cr_assert(eq(str, (char *)WHO(o, "/usr/include/zlib.h"), "dpkg zlib1g-dev 1:1.2.13.dfsg-1"));
     cordon_owners_free(o);
 }
 
