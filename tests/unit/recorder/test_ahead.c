@@ -20,53 +20,13 @@
 
 #include "../../../recorder/ahead.h"
 
-static char dir[PATH_MAX];
-static char logpath[PATH_MAX];
-static int logfd = -1;
+#include "log_fixture.h"
 
 static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/cordon-test-ahead-XXXXXX");
-    cr_assert(mkdtemp(dir) != NULL);
-    snprintf(logpath, sizeof logpath, "%s/events.log", dir);
-    logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    cr_assert(logfd >= 0);
+    log_fixture_open("ahead");
 }
 
-static void teardown(void) {
-    if (logfd >= 0)
-        close(logfd);
-    cordon_rm_rf(dir);
-}
-
-TestSuite(recorder_ahead, .init = setup, .fini = teardown);
-
-static size_t encode(char *buf, unsigned kind, int err, unsigned arg, const char *s1,
-                     const char *s2) {
-    struct cordon_trace_rec head = {.kind = (uint16_t)kind, .pid = 100, .err = err, .arg = arg};
-    struct stat st;
-    if (s1 && stat(s1, &st) == 0) {
-        head.mode = st.st_mode;
-        head.size = (uint64_t)st.st_size;
-    }
-    return cordon_trace_encode(buf, &head, s1, s1 ? strlen(s1) : 0, s2, s2 ? strlen(s2) : 0);
-}
-
-static void emit(unsigned kind, int err, unsigned arg, const char *s1, const char *s2) {
-    char buf[CORDON_TRACE_MAX];
-    size_t n = encode(buf, kind, err, arg, s1, s2);
-    cr_assert(write(logfd, buf, n) == (ssize_t)n);
-}
-
-static void path_in(char *out, const char *name) {
-    snprintf(out, PATH_MAX, "%s/%s", dir, name);
-}
-
-static void write_file(const char *path, const char *content) {
-    FILE *f = fopen(path, "w");
-    cr_assert(f != NULL);
-    fputs(content, f);
-    cr_assert(fclose(f) == 0);
-}
+TestSuite(recorder_ahead, .init = setup, .fini = log_fixture_close);
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -124,11 +84,11 @@ Test(recorder_ahead, files_read_executed_and_loaded_are_hashed_as_the_log_grows)
     sleep_ms(20); /* past the coarse clock's tick: ctime < now */
     struct ahead *a = start(0);
     /* Records arrive after the thread started: it follows the log. */
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, read_f, NULL);
-    emit(CORDON_TRACE_EXEC, 0, 0, exec_f, NULL);
-    emit(CORDON_TRACE_LA_OPEN, 0, 0, load_f, NULL);
-    emit(CORDON_TRACE_OPEN, 0, O_WRONLY | O_CREAT, written, NULL); /* a write: not hashed */
-    emit(CORDON_TRACE_OPEN, ENOENT, O_RDONLY, "/nonexistent/x.h", NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, read_f, NULL);
+    emit(CORDON_TRACE_EXEC, 100, 0, 0, exec_f, NULL);
+    emit(CORDON_TRACE_LA_OPEN, 100, 0, 0, load_f, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_WRONLY | O_CREAT, written, NULL); /* a write: not hashed */
+    emit(CORDON_TRACE_OPEN, 100, ENOENT, O_RDONLY, "/nonexistent/x.h", NULL);
     wait_considered(a, 3);
     ahead_stop(a);
     struct cordon_hash h;
@@ -152,7 +112,7 @@ Test(recorder_ahead, a_record_split_across_writes_is_read_whole) {
     sleep_ms(20);
     struct ahead *a = start(0);
     char buf[CORDON_TRACE_MAX];
-    size_t n = encode(buf, CORDON_TRACE_OPEN, 0, O_RDONLY, f, NULL);
+    size_t n = encode(buf, CORDON_TRACE_OPEN, 100, 0, O_RDONLY, f, NULL);
     /* Half a head, then the rest: what a reader sees mid-append. */
     cr_assert(write(logfd, buf, 20) == 20);
     sleep_ms(150); /* the thread reads the torn tail and waits */
@@ -171,7 +131,7 @@ Test(recorder_ahead, a_file_changed_after_hashing_is_not_reused) {
     write_file(f, "#define V 1\n");
     sleep_ms(20);
     struct ahead *a = start(0);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, f, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, f, NULL);
     wait_considered(a, 1);
     ahead_stop(a);
     struct stat before;
@@ -203,7 +163,7 @@ Test(recorder_ahead, a_fresh_file_is_not_kept) {
     /* The real settle time: a file changed in the last two seconds can
      * change again within one clock tick without its identity moving. */
     struct ahead *a = start(AHEAD_SETTLE_NS);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, f, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, f, NULL);
     wait_considered(a, 1);
     ahead_stop(a);
     struct cordon_hash h;
@@ -224,7 +184,7 @@ Test(recorder_ahead, a_symlink_chain_is_hashed_at_its_end) {
     cr_assert(symlink(mid, link) == 0);
     sleep_ms(20);
     struct ahead *a = start(0);
-    emit(CORDON_TRACE_EXEC, 0, 0, link, NULL);
+    emit(CORDON_TRACE_EXEC, 100, 0, 0, link, NULL);
     wait_considered(a, 1);
     ahead_stop(a);
     struct cordon_hash h;
@@ -251,9 +211,9 @@ Test(recorder_ahead, the_work_tree_the_recorders_files_and_virtual_paths_are_ski
                                                           .no_owners = true,
                                                           .no_idle = true});
     cr_assert(a != NULL);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, in_tree, NULL);
-    emit(CORDON_TRACE_LA_OPEN, 0, 0, own, NULL);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, "/proc/self/status", NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, in_tree, NULL);
+    emit(CORDON_TRACE_LA_OPEN, 100, 0, 0, own, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, "/proc/self/status", NULL);
     wait_considered(a, 3);
     ahead_stop(a);
     struct ahead_stats st;
@@ -270,11 +230,11 @@ Test(recorder_ahead, garbage_in_the_log_stops_the_following_not_the_recording) {
     write_file(g, "b\n");
     sleep_ms(20);
     struct ahead *a = start(0);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, f, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, f, NULL);
     wait_considered(a, 1);
     static const char junk[64] = "not a record, written by someone else";
     cr_assert(write(logfd, junk, sizeof junk) == (ssize_t)sizeof junk);
-    emit(CORDON_TRACE_OPEN, 0, O_RDONLY, g, NULL);
+    emit(CORDON_TRACE_OPEN, 100, 0, O_RDONLY, g, NULL);
     sleep_ms(200);
     ahead_stop(a);
     struct cordon_hash h;

@@ -21,55 +21,16 @@
 #include <cordon/trace.h>
 #include <cordon/util.h>
 
-static char dir[PATH_MAX];
-static char logpath[PATH_MAX];
+#include "log_fixture.h"
+
 static char store[PATH_MAX];
-static int logfd = -1;
 
 static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/cordon-test-collect-XXXXXX");
-    cr_assert(mkdtemp(dir) != NULL);
-    snprintf(logpath, sizeof logpath, "%s/events.log", dir);
+    log_fixture_open("collect");
     snprintf(store, sizeof store, "%s/store", dir);
-    logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    cr_assert(logfd >= 0);
 }
 
-static void teardown(void) {
-    if (logfd >= 0)
-        close(logfd);
-    cordon_rm_rf(dir);
-}
-
-TestSuite(recorder_collect, .init = setup, .fini = teardown);
-
-static void emit(unsigned kind, int pid, int err, unsigned arg, const char *s1, const char *s2) {
-    struct cordon_trace_rec head = {.kind = (uint16_t)kind, .pid = pid, .err = err, .arg = arg};
-    if (s1 && s1[0] == '/' && !err && (kind == CORDON_TRACE_OPEN || kind == CORDON_TRACE_LA_OPEN)) {
-        struct stat st;
-        if (stat(s1, &st) == 0) {
-            head.dev = st.st_dev;
-            head.ino = st.st_ino;
-            head.size = (uint64_t)st.st_size;
-            head.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-            head.mode = st.st_mode;
-        }
-    }
-    char buf[CORDON_TRACE_MAX];
-    size_t n = cordon_trace_encode(buf, &head, s1, s1 ? strlen(s1) : 0, s2, s2 ? strlen(s2) : 0);
-    cr_assert(write(logfd, buf, n) == (ssize_t)n);
-}
-
-static void path_in(char *out, const char *name) {
-    snprintf(out, PATH_MAX, "%s/%s", dir, name);
-}
-
-static void write_file(const char *path, const char *content) {
-    FILE *f = fopen(path, "w");
-    cr_assert(f != NULL);
-    fputs(content, f);
-    fclose(f);
-}
+TestSuite(recorder_collect, .init = setup, .fini = log_fixture_close);
 
 static struct cordon_manifest *collect(const struct cordon_snapshot *snap) {
     struct cordon_collect_options o = {.log = logpath,
