@@ -20,14 +20,12 @@
 #include <limits.h>
 #include <net/if.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -42,32 +40,20 @@
 #include <cordon/run.h>
 #include <cordon/util.h>
 
+#include "ns_setup.h"
+
 /* ---- the namespace runner ------------------------------------------------ */
 
+/* The steps of this runner's own that the init can fail at (ns_setup.h has
+ * the shared ones). */
 enum run_stage {
-    RS_PDEATHSIG,
-    RS_UID_MAP,
-    RS_SETGROUPS,
-    RS_GID_MAP,
-    RS_PRIVATE,
-    RS_STAGING, /* index: the step of making the staging root */
-    RS_OP,      /* index: the plan's op */
-    RS_OP_PROC, /* index: the op; a read-only part of the procfs */
-    RS_OP_DEV,  /* index: the op; a node or link of the minimal /dev */
-    RS_PIVOT,   /* index: the step */
+    RS_STAGING = CORDON_NS_STAGE_OWN, /* index: the step of making the staging root */
+    RS_OP,                            /* index: the plan's op */
+    RS_OP_PROC,                       /* index: the op; a read-only part of the procfs */
+    RS_OP_DEV,                        /* index: the op; a node or link of the minimal /dev */
+    RS_PIVOT,                         /* index: the step */
     RS_CWD,
     RS_LOOPBACK,
-    RS_FORK,
-    RS_CAPS,
-    RS_NO_NEW_PRIVS,
-    RS_EXEC,        /* index: the candidate (-1: none found) */
-    RS_EXEC_INTERP, /* index: the candidate, there but its interpreter is not */
-};
-
-struct run_failure {
-    int stage;
-    int err;
-    int index;
 };
 
 static const char *const staging_steps[] = {
@@ -78,32 +64,18 @@ static const char *const staging_steps[] = {
     "make the staging's empty and unreadable files",
 };
 
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-static const char *const dev_links[][2] = {
-    {"fd", "/proc/self/fd"},
-    {"stdin", "/proc/self/fd/0"},
-    {"stdout", "/proc/self/fd/1"},
-    {"stderr", "/proc/self/fd/2"},
-};
 /* The parts of a procfs that act beyond the namespaces, read-only as
  * bubblewrap's --proc makes them: most sysctls are global and checked by
  * file mode only, which uid 0 inside passes without a capability. */
 static const char *const proc_readonly[] = {"sys", "sysrq-trigger", "irq", "bus"};
 
 struct run_plan {
+    struct cordon_ns_child ns;
     const struct cordon_mount_plan *mp;
     char **src_at; /* per op: the source as the init sees it */
     char **dst_at; /* per op: "/newroot" + dst */
     char cwd[PATH_MAX];
-    char uid_map[32], gid_map[32];
     bool loopback;
-    char **candidates;
-    char **sh_argv;
-    char *const *argv;
-    char **envp;
-    mode_t umask;
-    int err_fd;
-    int status_fd;
     /* Root's maps are written by cordon (the whole id range mapped to
      * itself needs CAP_SETUID in the parent namespace, which the init has
      * not): the init waits for a byte on go_fd first. */
@@ -111,62 +83,6 @@ struct run_plan {
     int go_fd;    /* read end */
     int go_write; /* write end (closed by the init) */
 };
-
-static pid_t raw_clone(unsigned long flags) {
-    return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
-__attribute__((noreturn)) static void rfail(const struct run_plan *p, int stage, int err, int index,
-                                            int code) {
-    struct run_failure f = {.stage = stage, .err = err, .index = index};
-    ssize_t w = write(p->err_fd, &f, sizeof f);
-    (void)w;
-    _exit(code);
-}
-
-static int write_str(const char *path, const char *s) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    size_t n = strlen(s);
-    ssize_t w = write(fd, s, n);
-    int e = w < 0 ? errno : (size_t)w != n ? EIO : 0;
-    (void)close(fd);
-    return e;
-}
-
-/* a + "/" + b into buf (PATH_MAX), without stdio. */
-static void join2(char *buf, const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la + lb + 2 > PATH_MAX) {
-        buf[0] = '\0';
-        return;
-    }
-    memcpy(buf, a, la);
-    buf[la] = '/';
-    memcpy(buf + la + 1, b, lb + 1);
-}
-
-static int mkdir_p(const char *path, mode_t mode) {
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n >= sizeof buf)
-        return ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *s = buf + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            struct stat st;
-            if (lstat(buf, &st) < 0 && mkdir(buf, mode) < 0 && errno != EEXIST)
-                return errno;
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
 
 static int touch(const char *path, mode_t mode) {
     if (mknod(path, S_IFREG | mode, 0) == 0 || errno == EEXIST)
@@ -182,7 +98,7 @@ static int touch(const char *path, mode_t mode) {
     if (!slash || slash == buf)
         return ENOENT;
     *slash = '\0';
-    int e = mkdir_p(buf, 0755);
+    int e = cordon_ns_mkdir_p(buf, 0755);
     if (e)
         return e;
     return mknod(path, S_IFREG | mode, 0) == 0 || errno == EEXIST ? 0 : errno;
@@ -225,7 +141,7 @@ static int do_proc(const char *dst, int *ret_part) {
         return errno;
     for (size_t i = 0; i < CORDON_ARRAY_SIZE(proc_readonly); i++) {
         char path[PATH_MAX];
-        join2(path, dst, proc_readonly[i]);
+        cordon_ns_join(path, dst, proc_readonly[i]);
         *ret_part = (int)i;
         if (mount(path, path, NULL, MS_BIND, NULL) < 0) {
             if (errno == ENOENT) /* not in this kernel's configuration */
@@ -239,48 +155,12 @@ static int do_proc(const char *dst, int *ret_part) {
     return 0;
 }
 
-/* A minimal /dev as bubblewrap's --dev: the harmless nodes the host has,
- * the usual links, a writable shm. */
-static int do_dev(const char *dst, int *ret_part) {
-    if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
-        return errno;
-    for (size_t i = 0; i < CORDON_ARRAY_SIZE(dev_nodes); i++) {
-        char src[PATH_MAX], path[PATH_MAX];
-        join2(src, "/oldroot/dev", dev_nodes[i]);
-        join2(path, dst, dev_nodes[i]);
-        *ret_part = (int)i;
-        struct stat st;
-        if (stat(src, &st) < 0)
-            continue;
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0)
-            return errno;
-        (void)close(fd);
-        if (mount(src, path, NULL, MS_BIND, NULL) < 0)
-            return errno;
-    }
-    for (size_t i = 0; i < CORDON_ARRAY_SIZE(dev_links); i++) {
-        char path[PATH_MAX];
-        join2(path, dst, dev_links[i][0]);
-        *ret_part = (int)(CORDON_ARRAY_SIZE(dev_nodes) + i);
-        if (symlink(dev_links[i][1], path) < 0)
-            return errno;
-    }
-    char shm[PATH_MAX];
-    join2(shm, dst, "shm");
-    *ret_part = (int)(CORDON_ARRAY_SIZE(dev_nodes) + CORDON_ARRAY_SIZE(dev_links));
-    if (mkdir(shm, 01777) < 0 || chmod(shm, 01777) < 0)
-        return errno;
-    *ret_part = -1;
-    return 0;
-}
-
 static int do_op(const struct run_plan *p, size_t i, int *ret_part) {
     const struct cordon_mount_op *op = &p->mp->ops[i];
     const char *dst = p->dst_at[i];
     switch (op->kind) {
     case CORDON_MOP_MKDIR:
-        return mkdir_p(dst, 0755);
+        return cordon_ns_mkdir_p(dst, 0755);
     case CORDON_MOP_TOUCH:
         return touch(dst, op->mode);
     case CORDON_MOP_SYMLINK:
@@ -313,8 +193,14 @@ static int do_op(const struct run_plan *p, size_t i, int *ret_part) {
     }
     case CORDON_MOP_PROC:
         return do_proc(dst, ret_part);
-    case CORDON_MOP_DEV:
-        return do_dev(dst, ret_part);
+    case CORDON_MOP_DEV: {
+        int step, index;
+        int e = cordon_ns_make_dev(dst, "/oldroot/dev", &step, &index);
+        /* The message names the /dev alone: any part past its tmpfs. */
+        if (e && step != CORDON_NS_DEV_MOUNT)
+            *ret_part = index;
+        return e;
+    }
     case CORDON_MOP_READONLY:
         return make_readonly(dst, op->recursive);
     default:
@@ -344,21 +230,21 @@ static int loopback_up(void) {
 static void build_view(const struct run_plan *p) {
     /* Nothing done from here on reaches the host's mount namespace. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        rfail(p, RS_PRIVATE, errno, 0, 125);
+        cordon_ns_fail(&p->ns, CORDON_NS_PRIVATE, errno, 0, 125);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-        rfail(p, RS_STAGING, errno, 0, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 0, 125);
     if (chdir("/tmp") < 0)
-        rfail(p, RS_STAGING, errno, 1, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 1, 125);
     if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir(".cordon", 0755) < 0)
-        rfail(p, RS_STAGING, errno, 2, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 2, 125);
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
-        rfail(p, RS_STAGING, errno, 3, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 3, 125);
     if (chdir("/") < 0)
-        rfail(p, RS_STAGING, errno, 3, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 3, 125);
     /* The sources of `empty` and `deny` over files. */
     if (mknod(CORDON_STAGING_EMPTY, S_IFREG | 0444, 0) < 0 ||
         mknod(CORDON_STAGING_DENY, S_IFREG | 0, 0) < 0)
-        rfail(p, RS_STAGING, errno, 4, 125);
+        cordon_ns_fail(&p->ns, RS_STAGING, errno, 4, 125);
     for (size_t i = 0; i < p->mp->n_ops; i++) {
         int part = -1;
         int e = do_op(p, i, &part);
@@ -367,44 +253,27 @@ static void build_view(const struct run_plan *p) {
             int stage = k == CORDON_MOP_PROC && part >= 0  ? RS_OP_PROC
                         : k == CORDON_MOP_DEV && part >= 0 ? RS_OP_DEV
                                                            : RS_OP;
-            rfail(p, stage, e, (int)i | (part >= 0 ? (part + 1) << 20 : 0), 125);
+            cordon_ns_fail(&p->ns, stage, e, (int)i | (part >= 0 ? (part + 1) << 20 : 0), 125);
         }
     }
     /* Into the view: the host's root and the staging go. */
     if (umount2("/oldroot", MNT_DETACH) < 0)
-        rfail(p, RS_PIVOT, errno, 0, 125);
+        cordon_ns_fail(&p->ns, RS_PIVOT, errno, 0, 125);
     if (chdir("/newroot") < 0)
-        rfail(p, RS_PIVOT, errno, 1, 125);
+        cordon_ns_fail(&p->ns, RS_PIVOT, errno, 1, 125);
     if (syscall(SYS_pivot_root, ".", ".") < 0)
-        rfail(p, RS_PIVOT, errno, 2, 125);
+        cordon_ns_fail(&p->ns, RS_PIVOT, errno, 2, 125);
     if (umount2(".", MNT_DETACH) < 0)
-        rfail(p, RS_PIVOT, errno, 3, 125);
+        cordon_ns_fail(&p->ns, RS_PIVOT, errno, 3, 125);
     if (chdir("/") < 0)
-        rfail(p, RS_PIVOT, errno, 4, 125);
+        cordon_ns_fail(&p->ns, RS_PIVOT, errno, 4, 125);
     if (chdir(p->cwd) < 0)
-        rfail(p, RS_CWD, errno, 0, 125);
+        cordon_ns_fail(&p->ns, RS_CWD, errno, 0, 125);
 }
 
-__attribute__((noreturn)) static void run_command(const struct run_plan *p) {
-    cordon_signals_child_reset();
-    umask(p->umask);
-    int e = cordon_ns_drop_capabilities();
-    if (e)
-        rfail(p, RS_CAPS, e, 0, 125);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        rfail(p, RS_NO_NEW_PRIVS, errno, 0, 125);
-    int index;
-    bool interp;
-    int err = cordon_exec_search(p->candidates, p->argv, p->envp, p->sh_argv, &index, &interp);
-    rfail(p, interp ? RS_EXEC_INTERP : RS_EXEC, err, index, index < 0 ? 127 : 126);
-}
-
-__attribute__((noreturn)) static void run_init(const struct run_plan *p) {
-    /* cordon's death ends the namespace: the init's death kills the rest. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        rfail(p, RS_PDEATHSIG, errno, 0, 125);
-    umask(0);
-    int e;
+__attribute__((noreturn)) static void run_init(const void *arg) {
+    const struct run_plan *p = arg;
+    cordon_ns_init_start(&p->ns, !p->parent_maps);
     if (p->parent_maps) {
         (void)close(p->go_write);
         char go;
@@ -414,30 +283,12 @@ __attribute__((noreturn)) static void run_init(const struct run_plan *p) {
         if (n != 1)
             _exit(125); /* cordon is gone, or could not write the maps (it says why) */
         (void)close(p->go_fd);
-    } else {
-        e = write_str("/proc/self/uid_map", p->uid_map);
-        if (e)
-            rfail(p, RS_UID_MAP, e, 0, 125);
-        e = write_str("/proc/self/setgroups", "deny");
-        if (e && e != ENOENT)
-            rfail(p, RS_SETGROUPS, e, 0, 125);
-        e = write_str("/proc/self/gid_map", p->gid_map);
-        if (e)
-            rfail(p, RS_GID_MAP, e, 0, 125);
     }
     build_view(p);
+    int e;
     if (p->loopback && (e = loopback_up()))
-        rfail(p, RS_LOOPBACK, e, 0, 125);
-    pid_t cmd = raw_clone(0);
-    if (cmd < 0)
-        rfail(p, RS_FORK, errno, 0, 125);
-    if (cmd == 0)
-        run_command(p);
-    (void)close(p->err_fd);
-    int status = cordon_ns_init_wait(cmd);
-    ssize_t w = write(p->status_fd, &status, sizeof status);
-    (void)w;
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        cordon_ns_fail(&p->ns, RS_LOOPBACK, e, 0, 125);
+    cordon_ns_init_run(&p->ns);
 }
 
 static const char *op_name(enum cordon_mount_op_kind k) {
@@ -463,39 +314,30 @@ static const char *op_name(enum cordon_mount_op_kind k) {
     }
 }
 
-static int run_report(const struct run_plan *p, const struct run_failure *f, const char *argv0,
-                      struct cordon_error *err) {
+static int run_report(const struct run_plan *p, const struct cordon_ns_failure *f,
+                      const char *argv0, struct cordon_error *err) {
     int e = f->err > 0 ? f->err : EIO;
-    switch ((enum run_stage)f->stage) {
-    case RS_EXEC:
-        if (f->index < 0 || e == ENOENT || !p->candidates) {
+    switch (f->stage) {
+    case CORDON_NS_EXEC:
+        if (f->index < 0 || e == ENOENT || !p->ns.candidates) {
             cordon_error_set(err, ENOENT, argv0, 0, 0, "'%s' not found", argv0);
             return -ENOENT;
         }
-        cordon_error_set(err, e, p->candidates[f->index], 0, 0, "cannot execute '%s'",
-                         p->candidates[f->index]);
+        cordon_error_set(err, e, p->ns.candidates[f->index], 0, 0, "cannot execute '%s'",
+                         p->ns.candidates[f->index]);
         return -EACCES;
-    case RS_EXEC_INTERP: {
-        const char *c = f->index >= 0 && p->candidates ? p->candidates[f->index] : argv0;
+    case CORDON_NS_EXEC_INTERP: {
+        const char *c = f->index >= 0 && p->ns.candidates ? p->ns.candidates[f->index] : argv0;
         cordon_error_set(err, ENOENT, c, 0, 0,
                          "cannot execute '%s': its interpreter (the #! line's program or the ELF "
                          "loader) is not visible through the policy",
                          c);
         return -EACCES;
     }
-    case RS_PDEATHSIG:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot set the parent-death signal");
-        break;
-    case RS_UID_MAP:
-    case RS_GID_MAP:
+    case CORDON_NS_UID_MAP:
+    case CORDON_NS_GID_MAP:
         cordon_error_set(err, e, NULL, 0, 0, "cannot write '/proc/self/%s'",
-                         f->stage == RS_UID_MAP ? "uid_map" : "gid_map");
-        break;
-    case RS_SETGROUPS:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot write '/proc/self/setgroups'");
-        break;
-    case RS_PRIVATE:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot make the mounts private");
+                         f->stage == CORDON_NS_UID_MAP ? "uid_map" : "gid_map");
         break;
     case RS_STAGING:
         cordon_error_set(err, e, NULL, 0, 0, "cannot %s",
@@ -543,18 +385,8 @@ static int run_report(const struct run_plan *p, const struct run_failure *f, con
     case RS_LOOPBACK:
         cordon_error_set(err, e, NULL, 0, 0, "cannot bring up the loopback interface");
         break;
-    case RS_FORK:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot fork the command");
-        break;
-    case RS_CAPS:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot drop capabilities");
-        break;
-    case RS_NO_NEW_PRIVS:
-        cordon_error_set(err, e, NULL, 0, 0, "cannot set PR_SET_NO_NEW_PRIVS");
-        break;
     default:
-        cordon_error_set(err, e, NULL, 0, 0, "the namespace runner failed (step %d)", f->stage);
-        break;
+        return cordon_ns_report(f, err);
     }
     return CORDON_RUN_SETUP_FAILED;
 }
@@ -569,19 +401,19 @@ static int write_root_maps(pid_t pid, const char **ret_what) {
     for (int i = 0; i < 2; i++) {
         (void)snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
         *ret_what = files[i];
-        if (write_str(path, "0 0 4294967295\n") == 0)
+        if (cordon_ns_write_file(path, "0 0 4294967295\n") == 0)
             continue;
         if (i == 1) {
             /* An own-gid map needs setgroups denied first. */
             char sg[64];
             (void)snprintf(sg, sizeof sg, "/proc/%d/setgroups", (int)pid);
-            int e = write_str(sg, "deny");
+            int e = cordon_ns_write_file(sg, "deny");
             if (e && e != ENOENT) {
                 *ret_what = "setgroups";
                 return e;
             }
         }
-        int e = write_str(path, "0 0 1\n");
+        int e = cordon_ns_write_file(path, "0 0 1\n");
         if (e)
             return e;
     }
@@ -601,9 +433,7 @@ static void run_plan_free(struct run_plan *p) {
     }
     free(p->src_at);
     free(p->dst_at);
-    cordon_strv_free(p->candidates);
-    cordon_strv_free(p->envp);
-    free(p->sh_argv);
+    cordon_ns_child_free(&p->ns);
     cordon_mount_plan_free((struct cordon_mount_plan *)p->mp);
     free(p);
 }
@@ -639,7 +469,7 @@ static int make_run_plan(struct run_plan *p, const struct cordon_host_run_spec *
     /* The home as the policy makes it: a fresh one is the tmpfs at $HOME. */
     const char *home_dir = pol->home == CORDON_HOME_PATH ? pol->home_path : home;
     r = cordon_policy_apply_env(pol, spec->envp ? spec->envp : (char *const[]){NULL}, home_dir,
-                                &p->envp);
+                                &p->ns.envp);
     if (r < 0)
         return cordon_error_set(err, -r, NULL, 0, 0, "cannot apply the policy's environment");
     char cwdbuf[PATH_MAX];
@@ -649,26 +479,8 @@ static int make_run_plan(struct run_plan *p, const struct cordon_host_run_spec *
     /* The view shows the cwd where its symlinks lead. */
     char real[PATH_MAX];
     (void)snprintf(p->cwd, sizeof p->cwd, "%s", realpath(cwd, real) ? real : cwd);
-    (void)snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid(),
-                   (unsigned)geteuid());
-    (void)snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid(),
-                   (unsigned)getegid());
     p->loopback = pol->network == 0;
-    p->argv = spec->argv;
-    size_t argc = cordon_strv_length(spec->argv);
-    p->sh_argv = calloc(argc + 2, sizeof *p->sh_argv);
-    if (!p->sh_argv)
-        return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
-    p->sh_argv[0] = (char *)"/bin/sh";
-    for (size_t i = 1; i < argc; i++)
-        p->sh_argv[i + 1] = spec->argv[i];
-    r = cordon_exec_candidates(spec->argv[0], p->envp, &p->candidates);
-    if (r < 0)
-        return cordon_error_set(err, -r, NULL, 0, 0, "cannot search for '%s'", spec->argv[0]);
-    mode_t m = umask(0);
-    umask(m);
-    p->umask = m;
-    return 0;
+    return cordon_ns_child_prepare(&p->ns, spec->argv, p->ns.envp, err);
 }
 
 int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_status,
@@ -676,96 +488,56 @@ int cordon_run_host_namespace(const struct cordon_host_run_spec *spec, int *ret_
     struct run_plan *p = calloc(1, sizeof *p);
     if (!p)
         return cordon_error_set(err, ENOMEM, NULL, 0, 0, "out of memory");
-    p->err_fd = p->status_fd = p->go_fd = p->go_write = -1;
+    p->go_fd = p->go_write = -1;
     int r = make_run_plan(p, spec, err);
     if (r < 0) {
         run_plan_free(p);
         return r == -ENOENT || r == -EACCES ? CORDON_RUN_SETUP_FAILED : r;
     }
-    int errp[2] = {-1, -1}, statp[2] = {-1, -1}, gop[2] = {-1, -1};
+    struct cordon_ns_spawn s = CORDON_NS_SPAWN_INIT;
+    int gop[2] = {-1, -1};
     p->parent_maps = geteuid() == 0;
-    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 ||
-        (p->parent_maps && pipe2(gop, O_CLOEXEC) < 0)) {
+    if (p->parent_maps && pipe2(gop, O_CLOEXEC) < 0) {
         r = cordon_error_set(err, errno, NULL, 0, 0, "cannot create a pipe");
         goto out;
     }
-    p->err_fd = errp[1];
-    p->status_fd = statp[1];
     p->go_fd = gop[0];
     p->go_write = gop[1];
-    struct cordon_sigblock sb;
-    if ((r = cordon_signals_block(&sb)) < 0) {
-        cordon_error_set(err, -r, NULL, 0, 0, "cannot block signals");
-        goto out;
-    }
     unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (p->loopback)
         flags |= CLONE_NEWNET;
-    pid_t pid = raw_clone(flags);
-    if (pid == 0)
-        run_init(p);
-    int clone_errno = errno;
-    (void)close(TAKE_FD(errp[1]));
-    (void)close(TAKE_FD(statp[1]));
-    if (pid < 0) {
-        cordon_signals_restore(&sb);
-        char why[512];
-        cordon_userns_reason(clone_errno, why, sizeof why);
-        cordon_error_set(err, clone_errno, NULL, 0, 0,
-                         "cannot create a user namespace: %s\n"
-                         "hint: use --backend hook or --backend landlock, which need none",
-                         why);
-        r = CORDON_RUN_SETUP_FAILED;
+    r = cordon_ns_start(&s, &p->ns, flags, run_init, p,
+                        "hint: use --backend hook or --backend landlock, which need none", err);
+    if (r < 0)
         goto out;
-    }
     if (p->parent_maps) {
         (void)close(TAKE_FD(gop[0]));
         const char *what = "uid_map";
-        int e = write_root_maps(pid, &what);
+        int e = write_root_maps(s.pid, &what);
         /* Without the byte (a failure) the init exits. */
         if (!e && write(gop[1], "g", 1) != 1)
             e = errno;
         (void)close(TAKE_FD(gop[1]));
         if (e) {
             int st;
-            (void)waitpid(pid, &st, 0);
-            cordon_signals_restore(&sb);
+            (void)waitpid(s.pid, &st, 0);
+            cordon_signals_restore(&s.sb);
             cordon_error_set(err, e, NULL, 0, 0,
                              "cannot write the user namespace's '%s' of process %d", what,
-                             (int)pid);
+                             (int)s.pid);
             r = CORDON_RUN_SETUP_FAILED;
             goto out;
         }
     }
-    struct run_failure f;
-    ssize_t n;
-    while ((n = read(errp[0], &f, sizeof f)) < 0 && errno == EINTR)
-        ;
-    int status = 0;
-    int w = cordon_wait_forwarding(pid, &status);
-    cordon_signals_restore(&sb);
-    if (n == (ssize_t)sizeof f) {
+    struct cordon_ns_failure f;
+    r = cordon_ns_wait(&s, &f, ret_status, err);
+    if (r == 1)
         r = run_report(p, &f, spec->argv[0], err);
-        goto out;
-    }
-    if (w < 0) {
-        r = cordon_error_set(err, -w, NULL, 0, 0, "cannot wait for the namespace's init");
-        goto out;
-    }
-    int cmd_status;
-    while ((n = read(statp[0], &cmd_status, sizeof cmd_status)) < 0 && errno == EINTR)
-        ;
-    *ret_status = n == (ssize_t)sizeof cmd_status ? cmd_status : status;
-    r = 0;
 out:
-    for (int i = 0; i < 2; i++) {
-        if (errp[i] >= 0)
-            (void)close(errp[i]);
-        if (statp[i] >= 0)
-            (void)close(statp[i]);
+    cordon_ns_spawn_close(&s);
+    for (int i = 0; i < 2; i++)
         if (gop[i] >= 0)
             (void)close(gop[i]);
-    }
     run_plan_free(p);
     return r;
 }

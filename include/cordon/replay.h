@@ -141,7 +141,7 @@ void cordon_signals_child_reset(void);
  * command's process group directly and are not doubled. */
 int cordon_wait_forwarding(int pid, int *ret_status);
 
-/* Shared by the namespace runners of replay and run (runner_ns.c), called in
+/* Shared by the namespace runners of replay and run (ns_setup.c), called in
  * their children only. Empty the command's capability sets (bounding,
  * ambient, effective, permitted, inheritable): 0 or an errno. */
 int cordon_ns_drop_capabilities(void);
