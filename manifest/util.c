@@ -1,5 +1,6 @@
 /* Growable arrays and strings, and a string-keyed hash map. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -266,4 +267,13 @@ char *cordon_audit_tunables(const char *old) {
     else
         r = asprintf(&v, "%s=%d", CORDON_AUDIT_TUNABLE, CORDON_AUDIT_STATIC_TLS);
     return r < 0 ? NULL : v;
+}
+
+int cordon_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = pthread_create(thread, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
 }

@@ -20,7 +20,6 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1005,14 +1004,7 @@ static int seccomp_supervisor_start_with(int logfd, char *text, struct hook_rule
         r = -errno;
         goto fail;
     }
-    /* The thread blocks every signal: a process-directed signal (the
-     * SIGCHLD a runner waits for with sigwaitinfo) must never be taken,
-     * and dropped, by a thread that does not wait for it. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    r = -pthread_create(&s->thread, NULL, supervise, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    r = -cordon_thread_start(&s->thread, supervise, s);
     if (r < 0)
         goto fail;
     s->running = true;

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,6 +133,13 @@ bool cordon_path_link_next(const char *link, char *out);
 
 /* The text of the symlink at `path`, malloc'd; NULL if it cannot be read. */
 char *cordon_read_link(const char *path);
+
+/* pthread_create for a helper thread of cordon's (the seccomp supervisor,
+ * the recorder's work during the build): the thread blocks every signal, so
+ * that a process-directed one (the SIGCHLD a runner waits for with
+ * sigwaitinfo, a forwarded SIGTERM) reaches the thread that waits for it
+ * and is never taken, and dropped, by this one. 0 or an errno. */
+int cordon_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* Create `path` and its missing parents with `mode`. 0 or -errno. */
 int cordon_mkdir_p(const char *path, unsigned mode);
