@@ -20,7 +20,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,19 +42,20 @@
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_CLASS_SHIFT 13
 
-struct entry {
+/* What a kept hash is guarded by. */
+struct identity {
     uint64_t dev, ino, size;
     int64_t mtime_ns, ctime_ns;
+};
+
+struct entry {
+    struct identity id;
     struct cordon_hash hash;
 };
 
 struct ahead {
-    struct ahead_options opts;
-    char *log;
-    char *worktree;
-    size_t worktree_len;
-    char *owners_index;
-    char **ignore;
+    struct ahead_options opts; /* its strings borrowed */
+    size_t worktree_len;       /* without trailing slashes */
     pthread_t thread;
     bool running;
     int stop; /* atomic: set by ahead_stop, under `lock` */
@@ -72,8 +72,7 @@ struct ahead {
     size_t n_entries, cap_entries;
     struct cordon_owners *owners;
     /* atomic: read by ahead_stats while the thread runs */
-    uint64_t considered, hashed_files, hashed_bytes;
-    int owners_loaded;
+    uint64_t considered, hashed_files;
 };
 
 /* The value of a path that was looked at and is not kept. */
@@ -87,9 +86,17 @@ static bool stopping(const struct ahead *a) {
     return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) != 0;
 }
 
-static bool same_file(const struct stat *x, const struct stat *y) {
-    return x->st_dev == y->st_dev && x->st_ino == y->st_ino && x->st_size == y->st_size &&
-           ns_of(&x->st_mtim) == ns_of(&y->st_mtim) && ns_of(&x->st_ctim) == ns_of(&y->st_ctim);
+static struct identity identity_of(const struct stat *st) {
+    return (struct identity){.dev = (uint64_t)st->st_dev,
+                             .ino = (uint64_t)st->st_ino,
+                             .size = (uint64_t)st->st_size,
+                             .mtime_ns = ns_of(&st->st_mtim),
+                             .ctime_ns = ns_of(&st->st_ctim)};
+}
+
+static bool same_identity(const struct identity *x, const struct identity *y) {
+    return x->dev == y->dev && x->ino == y->ino && x->size == y->size &&
+           x->mtime_ns == y->mtime_ns && x->ctime_ns == y->ctime_ns;
 }
 
 static bool skipped(const struct ahead *a, const char *path) {
@@ -97,16 +104,16 @@ static bool skipped(const struct ahead *a, const char *path) {
         return true;
     /* The work tree "/" holds every path. */
     if (a->worktree_len == 1 ||
-        (a->worktree_len && strncmp(path, a->worktree, a->worktree_len) == 0 &&
+        (a->worktree_len && strncmp(path, a->opts.worktree, a->worktree_len) == 0 &&
          (path[a->worktree_len] == '/' || path[a->worktree_len] == '\0')))
         return true;
     for (size_t i = 0; i < a->opts.n_ignore; i++)
-        if (a->ignore[i] && strcmp(path, a->ignore[i]) == 0)
+        if (a->opts.ignore[i] && strcmp(path, a->opts.ignore[i]) == 0)
             return true;
     return false;
 }
 
-static int keep(struct ahead *a, const char *path, const struct stat *st,
+static int keep(struct ahead *a, const char *path, const struct identity *id,
                 const struct cordon_hash *h) {
     struct entry *e = malloc(sizeof *e);
     if (!e || cordon_grow((void **)&a->entries, &a->cap_entries, a->n_entries + 1,
@@ -114,12 +121,7 @@ static int keep(struct ahead *a, const char *path, const struct stat *st,
         free(e);
         return -ENOMEM;
     }
-    *e = (struct entry){.dev = (uint64_t)st->st_dev,
-                        .ino = (uint64_t)st->st_ino,
-                        .size = (uint64_t)st->st_size,
-                        .mtime_ns = ns_of(&st->st_mtim),
-                        .ctime_ns = ns_of(&st->st_ctim),
-                        .hash = *h};
+    *e = (struct entry){.id = *id, .hash = *h};
     a->entries[a->n_entries++] = e;
     return cordon_map_put(a->files, path, e);
 }
@@ -143,12 +145,13 @@ static void hash_one(struct ahead *a, const char *path) {
     uint64_t size = 0;
     if (cordon_hash_fd_until(fd, a->hashbuf, CORDON_HASH_BUFSIZE, &h, &size, &a->stop) < 0)
         return;
-    if (fstat(fd, &after) < 0 || !same_file(&before, &after) || size != (uint64_t)after.st_size)
+    if (fstat(fd, &after) < 0)
         return;
-    if (keep(a, path, &after, &h) == 0) {
-        __atomic_add_fetch(&a->hashed_bytes, size, __ATOMIC_RELAXED);
+    struct identity id = identity_of(&before), now_id = identity_of(&after);
+    if (!same_identity(&id, &now_id) || size != id.size)
+        return;
+    if (keep(a, path, &id, &h) == 0)
         __atomic_add_fetch(&a->hashed_files, 1, __ATOMIC_RELEASE);
-    }
 }
 
 /* A path the build read, executed or loaded: hash it, and the file at the
@@ -258,10 +261,9 @@ static void *run(void *arg) {
         struct cordon_owners *o = cordon_owners_new_host();
         if (o && a->opts.owners_index)
             (void)cordon_owners_set_index_dir(o, a->opts.owners_index);
-        if (o && cordon_owners_load(o, &a->stop) == 0) {
+        if (o && cordon_owners_load(o, &a->stop) == 0)
             a->owners = o;
-            __atomic_store_n(&a->owners_loaded, 1, __ATOMIC_RELEASE);
-        } else
+        else
             cordon_owners_free(o);
     }
     while (!stopping(a)) {
@@ -297,37 +299,18 @@ struct ahead *ahead_start(const struct ahead_options *opts) {
     pthread_cond_init(&a->wake, &ca);
     pthread_condattr_destroy(&ca);
     a->files = cordon_map_new(4096);
-    a->log = strdup(opts->log);
-    a->ignore = calloc(opts->n_ignore + 1, sizeof *a->ignore);
     a->hashbuf = malloc(CORDON_HASH_BUFSIZE);
-    if (!a->files || !a->log || !a->ignore || !a->hashbuf)
+    if (!a->files || !a->hashbuf)
         goto fail;
-    for (size_t i = 0; i < opts->n_ignore; i++)
-        if (opts->ignore[i] && !(a->ignore[i] = strdup(opts->ignore[i])))
-            goto fail;
-    if (opts->worktree && opts->worktree[0]) {
-        if (!(a->worktree = strdup(opts->worktree)))
-            goto fail;
-        a->worktree_len = strlen(a->worktree);
-        while (a->worktree_len > 1 && a->worktree[a->worktree_len - 1] == '/')
-            a->worktree[--a->worktree_len] = '\0';
+    if (opts->worktree) {
+        a->worktree_len = strlen(opts->worktree);
+        while (a->worktree_len > 1 && opts->worktree[a->worktree_len - 1] == '/')
+            a->worktree_len--;
     }
-    if (opts->owners_index && !(a->owners_index = strdup(opts->owners_index)))
-        goto fail;
-    a->opts.log = a->log;
-    a->opts.worktree = a->worktree;
-    a->opts.owners_index = a->owners_index;
-    a->logfd = open(a->log, O_RDONLY | O_CLOEXEC);
+    a->logfd = open(opts->log, O_RDONLY | O_CLOEXEC);
     if (a->logfd < 0)
         goto fail;
-    /* Every signal blocked: a process-directed one (SIGCHLD, SIGINT) must
-     * reach the thread that waits for it, never this one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int r = pthread_create(&a->thread, NULL, run, a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (r != 0)
+    if (cordon_thread_start(&a->thread, run, a) != 0)
         goto fail;
     a->running = true;
     return a;
@@ -354,9 +337,8 @@ bool ahead_lookup(const struct ahead *a, const char *path, const struct stat *st
     const struct entry *e = cordon_map_get(a->files, path);
     if (!e || e == &tried || !S_ISREG(st->st_mode))
         return false;
-    if (e->dev != (uint64_t)st->st_dev || e->ino != (uint64_t)st->st_ino ||
-        e->size != (uint64_t)st->st_size || e->mtime_ns != ns_of(&st->st_mtim) ||
-        e->ctime_ns != ns_of(&st->st_ctim))
+    struct identity now = identity_of(st);
+    if (!same_identity(&e->id, &now))
         return false;
     *ret = e->hash;
     return true;
@@ -374,8 +356,6 @@ void ahead_stats(const struct ahead *a, struct ahead_stats *ret) {
         return;
     ret->considered = __atomic_load_n(&a->considered, __ATOMIC_ACQUIRE);
     ret->hashed_files = __atomic_load_n(&a->hashed_files, __ATOMIC_ACQUIRE);
-    ret->hashed_bytes = __atomic_load_n(&a->hashed_bytes, __ATOMIC_RELAXED);
-    ret->owners = __atomic_load_n(&a->owners_loaded, __ATOMIC_ACQUIRE) != 0;
 }
 
 void ahead_free(struct ahead *a) {
@@ -389,13 +369,6 @@ void ahead_free(struct ahead *a) {
     free(a->entries);
     cordon_map_free(a->files);
     cordon_owners_free(a->owners);
-    if (a->ignore)
-        for (size_t i = 0; i < a->opts.n_ignore; i++)
-            free(a->ignore[i]);
-    free(a->ignore);
-    free(a->worktree);
-    free(a->owners_index);
-    free(a->log);
     free(a->buf);
     free(a->hashbuf);
     pthread_cond_destroy(&a->wake);

@@ -25,6 +25,7 @@ struct ahead;
  * write within the same tick would leave the identity unchanged. */
 #define AHEAD_SETTLE_NS (2 * 1000000000LL)
 
+/* The strings are borrowed: they must outlive the ahead (ahead_free). */
 struct ahead_options {
     const char *log;           /* the event log, followed from its start */
     const char *worktree;      /* skipped: the snapshot has it (may be NULL) */
@@ -50,13 +51,11 @@ bool ahead_lookup(const struct ahead *a, const char *path, const struct stat *st
 /* After ahead_stop: the package databases loaded whole, for the caller to
  * keep and free; NULL if the load did not finish. */
 struct cordon_owners *ahead_take_owners(struct ahead *a);
-/* What was done so far (may be called while it runs): paths looked at,
- * files kept and their bytes, and whether the package databases are in. */
+/* What was done so far (may be called while it runs): paths dealt with,
+ * files whose hash is kept. */
 struct ahead_stats {
     uint64_t considered;
     uint64_t hashed_files;
-    uint64_t hashed_bytes;
-    bool owners;
 };
 void ahead_stats(const struct ahead *a, struct ahead_stats *ret);
 /* Stops it if needed. NULL-tolerant. */
