@@ -16,8 +16,6 @@
 #include <cordon/manifest.h>
 #include <cordon/util.h>
 
-#define HASH_BUFSIZE CORDON_HASH_BUFSIZE
-
 static void from_xxh(XXH128_hash_t h, struct cordon_hash *ret) {
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, h);
@@ -62,10 +60,10 @@ static int hash_fd_with(int fd, void *buf, size_t bufsize, struct cordon_hash *r
 }
 
 int cordon_hash_fd(int fd, struct cordon_hash *ret, uint64_t *ret_size) {
-    _cleanup_free_ void *buf = malloc(HASH_BUFSIZE);
+    _cleanup_free_ void *buf = malloc(CORDON_HASH_BUFSIZE);
     if (!buf)
         return -ENOMEM;
-    return hash_fd_with(fd, buf, HASH_BUFSIZE, ret, ret_size, NULL);
+    return hash_fd_with(fd, buf, CORDON_HASH_BUFSIZE, ret, ret_size, NULL);
 }
 
 int cordon_hash_fd_until(int fd, void *buf, size_t bufsize, struct cordon_hash *ret,
@@ -162,7 +160,7 @@ static void hash_job(struct cordon_hash_job *j, void *buf) {
         return;
     }
     uint64_t size = 0;
-    int r = hash_fd_with(fd, buf, HASH_BUFSIZE, &j->hash, &size, NULL);
+    int r = hash_fd_with(fd, buf, CORDON_HASH_BUFSIZE, &j->hash, &size, NULL);
     close(fd);
     if (r < 0) {
         j->error = r;
@@ -177,7 +175,7 @@ static void hash_job(struct cordon_hash_job *j, void *buf) {
 
 static void *worker(void *arg) {
     struct pool *p = arg;
-    void *buf = malloc(HASH_BUFSIZE);
+    void *buf = malloc(CORDON_HASH_BUFSIZE);
     for (;;) {
         size_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
         if (i >= p->n)

@@ -45,13 +45,15 @@ struct prefix {
 
 /* dpkg's database as an index file, mapped (see "the dpkg index" below). */
 struct dpkg_index {
-    void *map;
+    const struct idx_head *head; /* the mapping's start */
     size_t size;
-    const struct idx_head *head;
     const struct idx_pkg *pkgs;
     const struct idx_path *paths;
     const char *strings;
 };
+
+struct cordon_owners;
+static void index_close(struct cordon_owners *o);
 
 struct cordon_owners {
     char *dpkg_admindir;
@@ -110,10 +112,7 @@ struct cordon_owners *cordon_owners_free(struct cordon_owners *o) {
     cordon_map_free(o->dirs);
     cordon_map_free(o->interned);
     cordon_map_free(o->want);
-    if (o->index) {
-        munmap(o->index->map, o->index->size);
-        free(o->index);
-    }
+    index_close(o);
     free(o->index_dir);
     free(o->dpkg_admindir);
     free(o);
@@ -221,6 +220,7 @@ static bool wanted(const struct cordon_owners *o, const char *path) {
 
 static bool usrmerge_alternative(const char *path, char *out, size_t size);
 static int load_dpkg(struct cordon_owners *o, const int *stop);
+static int load_rpm(struct cordon_owners *o);
 
 /* Back to nothing loaded: the next lookup loads again. */
 static int forget_loaded(struct cordon_owners *o) {
@@ -229,15 +229,10 @@ static int forget_loaded(struct cordon_owners *o) {
         return -ENOMEM;
     cordon_map_free(o->files);
     o->files = files;
-    if (o->index) {
-        munmap(o->index->map, o->index->size);
-        free(o->index);
-        o->index = NULL;
-    }
+    index_close(o);
     o->dpkg_loaded = o->rpm_loaded = false;
     return 0;
 }
-static int load_rpm(struct cordon_owners *o);
 
 int cordon_owners_load(struct cordon_owners *o, const int *stop) {
     if (!o || o->want || o->dpkg_loaded || o->rpm_loaded)
@@ -291,10 +286,15 @@ int cordon_owners_want(struct cordon_owners *o, const char *path) {
 
 #define IDX_MAGIC "CORDOWN1"
 
-struct idx_head {
-    char magic[8];
+/* The database's state the index was made from. */
+struct idx_stamp {
     uint64_t status_mtime_ns, status_size, status_ino;
     uint64_t info_mtime_ns, info_ino;
+};
+
+struct idx_head {
+    char magic[8];
+    struct idx_stamp stamp;
     uint64_t file_size;
     uint32_t n_pkgs, n_paths;
     uint64_t strings_size;
@@ -310,8 +310,7 @@ static uint64_t ns_of(const struct timespec *ts) {
     return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
 
-/* The database's state that the index must match. */
-static int dpkg_stamp(const char *admindir, struct idx_head *h) {
+static int dpkg_stamp(const char *admindir, struct idx_stamp *h) {
     char path[PATH_MAX];
     struct stat st;
     snprintf(path, sizeof path, "%s/status", admindir);
@@ -336,11 +335,10 @@ static int index_file(const struct cordon_owners *o, char *out, size_t size) {
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Map the index if it is whole and of this database's state. */
-static struct dpkg_index *index_open(const struct cordon_owners *o) {
+/* Map the index if it is whole and made from the database's state `now`. */
+static struct dpkg_index *index_open(const struct cordon_owners *o, const struct idx_stamp *now) {
     char path[PATH_MAX];
-    struct idx_head now = {0};
-    if (index_file(o, path, sizeof path) < 0 || dpkg_stamp(o->dpkg_admindir, &now) < 0)
+    if (index_file(o, path, sizeof path) < 0)
         return NULL;
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
@@ -356,18 +354,15 @@ static struct dpkg_index *index_open(const struct cordon_owners *o) {
     uint64_t tables = sizeof *h + (uint64_t)h->n_pkgs * sizeof(struct idx_pkg) +
                       (uint64_t)h->n_paths * sizeof(struct idx_path);
     bool ok = memcmp(h->magic, IDX_MAGIC, 8) == 0 && h->file_size == size &&
-              h->status_mtime_ns == now.status_mtime_ns && h->status_size == now.status_size &&
-              h->status_ino == now.status_ino && h->info_mtime_ns == now.info_mtime_ns &&
-              h->info_ino == now.info_ino && h->strings_size > 0 &&
+              memcmp(&h->stamp, now, sizeof *now) == 0 && h->strings_size > 0 &&
               tables + h->strings_size == size;
     struct dpkg_index *x = ok ? calloc(1, sizeof *x) : NULL;
     if (!x) {
         munmap(map, size);
         return NULL;
     }
-    *x = (struct dpkg_index){.map = map,
+    *x = (struct dpkg_index){.head = h,
                              .size = size,
-                             .head = h,
                              .pkgs = (const struct idx_pkg *)(h + 1),
                              .strings = (const char *)map + tables};
     x->paths = (const struct idx_path *)(x->pkgs + h->n_pkgs);
@@ -385,6 +380,14 @@ static struct dpkg_index *index_open(const struct cordon_owners *o) {
         return NULL;
     }
     return x;
+}
+
+static void index_close(struct cordon_owners *o) {
+    if (!o->index)
+        return;
+    munmap((void *)o->index->head, o->index->size);
+    free(o->index);
+    o->index = NULL;
 }
 
 static struct pkg *index_find(struct cordon_owners *o, const char *path) {
@@ -422,9 +425,8 @@ static uint32_t builder_string(struct index_builder *b, const char *s) {
     return (uint32_t)off;
 }
 
-static const struct index_builder *sort_builder;
-static int path_cmp(const void *a, const void *b) {
-    const char *s = sort_builder->strings.buf;
+static int path_cmp(const void *a, const void *b, void *strings) {
+    const char *s = strings;
     return strcmp(s + ((const struct idx_path *)a)->path, s + ((const struct idx_path *)b)->path);
 }
 
@@ -432,14 +434,12 @@ static int path_cmp(const void *a, const void *b) {
  * place: a reader sees the old file or the new one. Failing to write it
  * only costs the next load its time. */
 static void index_write(const struct cordon_owners *o, struct index_builder *b,
-                        const struct idx_head *stamp) {
+                        const struct idx_stamp *stamp) {
     if (b->strings.failed || b->strings.len == 0 || b->strings.len > UINT32_MAX / 2 ||
         cordon_mkdir_p(o->index_dir, 0755) < 0)
         return;
-    sort_builder = b;
-    qsort(b->paths, b->n_paths, sizeof *b->paths, path_cmp);
-    sort_builder = NULL;
-    struct idx_head h = *stamp;
+    qsort_r(b->paths, b->n_paths, sizeof *b->paths, path_cmp, b->strings.buf);
+    struct idx_head h = {.stamp = *stamp};
     memcpy(h.magic, IDX_MAGIC, 8);
     h.n_pkgs = (uint32_t)b->n_pkgs;
     h.n_paths = (uint32_t)b->n_paths;
@@ -453,7 +453,7 @@ static void index_write(const struct cordon_owners *o, struct index_builder *b,
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return;
-    FILE *f = fdopen(fd, "w");
+    FILE *f = fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         close(fd);
         (void)unlink(tmp);
@@ -464,7 +464,7 @@ static void index_write(const struct cordon_owners *o, struct index_builder *b,
               (!b->n_paths || fwrite(b->paths, sizeof *b->paths, b->n_paths, f) == b->n_paths) &&
               fwrite(b->strings.buf, 1, b->strings.len, f) == b->strings.len;
     ok = fclose(f) == 0 && ok;
-    if (!ok || fchmodat(AT_FDCWD, tmp, 0644, 0) < 0 || rename(tmp, path) < 0)
+    if (!ok || rename(tmp, path) < 0)
         (void)unlink(tmp);
 }
 
@@ -492,9 +492,9 @@ static int load_dpkg(struct cordon_owners *o, const int *stop) {
     o->dpkg_loaded = true;
     if (!o->dpkg_admindir)
         return 0;
-    struct idx_head stamp = {0};
+    struct idx_stamp stamp = {0};
     bool indexing = o->index_dir && dpkg_stamp(o->dpkg_admindir, &stamp) == 0;
-    if (indexing && (o->index = index_open(o)))
+    if (indexing && (o->index = index_open(o, &stamp)))
         return 0;
     struct index_builder b = {.strings = CORDON_STRBUF_INIT};
     char info[PATH_MAX];
