@@ -1,6 +1,7 @@
 /* What the namespace runners of replay (runner_ns.c) and run (run.c)
  * share: ns_setup.h says what and why. */
 #include "ns_setup.h"
+#include "reaper.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,35 +187,8 @@ __attribute__((noreturn)) static void command_main(const struct cordon_ns_child 
 int cordon_ns_init_wait(int cmd) {
     /* Signals stay blocked (inherited from cordon) and are taken here. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGQUIT);
-    int status = 0;
-    bool done = false;
-    while (!done) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&set, &si);
-        if (sig < 0)
-            continue;
-        if (sig != SIGCHLD) {
-            /* From cordon (SI_USER); a terminal's signals reach the
-             * command's process group without us. */
-            if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
-                (void)kill(cmd, sig);
-            continue;
-        }
-        /* Orphans are ours to reap, as any init's. */
-        int st;
-        pid_t w;
-        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-            if (w == cmd) {
-                status = st;
-                done = true;
-            }
-    }
+    cordon_reaper_sigset(&set, false);
+    int status = cordon_reap_until(cmd, &set, 0);
     /* What the command left running ends with it. */
     if (waitpid(-1, NULL, WNOHANG | __WALL) == 0)
         (void)kill(-1, SIGKILL);

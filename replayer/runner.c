@@ -20,6 +20,8 @@
 #include <cordon/replay.h>
 #include <cordon/util.h>
 
+#include "reaper.h"
+
 static const char *const backend_names[CORDON_BACKEND_MAX] = {
     [CORDON_BACKEND_AUTO] = "auto",
     [CORDON_BACKEND_NAMESPACE] = "namespace",
@@ -452,18 +454,9 @@ int cordon_env_set(char ***envp, const char *name, const char *value) {
 
 /* ---- signals ------------------------------------------------------------ */
 
-static void forwarded_set(sigset_t *set) {
-    sigemptyset(set);
-    sigaddset(set, SIGCHLD);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGHUP);
-    sigaddset(set, SIGQUIT);
-}
-
 int cordon_signals_block(struct cordon_sigblock *b) {
     sigset_t set;
-    forwarded_set(&set);
+    cordon_reaper_sigset(&set, false);
     /* SIGCHLD ignored (inherited from our parent) would reap the child
      * behind our back. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -495,7 +488,7 @@ void cordon_signals_child_reset(void) {
 
 int cordon_wait_forwarding(int pid, int *ret_status) {
     sigset_t set;
-    forwarded_set(&set);
+    cordon_reaper_sigset(&set, false);
     for (;;) {
         int status;
         pid_t w = waitpid(pid, &status, WNOHANG);

@@ -40,6 +40,8 @@
 #include <cordon/trace.h>
 #include <cordon/util.h>
 
+#include "reaper.h"
+
 #include "../recorder/hook/enforce.h"
 #include "../recorder/launch.h"
 #include "../recorder/trace_seccomp.h"
@@ -245,11 +247,7 @@ static int prepend_env(char ***envp, const char *name, const char *hook) {
 
 /* Room for large TLS blocks under the audit module (util.h). */
 static int audit_tunables(char ***envp) {
-    const char *old = NULL;
-    for (char **e = *envp; e && *e; e++)
-        if (!strncmp(*e, "GLIBC_TUNABLES=", 15))
-            old = *e + 15;
-    char *v = cordon_audit_tunables(old);
+    char *v = cordon_audit_tunables(cordon_env_get(*envp, "GLIBC_TUNABLES"));
     if (!v)
         return -ENOMEM;
     int r = cordon_env_set(envp, "GLIBC_TUNABLES", v);
@@ -353,54 +351,9 @@ static int read_msg(int fd, struct keeper_msg *m) {
     return n == (ssize_t)sizeof *m ? 0 : -EIO;
 }
 
-/* Kill and reap every child until none is left: as a subreaper the keeper
- * gets the orphans of what it kills, so a double-forked daemon goes too.
- * Each round reaps exactly the children it killed: a blocking wait for
- * "any child" would hang on an orphan that arrived meanwhile, alive. */
-static void kill_children(void) {
-    char path[64];
-    (void)snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
-    for (int round = 0; round < 10000; round++) {
-        char buf[4096];
-        pid_t killed[512];
-        size_t n_killed = 0;
-        ssize_t n = -1;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            n = read(fd, buf, sizeof buf - 1);
-            (void)close(fd);
-        }
-        if (n <= 0)
-            break;
-        buf[n] = '\0';
-        for (char *q = buf; *q && n_killed < sizeof killed / sizeof killed[0];) {
-            char *end;
-            long pid = strtol(q, &end, 10);
-            if (end == q)
-                break;
-            if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-                killed[n_killed++] = (pid_t)pid;
-            q = end;
-        }
-        for (size_t i = 0; i < n_killed; i++)
-            while (waitpid(killed[i], NULL, __WALL) < 0 && errno == EINTR)
-                ;
-        if (!n_killed)
-            break;
-    }
-    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-        ;
-}
-
 __attribute__((noreturn)) static void run_keeper(const struct keeper *k) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGQUIT);
-    sigaddset(&set, SIGUSR2);
+    cordon_reaper_sigset(&set, true);
     (void)sigprocmask(SIG_BLOCK, &set, NULL);
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     (void)prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
@@ -414,31 +367,8 @@ __attribute__((noreturn)) static void run_keeper(const struct keeper *k) {
     (void)!write(k->status_fd, &m, sizeof m);
     if (r < 0)
         _exit(125);
-    for (bool done = false; !done;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&set, &si);
-        if (sig < 0)
-            continue;
-        if (sig == SIGUSR2) {
-            if (getppid() == k->cordon)
-                continue; /* not cordon's death */
-            kill_children();
-            _exit(128 + SIGKILL);
-        }
-        if (sig != SIGCHLD) {
-            if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
-                (void)kill(cmd, sig);
-            continue;
-        }
-        int st;
-        pid_t w;
-        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-            if (w == cmd) {
-                m.status = st;
-                done = true;
-            }
-    }
-    kill_children();
+    m.status = cordon_reap_until(cmd, &set, k->cordon);
+    cordon_kill_children();
     (void)!write(k->status_fd, &m, sizeof m);
     _exit(WIFEXITED(m.status) ? WEXITSTATUS(m.status) : 128 + WTERMSIG(m.status));
 }

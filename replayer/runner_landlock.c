@@ -34,6 +34,8 @@
 #include <cordon/run.h>
 #include <cordon/util.h>
 
+#include "reaper.h"
+
 enum access { A_RO, A_RW, A_HIDE };
 
 struct entry {
@@ -330,46 +332,6 @@ __attribute__((noreturn)) static void ll_command(const struct ll_child *c) {
     ll_fail(c->err_fd, interp ? LS_EXEC_INTERP : LS_EXEC, err, index, index < 0 ? 127 : 126);
 }
 
-/* Kill and reap every child of this process until none is left: as a
- * subreaper, the keeper gets the orphans of what it kills, so that a
- * double-forked daemon goes too. The children come from
- * /proc/self/task/TID/children (CONFIG_PROC_CHILDREN); without it, only
- * the children this process has are reaped, as wait(2) finds them. */
-static void kill_children(void) {
-    char path[64];
-    (void)snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
-    for (int round = 0; round < 10000; round++) {
-        char buf[4096];
-        ssize_t n = -1;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            n = read(fd, buf, sizeof buf - 1);
-            (void)close(fd);
-        }
-        if (n <= 0)
-            break;
-        buf[n] = '\0';
-        /* Each one killed is waited for by its pid: a blocking wait for any
-         * child could wait for an orphan that arrived after the listing. */
-        pid_t killed[512];
-        size_t nk = 0;
-        for (char *q = buf; *q && nk < CORDON_ARRAY_SIZE(killed);) {
-            char *end;
-            long pid = strtol(q, &end, 10);
-            if (end == q)
-                break;
-            if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-                killed[nk++] = (pid_t)pid;
-            q = end;
-        }
-        for (size_t k = 0; k < nk; k++)
-            while (waitpid(killed[k], NULL, __WALL) < 0 && errno == EINTR)
-                ;
-    }
-    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-        ;
-}
-
 /* The keeper: cordon's child and the command's parent. Without a pid
  * namespace nothing ends a process tree when cordon gets kill -9; the
  * keeper does: it is the subreaper of all the command starts
@@ -379,13 +341,7 @@ static void kill_children(void) {
  * left running when it exits. */
 __attribute__((noreturn)) static void ll_keeper(const struct ll_child *c) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGQUIT);
-    sigaddset(&set, SIGUSR2);
+    cordon_reaper_sigset(&set, true);
     (void)sigprocmask(SIG_BLOCK, &set, NULL);
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     (void)prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
@@ -397,32 +353,8 @@ __attribute__((noreturn)) static void ll_keeper(const struct ll_child *c) {
     if (cmd < 0)
         ll_fail(c->err_fd, LS_FORK, errno, 0, 125);
     (void)close(c->err_fd);
-    int status = 0;
-    for (bool done = false; !done;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&set, &si);
-        if (sig < 0)
-            continue;
-        if (sig == SIGUSR2) {
-            if (getppid() == c->cordon)
-                continue; /* not cordon's death */
-            kill_children();
-            _exit(128 + SIGKILL);
-        }
-        if (sig != SIGCHLD) {
-            if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
-                (void)kill(cmd, sig);
-            continue;
-        }
-        int st;
-        pid_t w;
-        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-            if (w == cmd) {
-                status = st;
-                done = true;
-            }
-    }
-    kill_children();
+    int status = cordon_reap_until(cmd, &set, c->cordon);
+    cordon_kill_children();
     ssize_t wr = write(c->status_fd, &status, sizeof status);
     (void)wr;
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
